@@ -1,0 +1,54 @@
+# Everyday verbs. `make run` and `make test` work on a fresh machine with Python 3.11+.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+export COMMONS_ENV ?= development
+
+.PHONY: run test lint fmt db-check i18n install install-test clean
+
+$(BIN)/activate:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e ".[test,postgres,redis]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## Install, migrate, load the demo data (once) and serve on http://127.0.0.1:5000
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## Install the test extras and run the whole suite (browser tests skip without Chromium)
+test: install-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python tools/i18n.py --check
+
+fmt: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Fails when the models and the migrations disagree
+db-check: install
+	COMMONS_INSTANCE_PATH=$$(mktemp -d) $(BIN)/flask db upgrade
+	COMMONS_INSTANCE_PATH=$$(mktemp -d) sh -c '$(BIN)/flask db upgrade && $(BIN)/flask db check'
+
+## Re-extract strings, update both catalogues, compile
+i18n: install-test
+	$(BIN)/python tools/i18n.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,144 @@
+"""Account forms. They shape and check input; services write."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from portal.accounts.passwords import password_problem
+
+LOCALE_CHOICES = [SelectChoice("zh_Hans", "简体中文"), SelectChoice("en", "English")]
+
+
+class _NewPassword:
+    """Checks the policy, with the email and name fields as context when present."""
+
+    def __call__(self, form, field):
+        email = getattr(form, "email", None)
+        name = getattr(form, "display_name", None)
+        problem = password_problem(
+            field.data or "",
+            email=email.data or "" if email else "",
+            display_name=name.data or "" if name else "",
+        )
+        if problem:
+            raise ValidationError(problem)
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField(
+        _l("Email address"),
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Length(max=254),
+            Email(
+                _l("Enter a valid email address, like name@example.org."),
+                check_deliverability=False,
+            ),
+        ],
+    )
+    display_name = StringField(
+        _l("Display name"),
+        description=_l("Shown next to what you write. It need not be your real name."),
+        validators=[
+            DataRequired(_l("Enter a display name.")),
+            Length(min=2, max=40, message=_l("Use 2 to 40 characters.")),
+        ],
+    )
+    password = PasswordField(
+        _l("Password"),
+        description=_l(
+            "At least 12 characters. A phrase of several words is easy to "
+            "remember and hard to guess."
+        ),
+        validators=[DataRequired(_l("Choose a password.")), _NewPassword()],
+    )
+    locale = RadioField(
+        _l("Language"), choices=LOCALE_CHOICES, default="zh_Hans", validators=[DataRequired()]
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("Email address"), validators=[DataRequired(_l("Enter your email address."))]
+    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
+    )
+    password = PasswordField(
+        _l("New password"),
+        description=_l("At least 12 characters."),
+        validators=[DataRequired(_l("Choose a password.")), _NewPassword()],
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[EqualTo("password", _l("The two passwords differ."))],
+    )
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(
+        _l("Email address"),
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Email(
+                _l("Enter a valid email address, like name@example.org."),
+                check_deliverability=False,
+            ),
+        ],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        description=_l("At least 12 characters."),
+        validators=[DataRequired(_l("Choose a password.")), _NewPassword()],
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[EqualTo("password", _l("The two passwords differ."))],
+    )
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(
+        _l("Display name"),
+        validators=[
+            DataRequired(_l("Enter a display name.")),
+            Length(min=2, max=40, message=_l("Use 2 to 40 characters.")),
+        ],
+    )
+    locale = RadioField(_l("Language"), choices=LOCALE_CHOICES, validators=[DataRequired()])
+    large_text = BooleanField(_l("Large text and high contrast (elderly-friendly mode)"))
+
+
+class EmptyForm(FlaskForm):
+    """A POST button: only the CSRF token."""
+
+
+def api_registration_errors(data: dict) -> dict[str, str]:
+    """Run the registration form's checks on a JSON body; field → message."""
+    fields: dict[str, str] = {}
+    clean = {}
+    for key in ("email", "display_name", "password", "locale"):
+        value = data.get(key)
+        if value is None and key == "locale":
+            continue
+        if not isinstance(value, str):
+            fields[key] = str(_l("This field is required."))
+        else:
+            clean[key] = value
+    clean.setdefault("locale", "zh_Hans")
+    form = RegisterForm(formdata=MultiDict(clean), meta={"csrf": False})
+    form.validate()
+    for name, errors in form.errors.items():
+        fields.setdefault(name, str(errors[0]))
+    return fields

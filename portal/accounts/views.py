@@ -1,0 +1,241 @@
+"""Register, sign in and out, account settings, email confirmation, password reset."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from portal.accounts import bp
+from portal.accounts import services as accounts
+from portal.accounts.forms import (
+    ChangePasswordForm,
+    EmptyForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
+from portal.core.guards import login_required, public
+from portal.core.security import log_event, safe_next
+from portal.extensions import db, limiter
+
+
+def _limit(name: str):
+    return lambda: current_app.config[name]
+
+
+def _sign_in(user) -> None:
+    """A fresh session for every sign-in: nothing from the anonymous session carries over."""
+    lang = session.get("lang")
+    session.clear()
+    row = accounts.start_session(user)
+    session["sid"] = row.id
+    if lang:
+        session["lang"] = lang
+    session.permanent = True
+    login_user(user)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@public
+@limiter.limit(_limit("REGISTER_LIMIT"), methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RegisterForm()
+    if request.method == "GET":
+        from portal.core.i18n import current_locale
+
+        form.locale.data = current_locale()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register(
+                form.email.data, form.display_name.data, form.password.data, form.locale.data
+            )
+        except accounts.AccountError as err:
+            form.email.errors.append(err.message)
+        else:
+            _sign_in(user)
+            db.session.commit()
+            log_event("register", user=user.id)
+            flash(
+                _(
+                    "Welcome! We sent a link to confirm your email address. Next, tell us "
+                    "which community you live in."
+                ),
+                "success",
+            )
+            return redirect(url_for("residency.status"))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_limit("LOGIN_LIMIT"), methods=["POST"])
+def login():
+    next_url = safe_next(request.values.get("next"), url_for("main.home"))
+    if current_user.is_authenticated:
+        return redirect(next_url)
+    form = LoginForm()
+    if form.validate_on_submit():
+        if accounts.account_locked(form.email.data):
+            log_event("login_locked")
+            form.password.errors.append(
+                _(
+                    "Too many failed sign-ins for this account. "
+                    "Try again in an hour, or reset your password."
+                )
+            )
+            return render_template("accounts/login.html", form=form, next=next_url), 429
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None:
+            log_event("login_failure", channel="web")
+            form.password.errors.append(_("The email address or password is not correct."))
+        else:
+            _sign_in(user)
+            db.session.commit()
+            log_event("login_success", channel="web", user=user.id)
+            return redirect(next_url)
+    return render_template("accounts/login.html", form=form, next=next_url)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        accounts.end_session(session.get("sid"))
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash(_("You have signed out."), "info")
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user)
+    if request.method == "GET":
+        form.large_text.data = user.display_mode == "large"
+    if form.validate_on_submit():
+        user.display_name = form.display_name.data.strip()
+        accounts.set_preferences(
+            user,
+            locale=form.locale.data,
+            display_mode="large" if form.large_text.data else "standard",
+        )
+        db.session.commit()
+        flash(_("Your settings are saved."), "success")
+        return redirect(url_for("accounts.account"))
+    return render_template(
+        "accounts/account.html",
+        form=form,
+        password_form=ChangePasswordForm(prefix="pw"),
+        empty=EmptyForm(),
+    )
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    user = current_user._get_current_object()
+    form = ChangePasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(user, form.current_password.data, form.password.data)
+        except accounts.AccountError as err:
+            form.current_password.errors.append(err.message)
+        else:
+            _sign_in(user)  # the other sessions end; this one continues as a new one
+            db.session.commit()
+            log_event("password_changed", user=user.id)
+            flash(_("Your password is changed. Other devices have been signed out."), "success")
+            return redirect(url_for("accounts.account"))
+    profile = ProfileForm(obj=user)
+    return render_template(
+        "accounts/account.html", form=profile, password_form=form, empty=EmptyForm()
+    ), 400
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        accounts.sign_out_everywhere(user)
+        db.session.commit()
+        logout_user()
+        session.clear()
+        log_event("sign_out_everywhere", user=user.id)
+        flash(_("You have been signed out on every device."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.post("/account/confirm-email")
+@login_required
+def resend_confirmation():
+    form = EmptyForm()
+    if form.validate_on_submit() and not current_user.email_confirmed:
+        accounts.send_confirmation(current_user._get_current_object())
+        db.session.commit()
+        flash(_("We sent a new confirmation link to your email address."), "info")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.get("/confirm/<token>")
+@public
+def confirm_email(token: str):
+    user = accounts.confirm_email(token)
+    if user is None:
+        flash(
+            _("This confirmation link is invalid or has expired. Sign in to ask for a new one."),
+            "error",
+        )
+        return redirect(url_for("main.home"))
+    db.session.commit()
+    flash(_("Your email address is confirmed."), "success")
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@public
+@limiter.limit(_limit("RESET_LIMIT"), methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        db.session.commit()
+        log_event("password_reset_requested")
+        # The same answer whether or not the address has an account.
+        flash(
+            _(
+                "If this address belongs to an account with a confirmed email, a reset link "
+                "is on its way."
+            ),
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(_limit("RESET_LIMIT"), methods=["POST"])
+def reset_password(token: str):
+    user = accounts.user_for_reset_token(token)
+    if user is None:
+        flash(_("This reset link is invalid or has expired. Ask for a new one."), "error")
+        return redirect(url_for("accounts.reset_request"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        accounts.reset_password(user, form.password.data)
+        db.session.commit()
+        log_event("password_reset", user=user.id)
+        flash(_("Your password is changed. Please sign in."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form)

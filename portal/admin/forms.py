@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from portal.roles.models import Role
+
+ROLE_LABELS = {
+    Role.committee: _l("Committee member (community code)"),
+    Role.grid_worker: _l("Grid worker (grid or community code)"),
+    Role.liaison: _l("Agency liaison (agency code)"),
+    Role.supervisor: _l("Supervisor (district code)"),
+    Role.admin: _l("Administrator (no scope)"),
+}
+
+
+class GrantForm(FlaskForm):
+    email = EmailField(
+        _l("Email address of the person"),
+        validators=[DataRequired(_l("Enter your email address.")), Length(max=254)],
+    )
+    role = SelectField(
+        _l("Role"),
+        choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
+        validators=[DataRequired()],
+    )
+    scope_code = StringField(_l("Scope code"), validators=[Optional(), Length(max=64)])
+
+
+class RevokeForm(FlaskForm):
+    grant_id = HiddenField(validators=[DataRequired()])
+
+
+class AgencyForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        description=_l("Lower-case letters, digits and hyphens."),
+        validators=[
+            DataRequired(_l("Enter a code.")),
+            Length(max=64),
+            Regexp(
+                r"^[a-z0-9][a-z0-9-]*$", message=_l("Use lower-case letters, digits and hyphens.")
+            ),
+        ],
+    )
+    name_zh = StringField(
+        _l("Name (Chinese)"), validators=[DataRequired(_l("Enter a name.")), Length(max=100)]
+    )
+    name_en = StringField(
+        _l("Name (English)"), validators=[DataRequired(_l("Enter a name.")), Length(max=120)]
+    )
+    district_code = SelectField(_l("District"), validators=[DataRequired()])

@@ -1,0 +1,351 @@
+"""Foundation endpoints: auth tokens, accounts, me, communities, residency, notifications."""
+
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_
+
+from portal.accounts import services as accounts
+from portal.accounts.forms import api_registration_errors
+from portal.api import ApiError, body, bp, require_user
+from portal.api.pagination import keyset
+from portal.core.guards import login_required, public
+from portal.core.security import log_event
+from portal.extensions import db, limiter
+from portal.notifications import services as notes
+from portal.notifications.models import Notification
+from portal.places.models import Community, District, Street
+from portal.places.services import community_by_code
+from portal.residency import services as residency
+from portal.residency.models import ResidencyRequest, ResidencyStatus
+from portal.roles import permissions
+
+
+def _limit(name: str):
+    return lambda: current_app.config[name]
+
+
+def _iso(dt) -> str | None:
+    return dt.isoformat().replace("+00:00", "Z") if dt is not None else None
+
+
+# --- auth ------------------------------------------------------------------------------------
+
+
+@bp.post("/auth/token")
+@public
+@limiter.limit(_limit("LOGIN_LIMIT"))
+def create_token():
+    data = body()
+    email, password = data.get("email"), data.get("password")
+    if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
+        raise ApiError(
+            400,
+            "validation_failed",
+            "Email and password are required.",
+            {
+                k: "This field is required."
+                for k in ("email", "password")
+                if not isinstance(data.get(k), str) or not data.get(k)
+            },
+        )
+    if accounts.account_locked(email):
+        log_event("login_locked")
+        raise ApiError(429, "rate_limited", "Too many failed sign-ins for this account.")
+    user = accounts.authenticate(email, password)
+    if user is None:
+        db.session.commit()
+        log_event("login_failure", channel="api")
+        raise ApiError(401, "invalid_credentials", "The email or password is not correct.")
+    raw, token = accounts.issue_token(user)
+    db.session.commit()
+    log_event("login_success", channel="api", user=user.id)
+    return jsonify({"token": raw, "expires_at": _iso(token.expires_at)}), 201
+
+
+@bp.delete("/auth/token")
+@login_required
+def delete_token():
+    token = g.get("api_token")
+    if token is None:
+        raise ApiError(400, "no_token", "Send the bearer token to revoke in Authorization.")
+    accounts.revoke_token(token)
+    db.session.commit()
+    return "", 204
+
+
+@bp.post("/accounts")
+@public
+@limiter.limit(_limit("REGISTER_LIMIT"))
+def create_account():
+    data = body()
+    fields = api_registration_errors(data)
+    if fields:
+        raise ApiError(400, "validation_failed", "Some fields are not valid.", fields)
+    try:
+        user = accounts.register(
+            data["email"], data["display_name"], data["password"], data.get("locale") or "zh_Hans"
+        )
+    except accounts.AccountError as err:
+        raise ApiError(409, "already_registered", err.message, {"email": err.message}) from None
+    db.session.commit()
+    return jsonify(_me(user)), 201
+
+
+# --- me --------------------------------------------------------------------------------------
+
+
+def _me(user) -> dict:
+    status, community = residency.residency_status(user)
+    return {
+        "id": user.id,
+        "display_name": user.display_name,
+        "locale": user.locale,
+        "email_confirmed": user.email_confirmed,
+        "residency": {"status": status, "community_code": community.code if community else None},
+        "roles": [
+            {"role": gr.role.value, "scope_code": gr.scope_code} for gr in permissions.grants(user)
+        ],
+    }
+
+
+@bp.get("/me")
+@login_required
+def me():
+    return jsonify(_me(current_user))
+
+
+# --- communities -----------------------------------------------------------------------------
+
+
+def _community(c: Community) -> dict:
+    return {
+        "code": c.code,
+        "name_zh": c.name_zh,
+        "name_en": c.name_en,
+        "street_code": c.street.code,
+        "district_code": c.street.district.code,
+        "confirmed_residents": c.confirmed_residents,
+    }
+
+
+@bp.get("/communities")
+@public
+def communities():
+    stmt = db.select(Community).join(Community.street).join(Street.district)
+    district = request.args.get("district")
+    if district:
+        stmt = stmt.where(District.code == district)
+    q = (request.args.get("q") or "").strip()
+    if q:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                Community.name_zh.like(like, escape="\\"),
+                Community.name_en.ilike(like, escape="\\"),
+                Community.code.startswith(q, autoescape=True),
+            )
+        )
+    rows, next_url = keyset(stmt, Community.id)
+    return jsonify({"items": [_community(c) for c in rows], "next": next_url})
+
+
+def _get_community(code: str) -> Community:
+    c = community_by_code(code)
+    if c is None:
+        raise ApiError(404, "not_found", "No community has this code.")
+    return c
+
+
+@bp.get("/communities/<code>")
+@public
+def community(code: str):
+    return jsonify(_community(_get_community(code)))
+
+
+# --- residency -------------------------------------------------------------------------------
+
+
+@bp.post("/residency")
+@login_required
+def create_residency():
+    user = require_user()
+    data = body()
+    try:
+        if data.get("invitation_code"):
+            if not isinstance(data["invitation_code"], str):
+                raise ApiError(
+                    400,
+                    "validation_failed",
+                    "Invalid invitation code.",
+                    {"invitation_code": "Must be a string."},
+                )
+            req = residency.use_invitation(user, data["invitation_code"])
+        else:
+            code, note = data.get("community_code"), data.get("address_note", "")
+            fields = {}
+            if not isinstance(code, str) or not code:
+                fields["community_code"] = _("Choose a community.")
+            if not isinstance(note, str) or len(note) > 200:
+                fields["address_note"] = _("Use at most %(n)d characters.", n=200)
+            if fields:
+                raise ApiError(400, "validation_failed", "Some fields are not valid.", fields)
+            community = community_by_code(code)
+            if community is None:
+                raise ApiError(
+                    400,
+                    "validation_failed",
+                    "Unknown community.",
+                    {"community_code": _("No community has this code.")},
+                )
+            req = residency.request_residency(user, community, note)
+    except residency.ResidencyError as err:
+        raise ApiError(
+            err.status,
+            err.code,
+            err.message,
+            {err.field: err.message} if err.field and err.status == 400 else None,
+        ) from None
+    db.session.commit()
+    return jsonify(_residency_item(req, personal=False)), 201
+
+
+def _residency_item(req: ResidencyRequest, *, personal: bool = True) -> dict:
+    item = {
+        "id": req.id,
+        "community_code": req.community.code,
+        "status": req.status.value,
+        "created_at": _iso(req.created_at),
+        "reason": req.reason,
+    }
+    if personal:
+        item.update(display_name=req.user.display_name, address_note=req.address_note)
+    return item
+
+
+@bp.get("/communities/<code>/residency-requests")
+@login_required
+def residency_requests(code: str):
+    community = _get_community(code)
+    if not permissions.can_decide_residency(current_user, community):
+        raise ApiError(403, "forbidden", "Only this community's committee sees its requests.")
+    status = request.args.get("status", "pending")
+    if status not in {s.value for s in ResidencyStatus}:
+        raise ApiError(
+            400,
+            "invalid_parameter",
+            "Unknown status.",
+            {"status": "Use pending, confirmed, rejected or withdrawn."},
+        )
+    stmt = db.select(ResidencyRequest).where(
+        ResidencyRequest.community_id == community.id,
+        ResidencyRequest.status == ResidencyStatus(status),
+    )
+    # Work queues run oldest first.
+    rows, next_url = keyset(stmt, ResidencyRequest.id)
+    from portal.audit.services import record
+
+    if rows:
+        record(
+            current_user,
+            "residency.view_requests",
+            community,
+            count=len(rows),
+            user_ids=[r.user_id for r in rows],
+        )
+        db.session.commit()
+    return jsonify({"items": [_residency_item(r) for r in rows], "next": next_url})
+
+
+@bp.post("/residency-requests/<int:request_id>/decision")
+@login_required
+def decide_residency(request_id: int):
+    user = require_user()
+    req = db.session.get(ResidencyRequest, request_id)
+    if req is None or not permissions.is_staff(user):
+        raise ApiError(404, "not_found", "No such residency request.")
+    if not permissions.can_decide_residency(user, req.community):
+        raise ApiError(403, "forbidden", "Only this community's committee decides its requests.")
+    data = body()
+    decision, reason = data.get("decision"), data.get("reason")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
+        raise ApiError(
+            400,
+            "validation_failed",
+            "Reason is too long.",
+            {"reason": _("Use at most %(n)d characters.", n=500)},
+        )
+    try:
+        residency.decide(user, req, decision if isinstance(decision, str) else "", reason)
+    except residency.ResidencyError as err:
+        raise ApiError(
+            err.status,
+            err.code,
+            err.message,
+            {err.field: err.message} if err.field and err.status == 400 else None,
+        ) from None
+    db.session.commit()
+    return jsonify(_residency_item(req))
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+def _notification(n: Notification) -> dict:
+    return {
+        "id": n.id,
+        "type": n.type,
+        "subject_type": n.subject_type,
+        "subject_id": n.subject_id,
+        "url": n.url,
+        "read": n.read_at is not None,
+        "created_at": _iso(n.created_at),
+        "title": notes.title(n),
+    }
+
+
+@bp.get("/notifications")
+@login_required
+def notifications():
+    stmt = db.select(Notification).where(Notification.user_id == current_user.id)
+    unread = request.args.get("unread")
+    if unread not in (None, "", "true", "false"):
+        raise ApiError(
+            400,
+            "invalid_parameter",
+            "unread must be true or false.",
+            {"unread": "Use true or false."},
+        )
+    if unread == "true":
+        stmt = stmt.where(Notification.read_at.is_(None))
+    elif unread == "false":
+        stmt = stmt.where(Notification.read_at.is_not(None))
+    rows, next_url = keyset(stmt, Notification.id, descending=True)
+    return jsonify({"items": [_notification(n) for n in rows], "next": next_url})
+
+
+@bp.post("/notifications/read")
+@login_required
+def read_notifications():
+    user = require_user()
+    data = body()
+    if data.get("all") is True:
+        changed = notes.mark_read(user)
+    else:
+        ids = data.get("ids")
+        if (
+            not isinstance(ids, list)
+            or not ids
+            or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+        ):
+            raise ApiError(
+                400,
+                "validation_failed",
+                "Send ids (a list of numbers) or all: true.",
+                {"ids": "A non-empty list of notification ids."},
+            )
+        changed = notes.mark_read(user, ids)
+    db.session.commit()
+    return jsonify({"marked": changed, "unread": notes.unread_count(user)})

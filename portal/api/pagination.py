@@ -1,0 +1,88 @@
+"""Keyset pagination for API lists: ``{"items": [...], "next": url|null}``, opaque cursors."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from flask import request, url_for
+
+from portal.api import ApiError
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+def limit_arg() -> int:
+    raw = request.args.get("limit", str(DEFAULT_LIMIT))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(
+            400,
+            "invalid_parameter",
+            "limit must be a whole number.",
+            {"limit": "Must be a whole number from 1 to 100."},
+        ) from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise ApiError(
+            400,
+            "invalid_parameter",
+            "limit must be between 1 and 100.",
+            {"limit": "Must be a whole number from 1 to 100."},
+        )
+    return value
+
+
+def encode_cursor(values: list) -> str:
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def cursor_arg() -> list | None:
+    raw = request.args.get("cursor")
+    if not raw:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, TypeError):
+        data = None
+    if not isinstance(data, list) or not data:
+        raise ApiError(
+            400,
+            "invalid_cursor",
+            "The cursor is not valid.",
+            {"cursor": "Use the next link of a previous page."},
+        )
+    return data
+
+
+def keyset(stmt, column, *, descending: bool = False, extra: dict | None = None):
+    """Apply cursor and limit on a unique integer column; returns (rows, next_url)."""
+    limit = limit_arg()
+    cursor = cursor_arg()
+    if cursor is not None:
+        if not isinstance(cursor[0], int):
+            raise ApiError(
+                400,
+                "invalid_cursor",
+                "The cursor is not valid.",
+                {"cursor": "Use the next link of a previous page."},
+            )
+        stmt = stmt.where(column < cursor[0] if descending else column > cursor[0])
+    stmt = stmt.order_by(column.desc() if descending else column.asc()).limit(limit + 1)
+    from portal.extensions import db
+
+    rows = list(db.session.execute(stmt).unique().scalars().all())
+    next_url = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        args = {k: v for k, v in request.args.items() if k != "cursor"}
+        args.update(extra or {})
+        next_url = url_for(
+            request.endpoint,
+            **(request.view_args or {}),
+            **args,
+            cursor=encode_cursor([getattr(rows[-1], column.key)]),
+        )
+    return rows, next_url

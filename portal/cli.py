@@ -1,0 +1,120 @@
+"""Command-line verbs: ``flask demo``, ``flask places import``, ``flask roles grant|revoke``,
+``flask outbox send``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from portal.extensions import db
+
+places_cli = AppGroup("places", help="Administrative places (the grid).")
+roles_cli = AppGroup("roles", help="Scoped role grants.")
+outbox_cli = AppGroup("outbox", help="Outgoing email.")
+
+
+@places_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def places_import(file: Path) -> None:
+    """Load places from a CSV or GeoJSON FILE (created or updated by code)."""
+    from portal.places.services import ImportError_, import_file
+
+    try:
+        counts = import_file(file)
+    except (ImportError_, ValueError) as err:
+        db.session.rollback()
+        raise click.ClickException(str(err)) from None
+    db.session.commit()
+    click.echo(f"{counts['created']} created, {counts['updated']} updated")
+
+
+def _user(email: str):
+    from portal.accounts.services import find_by_email
+
+    user = find_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no account with email {email}")
+    return user
+
+
+ROLE_CHOICE = click.Choice(["committee", "grid_worker", "liaison", "supervisor", "admin"])
+
+
+@roles_cli.command("grant")
+@click.argument("email")
+@click.argument("role", type=ROLE_CHOICE)
+@click.argument("scope_code", required=False, default="")
+def roles_grant(email: str, role: str, scope_code: str) -> None:
+    """Give EMAIL the ROLE in SCOPE_CODE (community, grid, agency or district code)."""
+    from portal.roles.models import Role
+    from portal.roles.services import RoleError, grant
+
+    try:
+        grant(None, _user(email), Role(role), scope_code)
+    except RoleError as err:
+        raise click.ClickException(err.message) from None
+    db.session.commit()
+    click.echo(f"granted {role} {scope_code}".strip())
+
+
+@roles_cli.command("revoke")
+@click.argument("email")
+@click.argument("role", type=ROLE_CHOICE)
+@click.argument("scope_code", required=False, default="")
+def roles_revoke(email: str, role: str, scope_code: str) -> None:
+    """Take ROLE in SCOPE_CODE away from EMAIL."""
+    from portal.roles.models import Role, RoleGrant
+    from portal.roles.services import RoleError, resolve_scope, revoke
+
+    user = _user(email)
+    try:
+        scope = resolve_scope(Role(role), scope_code)
+    except RoleError as err:
+        raise click.ClickException(err.message) from None
+    row = db.session.scalar(
+        db.select(RoleGrant).where(
+            RoleGrant.user_id == user.id,
+            RoleGrant.role == Role(role),
+            RoleGrant.scope_key == scope["scope_key"],
+        )
+    )
+    if row is None:
+        raise click.ClickException("no such grant")
+    revoke(None, row)
+    db.session.commit()
+    click.echo(f"revoked {role} {scope_code}".strip())
+
+
+@outbox_cli.command("send")
+@click.option("--limit", default=200, show_default=True)
+def outbox_send(limit: int) -> None:
+    """Deliver queued email over SMTP (MAIL_SERVER must be set)."""
+    from portal.notifications.mail import send_outbox
+
+    try:
+        sent, failed = send_outbox(limit)
+    except RuntimeError as err:
+        raise click.ClickException(str(err)) from None
+    except OSError as err:
+        raise click.ClickException(f"cannot reach the mail server: {err}") from None
+    click.echo(f"{sent} sent, {failed} failed")
+    if failed:
+        raise SystemExit(1)
+
+
+@click.command("demo")
+def demo() -> None:
+    """Load the demo district, agencies and accounts (safe to run again)."""
+    from portal.demo import load_demo
+
+    created = load_demo()
+    db.session.commit()
+    click.echo("demo data loaded" if created else "demo data already present")
+
+
+def register(app: Flask) -> None:
+    for cmd in (places_cli, roles_cli, outbox_cli, demo):
+        app.cli.add_command(cmd)

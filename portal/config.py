@@ -1,0 +1,91 @@
+"""Configuration: defaults, overridden by the environment.
+
+COMMONS_ENV selects development (default), testing or production. Only three variables are
+needed to run: DATABASE_URL, SECRET_KEY and COMMONS_ENV.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() not in {"0", "false", "no", "off"}
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value else default
+    except ValueError:
+        return default
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment does not describe a runnable configuration."""
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    env = os.environ
+    mode = (overrides or {}).get("COMMONS_ENV") or env.get("COMMONS_ENV", "development")
+    if mode not in {"development", "testing", "production"}:
+        raise ConfigError(f"COMMONS_ENV must be development, testing or production, not {mode!r}")
+    instance = Path(env.get("COMMONS_INSTANCE_PATH", ROOT / "instance"))
+    default_db = f"sqlite:///{instance / 'commons.sqlite3'}"
+    secure = mode == "production"
+    cfg: dict = {
+        "COMMONS_ENV": mode,
+        "SECRET_KEY": env.get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", default_db),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": False,
+        "MAX_CONTENT_LENGTH": _int(env.get("MAX_CONTENT_LENGTH"), 1024 * 1024),
+        "SESSION_COOKIE_NAME": "commons_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "PREFERRED_URL_SCHEME": "https" if secure else "http",
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        "SESSION_IDLE_MINUTES": _int(env.get("SESSION_IDLE_MINUTES"), 120),
+        "API_TOKEN_DAYS": _int(env.get("API_TOKEN_DAYS"), 30),
+        "HSTS": secure,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": False,  # behind a TLS-terminating proxy the Referer check misfires
+        "BABEL_DEFAULT_LOCALE": "zh_Hans",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": ["zh_Hans", "en"],
+        "DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE", "Asia/Shanghai"),
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": _int(env.get("MAIL_PORT"), 587),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), True),
+        "MAIL_USE_SSL": _bool(env.get("MAIL_USE_SSL"), False),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_FROM": env.get("MAIL_FROM", "Commons <no-reply@commons.invalid>"),
+        "MAIL_ECHO": mode == "development",
+        "SERVER_NAME": env.get("SERVER_NAME") or None,
+        "LOGIN_FAILURES_PER_ACCOUNT": "100 per hour",
+        "LOGIN_LIMIT": env.get("LOGIN_LIMIT", "10 per minute;50 per hour"),
+        "REGISTER_LIMIT": env.get("REGISTER_LIMIT", "5 per minute;30 per hour"),
+        "RESET_LIMIT": env.get("RESET_LIMIT", "5 per minute;20 per hour"),
+        "INSTANCE_PATH": str(instance),
+    }
+    if mode == "testing":
+        cfg["WTF_CSRF_ENABLED"] = True
+    cfg.update(overrides or {})
+    if cfg.get("RATELIMIT_STORAGE_URI") is None:
+        cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"
+    if not cfg.get("SECRET_KEY"):
+        if mode == "production":
+            raise ConfigError("SECRET_KEY must be set when COMMONS_ENV=production")
+        # Development and testing get a key that is stable for the process only.
+        cfg["SECRET_KEY"] = "dev-only-" + os.urandom(16).hex()
+    return cfg

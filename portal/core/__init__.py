@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every feature uses: clock, types, pagination, security, errors."""

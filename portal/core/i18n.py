@@ -1,0 +1,69 @@
+"""Locale and time zone selection, and date formatting in the city's time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g, request
+from flask_babel import format_datetime, get_locale
+from flask_login import current_user
+
+LOCALES = ("zh_Hans", "en")
+
+
+def locale_from_header() -> str | None:
+    for value, _quality in request.accept_languages:
+        tag = value.lower().replace("_", "-")
+        if tag.startswith("zh"):
+            return "zh_Hans"
+        if tag.startswith("en"):
+            return "en"
+    return None
+
+
+def select_locale() -> str:
+    if not request:
+        return "zh_Hans"
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    cookie = request.cookies.get("lang")
+    if cookie in LOCALES:
+        return cookie
+    return locale_from_header() or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def city_timezone_name() -> str:
+    """The city's time zone; one deployment serves one city (the first one configured)."""
+    cached = g.get("_city_tz") if g else None
+    if cached:
+        return cached
+    from portal.extensions import db
+    from portal.places.models import City
+
+    tz = db.session.scalar(db.select(City.timezone).order_by(City.id).limit(1))
+    tz = tz or current_app.config["DEFAULT_TIMEZONE"]
+    if g:
+        g._city_tz = tz
+    return tz
+
+
+def select_timezone() -> str:
+    return city_timezone_name()
+
+
+def current_locale() -> str:
+    loc = get_locale()
+    return "en" if loc is not None and loc.language == "en" else "zh_Hans"
+
+
+def local(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt.astimezone(ZoneInfo(city_timezone_name()))
+
+
+def fmt_datetime(dt: datetime | None, fmt: str = "medium") -> str:
+    if dt is None:
+        return ""
+    return format_datetime(dt, fmt)

@@ -1,0 +1,59 @@
+"""Security headers, safe redirects and the security event log."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, request
+
+security_log = logging.getLogger("portal.security")
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def log_event(event: str, **fields) -> None:
+    """Write a security event. Fields must never hold secrets or personal data (ids only)."""
+    fields.setdefault("ip", request.remote_addr if request else None)
+    fields.setdefault("path", request.path if request else None)
+    details = " ".join(f"{k}={v}" for k, v in sorted(fields.items()) if v is not None)
+    security_log.info("%s %s", event, details)
+
+
+def safe_next(target: str | None, fallback: str = "/") -> str:
+    """Only same-site relative paths are followed: no scheme, no host, no backslash tricks."""
+    if not target:
+        return fallback
+    target = target.strip()
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+def install_headers(app: Flask) -> None:
+    hsts = app.config.get("HSTS")
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        h.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if hsts:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        from flask_login import current_user
+
+        if current_user and current_user.is_authenticated:
+            h["Cache-Control"] = "no-store"
+            h["Vary"] = "Cookie"
+        return response

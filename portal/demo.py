@@ -1,0 +1,151 @@
+"""Demo data: district 110101 (东城区), its streets, communities, grids, agencies and accounts."""
+
+from __future__ import annotations
+
+from portal.accounts.models import User
+from portal.accounts.passwords import hash_password
+from portal.core import clock
+from portal.extensions import db
+from portal.places.services import upsert_place
+from portal.residency.models import ResidencyRequest, ResidencyStatus
+from portal.roles.models import Agency, Role
+from portal.roles.services import grant
+
+PASSWORD = "commons-demo-2026"  # noqa: S105 - documented demo password
+
+PLACES = [
+    ("city", "110000", "北京市", "Beijing", ""),
+    ("district", "110101", "东城区", "Dongcheng District", "110000"),
+    ("street", "110101001", "东华门街道", "Donghuamen Subdistrict", ""),
+    ("street", "110101002", "景山街道", "Jingshan Subdistrict", ""),
+    ("community", "110101001001", "多福巷社区", "Duofuxiang Community", ""),
+    ("community", "110101001002", "银闸社区", "Yinzha Community", ""),
+    ("community", "110101001003", "韶九社区", "Shaojiu Community", ""),
+    ("community", "110101002001", "黄化门社区", "Huanghuamen Community", ""),
+    ("community", "110101002002", "钟鼓社区", "Zhonggu Community", ""),
+]
+
+AGENCIES = [
+    ("health-commission", "区卫生健康委员会", "District Health Commission"),
+    ("culture-sports-bureau", "区文化和旅游局（体育）", "District Culture and Sports Bureau"),
+    ("ecology-environment-bureau", "区生态环境局", "District Ecology and Environment Bureau"),
+    ("public-security-bureau", "区公安分局", "District Public Security Bureau"),
+    ("urban-management-bureau", "区城市管理委员会", "District Urban Management Bureau"),
+    ("civil-affairs-bureau", "区民政局", "District Civil Affairs Bureau"),
+    ("street-office", "东华门街道办事处", "Donghuamen Street Office"),
+]
+
+
+def _square(lon: float, lat: float, size: float = 0.001) -> dict:
+    return {
+        "type": "Polygon",
+        "coordinates": [
+            [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+        ],
+    }
+
+
+def _user(email: str, name: str, locale: str = "zh_Hans") -> User:
+    user = db.session.scalar(db.select(User).where(User.email == email))
+    if user is None:
+        user = User(
+            email=email,
+            display_name=name,
+            locale=locale,
+            password_hash=_hash(),
+            email_confirmed_at=clock.now(),
+        )
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+_cached_hash: list[str] = []
+
+
+def _hash() -> str:
+    if not _cached_hash:
+        _cached_hash.append(hash_password(PASSWORD))
+    return _cached_hash[0]
+
+
+def _ensure_grant(user: User, role: Role, scope: str) -> None:
+    from portal.roles.services import RoleError
+
+    try:
+        grant(None, user, role, scope)
+    except RoleError as err:
+        if err.code != "already_granted":
+            raise
+
+
+def _resident(user: User, community_code: str) -> None:
+    from portal.places.services import community_by_code
+    from portal.residency.services import _move_resident
+
+    community = community_by_code(community_code)
+    if user.community_id == community.id:
+        return
+    db.session.add(
+        ResidencyRequest(
+            user_id=user.id,
+            community_id=community.id,
+            address_note="",
+            status=ResidencyStatus.confirmed,
+            decided_at=clock.now(),
+        )
+    )
+    _move_resident(user, community)
+
+
+def load_demo() -> bool:
+    """Create what is missing; returns False when everything was already there."""
+    if db.session.scalar(db.select(User.id).where(User.email == "admin@example.org")):
+        return False
+    for level, code, zh, en, parent in PLACES:
+        upsert_place(
+            {
+                "level": level,
+                "code": code,
+                "name_zh": zh,
+                "name_en": en,
+                "parent_code": parent,
+                "timezone": "Asia/Shanghai",
+            },
+            "demo",
+        )
+    for i, community in enumerate(("110101001001", "110101001002")):
+        for n in range(1, 4):
+            upsert_place(
+                {
+                    "level": "grid",
+                    "code": f"{community}{n:03d}",
+                    "name_zh": f"第{n}网格",
+                    "name_en": f"Grid {n}",
+                    "geometry": _square(116.400 + 0.001 * n, 39.920 + 0.002 * i),
+                },
+                "demo",
+            )
+    from portal.places.models import District
+
+    district = db.session.scalar(db.select(District).where(District.code == "110101"))
+    for code, zh, en in AGENCIES:
+        if db.session.scalar(db.select(Agency).where(Agency.code == code)) is None:
+            db.session.add(Agency(code=code, name_zh=zh, name_en=en, district_id=district.id))
+    db.session.flush()
+
+    _ensure_grant(_user("admin@example.org", "平台管理员", "zh_Hans"), Role.admin, "")
+    _ensure_grant(_user("committee@example.org", "王主任"), Role.committee, "110101001001")
+    _ensure_grant(_user("committee.b@example.org", "李委员"), Role.committee, "110101001002")
+    _ensure_grant(_user("gridworker@example.org", "张网格员"), Role.grid_worker, "110101001001")
+    _ensure_grant(_user("supervisor@example.org", "赵督办"), Role.supervisor, "110101")
+    for code, zh, _en in AGENCIES:
+        _ensure_grant(_user(f"liaison.{code}@example.org", f"{zh}联络员"), Role.liaison, code)
+    names = ["陈阿姨", "刘师傅", "Sam Lee", "周老师", "吴同学"]
+    for n, name in enumerate(names, start=1):
+        _resident(
+            _user(f"resident{n}@example.org", name, "en" if n == 3 else "zh_Hans"), "110101001001"
+        )
+    _resident(_user("resident.b@example.org", "孙大爷"), "110101001002")
+    db.session.flush()
+    return True

@@ -1,0 +1,112 @@
+"""``notify()``: the one way any feature tells people something.
+
+A notification stores its type and parameters, not rendered text: the title is rendered when it
+is read, in the reader's language. Channels beyond in-app (email, digests) plug in through
+``CHANNELS``: each is called with the created notifications after they are flushed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, update
+
+from portal.core import clock
+from portal.core.i18n import current_locale
+from portal.extensions import db
+from portal.notifications.models import Notification
+
+# type -> title template (lazy, so it renders in the reader's language).
+TYPES: dict[str, object] = {
+    "residency_confirmed": _l("Your residency in %(community)s is confirmed."),
+    "residency_rejected": _l(
+        "Your residency request for %(community)s was not approved: %(reason)s"
+    ),
+    "residency_requested": _l("A new residency request is waiting in %(community)s."),
+}
+
+CHANNELS: list[Callable[[list[Notification]], None]] = []
+
+
+def register_type(name: str, title) -> None:
+    TYPES[name] = title
+
+
+def notify(
+    recipients: Iterable,
+    type: str,
+    subject,
+    *,
+    url: str,
+    params: dict | None = None,
+    subject_type: str | None = None,
+) -> list[Notification]:
+    """Create one notification per distinct recipient (users or ids) about ``subject``."""
+    if type not in TYPES:
+        raise ValueError(f"unknown notification type {type!r}")
+    ids = sorted({r if isinstance(r, int) else r.id for r in recipients})
+    stype = subject_type or type_name(subject)
+    sid = str(getattr(subject, "id", subject))
+    rows = [
+        Notification(
+            user_id=uid,
+            type=type,
+            subject_type=stype,
+            subject_id=sid,
+            url=url,
+            params=dict(params or {}),
+        )
+        for uid in ids
+    ]
+    db.session.add_all(rows)
+    db.session.flush()
+    for channel in CHANNELS:
+        channel(rows)
+    return rows
+
+
+def type_name(subject) -> str:
+    table = getattr(subject, "__tablename__", None)
+    return {"residency_requests": "residency_request"}.get(table, table or "object")
+
+
+def title(n: Notification) -> str:
+    template = TYPES.get(n.type)
+    if template is None:
+        return n.type
+    loc = current_locale()
+    # A parameter given in both languages ({"zh_Hans": ..., "en": ...}) shows in the reader's.
+    params = {
+        k: (v.get(loc) or v.get("zh_Hans", "")) if isinstance(v, dict) else v
+        for k, v in (n.params or {}).items()
+    }
+    try:
+        return str(template) % params
+    except (KeyError, TypeError, ValueError):
+        return str(template)
+
+
+def unread_count(user) -> int:
+    return (
+        db.session.scalar(
+            db.select(func.count(Notification.id)).where(
+                Notification.user_id == user.id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def mark_read(user, ids: Iterable[int] | None = None) -> int:
+    """Mark the given (or all) of the user's notifications read; returns how many changed."""
+    stmt = update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if ids is not None:
+        ids = list(ids)
+        if not ids:
+            return 0
+        stmt = stmt.where(Notification.id.in_(ids))
+    result = db.session.execute(stmt.values(read_at=clock.now()))
+    return result.rowcount or 0

@@ -1,0 +1,161 @@
+"""Places: lookups, and importing the grid from CSV or GeoJSON (idempotent upserts by code)."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import math
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from portal.extensions import db
+from portal.places.models import City, Community, District, Grid, Street
+
+LEVELS = ("city", "district", "street", "community", "grid")
+CODE_LENGTH = {"city": 6, "district": 6, "street": 9, "community": 12, "grid": 15}
+MODEL = {"city": City, "district": District, "street": Street, "community": Community, "grid": Grid}
+PARENT = {"district": "city", "street": "district", "community": "street", "grid": "community"}
+PARENT_FIELD = {
+    "district": "city_id",
+    "street": "district_id",
+    "community": "street_id",
+    "grid": "community_id",
+}
+
+
+class ImportError_(ValueError):
+    """A row of an import file is wrong; the message names the row."""
+
+
+def community_by_code(code: str) -> Community | None:
+    return db.session.scalar(db.select(Community).where(Community.code == code))
+
+
+def polygon_area_m2(geometry: dict) -> float | None:
+    """Approximate area of a WGS84 Polygon/MultiPolygon (equirectangular, fine for grids)."""
+
+    def ring_area(ring):
+        if len(ring) < 4:
+            return 0.0
+        lat0 = math.radians(sum(p[1] for p in ring) / len(ring))
+        r = 6371008.8
+        pts = [(math.radians(x) * r * math.cos(lat0), math.radians(y) * r) for x, y, *_ in ring]
+        return abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in itertools.pairwise(pts))) / 2
+
+    def poly_area(rings):
+        return ring_area(rings[0]) - sum(ring_area(h) for h in rings[1:]) if rings else 0.0
+
+    kind = geometry.get("type")
+    if kind == "Polygon":
+        return poly_area(geometry["coordinates"])
+    if kind == "MultiPolygon":
+        return sum(poly_area(p) for p in geometry["coordinates"])
+    return None
+
+
+def _validate_geometry(geometry, where: str) -> dict:
+    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        raise ImportError_(f"{where}: geometry must be a GeoJSON Polygon or MultiPolygon")
+    polys = (
+        geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    )
+    for poly in polys:
+        for ring in poly:
+            for point in ring:
+                lon, lat = point[0], point[1]
+                if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                    raise ImportError_(f"{where}: coordinates are not WGS84 longitude/latitude")
+    return geometry
+
+
+def upsert_place(row: dict, where: str) -> tuple[str, bool]:
+    """Create or update one place from a dict; returns (level, created)."""
+    level = (row.get("level") or "").strip().lower()
+    if level not in LEVELS:
+        raise ImportError_(f"{where}: level must be one of {', '.join(LEVELS)}")
+    code = str(row.get("code") or "").strip()
+    if not (code.isdigit() and code.isascii() and len(code) == CODE_LENGTH[level]):
+        raise ImportError_(f"{where}: a {level} code has {CODE_LENGTH[level]} digits")
+    name_zh = (row.get("name_zh") or "").strip()
+    name_en = (row.get("name_en") or "").strip()
+    if not name_zh:
+        raise ImportError_(f"{where}: name_zh is required")
+    model = MODEL[level]
+    obj = db.session.scalar(db.select(model).where(model.code == code))
+    created = obj is None
+    if created:
+        obj = model(code=code)
+    obj.name_zh, obj.name_en = name_zh, name_en or name_zh
+    if level == "city":
+        tz = (row.get("timezone") or "Asia/Shanghai").strip()
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ImportError_(f"{where}: unknown time zone {tz!r}") from exc
+        obj.timezone = tz
+    else:
+        parent_level = PARENT[level]
+        parent_code = str(row.get("parent_code") or "").strip()
+        if not parent_code and level != "district":
+            parent_code = code[: CODE_LENGTH[parent_level]]
+        parent_model = MODEL[parent_level]
+        parent = db.session.scalar(db.select(parent_model).where(parent_model.code == parent_code))
+        if parent is None:
+            raise ImportError_(f"{where}: parent {parent_level} {parent_code!r} does not exist")
+        if level != "district" and not code.startswith(parent.code):
+            raise ImportError_(f"{where}: code {code} does not start with its parent's code")
+        setattr(obj, PARENT_FIELD[level], parent.id)
+    if level == "grid":
+        geometry = row.get("geometry")
+        if isinstance(geometry, str) and geometry.strip():
+            try:
+                geometry = json.loads(geometry)
+            except json.JSONDecodeError as exc:
+                raise ImportError_(f"{where}: geometry is not valid JSON") from exc
+        if geometry:
+            geometry = _validate_geometry(geometry, where)
+            obj.geometry = json.dumps(geometry, separators=(",", ":"))
+        area = row.get("area_m2")
+        if area not in (None, ""):
+            try:
+                obj.area_m2 = float(area)
+            except (TypeError, ValueError) as exc:
+                raise ImportError_(f"{where}: area_m2 must be a number") from exc
+        elif geometry:
+            obj.area_m2 = round(polygon_area_m2(geometry) or 0, 1)
+    db.session.add(obj)  # added last, so the parent look-up above never flushes a half row
+    db.session.flush()
+    return level, created
+
+
+def import_file(path: Path) -> dict[str, int]:
+    """Load places from a .csv or .geojson/.json file. Rows go parent first."""
+    counts = {"created": 0, "updated": 0}
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            rows = [(f"{path.name}:{i + 2}", row) for i, row in enumerate(csv.DictReader(fh))]
+    elif suffix in (".geojson", ".json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("type") != "FeatureCollection":
+            raise ImportError_(f"{path.name}: expected a GeoJSON FeatureCollection")
+        rows = []
+        for i, feature in enumerate(data.get("features", [])):
+            props = dict(feature.get("properties") or {})
+            props.setdefault("level", "grid")
+            props["geometry"] = feature.get("geometry")
+            rows.append((f"{path.name} feature {i}", props))
+    else:
+        raise ImportError_(f"{path.name}: use a .csv or .geojson file")
+    rows.sort(
+        key=lambda r: (
+            LEVELS.index(str(r[1].get("level", "")).strip().lower())
+            if str(r[1].get("level", "")).strip().lower() in LEVELS
+            else 99
+        )
+    )
+    for where, row in rows:
+        _level, created = upsert_place(row, where)
+        counts["created" if created else "updated"] += 1
+    return counts

@@ -1,0 +1,257 @@
+"""Residency rules: ask to join a community, use an invitation code, decide requests."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import update
+
+from portal.accounts.models import User
+from portal.audit.services import record
+from portal.core import clock
+from portal.extensions import db
+from portal.notifications.services import notify
+from portal.places.models import Community
+from portal.residency.models import (
+    InvitationBatch,
+    InvitationCode,
+    ResidencyRequest,
+    ResidencyStatus,
+)
+from portal.roles.models import Role, RoleGrant
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper
+CODE_LENGTH = 10
+MAX_BATCH = 500
+
+
+class ResidencyError(Exception):
+    def __init__(self, code: str, message: str, field: str | None = None, status: int = 409):
+        super().__init__(message)
+        self.code, self.message, self.field, self.status = code, message, field, status
+
+
+def _names(community: Community) -> dict:
+    return {"zh_Hans": community.name_zh, "en": community.name_en}
+
+
+def pending_request(user: User) -> ResidencyRequest | None:
+    return db.session.scalar(
+        db.select(ResidencyRequest).where(
+            ResidencyRequest.user_id == user.id, ResidencyRequest.status == ResidencyStatus.pending
+        )
+    )
+
+
+def latest_request(user: User) -> ResidencyRequest | None:
+    return db.session.scalar(
+        db.select(ResidencyRequest)
+        .where(ResidencyRequest.user_id == user.id)
+        .order_by(ResidencyRequest.id.desc())
+        .limit(1)
+    )
+
+
+def residency_status(user: User) -> tuple[str, Community | None]:
+    """none | pending | confirmed | rejected, with the community it concerns."""
+    pending = pending_request(user)
+    if pending is not None:
+        return "pending", pending.community
+    if user.community_id is not None:
+        return "confirmed", user.community
+    latest = latest_request(user)
+    if latest is not None and latest.status == ResidencyStatus.rejected:
+        return "rejected", latest.community
+    return "none", None
+
+
+def request_residency(user: User, community: Community, address_note: str) -> ResidencyRequest:
+    if user.community_id == community.id:
+        raise ResidencyError(
+            "already_resident", _("You are already a confirmed resident of this community.")
+        )
+    current = pending_request(user)
+    if current is not None:
+        if current.community_id == community.id:
+            raise ResidencyError(
+                "already_requested", _("You have already asked to join this community.")
+            )
+        # Moving the request elsewhere: the older one is withdrawn, not left dangling.
+        current.status = ResidencyStatus.withdrawn
+        current.decided_at = clock.now()
+        db.session.flush()
+    req = ResidencyRequest(
+        user_id=user.id, community_id=community.id, address_note=address_note.strip()
+    )
+    db.session.add(req)
+    db.session.flush()
+    committee = db.session.scalars(
+        db.select(RoleGrant.user_id).where(
+            RoleGrant.role == Role.committee, RoleGrant.community_id == community.id
+        )
+    ).all()
+    if committee:
+        notify(
+            committee,
+            "residency_requested",
+            req,
+            url=url_for("residency.queue", code=community.code),
+            params={"community": _names(community)},
+        )
+    return req
+
+
+def _move_resident(user: User, community: Community) -> None:
+    """Make ``community`` the user's one community, keeping both counters exact."""
+    if user.community_id is not None and user.community_id != community.id:
+        db.session.execute(
+            update(Community)
+            .where(Community.id == user.community_id)
+            .values(confirmed_residents=Community.confirmed_residents - 1)
+        )
+    if user.community_id != community.id:
+        db.session.execute(
+            update(Community)
+            .where(Community.id == community.id)
+            .values(confirmed_residents=Community.confirmed_residents + 1)
+        )
+        user.community_id = community.id
+    db.session.flush()
+    db.session.refresh(community)
+
+
+def decide(actor: User, req: ResidencyRequest, decision: str, reason: str | None) -> None:
+    reason = (reason or "").strip() or None
+    if decision not in {"approve", "reject"}:
+        raise ResidencyError("invalid_decision", _("Choose approve or reject."), "decision", 400)
+    if decision == "reject" and not reason:
+        raise ResidencyError(
+            "reason_required", _("Give a reason when rejecting a request."), "reason", 400
+        )
+    status = ResidencyStatus.confirmed if decision == "approve" else ResidencyStatus.rejected
+    # Conditional update: of two committee members deciding at once, one wins, one gets 409.
+    changed = db.session.execute(
+        update(ResidencyRequest)
+        .where(ResidencyRequest.id == req.id, ResidencyRequest.status == ResidencyStatus.pending)
+        .values(status=status, reason=reason, decided_by_id=actor.id, decided_at=clock.now())
+    ).rowcount
+    if not changed:
+        raise ResidencyError("already_decided", _("This request has already been decided."))
+    db.session.refresh(req)
+    user, community = req.user, req.community
+    if status == ResidencyStatus.confirmed:
+        _move_resident(user, community)
+        notify(
+            [user],
+            "residency_confirmed",
+            req,
+            url=url_for("residency.status"),
+            params={"community": _names(community)},
+        )
+    else:
+        notify(
+            [user],
+            "residency_rejected",
+            req,
+            url=url_for("residency.status"),
+            params={"community": _names(community), "reason": reason},
+        )
+    record(actor, f"residency.{decision}", req, user_id=user.id, community=community.code)
+
+
+# --- invitation codes ------------------------------------------------------------------------
+
+
+def normalize_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def format_code(code: str) -> str:
+    return f"{code[:5]}-{code[5:]}"
+
+
+def create_batch(
+    actor: User, community: Community, size: int, label: str, valid_days: int
+) -> InvitationBatch:
+    if not 1 <= size <= MAX_BATCH:
+        raise ResidencyError(
+            "invalid_size", _("Choose between 1 and %(n)d codes.", n=MAX_BATCH), "size", 400
+        )
+    expires = clock.now() + timedelta(days=valid_days)
+    batch = InvitationBatch(
+        community_id=community.id,
+        created_by_id=actor.id,
+        size=size,
+        label=label.strip(),
+        expires_at=expires,
+    )
+    db.session.add(batch)
+    db.session.flush()
+    seen: set[str] = set()
+    while len(seen) < size:
+        seen.add("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
+    db.session.add_all(
+        InvitationCode(batch_id=batch.id, community_id=community.id, code=c, expires_at=expires)
+        for c in sorted(seen)
+    )
+    db.session.flush()
+    record(actor, "invitations.create", batch, community=community.code, size=size)
+    return batch
+
+
+def use_invitation(user: User, raw_code: str) -> ResidencyRequest:
+    code = normalize_code(raw_code)
+    inv = db.session.scalar(db.select(InvitationCode).where(InvitationCode.code == code))
+    if inv is None:
+        raise ResidencyError(
+            "invalid_code", _("This invitation code is not valid."), "invitation_code", 400
+        )
+    if inv.used_at is not None:
+        raise ResidencyError(
+            "already_used", _("This invitation code has already been used."), "invitation_code"
+        )
+    now = clock.now()
+    if inv.expires_at <= now:
+        raise ResidencyError(
+            "code_expired", _("This invitation code has expired."), "invitation_code"
+        )
+    if user.community_id == inv.community_id:
+        raise ResidencyError(
+            "already_resident", _("You are already a confirmed resident of this community.")
+        )
+    claimed = db.session.execute(
+        update(InvitationCode)
+        .where(InvitationCode.id == inv.id, InvitationCode.used_at.is_(None))
+        .values(used_by_id=user.id, used_at=now)
+    ).rowcount
+    if not claimed:
+        raise ResidencyError(
+            "already_used", _("This invitation code has already been used."), "invitation_code"
+        )
+    current = pending_request(user)
+    if current is not None:
+        current.status = ResidencyStatus.withdrawn
+        current.decided_at = now
+        db.session.flush()
+    req = ResidencyRequest(
+        user_id=user.id,
+        community_id=inv.community_id,
+        invitation_id=inv.id,
+        status=ResidencyStatus.confirmed,
+        decided_at=now,
+        address_note="",
+    )
+    db.session.add(req)
+    db.session.flush()
+    _move_resident(user, inv.community)
+    notify(
+        [user],
+        "residency_confirmed",
+        req,
+        url=url_for("residency.status"),
+        params={"community": _names(inv.community)},
+    )
+    return req

@@ -1,0 +1,223 @@
+"""Residency pages: the resident's status, the committee's queue, invitation letters."""
+
+from __future__ import annotations
+
+import segno
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from wtforms import SelectChoice
+
+from portal.audit.services import record
+from portal.core.guards import login_required
+from portal.extensions import db
+from portal.places.models import Community
+from portal.places.services import community_by_code
+from portal.residency import bp
+from portal.residency import services as residency
+from portal.residency.forms import BatchForm, DecisionForm, InvitationForm, JoinForm
+from portal.residency.models import (
+    InvitationBatch,
+    InvitationCode,
+    ResidencyRequest,
+    ResidencyStatus,
+)
+from portal.roles import permissions
+
+
+def _join_form() -> JoinForm:
+    form = JoinForm(prefix="join")
+    communities = db.session.scalars(db.select(Community).order_by(Community.code)).all()
+    from portal.core.i18n import current_locale
+
+    loc = current_locale()
+    form.community_code.choices = [SelectChoice("", _("Choose…"))] + [
+        SelectChoice(
+            c.code, f"{c.name(loc)} · {c.street.name(loc)} · {c.street.district.name(loc)}"
+        )
+        for c in communities
+    ]
+    return form
+
+
+def _status_page(join=None, invite=None, status_code=200):
+    user = current_user._get_current_object()
+    state, community = residency.residency_status(user)
+    latest = residency.latest_request(user)
+    return render_template(
+        "residency/status.html",
+        state=state,
+        community=community,
+        latest=latest,
+        join=join or _join_form(),
+        invite=invite or InvitationForm(prefix="invite"),
+    ), status_code
+
+
+@bp.get("/residency")
+@login_required
+def status():
+    invite = InvitationForm(prefix="invite")
+    if request.args.get("code"):  # arriving from the QR code on a letter
+        invite.invitation_code.data = request.args["code"][:20]
+    return _status_page(invite=invite)
+
+
+@bp.post("/residency/request")
+@login_required
+def request_join():
+    form = _join_form()
+    if form.validate_on_submit():
+        community = community_by_code(form.community_code.data)
+        if community is None:
+            form.community_code.errors.append(_("No community has this code."))
+        else:
+            try:
+                residency.request_residency(
+                    current_user._get_current_object(), community, form.address_note.data or ""
+                )
+            except residency.ResidencyError as err:
+                form.community_code.errors.append(err.message)
+            else:
+                db.session.commit()
+                flash(_("Your request has been sent to the neighbourhood committee."), "success")
+                return redirect(url_for("residency.status"))
+    return _status_page(join=form, status_code=400)
+
+
+@bp.post("/residency/invitation")
+@login_required
+def use_code():
+    form = InvitationForm(prefix="invite")
+    if form.validate_on_submit():
+        try:
+            residency.use_invitation(current_user._get_current_object(), form.invitation_code.data)
+        except residency.ResidencyError as err:
+            form.invitation_code.errors.append(err.message)
+        else:
+            db.session.commit()
+            flash(_("Welcome! Your residency is confirmed."), "success")
+            return redirect(url_for("residency.status"))
+    return _status_page(invite=form, status_code=400)
+
+
+def _committee_community(code: str) -> Community:
+    community = community_by_code(code)
+    if community is None:
+        abort(404)
+    if not permissions.can_decide_residency(current_user, community):
+        abort(403)
+    return community
+
+
+@bp.get("/communities/<code>/residency")
+@login_required
+def queue(code: str):
+    community = _committee_community(code)
+    page = db.paginate(
+        db.select(ResidencyRequest)
+        .where(
+            ResidencyRequest.community_id == community.id,
+            ResidencyRequest.status == ResidencyStatus.pending,
+        )
+        .order_by(ResidencyRequest.created_at, ResidencyRequest.id),
+        per_page=20,
+        error_out=False,
+    )
+    if page.items:
+        record(
+            current_user,
+            "residency.view_requests",
+            community,
+            count=len(page.items),
+            user_ids=[r.user_id for r in page.items],
+        )
+        db.session.commit()
+    return render_template(
+        "residency/queue.html", community=community, page=page, form=DecisionForm()
+    )
+
+
+@bp.post("/communities/<code>/residency")
+@login_required
+def decide(code: str):
+    community = _committee_community(code)
+    form = DecisionForm()
+    req = None
+    if form.request_id.data and form.request_id.data.isdigit():
+        req = db.session.get(ResidencyRequest, int(form.request_id.data))
+    if req is None or req.community_id != community.id:
+        abort(404)
+    if form.validate_on_submit():
+        try:
+            residency.decide(
+                current_user._get_current_object(), req, form.decision.data, form.reason.data
+            )
+        except residency.ResidencyError as err:
+            flash(err.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Decision saved; the person has been told."), "success")
+            return redirect(url_for("residency.queue", code=code))
+    else:
+        flash(" ".join(str(e) for errs in form.errors.values() for e in errs), "error")
+    return redirect(url_for("residency.queue", code=code))
+
+
+@bp.route("/communities/<code>/invitations", methods=["GET", "POST"])
+@login_required
+def invitations(code: str):
+    community = _committee_community(code)
+    form = BatchForm()
+    if form.validate_on_submit():
+        batch = residency.create_batch(
+            current_user._get_current_object(),
+            community,
+            form.size.data,
+            form.label.data or "",
+            form.valid_days.data,
+        )
+        db.session.commit()
+        flash(_("%(n)d codes created. Print them for the letters.", n=batch.size), "success")
+        return redirect(url_for("residency.print_batch", code=code, batch_id=batch.id))
+    batches = db.session.scalars(
+        db.select(InvitationBatch)
+        .where(InvitationBatch.community_id == community.id)
+        .order_by(InvitationBatch.id.desc())
+        .limit(50)
+    ).all()
+    return render_template(
+        "residency/invitations.html", community=community, form=form, batches=batches
+    ), (400 if request.method == "POST" else 200)
+
+
+@bp.get("/communities/<code>/invitations/<int:batch_id>")
+@login_required
+def print_batch(code: str, batch_id: int):
+    community = _committee_community(code)
+    batch = db.session.get(InvitationBatch, batch_id)
+    if batch is None or batch.community_id != community.id:
+        abort(404)
+    codes = db.session.scalars(
+        db.select(InvitationCode)
+        .where(InvitationCode.batch_id == batch.id)
+        .order_by(InvitationCode.id)
+    ).all()
+    join_url = url_for("residency.status", _external=True)
+    letters = []
+    for inv in codes:
+        qr = segno.make(f"{join_url}?code={residency.format_code(inv.code)}", error="m")
+        svg = qr.svg_inline(scale=3, title=residency.format_code(inv.code))
+        letters.append(
+            {
+                "code": residency.format_code(inv.code),
+                "used": inv.used_at is not None,
+                "qr": Markup(svg),  # noqa: S704 - segno's own SVG markup, no user input
+            }
+        )
+    record(current_user, "invitations.print", batch, community=community.code)
+    db.session.commit()
+    return render_template(
+        "residency/print.html", community=community, batch=batch, letters=letters, join_url=join_url
+    )

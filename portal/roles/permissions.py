@@ -1,0 +1,74 @@
+"""Permission predicates for views, the API and templates; grants load once a request."""
+
+from __future__ import annotations
+
+from flask import g, has_request_context
+
+from portal.extensions import db
+from portal.roles.models import Role, RoleGrant
+
+
+def grants(user) -> list[RoleGrant]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    cache = g.setdefault("_grants", {}) if has_request_context() else {}
+    if user.id not in cache:
+        cache[user.id] = list(
+            db.session.scalars(db.select(RoleGrant).where(RoleGrant.user_id == user.id)).all()
+        )
+    return cache[user.id]
+
+
+def forget_grants() -> None:
+    if has_request_context():
+        g.pop("_grants", None)
+
+
+def is_admin(user) -> bool:
+    return any(gr.role == Role.admin for gr in grants(user))
+
+
+def is_staff(user) -> bool:
+    return bool(grants(user))
+
+
+def committee_community_ids(user) -> set[int]:
+    return {gr.community_id for gr in grants(user) if gr.role == Role.committee}
+
+
+def is_committee(user, community) -> bool:
+    return community is not None and community.id in committee_community_ids(user)
+
+
+def is_grid_worker(user, *, grid=None, community=None) -> bool:
+    for gr in grants(user):
+        if gr.role != Role.grid_worker:
+            continue
+        if grid is not None and (gr.grid_id == grid.id or gr.community_id == grid.community_id):
+            return True
+        if community is not None and (
+            gr.community_id == community.id
+            or (gr.grid is not None and gr.grid.community_id == community.id)
+        ):
+            return True
+    return False
+
+
+def is_liaison(user, agency) -> bool:
+    return agency is not None and any(
+        gr.role == Role.liaison and gr.agency_id == agency.id for gr in grants(user)
+    )
+
+
+def is_supervisor(user, district) -> bool:
+    return district is not None and any(
+        gr.role == Role.supervisor and gr.district_id == district.id for gr in grants(user)
+    )
+
+
+def can_decide_residency(user, community) -> bool:
+    return is_committee(user, community)
+
+
+def can_manage_invitations(user, community) -> bool:
+    return is_committee(user, community)

