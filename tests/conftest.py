@@ -39,11 +39,14 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-def build_app(tmp_path_factory, **overrides):
-    url = pg_url()
-    if url:
+def build_app(tmp_path_factory, url: str | None = None, **overrides):
+    """An app on a fresh database built by the migrations, with the demo data loaded.
+
+    ``url`` defaults to TEST_DATABASE_URL (whose schema is reset) or a new SQLite file."""
+    url = url or pg_url()
+    if url and url.startswith("postgresql"):
         reset_postgres(url)
-    else:
+    elif not url:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     config = {
         "COMMONS_ENV": "testing",
@@ -139,6 +142,8 @@ def db(app):
             if outer.is_active:
                 outer.rollback()
             connection.close()
+            # Tests that build a second app re-initialise the shared limiter; bind it back.
+            limiter.init_app(app)
             limiter.reset()
             clock.freeze(None)
 

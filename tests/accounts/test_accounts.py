@@ -283,7 +283,8 @@ def test_registration_is_rate_limited(app):
 def test_rate_limits_can_be_disabled(tmp_path_factory):
     from tests.conftest import build_app
 
-    app = build_app(tmp_path_factory, RATELIMIT_ENABLED=False, LOGIN_LIMIT="1 per minute")
+    url = f"sqlite:///{tmp_path_factory.mktemp('nolimit') / 'db.sqlite3'}"
+    app = build_app(tmp_path_factory, url, RATELIMIT_ENABLED=False, LOGIN_LIMIT="1 per minute")
     c = app.test_client()
     for _ in range(3):
         assert (

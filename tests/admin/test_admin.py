@@ -1,0 +1,105 @@
+"""Admin: role grants (web and CLI), agencies; every action audited."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from portal.audit.models import AuditEntry
+from portal.roles.models import Agency, Role, RoleGrant
+
+
+def _admin(app, login_as):
+    client = app.test_client()
+    login_as("admin", client)
+    return client
+
+
+def test_grant_and_revoke_a_role(app, login_as, db, make_user, api_token):
+    client = _admin(app, login_as)
+    user = make_user()
+    r = client.form(
+        "/admin/roles",
+        {"email": user.email, "role": "committee", "scope_code": "110101001002"},
+        page="/admin/roles",
+    )
+    assert r.status_code == 302
+    grant = db.session.scalar(sa.select(RoleGrant).where(RoleGrant.user_id == user.id))
+    assert grant.role == Role.committee and grant.scope_code == "110101001002"
+    me = client.get("/api/v1/me", headers=api_token(user)).get_json()
+    assert me["roles"] == [{"role": "committee", "scope_code": "110101001002"}]
+    again = client.form(
+        "/admin/roles",
+        {"email": user.email, "role": "committee", "scope_code": "110101001002"},
+        page="/admin/roles",
+    )
+    assert again.status_code == 400
+    r = client.form("/admin/roles/revoke", {"grant_id": grant.id}, page="/admin/roles")
+    assert r.status_code == 302
+    assert db.session.scalar(sa.select(RoleGrant).where(RoleGrant.user_id == user.id)) is None
+    actions = db.session.scalars(
+        sa.select(AuditEntry.action).where(
+            AuditEntry.subject_type == "users", AuditEntry.subject_id == str(user.id)
+        )
+    ).all()
+    assert actions == ["role.grant", "role.revoke"]
+
+
+def test_grant_errors_sit_next_to_fields(app, login_as, make_user):
+    client = _admin(app, login_as)
+    user = make_user()
+    cases = [
+        ({"email": "nobody@example.org", "role": "admin"}, "email-error"),
+        ({"email": user.email, "role": "committee", "scope_code": "123"}, "scope_code-error"),
+        ({"email": user.email, "role": "liaison", "scope_code": "nope"}, "scope_code-error"),
+        ({"email": user.email, "role": "admin", "scope_code": "110101"}, "scope_code-error"),
+        ({"email": user.email, "role": "king"}, "role-error"),
+    ]
+    for data, error_id in cases:
+        r = client.form("/admin/roles", data, page="/admin/roles")
+        assert r.status_code == 400, data
+        assert f'id="{error_id}"' in r.get_data(as_text=True), data
+
+
+def test_database_refuses_a_grant_without_its_scope(db, make_user):
+    user = make_user()
+    db.session.add(RoleGrant(user_id=user.id, role=Role.committee, scope_key="x"))
+    import pytest
+
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_roles_cli(app, db, make_user):
+    user = make_user()
+    runner = app.test_cli_runner()
+    r = runner.invoke(args=["roles", "grant", user.email, "grid_worker", "110101001001002"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(args=["roles", "grant", user.email, "supervisor", "110101"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(args=["roles", "grant", user.email, "supervisor", "999999"])
+    assert r.exit_code != 0 and "Error:" in r.output
+    r = runner.invoke(args=["roles", "revoke", user.email, "supervisor", "110101"])
+    assert r.exit_code == 0, r.output
+    roles = db.session.scalars(sa.select(RoleGrant).where(RoleGrant.user_id == user.id)).all()
+    assert [(g.role, g.scope_code) for g in roles] == [(Role.grid_worker, "110101001001002")]
+    r = runner.invoke(args=["roles", "grant", "nobody@example.org", "admin"])
+    assert r.exit_code != 0
+
+
+def test_create_agency(app, login_as, db):
+    client = _admin(app, login_as)
+    data = {
+        "code": "water-bureau",
+        "name_zh": "区水务局",
+        "name_en": "Water Bureau",
+        "district_code": "110101",
+    }
+    assert client.form("/admin/agencies", data, page="/admin/agencies").status_code == 302
+    agency = db.session.scalar(sa.select(Agency).where(Agency.code == "water-bureau"))
+    assert agency.district.code == "110101"
+    dup = client.form("/admin/agencies", data, page="/admin/agencies")
+    assert dup.status_code == 400 and 'id="code-error"' in dup.get_data(as_text=True)
+    bad = client.form("/admin/agencies", {**data, "code": "Bad Code!"}, page="/admin/agencies")
+    assert bad.status_code == 400
+    assert db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "agency.create"))

@@ -1,0 +1,148 @@
+"""API base: tokens, accounts, me, the error and status rules, cookie vs bearer."""
+
+from __future__ import annotations
+
+from portal.accounts.models import User
+from tests.conftest import DEMO_PASSWORD
+
+GOOD = "plum tree lantern 42 harbour"
+
+
+def test_token_lifecycle(client):
+    r = client.post(
+        "/api/v1/auth/token", json={"email": "resident1@example.org", "password": DEMO_PASSWORD}
+    )
+    assert r.status_code == 201
+    token = r.get_json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    me = client.get("/api/v1/me", headers=headers).get_json()
+    assert me["residency"] == {"status": "confirmed", "community_code": "110101001001"}
+    assert me["roles"] == [] and me["locale"] in ("zh_Hans", "en")
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    r = client.get("/api/v1/me", headers=headers)
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "invalid_token"
+
+
+def test_invalid_credentials_answer_alike(client):
+    a = client.post(
+        "/api/v1/auth/token", json={"email": "resident1@example.org", "password": "wrong password!"}
+    )
+    b = client.post(
+        "/api/v1/auth/token", json={"email": "nobody@example.org", "password": "wrong password!"}
+    )
+    assert a.status_code == b.status_code == 401
+    assert a.get_json() == b.get_json()
+    assert a.get_json()["error"]["code"] == "invalid_credentials"
+
+
+def test_token_validation(client):
+    for payload in ({}, {"email": "a@example.org"}, {"email": 1, "password": 2}):
+        r = client.post("/api/v1/auth/token", json=payload)
+        assert r.status_code == 400 and r.get_json()["error"]["fields"], payload
+    r = client.post("/api/v1/auth/token", data="[1,2]", content_type="application/json")
+    assert r.status_code == 400
+
+
+def test_token_endpoint_is_rate_limited(client, app):
+    app.config["LOGIN_LIMIT"] = "2 per minute"
+    try:
+        codes = [
+            client.post(
+                "/api/v1/auth/token", json={"email": "x@example.org", "password": "nope"}
+            ).status_code
+            for _ in range(3)
+        ]
+    finally:
+        app.config["LOGIN_LIMIT"] = "10 per minute;50 per hour"
+    assert codes == [401, 401, 429]
+
+
+def test_register_through_the_api(client, db):
+    r = client.post(
+        "/api/v1/accounts",
+        json={
+            "email": "api.user@example.org",
+            "password": GOOD,
+            "display_name": "接口用户",
+            "locale": "en",
+        },
+    )
+    assert r.status_code == 201
+    body = r.get_json()
+    assert body["display_name"] == "接口用户" and body["locale"] == "en"
+    assert body["residency"]["status"] == "none" and body["email_confirmed"] is False
+    assert db.session.get(User, body["id"]).email == "api.user@example.org"
+    again = client.post(
+        "/api/v1/accounts",
+        json={"email": "API.user@example.org", "password": GOOD, "display_name": "又一个"},
+    )
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_registered"
+
+
+def test_register_validation_reports_each_field(client):
+    r = client.post(
+        "/api/v1/accounts",
+        json={"email": "bad", "password": "short", "display_name": "", "locale": "fr"},
+    )
+    assert r.status_code == 400
+    fields = r.get_json()["error"]["fields"]
+    assert set(fields) == {"email", "password", "display_name", "locale"}
+    r = client.post(
+        "/api/v1/accounts",
+        json={"email": "ok@example.org", "password": "password1234", "display_name": "ab"},
+    )
+    assert set(r.get_json()["error"]["fields"]) == {"password"}
+
+
+def test_unsafe_api_requests_ignore_the_cookie(client, login_as):
+    """A signed-in browser's cookie never authorizes a state change on the API (no CSRF)."""
+    login_as("resident")
+    assert client.get("/api/v1/me").status_code == 200  # reading with the cookie is fine
+    r = client.post("/api/v1/notifications/read", json={"all": True})
+    assert r.status_code == 401
+
+
+def test_bearer_requests_need_no_csrf_token(client, api_token):
+    r = client.post("/api/v1/notifications/read", json={"all": True}, headers=api_token("resident"))
+    assert r.status_code == 200
+
+
+def test_garbage_bearer_token_is_401(client):
+    for header in ("Bearer nonsense", "Bearer ", "Basic abc"):
+        r = client.get("/api/v1/me", headers={"Authorization": header})
+        assert r.status_code == 401, header
+
+
+def test_expired_token_is_refused(client, api_token, app):
+    from datetime import timedelta
+
+    from portal.core import clock
+
+    headers = api_token("resident")
+    clock.freeze(clock.now() + timedelta(days=app.config["API_TOKEN_DAYS"] + 1))
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_openapi_document_is_valid_and_complete(client, app):
+    from openapi_spec_validator import validate
+
+    doc = client.get("/api/v1/openapi.json").get_json()
+    validate(doc)
+    assert doc["openapi"].startswith("3.1")
+    import re
+
+    shape = lambda p: re.sub(r"\{[^}]+\}", "{}", p)  # noqa: E731 - parameter names may differ
+    documented = {
+        (shape(path), method.upper()) for path, ops in doc["paths"].items() for method in ops
+    }
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1"):
+            continue
+        path = shape(re.sub(r"<(?:\w+:)?\w+>", "{}", rule.rule))
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method) in documented, f"{method} {path} is not documented"
+    for path, ops in doc["paths"].items():
+        for op in ops.values():
+            if op.get("requestBody") or op.get("security"):
+                assert set(op["responses"]) & {"400", "401"}, path
+    assert "429" in doc["paths"]["/api/v1/auth/token"]["post"]["responses"]
