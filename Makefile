@@ -43,7 +43,6 @@ fmt: install-test
 
 ## Fails when the models and the migrations disagree
 db-check: install
-	COMMONS_INSTANCE_PATH=$$(mktemp -d) $(BIN)/flask db upgrade
 	COMMONS_INSTANCE_PATH=$$(mktemp -d) sh -c '$(BIN)/flask db upgrade && $(BIN)/flask db check'
 
 ## Re-extract strings, update both catalogues, compile
