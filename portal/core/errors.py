@@ -83,6 +83,9 @@ def install_error_handlers(app: Flask) -> None:
             return error_response(status)
         return error_response(400 if status < 500 else 500)
 
+    if app.testing:
+        return  # tests see the real traceback instead of the 500 page
+
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)

@@ -152,3 +152,82 @@ def test_bad_preference_values_are_ignored(client):
 
 def test_healthz(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def _crashing_app(tmp_path):
+    app = create_app(
+        {
+            "COMMONS_ENV": "production",
+            "SECRET_KEY": "x" * 32,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'crash.db'}",
+        }
+    )
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("unexpected")
+
+    @app.get("/api/v1/boom")
+    def api_boom():
+        raise RuntimeError("unexpected")
+
+    return app
+
+
+def test_unexpected_errors_get_a_500_page_and_json(tmp_path, caplog):
+    app = _crashing_app(tmp_path)
+    client = app.test_client()
+    page = client.get("/boom", headers={"Accept-Language": "en"})
+    assert page.status_code == 500 and "Something went wrong" in page.get_data(as_text=True)
+    assert "RuntimeError" not in page.get_data(as_text=True)
+    api = client.get("/api/v1/boom")
+    assert api.status_code == 500 and api.get_json()["error"]["code"] == "server_error"
+
+
+def test_security_events_are_logged_without_secrets(client, login_as, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="portal.security")
+    client.post("/login", data={"email": "a@example.org", "password": "hunter2hunter2"})
+    login_as("resident")
+    client.get("/admin/")
+    text = caplog.text
+    assert "csrf_failure" in text and "forbidden" in text
+    assert "hunter2" not in text and "a@example.org" not in text
+
+
+def test_rate_limits_use_redis_when_configured(tmp_path_factory):
+    import os
+
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    if not redis_url:
+        pytest.skip("TEST_REDIS_URL not set (CI sets it)")
+    import redis
+
+    from tests.conftest import build_app
+
+    r = redis.Redis.from_url(redis_url)
+    r.flushdb()
+    url = f"sqlite:///{tmp_path_factory.mktemp('redis') / 'db.sqlite3'}"
+    app = build_app(
+        tmp_path_factory,
+        url,
+        REDIS_URL=redis_url,
+        RATELIMIT_STORAGE_URI=None,
+        LOGIN_LIMIT="2 per minute",
+    )
+    assert app.config["RATELIMIT_STORAGE_URI"] == redis_url
+    c = app.test_client()
+    codes = [
+        c.post(
+            "/api/v1/auth/token", json={"email": "x@example.org", "password": "nope"}
+        ).status_code
+        for _ in range(3)
+    ]
+    assert codes == [401, 401, 429]
+    assert any(b"LIMITS" in key or b"limit" in key.lower() for key in r.keys("*"))
+    r.flushdb()
