@@ -83,12 +83,14 @@ def _register_blueprints(app: Flask) -> None:
     from portal.main import bp as main_bp
     from portal.notifications import bp as notifications_bp
     from portal.places import bp as places_bp
+    from portal.proposals import bp as proposals_bp
     from portal.residency import bp as residency_bp
 
     for bp in (
         main_bp,
         accounts_bp,
         places_bp,
+        proposals_bp,
         residency_bp,
         notifications_bp,
         admin_bp,

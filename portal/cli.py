@@ -14,6 +14,22 @@ from portal.extensions import db
 places_cli = AppGroup("places", help="Administrative places (the grid).")
 roles_cli = AppGroup("roles", help="Scoped role grants.")
 outbox_cli = AppGroup("outbox", help="Outgoing email.")
+proposals_cli = AppGroup("proposals", help="Proposals.")
+
+
+@proposals_cli.command("sweep")
+def proposals_sweep() -> None:
+    """Stamp proposals whose support window closed as expired (safe to run again)."""
+    from portal.proposals.services import sweep
+
+    total = 0
+    while True:
+        n = sweep()
+        db.session.commit()
+        total += n
+        if n == 0:
+            break
+    click.echo(f"{total} expired")
 
 
 @places_cli.command("import")
@@ -116,5 +132,5 @@ def demo() -> None:
 
 
 def register(app: Flask) -> None:
-    for cmd in (places_cli, roles_cli, outbox_cli, demo):
+    for cmd in (places_cli, roles_cli, outbox_cli, proposals_cli, demo):
         app.cli.add_command(cmd)

@@ -76,7 +76,14 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_LIMIT": env.get("LOGIN_LIMIT", "10 per minute;50 per hour"),
         "REGISTER_LIMIT": env.get("REGISTER_LIMIT", "5 per minute;30 per hour"),
         "RESET_LIMIT": env.get("RESET_LIMIT", "5 per minute;20 per hour"),
+        # Per person, and (more loosely: many households share one address) per IP.
+        "SUPPORT_LIMIT": env.get("SUPPORT_LIMIT", "30 per minute;300 per hour"),
+        "SUPPORT_IP_LIMIT": env.get("SUPPORT_IP_LIMIT", "300 per minute"),
+        "PROPOSAL_CREATE_LIMIT": env.get("PROPOSAL_CREATE_LIMIT", "10 per hour"),
+        "PROPOSAL_CREATE_IP_LIMIT": env.get("PROPOSAL_CREATE_IP_LIMIT", "60 per hour"),
         "INSTANCE_PATH": str(instance),
+        "MEDIA_ROOT": env.get("MEDIA_ROOT", str(instance / "media")),
+        "MEDIA_MAX_PHOTOS": 4,
     }
     if mode == "testing":
         cfg["WTF_CSRF_ENABLED"] = True

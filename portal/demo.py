@@ -25,6 +25,16 @@ PLACES = [
     ("community", "110101002002", "钟鼓社区", "Zhonggu Community", ""),
 ]
 
+CATEGORIES = [
+    ("health", "医疗卫生设施", "Health facilities", "✚"),
+    ("recreation", "文体休闲场所", "Recreation, culture and sports", "⚽"),
+    ("environment", "环境与卫生", "Environment and sanitation", "♻"),
+    ("safety", "安全", "Safety", "⚠"),
+    ("public-space", "公共空间与基础设施", "Public space and infrastructure", "⌂"),
+    ("care", "养老与托育", "Elderly and child care", "♥"),
+    ("other", "其他", "Other", "•"),
+]
+
 AGENCIES = [
     ("health-commission", "区卫生健康委员会", "District Health Commission"),
     ("culture-sports-bureau", "区文化和旅游局（体育）", "District Culture and Sports Bureau"),
@@ -98,8 +108,20 @@ def _resident(user: User, community_code: str) -> None:
     _move_resident(user, community)
 
 
+def ensure_categories() -> None:
+    from portal.proposals.models import Category
+
+    for position, (code, zh, en, icon) in enumerate(CATEGORIES):
+        if db.session.scalar(db.select(Category).where(Category.code == code)) is None:
+            db.session.add(
+                Category(code=code, name_zh=zh, name_en=en, icon=icon, position=position)
+            )
+    db.session.flush()
+
+
 def load_demo() -> bool:
     """Create what is missing; returns False when everything was already there."""
+    ensure_categories()
     if db.session.scalar(db.select(User.id).where(User.email == "admin@example.org")):
         return False
     for level, code, zh, en, parent in PLACES:
@@ -147,5 +169,9 @@ def load_demo() -> bool:
             _user(f"resident{n}@example.org", name, "en" if n == 3 else "zh_Hans"), "110101001001"
         )
     _resident(_user("resident.b@example.org", "孙大爷"), "110101001002")
+    from portal.places.services import community_by_code
+
+    demo = community_by_code("110101001001")
+    demo.support_minimum, demo.support_percent = 3, 1.0
     db.session.flush()
     return True

@@ -4,6 +4,15 @@ from portal.accounts.models import ApiToken, User, UserSession
 from portal.audit.models import AuditEntry
 from portal.notifications.models import Notification, OutboxMessage
 from portal.places.models import City, Community, District, Grid, Street
+from portal.proposals.models import (
+    Category,
+    Proposal,
+    ProposalEvent,
+    ProposalGram,
+    ProposalPhoto,
+    Status,
+    Support,
+)
 from portal.residency.models import (
     InvitationBatch,
     InvitationCode,
@@ -16,6 +25,7 @@ __all__ = [
     "Agency",
     "ApiToken",
     "AuditEntry",
+    "Category",
     "City",
     "Community",
     "District",
@@ -24,11 +34,17 @@ __all__ = [
     "InvitationCode",
     "Notification",
     "OutboxMessage",
+    "Proposal",
+    "ProposalEvent",
+    "ProposalGram",
+    "ProposalPhoto",
     "ResidencyRequest",
     "ResidencyStatus",
     "Role",
     "RoleGrant",
+    "Status",
     "Street",
+    "Support",
     "User",
     "UserSession",
 ]

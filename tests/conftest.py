@@ -9,6 +9,7 @@ import itertools
 import os
 import re
 import secrets
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -39,6 +40,19 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+@contextmanager
+def real_session():
+    """Inside a test, ``db.session`` is bound to the test's rolled-back connection; a second
+    app (or threads doing real work) needs Flask-SQLAlchemy's own sessions back meanwhile."""
+    saved = _db.session
+    _db.session = _db._make_scoped_session({})
+    try:
+        yield
+    finally:
+        _db.session.remove()
+        _db.session = saved
+
+
 def build_app(tmp_path_factory, url: str | None = None, **overrides):
     """An app on a fresh database built by the migrations, with the demo data loaded.
 
@@ -58,7 +72,7 @@ def build_app(tmp_path_factory, url: str | None = None, **overrides):
         **overrides,
     }
     app = create_app(config)
-    with app.app_context():
+    with app.app_context(), real_session():
         from flask_migrate import upgrade
 
         upgrade()
@@ -66,7 +80,6 @@ def build_app(tmp_path_factory, url: str | None = None, **overrides):
 
         load_demo()
         _db.session.commit()
-        _db.session.remove()
     return app
 
 

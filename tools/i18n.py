@@ -82,8 +82,11 @@ def update(template: Catalog) -> None:
             if not m.id:
                 continue
             m.flags.discard("fuzzy")
-            if locale == "en" and not m.string:
-                m.string = m.id
+            if locale == "en":
+                if isinstance(m.id, tuple) and not all(m.string or ()):
+                    m.string = m.id  # (singular, plural): English uses both forms as written
+                elif not isinstance(m.id, tuple) and not m.string:
+                    m.string = m.id
         path = po_path(locale)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as fh:

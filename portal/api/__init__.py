@@ -75,3 +75,4 @@ def require_user():
 
 
 from portal.api import endpoints  # noqa: E402,F401
+from portal.proposals import api as _proposals_api  # noqa: E402,F401

@@ -18,6 +18,17 @@ def display_mode() -> str:
 def install_templating(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = fmt_datetime
     app.jinja_env.globals["safe_next"] = safe_next
+    from portal.core import clock
+    from portal.proposals import services as proposals
+    from portal.proposals.models import Status
+
+    app.jinja_env.globals.update(
+        status_label=proposals.status_label,
+        reason_label=proposals.reason_label,
+        effective_status=proposals.effective_status,
+        S=Status,
+        now=clock.now,
+    )
 
     @app.context_processor
     def _globals():

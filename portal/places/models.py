@@ -51,6 +51,11 @@ class Community(_Named, db.Model):
     __table_args__ = (
         CheckConstraint("length(code) = 12", name="code_length"),
         CheckConstraint("confirmed_residents >= 0", name="residents_not_negative"),
+        CheckConstraint(
+            "support_minimum >= 1 AND support_percent >= 0 AND support_percent <= 100"
+            " AND support_window_days BETWEEN 1 AND 365",
+            name="support_settings",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +63,10 @@ class Community(_Named, db.Model):
     code: Mapped[str] = mapped_column(String(12), unique=True)  # street code + 3 digits
     # Kept by the residency services in the same transaction as each change.
     confirmed_residents: Mapped[int] = mapped_column(default=0)
+    # Support threshold = max(minimum, ceil(percent% × confirmed residents)), frozen on opening.
+    support_minimum: Mapped[int] = mapped_column(default=20, server_default="20")
+    support_percent: Mapped[float] = mapped_column(Float, default=5.0, server_default="5")
+    support_window_days: Mapped[int] = mapped_column(default=30, server_default="30")
 
     street = relationship(Street, lazy="joined")
 

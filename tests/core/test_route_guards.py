@@ -23,6 +23,14 @@ PUBLIC = {
     "api.create_account",
     "api.communities",
     "api.community",
+    "proposals.community_list",
+    "proposals.district_list",
+    "proposals.show",
+    "api.categories",
+    "api.proposals_list",
+    "api.similar_proposals",
+    "api.proposal",
+    "proposals.photo",
 }
 # Routes that need more than being signed in: a resident without roles is refused.
 STAFF_ONLY = {
@@ -37,12 +45,17 @@ STAFF_ONLY = {
     "admin.revoke_role",
     "admin.agencies",
     "audit.log",
+    "proposals.review_queue",
+    "api.review_queue",
 }
 SAMPLE_ARGS = {
     "code": "110101001001",
     "token": "x",
     "batch_id": 1,
     "notification_id": 1,
+    "proposal_id": 1,
+    "photo_id": 1,
+    "size": "thumb",
     "request_id": 1,
 }
 

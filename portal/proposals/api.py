@@ -1,0 +1,426 @@
+"""Proposal endpoints of the JSON API."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from portal.api import ApiError, body, bp, require_user
+from portal.api.pagination import limit_arg
+from portal.core.guards import login_required, public
+from portal.extensions import db, limiter
+from portal.places.models import District, Grid
+from portal.places.services import community_by_code
+from portal.proposals import listing
+from portal.proposals import services as proposals
+from portal.proposals.forms import ProposalForm
+from portal.proposals.models import Category, Proposal
+from portal.proposals.views import categories as active_categories
+from portal.roles import permissions
+
+
+def _iso(dt):
+    return dt.isoformat().replace("+00:00", "Z") if dt is not None else None
+
+
+def _category(c: Category) -> dict:
+    return {"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en, "icon": c.icon}
+
+
+def _item(p: Proposal, mine: set[int] | None = None) -> dict:
+    data = {
+        "id": p.id,
+        "title": p.title,
+        "summary": p.summary,
+        "status": proposals.effective_status(p).value,
+        "category": p.category.code,
+        "community_code": p.community.code,
+        "support_count": p.support_count,
+        "threshold": p.threshold,
+        "opened_at": _iso(p.opened_at),
+        "closes_at": _iso(p.closes_at),
+        "threshold_reached_at": _iso(p.threshold_reached_at),
+    }
+    if mine is not None:
+        data["supported_by_me"] = p.id in mine
+    return data
+
+
+def _detail(p: Proposal) -> dict:
+    data = _item(p)
+    data.update(
+        body_html=p.body_html,
+        author={"display_name": p.author.display_name},
+        grid_code=p.grid.code if p.grid else None,
+        location_note=p.location_note,
+        created_at=_iso(p.created_at),
+        submitted_at=_iso(p.submitted_at),
+        reject_reason=p.reject_reason,
+        duplicate_of=p.duplicate_of_id,
+        withdraw_reason=p.withdraw_reason,
+        review_note=p.review_note if p.status.value in ("rejected", "changes_requested") else None,
+        case_number=None,  # filled once grid cases exist
+    )
+    if current_user.is_authenticated:
+        data["supported_by_me"] = proposals.has_supported(current_user, p)
+    return data
+
+
+def _error(err: proposals.ProposalError) -> ApiError:
+    fields = {err.field: err.message} if err.field else None
+    return ApiError(err.status, err.code, err.message, fields)
+
+
+@bp.get("/categories")
+@public
+def categories():
+    return jsonify({"items": [_category(c) for c in active_categories()], "next": None})
+
+
+@bp.get("/proposals")
+@public
+def proposals_list():
+    community = district_id = category = None
+    if request.args.get("community"):
+        community = community_by_code(request.args["community"])
+        if community is None:
+            raise ApiError(
+                400,
+                "invalid_parameter",
+                "Unknown community.",
+                {"community": "No community has this code."},
+            )
+    if request.args.get("district"):
+        district_id = db.session.scalar(
+            select(District.id).where(District.code == request.args["district"])
+        )
+        if district_id is None:
+            raise ApiError(
+                400,
+                "invalid_parameter",
+                "Unknown district.",
+                {"district": "No district has this code."},
+            )
+    if request.args.get("category"):
+        category = next(
+            (c for c in active_categories() if c.code == request.args["category"]), None
+        )
+        if category is None:
+            raise ApiError(
+                400,
+                "invalid_parameter",
+                "Unknown category.",
+                {"category": "Use a code from /api/v1/categories."},
+            )
+    status = request.args.get("status") or None
+    if status is not None and status not in listing.PUBLIC_STATUSES:
+        raise ApiError(
+            400,
+            "invalid_parameter",
+            "Unknown status.",
+            {"status": "Use " + ", ".join(listing.PUBLIC_STATUSES) + "."},
+        )
+    sort = request.args.get("sort", "new")
+    if sort not in listing.SORTS:
+        raise ApiError(
+            400, "invalid_parameter", "Unknown sort.", {"sort": "Use new, top, closing or active."}
+        )
+    f = listing.Filters(
+        community=community,
+        district_id=district_id,
+        category=category,
+        status=status,
+        q=(request.args.get("q") or "")[:50],
+        sort=sort,
+    )
+    try:
+        items, nxt = listing.page(f, request.args.get("cursor"), limit_arg())
+    except listing.BadCursor:
+        raise ApiError(
+            400,
+            "invalid_cursor",
+            "The cursor is not valid.",
+            {"cursor": "Use the next link of a previous page."},
+        ) from None
+    mine = proposals.supported_ids(current_user, [p.id for p in items])
+    next_url = None
+    if nxt:
+        from flask import url_for
+
+        args = {k: v for k, v in request.args.items() if k != "cursor"}
+        next_url = url_for("api.proposals_list", **args, cursor=nxt)
+    return jsonify(
+        {
+            "items": [_item(p, mine if current_user.is_authenticated else None) for p in items],
+            "next": next_url,
+        }
+    )
+
+
+@bp.get("/proposals/similar")
+@public
+def similar_proposals():
+    community = community_by_code(request.args.get("community") or "")
+    if community is None:
+        raise ApiError(
+            400,
+            "invalid_parameter",
+            "Unknown community.",
+            {"community": "No community has this code."},
+        )
+    q = (request.args.get("q") or "").strip()
+    if not q:
+        raise ApiError(
+            400,
+            "invalid_parameter",
+            "Say what to compare.",
+            {"q": "Give the title or summary you are about to submit."},
+        )
+    items = proposals.similar(community, q[:400])
+    return jsonify({"items": [_item(p) for p in items], "next": None})
+
+
+def _load(proposal_id: int) -> Proposal:
+    p = db.session.get(Proposal, proposal_id)
+    if p is None or not proposals.is_visible(current_user, p):
+        raise ApiError(404, "not_found", "No such proposal.")
+    return p
+
+
+@bp.get("/proposals/<int:proposal_id>")
+@public
+def proposal(proposal_id: int):
+    return jsonify(_detail(_load(proposal_id)))
+
+
+def _form_from_json(data: dict, community, partial: Proposal | None = None) -> dict:
+    """Validate a JSON body with the proposal form's rules; returns the service arguments."""
+    fields: dict[str, str] = {}
+    values = {}
+    keys = ("title", "summary", "body", "category", "grid_code", "location_note")
+    for key in keys:
+        value = data.get(key)
+        if value is None and partial is not None:
+            value = {
+                "title": partial.title,
+                "summary": partial.summary,
+                "body": partial.body,
+                "category": partial.category.code,
+                "grid_code": partial.grid.code if partial.grid else "",
+                "location_note": partial.location_note,
+            }[key]
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            fields[key] = _("Must be text.")
+            continue
+        values[key] = value
+    form = ProposalForm(
+        formdata=MultiDict(
+            {
+                **{k: v for k, v in values.items() if k != "grid_code"},
+                "grid": values.get("grid_code", ""),
+            }
+        ),
+        meta={"csrf": False},
+    )
+    form.category.choices = [c.code for c in active_categories()]
+    grids = db.session.scalars(select(Grid.code).where(Grid.community_id == community.id)).all()
+    form.grid.choices = ["", *grids]
+    form.validate()
+    for name, errors in form.errors.items():
+        fields.setdefault("grid_code" if name == "grid" else name, str(errors[0]))
+    if fields:
+        raise ApiError(400, "validation_failed", "Some fields are not valid.", fields)
+    category = next(c for c in active_categories() if c.code == values["category"])
+    grid = None
+    if values.get("grid_code"):
+        grid = db.session.scalar(select(Grid).where(Grid.code == values["grid_code"]))
+    return {
+        "title": values["title"],
+        "summary": values["summary"],
+        "body": values["body"],
+        "category": category,
+        "grid": grid,
+        "location_note": values.get("location_note", ""),
+    }
+
+
+def _create_limit():
+    return current_app.config["PROPOSAL_CREATE_LIMIT"]
+
+
+def _user_key():
+    return f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr
+
+
+@bp.post("/proposals")
+@login_required
+@limiter.limit(_create_limit, key_func=_user_key)
+def create_proposal():
+    user = require_user()
+    data = body()
+    community = user.community
+    if community is None:
+        raise ApiError(403, "not_a_resident", "Only confirmed residents can write proposals.")
+    submit = data.get("submit", False)
+    if not isinstance(submit, bool):
+        raise ApiError(
+            400,
+            "validation_failed",
+            "submit must be true or false.",
+            {"submit": "Use true or false."},
+        )
+    values = _form_from_json(data, community)
+    try:
+        p = proposals.create(user, community, submit=submit, **values)
+    except proposals.ProposalError as err:
+        raise _error(err) from None
+    db.session.commit()
+    return jsonify(_detail(p)), 201
+
+
+@bp.patch("/proposals/<int:proposal_id>")
+@login_required
+def update_proposal(proposal_id: int):
+    user = require_user()
+    p = _load(proposal_id)
+    if p.author_id != user.id:
+        raise ApiError(403, "not_author", "Only the author can edit this proposal.")
+    values = _form_from_json(body(), p.community, partial=p)
+    try:
+        proposals.edit(user, p, **values)
+    except proposals.ProposalError as err:
+        raise _error(err) from None
+    db.session.commit()
+    return jsonify(_detail(p))
+
+
+@bp.post("/proposals/<int:proposal_id>/submit")
+@login_required
+def submit_proposal(proposal_id: int):
+    user = require_user()
+    p = _load(proposal_id)
+    try:
+        proposals.submit_proposal(user, p)
+    except proposals.ProposalError as err:
+        raise _error(err) from None
+    db.session.commit()
+    return jsonify(_detail(p))
+
+
+@bp.post("/proposals/<int:proposal_id>/withdraw")
+@login_required
+def withdraw_proposal(proposal_id: int):
+    user = require_user()
+    p = _load(proposal_id)
+    reason = body().get("reason")
+    if not isinstance(reason, str) or len(reason) > 500:
+        raise ApiError(
+            400,
+            "validation_failed",
+            "Give a reason (at most 500 characters).",
+            {"reason": _("Say why you withdraw the proposal.")},
+        )
+    try:
+        proposals.withdraw(user, p, reason)
+    except proposals.ProposalError as err:
+        raise _error(err) from None
+    db.session.commit()
+    return jsonify(_detail(p))
+
+
+@bp.get("/communities/<code>/review-queue")
+@login_required
+def review_queue(code: str):
+    community = community_by_code(code)
+    if community is None:
+        raise ApiError(404, "not_found", "No community has this code.")
+    if not permissions.is_committee(current_user, community):
+        raise ApiError(403, "forbidden", "Only this community's committee sees its queue.")
+    items = db.session.scalars(proposals.review_queue(community).limit(limit_arg())).all()
+    out = []
+    for p in items:
+        item = _item(p)
+        item.update(
+            submitted_at=_iso(p.submitted_at),
+            review_due_at=_iso(p.review_due_at),
+            overdue=proposals.is_overdue(p),
+        )
+        out.append(item)
+    return jsonify({"items": out, "next": None})
+
+
+@bp.post("/proposals/<int:proposal_id>/review")
+@login_required
+def review(proposal_id: int):
+    user = require_user()
+    p = _load(proposal_id)
+    if not permissions.is_committee(user, p.community):
+        raise ApiError(403, "forbidden", "Only this community's committee reviews it.")
+    data = body()
+    decision = data.get("decision")
+    reason, note, dup = data.get("reason_code"), data.get("note"), data.get("duplicate_of")
+    if (
+        not isinstance(decision, str)
+        or (reason is not None and not isinstance(reason, str))
+        or (note is not None and (not isinstance(note, str) or len(note) > 1000))
+        or (dup is not None and (not isinstance(dup, int) or isinstance(dup, bool)))
+    ):
+        raise ApiError(
+            400,
+            "validation_failed",
+            "Some fields are not valid.",
+            {
+                "decision": "approve, request_changes or reject; reason_code and note "
+                "are text (note ≤ 1000); duplicate_of is a proposal id."
+            },
+        )
+    original = db.session.get(Proposal, dup) if dup is not None else None
+    try:
+        proposals.review(user, p, decision, reason_code=reason, note=note, duplicate_of=original)
+    except proposals.ProposalError as err:
+        raise _error(err) from None
+    db.session.commit()
+    return jsonify(_detail(p))
+
+
+def _support_limit():
+    return current_app.config["SUPPORT_LIMIT"]
+
+
+def _support_ip_limit():
+    return current_app.config["SUPPORT_IP_LIMIT"]
+
+
+@bp.post("/proposals/<int:proposal_id>/support")
+@login_required
+@limiter.limit(_support_limit, key_func=_user_key)
+@limiter.limit(_support_ip_limit)
+def support(proposal_id: int):
+    user = require_user()
+    p = _load(proposal_id)
+    try:
+        count = proposals.support(user, p)
+    except proposals.ProposalError as err:
+        raise _error(err) from None
+    db.session.commit()
+    return jsonify({"support_count": count, "status": proposals.effective_status(p).value}), 201
+
+
+@bp.delete("/proposals/<int:proposal_id>/support")
+@login_required
+@limiter.limit(_support_limit, key_func=_user_key)
+@limiter.limit(_support_ip_limit)
+def unsupport(proposal_id: int):
+    user = require_user()
+    p = _load(proposal_id)
+    try:
+        count = proposals.unsupport(user, p)
+    except proposals.ProposalError as err:
+        raise _error(err) from None
+    db.session.commit()
+    return jsonify({"support_count": count, "status": proposals.effective_status(p).value})

@@ -1,0 +1,138 @@
+"""Proposal lists for pages and the API: filters, four sorts, keyset cursors.
+
+Every sort orders by indexed columns ending in the id, and pages continue after the last row
+seen (no OFFSET, no COUNT), so a page costs the same on the first page and the thousandth.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select, tuple_
+
+from portal.core import clock
+from portal.extensions import db
+from portal.places.models import Community, Street
+from portal.proposals import services
+from portal.proposals.models import Category, Proposal, Status
+
+PUBLIC_STATUSES = ("open", "qualified", "expired", "rejected", "withdrawn")
+SORTS = ("new", "top", "closing", "active")
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclass
+class Filters:
+    community: Community | None = None
+    district_id: int | None = None
+    category: Category | None = None
+    status: str | None = None  # one of PUBLIC_STATUSES, or None for open + qualified
+    q: str = ""
+    sort: str = "new"
+
+
+def encode(values: list) -> str:
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(cursor: str | None) -> list | None:
+    if not cursor:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError):
+        raise BadCursor(cursor) from None
+    if not isinstance(data, list) or len(data) != 2 or not isinstance(data[1], int):
+        raise BadCursor(cursor)
+    return data
+
+
+def _status_clause(status: str | None):
+    now = clock.now()
+    if status is None:
+        return or_(
+            and_(Proposal.status == Status.open, Proposal.closes_at > now),
+            Proposal.status == Status.qualified,
+        )
+    if status == "open":
+        return and_(Proposal.status == Status.open, Proposal.closes_at > now)
+    if status == "expired":
+        return or_(
+            Proposal.status == Status.expired,
+            and_(Proposal.status == Status.open, Proposal.closes_at <= now),
+        )
+    return Proposal.status == Status(status)
+
+
+def query(f: Filters):
+    stmt = select(Proposal).where(_status_clause(f.status))
+    if f.community is not None:
+        stmt = stmt.where(Proposal.community_id == f.community.id)
+    elif f.district_id is not None:
+        stmt = stmt.where(
+            Proposal.community_id.in_(
+                select(Community.id).join(Street).where(Street.district_id == f.district_id)
+            )
+        )
+    if f.category is not None:
+        stmt = stmt.where(Proposal.category_id == f.category.id)
+    if f.q.strip():
+        stmt = services.search_filter(stmt, f.q, f.community.id if f.community else None)
+    return stmt
+
+
+def _key(p: Proposal, sort: str) -> list:
+    if sort == "top":
+        return [p.support_count, p.id]
+    if sort == "closing":
+        return [p.closes_at.isoformat() if p.closes_at else None, p.id]
+    if sort == "active":
+        return [p.last_activity_at.isoformat(), p.id]
+    return [p.id, p.id]
+
+
+def page(f: Filters, cursor: str | None, limit: int) -> tuple[list[Proposal], str | None]:
+    """One page of proposals and the cursor of the next page (None at the end)."""
+    sort = f.sort if f.sort in SORTS else "new"
+    stmt = query(f)
+    after = decode(cursor)
+    if sort == "top":
+        if after:
+            stmt = stmt.where(tuple_(Proposal.support_count, Proposal.id) < tuple_(*after))
+        stmt = stmt.order_by(Proposal.support_count.desc(), Proposal.id.desc())
+    elif sort == "closing":
+        stmt = stmt.where(Proposal.closes_at.is_not(None))
+        if after:
+            stmt = stmt.where(
+                tuple_(Proposal.closes_at, Proposal.id) > tuple_(_dt(after[0]), after[1])
+            )
+        stmt = stmt.order_by(Proposal.closes_at.asc(), Proposal.id.asc())
+    elif sort == "active":
+        if after:
+            stmt = stmt.where(
+                tuple_(Proposal.last_activity_at, Proposal.id) < tuple_(_dt(after[0]), after[1])
+            )
+        stmt = stmt.order_by(Proposal.last_activity_at.desc(), Proposal.id.desc())
+    else:
+        if after:
+            stmt = stmt.where(Proposal.id < after[1])
+        stmt = stmt.order_by(Proposal.id.desc())
+    rows = list(db.session.scalars(stmt.limit(limit + 1)).unique())
+    nxt = encode(_key(rows[limit - 1], sort)) if len(rows) > limit else None
+    return rows[:limit], nxt
+
+
+def _dt(value) -> datetime:
+    if not isinstance(value, str):
+        raise BadCursor(value)
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise BadCursor(value) from None

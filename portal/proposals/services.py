@@ -1,0 +1,690 @@
+"""Proposal rules: writing, review, support to a threshold (exactly once), withdrawal, expiry.
+
+Transitions live in one table (``TRANSITIONS``) and go through ``transition()``, which checks
+the move, stamps the lifecycle timestamp, records the public history and audits staff actions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import timedelta
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import false as sa_false
+from sqlalchemy.exc import IntegrityError
+
+from portal.accounts.models import User
+from portal.audit.services import record
+from portal.core import clock
+from portal.core.text import grams, render_markdown
+from portal.extensions import db
+from portal.media.images import ImageError, process_image
+from portal.media.storage import storage_for
+from portal.notifications.services import notify, register_type
+from portal.places.models import Community, Grid
+from portal.proposals.models import (
+    Category,
+    Proposal,
+    ProposalEvent,
+    ProposalGram,
+    ProposalPhoto,
+    RejectReason,
+    Status,
+    Support,
+)
+from portal.roles import permissions
+
+REVIEW_DAYS = 3
+S = Status
+
+# (from, to) → who may make the move.
+TRANSITIONS: dict[tuple[Status, Status], str] = {
+    (S.draft, S.submitted): "author",
+    (S.changes_requested, S.submitted): "author",
+    (S.submitted, S.open): "committee",
+    (S.submitted, S.changes_requested): "committee",
+    (S.submitted, S.rejected): "committee",
+    (S.open, S.qualified): "system",
+    (S.open, S.expired): "system",
+}
+for _from in (S.draft, S.submitted, S.changes_requested, S.open):
+    TRANSITIONS[(_from, S.withdrawn)] = "author"
+
+EDITABLE = {S.draft, S.changes_requested}
+SUPPORTABLE = {S.open, S.qualified}
+
+# Hooks run inside the transaction of the support that qualified the proposal (cases file here).
+on_qualified: list[Callable[[Proposal], None]] = []
+
+register_type("proposal_approved", _l("Your proposal “%(title)s” is open for support."))
+register_type(
+    "proposal_changes_requested", _l("The committee asks for changes to your proposal “%(title)s”.")
+)
+register_type("proposal_rejected", _l("Your proposal “%(title)s” was not accepted."))
+register_type("proposal_qualified", _l("Your proposal “%(title)s” reached its support threshold."))
+
+
+class ProposalError(Exception):
+    """A rule said no. ``status`` is the HTTP status an interface should answer with."""
+
+    def __init__(self, code: str, message: str, status: int = 409, field: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.status, self.field = code, message, status, field
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def effective_status(p: Proposal) -> Status:
+    """Expiry is derived at read time too, so it is right even before the sweep stamps it."""
+    if p.status == S.open and p.closes_at is not None and p.closes_at <= clock.now():
+        return S.expired
+    return p.status
+
+
+def window_open(p: Proposal) -> bool:
+    return p.status in SUPPORTABLE and p.closes_at is not None and p.closes_at > clock.now()
+
+
+def threshold_for(community: Community) -> int:
+    by_share = math.ceil(community.support_percent / 100 * community.confirmed_residents)
+    return max(community.support_minimum, by_share)
+
+
+def has_supported(user, p: Proposal) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return (
+        db.session.scalar(
+            select(Support.id).where(Support.proposal_id == p.id, Support.user_id == user.id)
+        )
+        is not None
+    )
+
+
+def supported_ids(user, proposal_ids: list[int]) -> set[int]:
+    if not getattr(user, "is_authenticated", False) or not proposal_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Support.proposal_id).where(
+                Support.user_id == user.id, Support.proposal_id.in_(proposal_ids)
+            )
+        )
+    )
+
+
+def history(p: Proposal) -> list[ProposalEvent]:
+    return list(
+        db.session.scalars(
+            select(ProposalEvent)
+            .where(ProposalEvent.proposal_id == p.id)
+            .order_by(ProposalEvent.id)
+        )
+    )
+
+
+def is_visible(user, p: Proposal) -> bool:
+    """Drafts, submissions and change requests are seen by their author and the committee."""
+    if p.status in (S.draft, S.submitted, S.changes_requested):
+        if not getattr(user, "is_authenticated", False):
+            return False
+        if p.status == S.draft:
+            return user.id == p.author_id
+        return user.id == p.author_id or permissions.is_committee(user, p.community)
+    return True
+
+
+# --- the one transition function -------------------------------------------------------------
+
+
+def transition(
+    p: Proposal,
+    to: Status,
+    actor: User | None,
+    *,
+    role: str,
+    note: str | None = None,
+    reason_code: str | None = None,
+    fields: dict | None = None,
+) -> None:
+    """Move ``p`` to ``to`` if the table allows it for ``role``; ``fields`` are set in the same
+    flush (the database checks, e.g., that an open proposal has its window and threshold); a
+    callable value is given the transition's timestamp."""
+    frm = p.status
+    allowed = TRANSITIONS.get((frm, to))
+    if allowed is None or allowed != role:
+        raise ProposalError(
+            "invalid_transition",
+            _(
+                "This proposal cannot go from “%(a)s” to “%(b)s”.",
+                a=status_label(frm),
+                b=status_label(to),
+            ),
+        )
+    now = clock.now()
+    p.status = to
+    p.updated_at = p.last_activity_at = now
+    stamp = {
+        S.submitted: "submitted_at",
+        S.open: "opened_at",
+        S.qualified: "threshold_reached_at",
+        S.expired: "expired_at",
+        S.rejected: "rejected_at",
+        S.withdrawn: "withdrawn_at",
+    }
+    if to in stamp:
+        setattr(p, stamp[to], now)
+    for name, value in (fields or {}).items():
+        setattr(p, name, value(now) if callable(value) else value)
+    db.session.add(
+        ProposalEvent(
+            proposal_id=p.id,
+            from_status=frm.value,
+            to_status=to.value,
+            actor_id=getattr(actor, "id", None),
+            actor_role=role,
+            reason_code=reason_code,
+            note=note,
+        )
+    )
+    db.session.flush()
+    if role == "committee":
+        record(actor, f"proposal.{to.value}", p, from_status=frm.value, reason=reason_code)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _check_resident(user: User, community: Community) -> None:
+    if user.community_id != community.id:
+        raise ProposalError(
+            "not_a_resident", _("Only confirmed residents of this community can do this."), 403
+        )
+
+
+def _apply_fields(
+    p: Proposal,
+    *,
+    title: str,
+    summary: str,
+    body: str,
+    category: Category,
+    grid: Grid | None,
+    location_note: str,
+) -> None:
+    if grid is not None and grid.community_id != p.community_id:
+        raise ProposalError("invalid_grid", _("Choose a grid of this community."), 400, "grid")
+    if not category.active:
+        raise ProposalError("invalid_category", _("Choose a category."), 400, "category")
+    p.title, p.summary, p.body = title.strip(), summary.strip(), body.strip()
+    p.body_html = render_markdown(p.body)
+    p.category_id, p.grid_id = category.id, grid.id if grid else None
+    p.location_note = (location_note or "").strip()
+    p.updated_at = clock.now()
+
+
+def _index(p: Proposal) -> None:
+    db.session.execute(delete(ProposalGram).where(ProposalGram.proposal_id == p.id))
+    rows = [
+        {"community_id": p.community_id, "gram": g, "proposal_id": p.id}
+        for g in grams(f"{p.title} {p.summary}")
+    ]
+    if rows:
+        db.session.execute(insert(ProposalGram), rows)
+
+
+def create(
+    author: User,
+    community: Community,
+    *,
+    title: str,
+    summary: str,
+    body: str,
+    category: Category,
+    grid: Grid | None = None,
+    location_note: str = "",
+    submit: bool = False,
+) -> Proposal:
+    _check_resident(author, community)
+    p = Proposal(
+        community_id=community.id,
+        author_id=author.id,
+        status=S.draft,
+        title="",
+        summary="",
+        body="",
+        body_html="",
+        category_id=category.id,
+    )
+    _apply_fields(
+        p,
+        title=title,
+        summary=summary,
+        body=body,
+        category=category,
+        grid=grid,
+        location_note=location_note,
+    )
+    db.session.add(p)
+    db.session.flush()
+    db.session.add(
+        ProposalEvent(
+            proposal_id=p.id,
+            from_status=None,
+            to_status=S.draft.value,
+            actor_id=author.id,
+            actor_role="author",
+        )
+    )
+    _index(p)
+    if submit:
+        submit_proposal(author, p)
+    return p
+
+
+def edit(author: User, p: Proposal, **fields) -> None:
+    if author.id != p.author_id:
+        raise ProposalError("not_author", _("Only the author can edit this proposal."), 403)
+    if p.status not in EDITABLE:
+        raise ProposalError(
+            "not_editable",
+            _("A proposal can be edited only as a draft or when the committee asked for changes."),
+        )
+    _apply_fields(p, **fields)
+    _index(p)
+    db.session.flush()
+
+
+def submit_proposal(author: User, p: Proposal) -> None:
+    if author.id != p.author_id:
+        raise ProposalError("not_author", _("Only the author can submit this proposal."), 403)
+    _check_resident(author, p.community)
+    transition(
+        p,
+        S.submitted,
+        author,
+        role="author",
+        fields={"review_due_at": lambda now: now + timedelta(days=REVIEW_DAYS)},
+    )
+
+
+def withdraw(author: User, p: Proposal, reason: str) -> None:
+    if author.id != p.author_id:
+        raise ProposalError("not_author", _("Only the author can withdraw this proposal."), 403)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ProposalError(
+            "reason_required", _("Say why you withdraw the proposal."), 400, "reason"
+        )
+    if effective_status(p) == S.expired:
+        raise ProposalError("invalid_transition", _("The support window has closed."))
+    transition(
+        p, S.withdrawn, author, role="author", note=reason, fields={"withdraw_reason": reason}
+    )
+
+
+# --- photos ----------------------------------------------------------------------------------
+
+
+def photos(p: Proposal) -> list[ProposalPhoto]:
+    return list(
+        db.session.scalars(
+            select(ProposalPhoto)
+            .where(ProposalPhoto.proposal_id == p.id)
+            .order_by(ProposalPhoto.position, ProposalPhoto.id)
+        )
+    )
+
+
+def can_view_photos(user, p: Proposal) -> bool:
+    """Photos of rejected proposals stay with the author and the committee."""
+    if not is_visible(user, p):
+        return False
+    if p.status == S.rejected:
+        return getattr(user, "is_authenticated", False) and (
+            user.id == p.author_id or permissions.is_committee(user, p.community)
+        )
+    return True
+
+
+def add_photos(author: User, p: Proposal, uploads: list[bytes]) -> list[ProposalPhoto]:
+    """Check, clean (EXIF/GPS stripped, resized) and store up to the allowed number of photos."""
+    if author.id != p.author_id:
+        raise ProposalError("not_author", _("Only the author can add photos."), 403)
+    if not uploads:
+        return []
+    limit = current_app.config["MEDIA_MAX_PHOTOS"]
+    existing = photos(p)
+    if len(existing) + len(uploads) > limit:
+        raise ProposalError(
+            "too_many_photos",
+            _("A proposal can have at most %(n)d photos.", n=limit),
+            400,
+            "photos",
+        )
+    try:
+        processed = [process_image(data) for data in uploads]
+    except ImageError as err:
+        raise ProposalError(err.code, str(err.message), 400, "photos") from None
+    storage = storage_for(current_app)
+    added = []
+    for i, img in enumerate(processed, start=len(existing)):
+        row = ProposalPhoto(
+            proposal_id=p.id,
+            content_type=img.content_type,
+            width=img.width,
+            height=img.height,
+            position=i,
+            name=storage.save(img.data, img.extension),
+            thumb_name=storage.save(img.thumb, img.extension),
+        )
+        db.session.add(row)
+        added.append(row)
+    db.session.flush()
+    return added
+
+
+def remove_photo(author: User, p: Proposal, photo: ProposalPhoto) -> tuple[str, str]:
+    """Delete the row; returns the file names for the caller to delete after the commit."""
+    if author.id != p.author_id or photo.proposal_id != p.id:
+        raise ProposalError("not_author", _("Only the author can remove photos."), 403)
+    if p.status not in EDITABLE:
+        raise ProposalError(
+            "not_editable",
+            _("A proposal can be edited only as a draft or when the committee asked for changes."),
+        )
+    names = (photo.name, photo.thumb_name)
+    db.session.delete(photo)
+    db.session.flush()
+    return names
+
+
+# --- review ----------------------------------------------------------------------------------
+
+
+def review(
+    actor: User,
+    p: Proposal,
+    decision: str,
+    *,
+    reason_code: str | None = None,
+    note: str | None = None,
+    duplicate_of: Proposal | None = None,
+) -> None:
+    if not permissions.is_committee(actor, p.community):
+        raise ProposalError(
+            "forbidden", _("Only this community's committee reviews its proposals."), 403
+        )
+    note = (note or "").strip() or None
+    params = {"title": p.title}
+    url = url_for("proposals.show", proposal_id=p.id)
+    if decision == "approve":
+        window = timedelta(days=p.community.support_window_days)
+        transition(
+            p,
+            S.open,
+            actor,
+            role="committee",
+            note=note,
+            fields={
+                "threshold": threshold_for(p.community),
+                "reviewed_at": lambda now: now,
+                "review_note": note,
+                "closes_at": lambda now: now + window,
+            },
+        )
+        notify([p.author_id], "proposal_approved", p, url=url, params=params)
+        # The author's own support is recorded as the window opens.
+        _add_support(p, p.author_id)
+    elif decision == "request_changes":
+        if not note:
+            raise ProposalError("note_required", _("Say what should change."), 400, "note")
+        transition(
+            p,
+            S.changes_requested,
+            actor,
+            role="committee",
+            note=note,
+            fields={"reviewed_at": clock.now(), "review_note": note},
+        )
+        notify([p.author_id], "proposal_changes_requested", p, url=url, params=params)
+    elif decision == "reject":
+        valid = {r.value for r in RejectReason}
+        if reason_code not in valid:
+            raise ProposalError(
+                "reason_required", _("Choose a reason for the rejection."), 400, "reason_code"
+            )
+        if reason_code == RejectReason.duplicate.value:
+            if (
+                duplicate_of is None
+                or duplicate_of.id == p.id
+                or duplicate_of.community_id != p.community_id
+            ):
+                raise ProposalError(
+                    "duplicate_required",
+                    _("Name the original proposal of this community."),
+                    400,
+                    "duplicate_of",
+                )
+            p.duplicate_of_id = duplicate_of.id
+        transition(
+            p,
+            S.rejected,
+            actor,
+            role="committee",
+            note=note,
+            reason_code=reason_code,
+            fields={"reject_reason": reason_code, "reviewed_at": clock.now(), "review_note": note},
+        )
+        notify([p.author_id], "proposal_rejected", p, url=url, params=params)
+    else:
+        raise ProposalError(
+            "invalid_decision", _("Choose approve, request changes or reject."), 400, "decision"
+        )
+    db.session.flush()
+
+
+def review_queue(community: Community):
+    return (
+        select(Proposal)
+        .where(Proposal.community_id == community.id, Proposal.status == S.submitted)
+        .order_by(Proposal.submitted_at, Proposal.id)
+    )
+
+
+def is_overdue(p: Proposal) -> bool:
+    return p.status == S.submitted and p.review_due_at is not None and p.review_due_at < clock.now()
+
+
+# --- support ---------------------------------------------------------------------------------
+
+
+def _add_support(p: Proposal, user_id: int) -> int:
+    """Insert the support, then bump the count as the last statement before commit.
+
+    The unique constraint makes a repeat fail. The count is bumped by one atomic UPDATE that
+    returns the new value: the row lock it takes is held only from here to the commit, and it
+    serialises supports of this proposal alone. The support that returns exactly the threshold
+    while the proposal is open is the one that qualifies it, so it happens once, in this
+    transaction, however many supports race.
+    """
+    try:
+        with db.session.begin_nested():
+            db.session.execute(
+                insert(Support).values(proposal_id=p.id, user_id=user_id, created_at=clock.now())
+            )
+    except IntegrityError:
+        raise ProposalError("already_supported", _("You already support this proposal.")) from None
+    now = clock.now()
+    count, status, threshold = db.session.execute(
+        update(Proposal)
+        .where(Proposal.id == p.id)
+        .values(support_count=Proposal.support_count + 1, last_activity_at=now)
+        .returning(Proposal.support_count, Proposal.status, Proposal.threshold)
+    ).one()
+    db.session.refresh(p)
+    if status == S.open and threshold is not None and count >= threshold:
+        _qualify(p)
+    return count
+
+
+def _qualify(p: Proposal) -> None:
+    changed = db.session.execute(
+        update(Proposal)
+        .where(Proposal.id == p.id, Proposal.status == S.open)
+        .values(status=S.qualified, threshold_reached_at=clock.now())
+    ).rowcount
+    if not changed:
+        return
+    db.session.refresh(p)
+    db.session.add(
+        ProposalEvent(
+            proposal_id=p.id,
+            from_status=S.open.value,
+            to_status=S.qualified.value,
+            actor_role="system",
+        )
+    )
+    db.session.flush()
+    notify(
+        [p.author_id],
+        "proposal_qualified",
+        p,
+        url=url_for("proposals.show", proposal_id=p.id),
+        params={"title": p.title},
+    )
+    for hook in on_qualified:
+        hook(p)
+
+
+def support(user: User, p: Proposal) -> int:
+    if not getattr(user, "community_id", None) or user.community_id != p.community_id:
+        raise ProposalError(
+            "not_a_resident", _("Only confirmed residents of this community can support it."), 403
+        )
+    if not window_open(p):
+        raise ProposalError("not_open", _("This proposal is not open for support."))
+    return _add_support(p, user.id)
+
+
+def unsupport(user: User, p: Proposal) -> int:
+    if p.status != S.open or not window_open(p):
+        if p.status == S.qualified:
+            raise ProposalError(
+                "support_final", _("The threshold has been reached; supports are final now.")
+            )
+        raise ProposalError("not_open", _("This proposal is not open for support."))
+    if user.id == p.author_id:
+        raise ProposalError(
+            "author_support", _("The author's support stays while the proposal is open.")
+        )
+    gone = db.session.execute(
+        delete(Support).where(Support.proposal_id == p.id, Support.user_id == user.id)
+    ).rowcount
+    if not gone:
+        raise ProposalError("not_supported", _("You do not support this proposal."))
+    count = db.session.execute(
+        update(Proposal)
+        .where(Proposal.id == p.id)
+        .values(support_count=Proposal.support_count - 1)
+        .returning(Proposal.support_count)
+    ).scalar_one()
+    db.session.refresh(p)
+    return count
+
+
+# --- expiry ----------------------------------------------------------------------------------
+
+
+def sweep(limit: int = 1000) -> int:
+    """Stamp proposals whose window closed without reaching the threshold as expired."""
+    due = db.session.scalars(
+        select(Proposal)
+        .where(Proposal.status == S.open, Proposal.closes_at <= clock.now())
+        .order_by(Proposal.closes_at)
+        .limit(limit)
+    ).all()
+    for p in due:
+        transition(p, S.expired, None, role="system", fields={"expired_at": p.closes_at})
+    db.session.flush()
+    return len(due)
+
+
+# --- finding ---------------------------------------------------------------------------------
+
+
+def similar(
+    community: Community, text: str, *, exclude_id: int | None = None, limit: int = 5
+) -> list[Proposal]:
+    """Proposals of the community sharing the most n-grams with ``text``: open, qualified or
+    from the last 180 days. Uses the gram index (community, gram) — never a scan."""
+    wanted = grams(text)
+    if not wanted:
+        return []
+    shared = func.count().label("shared")
+    sub = (
+        select(ProposalGram.proposal_id, shared)
+        .where(ProposalGram.community_id == community.id, ProposalGram.gram.in_(wanted))
+        .group_by(ProposalGram.proposal_id)
+        .subquery()
+    )
+    recent = clock.now() - timedelta(days=180)
+    stmt = (
+        select(Proposal)
+        .join(sub, sub.c.proposal_id == Proposal.id)
+        .where(Proposal.status.in_([S.open, S.qualified, S.submitted, S.expired]))
+        .where((Proposal.status.in_([S.open, S.qualified])) | (Proposal.created_at >= recent))
+        .where(sub.c.shared * 3 >= min(len(wanted), 6))  # at least a third in common
+        .order_by(sub.c.shared.desc(), Proposal.id.desc())
+        .limit(limit)
+    )
+    if exclude_id:
+        stmt = stmt.where(Proposal.id != exclude_id)
+    return list(db.session.scalars(stmt).unique())
+
+
+def search_filter(stmt, text: str, community_id: int | None = None):
+    """Restrict a proposal query to those whose title or summary holds every n-gram of
+    ``text`` (two-character Chinese queries included), answered from the gram index."""
+    wanted = grams(text)
+    if not wanted:
+        return stmt.where(sa_false())
+    ids = select(ProposalGram.proposal_id).where(ProposalGram.gram.in_(wanted))
+    if community_id is not None:
+        ids = ids.where(ProposalGram.community_id == community_id)
+    ids = ids.group_by(ProposalGram.proposal_id).having(func.count() == len(wanted))
+    return stmt.where(Proposal.id.in_(ids))
+
+
+def status_label(status: Status) -> str:
+    from flask_babel import gettext
+
+    return {
+        S.draft: gettext("Draft"),
+        S.submitted: gettext("Awaiting review"),
+        S.changes_requested: gettext("Changes requested"),
+        S.open: gettext("Open for support"),
+        S.qualified: gettext("Threshold reached"),
+        S.expired: gettext("Expired"),
+        S.rejected: gettext("Rejected"),
+        S.withdrawn: gettext("Withdrawn"),
+    }[status]
+
+
+def reason_label(code: str | None) -> str:
+    from flask_babel import gettext
+
+    return {
+        "duplicate": gettext("Duplicate of another proposal"),
+        "not-public-interest": gettext("Not a matter of public interest"),
+        "outside-community-remit": gettext("Outside the community's remit"),
+        "offensive": gettext("Offensive content"),
+        "personal-data": gettext("Contains personal data"),
+        "already-in-progress": gettext("Already being handled"),
+        "other": gettext("Other reason"),
+    }.get(code or "", code or "")

@@ -1,0 +1,464 @@
+"""Proposal pages: lists, writing, the proposal page, support, review, my supports."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from portal.accounts.forms import EmptyForm
+from portal.core.guards import login_required, public
+from portal.core.i18n import current_locale
+from portal.extensions import db, limiter
+from portal.media.images import MAX_BYTES
+from portal.media.storage import send_image, storage_for
+from portal.places.models import District, Grid
+from portal.places.services import community_by_code
+from portal.proposals import bp, listing
+from portal.proposals import services as proposals
+from portal.proposals.forms import ProposalForm, ReviewForm, WithdrawForm
+from portal.proposals.models import Category, Proposal, ProposalPhoto, Status, Support
+from portal.roles import permissions
+
+PAGE_SIZE = 20
+UPLOAD_ENDPOINTS = {"proposals.new", "proposals.edit"}
+
+
+@bp.before_app_request
+def _allow_photo_uploads():
+    """Forms with photos may carry 4 × 5 MB; every other request keeps the small default."""
+    if request.endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
+        request.max_content_length = 4 * MAX_BYTES + 1024 * 1024
+
+
+def _uploads(form: ProposalForm) -> list[bytes]:
+    return [f.read() for f in (form.photos.data or []) if getattr(f, "filename", "")]
+
+
+def _support_limit():
+    return current_app.config["SUPPORT_LIMIT"]
+
+
+def _create_limit():
+    return current_app.config["PROPOSAL_CREATE_LIMIT"]
+
+
+def _support_ip_limit():
+    return current_app.config["SUPPORT_IP_LIMIT"]
+
+
+def _create_ip_limit():
+    return current_app.config["PROPOSAL_CREATE_IP_LIMIT"]
+
+
+def _user_key():
+    return f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr
+
+
+def categories() -> list[Category]:
+    return list(
+        db.session.scalars(
+            select(Category).where(Category.active).order_by(Category.position, Category.id)
+        )
+    )
+
+
+def _filters_from_request(community=None, district_id=None) -> listing.Filters:
+    code = request.args.get("category") or ""
+    category = next((c for c in categories() if c.code == code), None) if code else None
+    status = request.args.get("status") or None
+    if status not in listing.PUBLIC_STATUSES:
+        status = None
+    sort = request.args.get("sort", "new")
+    return listing.Filters(
+        community=community,
+        district_id=district_id,
+        category=category,
+        status=status,
+        q=(request.args.get("q") or "")[:50].strip(),
+        sort=sort if sort in listing.SORTS else "new",
+    )
+
+
+def _list_page(template: str, **context):
+    f = context["filters"]
+    try:
+        items, nxt = listing.page(f, request.args.get("cursor"), PAGE_SIZE)
+    except listing.BadCursor:
+        abort(400)
+    mine = proposals.supported_ids(current_user, [p.id for p in items])
+    return render_template(
+        template,
+        items=items,
+        next_cursor=nxt,
+        categories=categories(),
+        mine=mine,
+        sorts=listing.SORTS,
+        statuses=listing.PUBLIC_STATUSES,
+        **context,
+    )
+
+
+@bp.get("/communities/<code>/proposals")
+@public
+def community_list(code: str):
+    community = community_by_code(code)
+    if community is None:
+        abort(404)
+    waiting = db.session.scalar(
+        select(db.func.count()).select_from(proposals.review_queue(community).subquery())
+    )
+    return _list_page(
+        "proposals/list.html",
+        community=community,
+        district=None,
+        filters=_filters_from_request(community=community),
+        waiting=waiting,
+    )
+
+
+@bp.get("/places/<code>/proposals")
+@public
+def district_list(code: str):
+    district = db.session.scalar(select(District).where(District.code == code))
+    if district is None:
+        abort(404)
+    return _list_page(
+        "proposals/list.html",
+        community=None,
+        district=district,
+        filters=_filters_from_request(district_id=district.id),
+        waiting=0,
+    )
+
+
+def _prepare_form(form: ProposalForm, community) -> None:
+    loc = current_locale()
+    form.category.choices = [SelectChoice("", _("Choose…"))] + [
+        SelectChoice(c.code, f"{c.icon} {c.name(loc)}") for c in categories()
+    ]
+    grids = db.session.scalars(
+        select(Grid).where(Grid.community_id == community.id).order_by(Grid.code)
+    ).all()
+    form.grid.choices = [SelectChoice("", _("Not sure / whole community"))] + [
+        SelectChoice(g.code, f"{g.name(loc)} ({g.code})") for g in grids
+    ]
+
+
+def _form_values(form: ProposalForm, community) -> dict:
+    category = next((c for c in categories() if c.code == form.category.data), None)
+    if category is None:
+        raise proposals.ProposalError("invalid_category", _("Choose a category."), 400, "category")
+    grid = None
+    if form.grid.data:
+        grid = db.session.scalar(select(Grid).where(Grid.code == form.grid.data))
+        if grid is None or grid.community_id != community.id:
+            raise proposals.ProposalError(
+                "invalid_grid", _("Choose a grid of this community."), 400, "grid"
+            )
+    return {
+        "title": form.title.data,
+        "summary": form.summary.data,
+        "body": form.body.data,
+        "category": category,
+        "grid": grid,
+        "location_note": form.location_note.data or "",
+    }
+
+
+def _field_error(form, err: proposals.ProposalError) -> None:
+    field = getattr(form, err.field or "", None)
+    if field is not None:
+        field.errors = [*field.errors, err.message]
+    else:
+        flash(err.message, "error")
+
+
+@bp.route("/communities/<code>/proposals/new", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_create_limit, methods=["POST"], key_func=_user_key)
+@limiter.limit(_create_ip_limit, methods=["POST"])
+def new(code: str):
+    community = community_by_code(code)
+    if community is None:
+        abort(404)
+    if current_user.community_id != community.id:
+        abort(403)
+    form = ProposalForm()
+    _prepare_form(form, community)
+    similar = []
+    if form.validate_on_submit():
+        submit = request.form.get("action") == "submit"
+        try:
+            values = _form_values(form, community)
+            if submit and form.confirmed.data != "1":
+                similar = proposals.similar(community, f"{form.title.data} {form.summary.data}")
+            if not similar:
+                user = current_user._get_current_object()
+                p = proposals.create(user, community, submit=False, **values)
+                proposals.add_photos(user, p, _uploads(form))
+                if submit:
+                    proposals.submit_proposal(user, p)
+                db.session.commit()
+                flash(
+                    _("Your proposal was sent to the committee for review.")
+                    if submit
+                    else _("Your draft is saved."),
+                    "success",
+                )
+                return redirect(url_for("proposals.show", proposal_id=p.id))
+            form.confirmed.data = "1"
+        except proposals.ProposalError as err:
+            db.session.rollback()
+            _field_error(form, err)
+    status = 400 if request.method == "POST" and (form.errors or similar) else 200
+    return render_template(
+        "proposals/form.html",
+        form=form,
+        community=community,
+        similar=similar,
+        proposal=None,
+        button=EmptyForm(),
+    ), status
+
+
+def _load(proposal_id: int) -> Proposal:
+    p = db.session.get(Proposal, proposal_id)
+    if p is None or not proposals.is_visible(current_user, p):
+        abort(404)
+    return p
+
+
+@bp.get("/proposals/<int:proposal_id>")
+@public
+def show(proposal_id: int):
+    p = _load(proposal_id)
+    return render_template(
+        "proposals/show.html",
+        p=p,
+        status=proposals.effective_status(p),
+        supported=proposals.has_supported(current_user, p),
+        events=proposals.history(p),
+        can_support=(
+            current_user.is_authenticated
+            and current_user.community_id == p.community_id
+            and proposals.window_open(p)
+        ),
+        is_author=current_user.is_authenticated and current_user.id == p.author_id,
+        is_committee=permissions.is_committee(current_user, p.community),
+        withdraw_form=WithdrawForm(),
+        review_form=ReviewForm(),
+        button=EmptyForm(),
+        photos=proposals.photos(p) if proposals.can_view_photos(current_user, p) else [],
+        S=Status,
+        now=proposals.clock.now(),
+    )
+
+
+@bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(proposal_id: int):
+    p = _load(proposal_id)
+    if p.author_id != current_user.id:
+        abort(403)
+    if p.status not in proposals.EDITABLE:
+        flash(
+            _("A proposal can be edited only as a draft or when the committee asked for changes."),
+            "error",
+        )
+        return redirect(url_for("proposals.show", proposal_id=p.id))
+    form = ProposalForm(obj=p if request.method == "GET" else None)
+    _prepare_form(form, p.community)
+    if request.method == "GET":
+        form.category.data = p.category.code
+        form.grid.data = p.grid.code if p.grid else ""
+    if form.validate_on_submit():
+        try:
+            proposals.edit(current_user._get_current_object(), p, **_form_values(form, p.community))
+            proposals.add_photos(current_user._get_current_object(), p, _uploads(form))
+            if request.form.get("action") == "submit":
+                proposals.submit_proposal(current_user._get_current_object(), p)
+            db.session.commit()
+            flash(_("Your proposal is saved."), "success")
+            return redirect(url_for("proposals.show", proposal_id=p.id))
+        except proposals.ProposalError as err:
+            db.session.rollback()
+            _field_error(form, err)
+    return render_template(
+        "proposals/form.html",
+        form=form,
+        community=p.community,
+        similar=[],
+        proposal=p,
+        button=EmptyForm(),
+        photos=proposals.photos(p),
+    ), (400 if request.method == "POST" else 200)
+
+
+def _act(proposal_id: int, action, success: str, form=None):
+    p = _load(proposal_id)
+    form = form or EmptyForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
+        return redirect(url_for("proposals.show", proposal_id=p.id))
+    try:
+        action(p, form)
+    except proposals.ProposalError as err:
+        db.session.rollback()
+        if err.status == 403:
+            abort(403)
+        flash(err.message, "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("proposals.show", proposal_id=p.id))
+
+
+@bp.post("/proposals/<int:proposal_id>/submit")
+@login_required
+def submit(proposal_id: int):
+    return _act(
+        proposal_id,
+        lambda p, f: proposals.submit_proposal(current_user, p),
+        _("Your proposal was sent to the committee for review."),
+    )
+
+
+@bp.post("/proposals/<int:proposal_id>/withdraw")
+@login_required
+def withdraw(proposal_id: int):
+    return _act(
+        proposal_id,
+        lambda p, f: proposals.withdraw(current_user, p, f.reason.data),
+        _("The proposal is withdrawn."),
+        WithdrawForm(),
+    )
+
+
+@bp.post("/proposals/<int:proposal_id>/support")
+@login_required
+@limiter.limit(_support_limit, key_func=_user_key)
+@limiter.limit(_support_ip_limit)
+def support(proposal_id: int):
+    return _act(
+        proposal_id,
+        lambda p, f: proposals.support(current_user, p),
+        _("Thank you: your support is counted. Nobody can see who supported."),
+    )
+
+
+@bp.post("/proposals/<int:proposal_id>/unsupport")
+@login_required
+@limiter.limit(_support_limit, key_func=_user_key)
+@limiter.limit(_support_ip_limit)
+def unsupport(proposal_id: int):
+    return _act(
+        proposal_id,
+        lambda p, f: proposals.unsupport(current_user, p),
+        _("Your support is withdrawn."),
+    )
+
+
+def _review(p: Proposal, form: ReviewForm) -> None:
+    original = None
+    if form.duplicate_of.data:
+        ref = form.duplicate_of.data.strip().lstrip("#")
+        original = db.session.get(Proposal, int(ref)) if ref.isdigit() else None
+    proposals.review(
+        current_user,
+        p,
+        form.decision.data,
+        reason_code=form.reason_code.data or None,
+        note=form.note.data,
+        duplicate_of=original,
+    )
+
+
+@bp.post("/proposals/<int:proposal_id>/review")
+@login_required
+def review(proposal_id: int):
+    p = _load(proposal_id)
+    if not permissions.is_committee(current_user, p.community):
+        abort(403)
+    return _act(proposal_id, _review, _("Decision saved; the author has been told."), ReviewForm())
+
+
+@bp.get("/communities/<code>/review")
+@login_required
+def review_queue(code: str):
+    community = community_by_code(code)
+    if community is None:
+        abort(404)
+    if not permissions.is_committee(current_user, community):
+        abort(403)
+    items = db.session.scalars(proposals.review_queue(community).limit(100)).all()
+    return render_template(
+        "proposals/review.html",
+        community=community,
+        items=items,
+        form=ReviewForm(),
+        overdue=proposals.is_overdue,
+        now=proposals.clock.now(),
+    )
+
+
+@bp.get("/account/supports")
+@login_required
+def my_supports():
+    rows = db.session.execute(
+        select(Proposal, Support.created_at)
+        .join(Support, Support.proposal_id == Proposal.id)
+        .where(Support.user_id == current_user.id)
+        .order_by(Support.id.desc())
+        .limit(200)
+    ).all()
+    return render_template("proposals/my_supports.html", rows=rows)
+
+
+@bp.get("/proposals/<int:proposal_id>/photos/<int:photo_id>")
+@bp.get("/proposals/<int:proposal_id>/photos/<int:photo_id>/<any(thumb):size>")
+@public
+def photo(proposal_id: int, photo_id: int, size: str = "full"):
+    p = db.session.get(Proposal, proposal_id)
+    row = db.session.get(ProposalPhoto, photo_id)
+    if (
+        p is None
+        or row is None
+        or row.proposal_id != p.id
+        or not proposals.can_view_photos(current_user, p)
+    ):
+        abort(404)
+    public_now = p.status in (Status.open, Status.qualified, Status.expired, Status.withdrawn)
+    return send_image(
+        storage_for(current_app),
+        row.thumb_name if size == "thumb" else row.name,
+        row.content_type,
+        private=not public_now,
+    )
+
+
+@bp.post("/proposals/<int:proposal_id>/photos/<int:photo_id>/delete")
+@login_required
+def delete_photo(proposal_id: int, photo_id: int):
+    p = _load(proposal_id)
+    row = db.session.get(ProposalPhoto, photo_id)
+    if row is None or row.proposal_id != p.id:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        names = proposals.remove_photo(current_user._get_current_object(), p, row)
+    except proposals.ProposalError as err:
+        if err.status == 403:
+            abort(403)
+        flash(err.message, "error")
+        return redirect(url_for("proposals.show", proposal_id=p.id))
+    db.session.commit()
+    storage = storage_for(current_app)
+    for name in names:  # files go only once the row is gone for good
+        storage.delete(name)
+    flash(_("The photo is removed."), "success")
+    return redirect(url_for("proposals.edit", proposal_id=p.id))

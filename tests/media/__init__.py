@@ -1,0 +1,1 @@
+"""Tests for portal.media: photo checking and cleaning, storage and serving."""

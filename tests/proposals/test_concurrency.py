@@ -1,0 +1,170 @@
+"""200 residents support one proposal at the same moment: every support counts once, the
+count equals the rows, and the proposal qualifies exactly once (PostgreSQL with 50 real
+connections in CI; SQLite too, where writers queue on the lock instead of failing)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from portal.extensions import db as _db
+
+N = 200
+THRESHOLD = 150
+
+
+def _race_url(tmp_path_factory) -> tuple[str, callable]:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{tmp_path_factory.mktemp('race') / 'race.sqlite3'}", lambda: None
+    url = sa.engine.make_url(base)
+    name = f"{url.database}_race"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def _seed(app) -> tuple[int, list[str]]:
+    from portal.accounts.models import ApiToken, User
+    from portal.core import clock
+    from portal.demo import _hash
+    from portal.places.services import community_by_code
+    from portal.proposals import services
+    from portal.proposals.models import Category
+    from tests.conftest import user_by_email
+
+    with app.test_request_context("/"):
+        community = community_by_code("110101001001")
+        now = clock.now()
+        rows = [
+            {
+                "email": f"racer{i}@example.org",
+                "display_name": f"racer{i}",
+                "password_hash": _hash(),
+                "locale": "zh_Hans",
+                "display_mode": "standard",
+                "session_version": 1,
+                "community_id": community.id,
+                "created_at": now,
+            }
+            for i in range(N)
+        ]
+        _db.session.execute(sa.insert(User), rows)
+        community.confirmed_residents += N
+        ids = _db.session.scalars(sa.select(User.id).where(User.email.like("racer%"))).all()
+        tokens = [secrets.token_urlsafe(24) for _ in ids]
+        _db.session.execute(
+            sa.insert(ApiToken),
+            [
+                {
+                    "token_hash": hashlib.sha256(t.encode()).hexdigest(),
+                    "user_id": uid,
+                    "session_version": 1,
+                    "created_at": now,
+                    "expires_at": now + timedelta(days=1),
+                }
+                for uid, t in zip(ids, tokens, strict=True)
+            ],
+        )
+        category = _db.session.scalar(sa.select(Category).where(Category.code == "safety"))
+        p = services.create(
+            user_by_email("resident1@example.org"),
+            community,
+            title="夜间路灯不亮",
+            summary="北门路灯坏了",
+            body="请修路灯",
+            category=category,
+            submit=True,
+        )
+        services.review(user_by_email("committee@example.org"), p, "approve")
+        p.threshold = THRESHOLD
+        _db.session.commit()
+        return p.id, tokens
+
+
+def test_two_hundred_simultaneous_supports(tmp_path_factory):
+    from portal.extensions import limiter
+    from tests.conftest import real_session
+
+    url, drop = _race_url(tmp_path_factory)
+    try:
+        with real_session():
+            _race(tmp_path_factory, url)
+    finally:
+        drop()
+        limiter.reset()
+
+
+def _race(tmp_path_factory, url: str) -> None:
+    from portal.proposals import services
+    from portal.proposals.models import Proposal, ProposalEvent, Status, Support
+    from tests.conftest import build_app
+
+    app = build_app(
+        tmp_path_factory,
+        url,
+        RATELIMIT_ENABLED=False,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 50, "max_overflow": 5, "pool_timeout": 60},
+    )
+    proposal_id, tokens = _seed(app)
+    qualified: list[int] = []
+    lock = threading.Lock()
+
+    def hook(p):
+        with lock:
+            qualified.append(p.id)
+
+    services.on_qualified.append(hook)
+    barrier = threading.Barrier(50)
+
+    def fire(token: str, wait: bool) -> int:
+        client = app.test_client()
+        if wait:
+            barrier.wait(timeout=30)
+        r = client.post(
+            f"/api/v1/proposals/{proposal_id}/support",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        return r.status_code
+
+    try:
+        jobs = [(t, i < 50) for i, t in enumerate(tokens)] + [(t, False) for t in tokens[:10]]
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            codes = list(pool.map(lambda job: fire(*job), jobs))
+    finally:
+        services.on_qualified.remove(hook)
+
+    assert set(codes) <= {201, 409}, sorted(set(codes))  # never a 500
+    # Every resident is counted once; of a resident's two attempts, one is refused.
+    assert codes[10:N].count(201) == N - 10
+    for first, repeat in zip(codes[:10], codes[N:], strict=True):
+        assert sorted((first, repeat)) == [201, 409]
+    with app.app_context():
+        p = _db.session.get(Proposal, proposal_id)
+        rows = _db.session.scalar(
+            sa.select(sa.func.count(Support.id)).where(Support.proposal_id == proposal_id)
+        )
+        events = _db.session.scalar(
+            sa.select(sa.func.count(ProposalEvent.id)).where(
+                ProposalEvent.proposal_id == proposal_id, ProposalEvent.to_status == "qualified"
+            )
+        )
+        assert rows == p.support_count == N + 1  # with the author's
+        assert p.status == Status.qualified and events == 1
+        _db.session.remove()
+        _db.engine.dispose()
+    assert qualified == [proposal_id]

@@ -1,0 +1,127 @@
+"""Support (附议): one per resident, secret, threshold reached exactly once, withdrawal rules."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from portal.proposals import services
+from portal.proposals.models import ProposalEvent, Status, Support
+from tests.conftest import user_by_email
+
+
+def test_support_moves_the_progress_bar(app, login_as, make_proposal, db):
+    p = make_proposal("open", threshold=3)
+    client = app.test_client()
+    login_as("resident2", client)
+    page = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert 'value="1" max="3"' in page
+    r = client.form(f"/proposals/{p.id}/support", page=f"/proposals/{p.id}")
+    assert r.status_code == 302
+    page = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert 'value="2" max="3"' in page and "support-box" in page
+    # Again: refused, nothing counted twice.
+    client.form(f"/proposals/{p.id}/support", page=f"/proposals/{p.id}")
+    db.session.refresh(p)
+    assert p.support_count == 2
+
+
+def test_api_support_rules(client, api_token, make_proposal, db):
+    p = make_proposal("open", threshold=3)
+    url = f"/api/v1/proposals/{p.id}/support"
+    r = client.post(url, headers=api_token("resident2"))
+    assert r.status_code == 201 and r.get_json() == {"support_count": 2, "status": "open"}
+    r = client.post(url, headers=api_token("resident2"))
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "already_supported"
+    r = client.post(url, headers=api_token("resident_b"))
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "not_a_resident"
+    assert client.post(url).status_code == 401
+    detail = client.get(f"/api/v1/proposals/{p.id}", headers=api_token("resident2")).get_json()
+    assert detail["supported_by_me"] is True and detail["support_count"] == 2
+    assert (
+        client.get(
+            f"/api/v1/proposals/{p.id}", headers=api_token("resident3@example.org")
+        ).get_json()["supported_by_me"]
+        is False
+    )
+
+
+def test_not_open_proposals_refuse_support(client, api_token, make_proposal):
+    for status in ("expired", "rejected", "withdrawn"):
+        p = make_proposal(status)
+        r = client.post(f"/api/v1/proposals/{p.id}/support", headers=api_token("resident2"))
+        assert r.status_code == 409 and r.get_json()["error"]["code"] == "not_open", status
+    hidden = make_proposal("submitted")
+    r = client.post(f"/api/v1/proposals/{hidden.id}/support", headers=api_token("resident2"))
+    assert r.status_code == 404
+
+
+def test_crossing_the_threshold_qualifies_once_and_calls_the_hook(app, make_proposal, db):
+    calls = []
+    services.on_qualified.append(lambda p: calls.append(p.id))
+    try:
+        p = make_proposal("open", threshold=3)
+        with app.test_request_context("/"):
+            services.support(user_by_email("resident2@example.org"), p)
+            assert p.status == Status.open
+            services.support(user_by_email("resident3@example.org"), p)
+            assert p.status == Status.qualified and p.threshold_reached_at is not None
+            services.support(user_by_email("resident4@example.org"), p)  # still allowed
+        db.session.commit()
+    finally:
+        services.on_qualified.pop()
+    assert calls == [p.id]
+    assert p.support_count == 4
+    events = db.session.scalars(
+        sa.select(ProposalEvent.to_status).where(ProposalEvent.proposal_id == p.id)
+    ).all()
+    assert events.count("qualified") == 1
+
+
+def test_withdrawing_support(client, api_token, make_proposal, db):
+    p = make_proposal("open", threshold=5)
+    url = f"/api/v1/proposals/{p.id}/support"
+    me = api_token("resident2")
+    client.post(url, headers=me)
+    r = client.delete(url, headers=me)
+    assert r.status_code == 200 and r.get_json()["support_count"] == 1
+    r = client.delete(url, headers=me)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "not_supported"
+    r = client.delete(url, headers=api_token("resident"))  # the author's support stays
+    assert r.status_code == 409
+
+
+def test_supports_are_final_after_the_threshold(client, api_token, make_proposal):
+    p = make_proposal("qualified")
+    r = client.delete(f"/api/v1/proposals/{p.id}/support", headers=api_token("resident2"))
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "support_final"
+
+
+def test_my_supports_page_lists_only_mine(app, login_as, make_proposal, db):
+    p = make_proposal("qualified")
+    client = app.test_client()
+    login_as("resident2", client)
+    assert p.title[:4] in client.get("/account/supports").get_data(as_text=True)
+    login_as("resident3@example.org", client)
+    assert p.title[:4] not in client.get("/account/supports").get_data(as_text=True)
+
+
+def test_support_is_rate_limited(client, api_token, make_proposal, app):
+    p = make_proposal("open", threshold=50)
+    app.config["SUPPORT_LIMIT"] = "2 per minute"
+    try:
+        me = api_token("resident2")
+        codes = [
+            client.post(f"/api/v1/proposals/{p.id}/support", headers=me).status_code
+            for _ in range(3)
+        ]
+    finally:
+        app.config["SUPPORT_LIMIT"] = "30 per minute;300 per hour"
+    assert codes == [201, 409, 429]
+
+
+def test_count_matches_rows(make_proposal, db):
+    p = make_proposal("qualified")
+    rows = db.session.scalar(
+        sa.select(sa.func.count(Support.id)).where(Support.proposal_id == p.id)
+    )
+    assert rows == p.support_count == 2
