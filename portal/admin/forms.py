@@ -2,8 +2,24 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
 from portal.roles.models import Role
 
@@ -52,3 +68,46 @@ class AgencyForm(FlaskForm):
         _l("Name (English)"), validators=[DataRequired(_l("Enter a name.")), Length(max=120)]
     )
     district_code = SelectField(_l("District"), validators=[DataRequired()])
+
+
+class CategoryForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        description=_l("Lower-case letters, digits and hyphens."),
+        validators=[
+            DataRequired(_l("Enter a code.")),
+            Length(max=40),
+            Regexp(
+                r"^[a-z0-9][a-z0-9-]*$", message=_l("Use lower-case letters, digits and hyphens.")
+            ),
+        ],
+    )
+    name_zh = StringField(
+        _l("Name (Chinese)"), validators=[DataRequired(_l("Enter a name.")), Length(max=60)]
+    )
+    name_en = StringField(
+        _l("Name (English)"), validators=[DataRequired(_l("Enter a name.")), Length(max=80)]
+    )
+    icon = StringField(_l("Icon (one symbol)"), validators=[Optional(), Length(max=4)])
+    position = IntegerField(
+        _l("Position in lists"),
+        default=0,
+        validators=[InputRequired(_l("Enter a number.")), NumberRange(0, 999)],
+    )
+    active = BooleanField(_l("Offered for new proposals"), default=True)
+
+
+class SupportRulesForm(FlaskForm):
+    support_minimum = IntegerField(
+        _l("Minimum supports"),
+        validators=[InputRequired(_l("Enter a number.")), NumberRange(1, 100000)],
+    )
+    support_percent = DecimalField(
+        _l("Share of confirmed residents (%)"),
+        places=2,
+        validators=[InputRequired(_l("Enter a number.")), NumberRange(0, 100)],
+    )
+    support_window_days = IntegerField(
+        _l("Support window (days)"),
+        validators=[InputRequired(_l("Enter a number.")), NumberRange(1, 365)],
+    )

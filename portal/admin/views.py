@@ -9,7 +9,14 @@ from wtforms import SelectChoice
 
 from portal.accounts.services import find_by_email
 from portal.admin import bp
-from portal.admin.forms import ROLE_LABELS, AgencyForm, GrantForm, RevokeForm
+from portal.admin.forms import (
+    ROLE_LABELS,
+    AgencyForm,
+    CategoryForm,
+    GrantForm,
+    RevokeForm,
+    SupportRulesForm,
+)
 from portal.core.guards import admin_required
 from portal.extensions import db
 from portal.places.models import District
@@ -98,3 +105,69 @@ def agencies():
     return render_template("admin/agencies.html", form=form, agencies=rows), (
         400 if request.method == "POST" else 200
     )
+
+
+@bp.route("/categories", methods=["GET", "POST"])
+@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+@admin_required
+def categories(category_id: int | None = None):
+    from portal.proposals import services as proposals
+    from portal.proposals.models import Category
+
+    category = db.session.get(Category, category_id) if category_id else None
+    if category_id and category is None:
+        abort(404)
+    form = CategoryForm(obj=category)
+    if category is not None:
+        form.code.data = category.code  # the code never changes once created
+    if form.validate_on_submit():
+        try:
+            proposals.save_category(
+                current_user._get_current_object(),
+                category,
+                code=form.code.data,
+                name_zh=form.name_zh.data,
+                name_en=form.name_en.data,
+                icon=form.icon.data or "",
+                position=form.position.data,
+                active=form.active.data,
+            )
+        except proposals.ProposalError as err:
+            form.code.errors.append(err.message)
+        else:
+            db.session.commit()
+            flash(_("Category saved."), "success")
+            return redirect(url_for("admin.categories"))
+    rows = db.session.scalars(db.select(Category).order_by(Category.position, Category.id)).all()
+    return render_template("admin/categories.html", form=form, rows=rows, editing=category), (
+        400 if request.method == "POST" else 200
+    )
+
+
+@bp.route("/communities/<code>/support-rules", methods=["GET", "POST"])
+@admin_required
+def support_rules(code: str):
+    from portal.places.services import community_by_code
+    from portal.proposals import services as proposals
+
+    community = community_by_code(code)
+    if community is None:
+        abort(404)
+    form = SupportRulesForm(obj=community)
+    if form.validate_on_submit():
+        proposals.set_support_rules(
+            current_user._get_current_object(),
+            community,
+            minimum=form.support_minimum.data,
+            percent=float(form.support_percent.data),
+            window_days=form.support_window_days.data,
+        )
+        db.session.commit()
+        flash(_("Support rules saved. They apply to proposals opened from now on."), "success")
+        return redirect(url_for("places.community", code=code))
+    return render_template(
+        "admin/support_rules.html",
+        form=form,
+        community=community,
+        threshold=proposals.threshold_for(community),
+    ), (400 if request.method == "POST" else 200)

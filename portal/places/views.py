@@ -51,4 +51,11 @@ def community(code: str):
     grids = db.session.scalars(
         db.select(Grid).where(Grid.community_id == community.id).order_by(Grid.code)
     ).all()
-    return render_template("places/community.html", community=community, grids=grids)
+    from portal.proposals.services import review_queue
+
+    waiting = db.session.scalar(
+        db.select(func.count()).select_from(review_queue(community).subquery())
+    )
+    return render_template(
+        "places/community.html", community=community, grids=grids, waiting=waiting
+    )

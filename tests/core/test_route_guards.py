@@ -47,6 +47,8 @@ STAFF_ONLY = {
     "audit.log",
     "proposals.review_queue",
     "api.review_queue",
+    "admin.categories",
+    "admin.support_rules",
 }
 SAMPLE_ARGS = {
     "code": "110101001001",
@@ -55,6 +57,7 @@ SAMPLE_ARGS = {
     "notification_id": 1,
     "proposal_id": 1,
     "photo_id": 1,
+    "category_id": 1,
     "size": "thumb",
     "request_id": 1,
 }
