@@ -276,3 +276,27 @@ def api_token(app, db):
 
 
 DEMO_PASSWORD = "commons-demo-2026"
+
+
+@pytest.fixture
+def count_queries(app):
+    """with count_queries() as q: ... ; q.count is the number of SQL statements run."""
+
+    class Counter:
+        count = 0
+
+    @contextmanager
+    def _count():
+        counter = Counter()
+
+        def before(*_args, **_kwargs):
+            counter.count += 1
+
+        engine = _db.engine
+        sa.event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", before)
+
+    return _count

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -63,6 +63,17 @@ def _detail(p: Proposal) -> dict:
         withdraw_reason=p.withdraw_reason,
         review_note=p.review_note if p.status.value in ("rejected", "changes_requested") else None,
         case_number=None,  # filled once grid cases exist
+        photos=[
+            {
+                "url": url_for("proposals.photo", proposal_id=p.id, photo_id=ph.id),
+                "thumb_url": url_for(
+                    "proposals.photo", proposal_id=p.id, photo_id=ph.id, size="thumb"
+                ),
+                "width": ph.width,
+                "height": ph.height,
+            }
+            for ph in (proposals.photos(p) if proposals.can_view_photos(current_user, p) else [])
+        ],
     )
     if current_user.is_authenticated:
         data["supported_by_me"] = proposals.has_supported(current_user, p)

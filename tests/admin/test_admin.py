@@ -109,22 +109,38 @@ def test_categories_are_admin_managed(app, login_as, db):
     from portal.proposals.models import Category
 
     client = _admin(app, login_as)
-    r = client.form("/admin/categories", {"code": "transport", "name_zh": "交通出行",
-                                          "name_en": "Transport", "icon": "🚌", "position": 9,
-                                          "active": "y"}, page="/admin/categories")
+    r = client.form(
+        "/admin/categories",
+        {
+            "code": "transport",
+            "name_zh": "交通出行",
+            "name_en": "Transport",
+            "icon": "🚌",
+            "position": 9,
+            "active": "y",
+        },
+        page="/admin/categories",
+    )
     assert r.status_code == 302
     cat = db.session.scalar(sa.select(Category).where(Category.code == "transport"))
     assert cat.name_en == "Transport" and cat.active
     url = f"/admin/categories/{cat.id}"
-    r = client.form(url, {"code": "hijack", "name_zh": "交通", "name_en": "Transport",
-                          "icon": "", "position": 9}, page=url)
+    r = client.form(
+        url,
+        {"code": "hijack", "name_zh": "交通", "name_en": "Transport", "icon": "", "position": 9},
+        page=url,
+    )
     assert r.status_code == 302
     db.session.refresh(cat)
     assert cat.code == "transport" and cat.name_zh == "交通" and not cat.active
-    assert "transport" not in [c["code"] for c in
-                               client.get("/api/v1/categories").get_json()["items"]]
-    dup = client.form("/admin/categories", {"code": "health", "name_zh": "x", "name_en": "x",
-                                            "position": 1}, page="/admin/categories")
+    assert "transport" not in [
+        c["code"] for c in client.get("/api/v1/categories").get_json()["items"]
+    ]
+    dup = client.form(
+        "/admin/categories",
+        {"code": "health", "name_zh": "x", "name_en": "x", "position": 1},
+        page="/admin/categories",
+    )
     assert dup.status_code == 400 and 'id="code-error"' in dup.get_data(as_text=True)
     assert db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "category.save"))
 
@@ -134,15 +150,20 @@ def test_support_rules_per_community(app, login_as, db, community):
     url = "/admin/communities/110101001001/support-rules"
     page = client.get(url).get_data(as_text=True)
     assert "support_minimum" in page
-    bad = client.form(url, {"support_minimum": 0, "support_percent": "101",
-                            "support_window_days": 400}, page=url)
+    bad = client.form(
+        url, {"support_minimum": 0, "support_percent": "101", "support_window_days": 400}, page=url
+    )
     assert bad.status_code == 400
     html = bad.get_data(as_text=True)
     for field in ("support_minimum", "support_percent", "support_window_days"):
         assert f'id="{field}-error"' in html
-    r = client.form(url, {"support_minimum": 7, "support_percent": "2.5",
-                          "support_window_days": 45}, page=url)
+    r = client.form(
+        url, {"support_minimum": 7, "support_percent": "2.5", "support_window_days": 45}, page=url
+    )
     assert r.status_code == 302
     db.session.refresh(community)
-    assert (community.support_minimum, community.support_percent,
-            community.support_window_days) == (7, 2.5, 45)
+    assert (
+        community.support_minimum,
+        community.support_percent,
+        community.support_window_days,
+    ) == (7, 2.5, 45)

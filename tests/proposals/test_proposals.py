@@ -358,3 +358,23 @@ def test_supports_table_is_never_exposed(app, make_proposal, db):
     ):
         body = client.get(url).get_data(as_text=True)
         assert supporter.display_name not in body, url
+
+
+def test_list_and_page_queries_do_not_grow_with_rows(app, make_proposal, count_queries, login_as):
+    client = app.test_client()
+    login_as("resident2", client)
+    url = "/communities/110101001001/proposals"
+    for _ in range(3):
+        make_proposal("open")
+    client.get(url)  # warm caches (city time zone etc.)
+    with count_queries() as few:
+        client.get(url)
+    for _ in range(15):
+        make_proposal("open")
+    with count_queries() as many:
+        client.get(url)
+    assert many.count == few.count, (few.count, many.count)
+    api = "/api/v1/proposals?community=110101001001"
+    with count_queries() as q:
+        client.get(api)
+    assert q.count <= few.count + 2
