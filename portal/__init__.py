@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.admin import bp as admin_bp
     from portal.api import bp as api_bp
     from portal.audit import bp as audit_bp
+    from portal.cases import bp as cases_bp
     from portal.main import bp as main_bp
     from portal.notifications import bp as notifications_bp
     from portal.places import bp as places_bp
@@ -91,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
         accounts_bp,
         places_bp,
         proposals_bp,
+        cases_bp,
         residency_bp,
         notifications_bp,
         admin_bp,

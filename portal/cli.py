@@ -121,6 +121,76 @@ def outbox_send(limit: int) -> None:
         raise SystemExit(1)
 
 
+cases_cli = AppGroup("cases", help="Grid cases.")
+routing_cli = AppGroup("routing", help="Routing of cases to agencies.")
+calendar_cli = AppGroup("calendar", help="Working-day calendar (holidays and make-up days).")
+
+
+@cases_cli.command("sweep")
+def cases_sweep() -> None:
+    """Settle verifications whose period ended and flag overdue cases (safe to run twice)."""
+    from portal.cases.services import sweep
+
+    with _request_context():
+        done = sweep()
+        db.session.commit()
+    click.echo(
+        f"{done['closed']} closed, {done['reopened']} reopened, {done['overdue']} newly overdue"
+    )
+
+
+def _request_context():
+    """Services build links for notifications; give them a request context on the CLI."""
+    from flask import current_app
+
+    return current_app.test_request_context("/")
+
+
+@routing_cli.command("set")
+@click.argument("category")
+@click.argument("place_code")
+@click.argument("agency_code")
+def routing_set(category: str, place_code: str, agency_code: str) -> None:
+    """Route CATEGORY (a code, or * for the district fallback) at PLACE_CODE (district, street
+    or community code) to AGENCY_CODE."""
+    from portal.cases.services import CaseError, set_rule
+    from portal.places.models import Community, District, Street
+    from portal.proposals.models import Category
+    from portal.roles.models import Agency
+
+    cat = None
+    if category != "*":
+        cat = db.session.scalar(db.select(Category).where(Category.code == category))
+        if cat is None:
+            raise click.ClickException(f"no category {category}")
+    model = {6: District, 9: Street, 12: Community}.get(len(place_code))
+    place = model and db.session.scalar(db.select(model).where(model.code == place_code))
+    if not place:
+        raise click.ClickException(f"no district, street or community {place_code}")
+    agency = db.session.scalar(db.select(Agency).where(Agency.code == agency_code))
+    if agency is None:
+        raise click.ClickException(f"no agency {agency_code}")
+    try:
+        set_rule(None, cat, place, agency)
+    except CaseError as err:
+        raise click.ClickException(err.message) from None
+    db.session.commit()
+    click.echo(f"{category} @ {place_code} -> {agency_code}")
+
+
+@calendar_cli.command("set")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("kind", type=click.Choice(["holiday", "workday"]))
+@click.argument("note", required=False, default="")
+def calendar_set(day, kind: str, note: str) -> None:
+    """Mark DAY (YYYY-MM-DD) as a public holiday or a make-up working day (调休)."""
+    from portal.cases.calendar import set_day
+
+    set_day(day.date(), kind == "workday", note)
+    db.session.commit()
+    click.echo(f"{day.date()} {kind}")
+
+
 @click.command("demo")
 def demo() -> None:
     """Load the demo district, agencies and accounts (safe to run again)."""
@@ -132,5 +202,14 @@ def demo() -> None:
 
 
 def register(app: Flask) -> None:
-    for cmd in (places_cli, roles_cli, outbox_cli, proposals_cli, demo):
+    for cmd in (
+        places_cli,
+        roles_cli,
+        outbox_cli,
+        proposals_cli,
+        cases_cli,
+        routing_cli,
+        calendar_cli,
+        demo,
+    ):
         app.cli.add_command(cmd)

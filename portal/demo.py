@@ -34,6 +34,16 @@ CATEGORIES = [
     ("care", "养老与托育", "Elderly and child care", "♥"),
     ("other", "其他", "Other", "•"),
 ]
+# category → agency in district 110101; the street office is also the fallback (属地兜底).
+ROUTES = {
+    "health": "health-commission",
+    "recreation": "culture-sports-bureau",
+    "environment": "ecology-environment-bureau",
+    "safety": "public-security-bureau",
+    "public-space": "urban-management-bureau",
+    "care": "civil-affairs-bureau",
+    "other": "street-office",
+}
 
 AGENCIES = [
     ("health-commission", "区卫生健康委员会", "District Health Commission"),
@@ -173,5 +183,13 @@ def load_demo() -> bool:
 
     demo = community_by_code("110101001001")
     demo.support_minimum, demo.support_percent = 3, 1.0
+    from portal.cases.services import set_rule
+    from portal.proposals.models import Category
+
+    agencies = {a.code: a for a in db.session.scalars(db.select(Agency))}
+    for category_code, agency_code in ROUTES.items():
+        category = db.session.scalar(db.select(Category).where(Category.code == category_code))
+        set_rule(None, category, district, agencies[agency_code])
+    set_rule(None, None, district, agencies["street-office"])
     db.session.flush()
     return True

@@ -2,6 +2,15 @@
 
 from portal.accounts.models import ApiToken, User, UserSession
 from portal.audit.models import AuditEntry
+from portal.cases.models import (
+    CalendarDay,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    CaseFeedback,
+    CaseState,
+    RoutingRule,
+)
 from portal.notifications.models import Notification, OutboxMessage
 from portal.places.models import City, Community, District, Grid, Street
 from portal.proposals.models import (
@@ -25,6 +34,12 @@ __all__ = [
     "Agency",
     "ApiToken",
     "AuditEntry",
+    "CalendarDay",
+    "Case",
+    "CaseCounter",
+    "CaseEvent",
+    "CaseFeedback",
+    "CaseState",
     "Category",
     "City",
     "Community",
@@ -42,6 +57,7 @@ __all__ = [
     "ResidencyStatus",
     "Role",
     "RoleGrant",
+    "RoutingRule",
     "Status",
     "Street",
     "Support",

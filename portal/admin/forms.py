@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     DecimalField,
     EmailField,
     HiddenField,
@@ -95,6 +96,21 @@ class CategoryForm(FlaskForm):
         validators=[InputRequired(_l("Enter a number.")), NumberRange(0, 999)],
     )
     active = BooleanField(_l("Offered for new proposals"), default=True)
+    response_days = IntegerField(
+        _l("Working days to accept or return a case"),
+        default=1,
+        validators=[InputRequired(_l("Enter a number.")), NumberRange(1, 30)],
+    )
+    handling_days = IntegerField(
+        _l("Working days to handle a case (处置时限)"),
+        default=15,
+        validators=[InputRequired(_l("Enter a number.")), NumberRange(1, 365)],
+    )
+    verification_days = IntegerField(
+        _l("Working days to verify"),
+        default=3,
+        validators=[InputRequired(_l("Enter a number.")), NumberRange(1, 30)],
+    )
 
 
 class SupportRulesForm(FlaskForm):
@@ -111,3 +127,32 @@ class SupportRulesForm(FlaskForm):
         _l("Support window (days)"),
         validators=[InputRequired(_l("Enter a number.")), NumberRange(1, 365)],
     )
+
+
+class RoutingForm(FlaskForm):
+    category = SelectField(_l("Category"), validators=[DataRequired()])
+    place_code = StringField(
+        _l("District, street or community code"),
+        validators=[
+            DataRequired(_l("Enter a code.")),
+            Length(max=12),
+            Regexp(r"^(\d{6}|\d{9}|\d{12})$", message=_l("Use a 6, 9 or 12 digit code.")),
+        ],
+    )
+    agency = SelectField(_l("Agency"), validators=[DataRequired()])
+
+
+class DeleteForm(FlaskForm):
+    item_id = HiddenField(validators=[DataRequired()])
+
+
+class CalendarForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter a date."))])
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice("holiday", _l("Public holiday (no work)")),
+            SelectChoice("workday", _l("Make-up working day (调休)")),
+        ],
+    )
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=100)])

@@ -12,9 +12,12 @@ from portal.admin import bp
 from portal.admin.forms import (
     ROLE_LABELS,
     AgencyForm,
+    CalendarForm,
     CategoryForm,
+    DeleteForm,
     GrantForm,
     RevokeForm,
+    RoutingForm,
     SupportRulesForm,
 )
 from portal.core.guards import admin_required
@@ -131,6 +134,11 @@ def categories(category_id: int | None = None):
                 icon=form.icon.data or "",
                 position=form.position.data,
                 active=form.active.data,
+                limits=(
+                    form.response_days.data,
+                    form.handling_days.data,
+                    form.verification_days.data,
+                ),
             )
         except proposals.ProposalError as err:
             form.code.errors.append(err.message)
@@ -171,3 +179,87 @@ def support_rules(code: str):
         community=community,
         threshold=proposals.threshold_for(community),
     ), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/routing", methods=["GET", "POST"])
+@admin_required
+def routing():
+    from portal.cases import services as cases
+    from portal.cases.models import RoutingRule
+    from portal.places.models import Community, District, Street
+    from portal.proposals.models import Category
+
+    form = RoutingForm()
+    cats = db.session.scalars(db.select(Category).order_by(Category.position)).all()
+    agencies_ = db.session.scalars(db.select(Agency).order_by(Agency.code)).all()
+    form.category.choices = [SelectChoice("*", _("Any category (district fallback)"))] + [
+        SelectChoice(c.code, f"{c.code} {c.name_zh}") for c in cats
+    ]
+    form.agency.choices = [SelectChoice(a.code, f"{a.code} {a.name_zh}") for a in agencies_]
+    if form.validate_on_submit():
+        model = {6: District, 9: Street, 12: Community}[len(form.place_code.data)]
+        place = db.session.scalar(db.select(model).where(model.code == form.place_code.data))
+        category = next((c for c in cats if c.code == form.category.data), None)
+        agency = next(a for a in agencies_ if a.code == form.agency.data)
+        if place is None:
+            form.place_code.errors.append(_("No place has this code."))
+        else:
+            try:
+                cases.set_rule(current_user._get_current_object(), category, place, agency)
+            except cases.CaseError as err:
+                form.place_code.errors.append(err.message)
+            else:
+                db.session.commit()
+                flash(_("Routing rule saved."), "success")
+                return redirect(url_for("admin.routing"))
+    rules = db.session.scalars(
+        db.select(RoutingRule).order_by(RoutingRule.place_key, RoutingRule.category_key)
+    ).all()
+    return render_template("admin/routing.html", form=form, rules=rules, delete=DeleteForm()), (
+        400 if request.method == "POST" else 200
+    )
+
+
+@bp.post("/routing/delete")
+@admin_required
+def delete_routing():
+    from portal.cases import services as cases
+    from portal.cases.models import RoutingRule
+
+    form = DeleteForm()
+    if not form.validate_on_submit() or not form.item_id.data.isdigit():
+        abort(400)
+    rule = db.session.get(RoutingRule, int(form.item_id.data))
+    if rule is None:
+        abort(404)
+    cases.delete_rule(current_user._get_current_object(), rule)
+    db.session.commit()
+    flash(_("Routing rule deleted."), "success")
+    return redirect(url_for("admin.routing"))
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@admin_required
+def calendar():
+    from portal.audit.services import record
+    from portal.cases.calendar import set_day
+    from portal.cases.models import CalendarDay
+
+    form = CalendarForm()
+    if form.validate_on_submit():
+        set_day(form.day.data, form.kind.data == "workday", form.note.data or "")
+        record(
+            current_user._get_current_object(),
+            "calendar.set",
+            ("calendar_days", form.day.data.isoformat()),
+            kind=form.kind.data,
+        )
+        db.session.commit()
+        flash(_("Calendar saved."), "success")
+        return redirect(url_for("admin.calendar"))
+    days = db.session.scalars(
+        db.select(CalendarDay).order_by(CalendarDay.day.desc()).limit(200)
+    ).all()
+    return render_template("admin/calendar.html", form=form, days=days), (
+        400 if request.method == "POST" else 200
+    )

@@ -18,6 +18,7 @@ def display_mode() -> str:
 def install_templating(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = fmt_datetime
     app.jinja_env.globals["safe_next"] = safe_next
+    from portal.cases import services as cases
     from portal.core import clock
     from portal.proposals import services as proposals
     from portal.proposals.models import Status
@@ -28,6 +29,8 @@ def install_templating(app: Flask) -> None:
         effective_status=proposals.effective_status,
         S=Status,
         now=clock.now,
+        button_label=cases.button_label,
+        case_state_label=cases.state_label,
     )
 
     @app.context_processor

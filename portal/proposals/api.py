@@ -49,6 +49,13 @@ def _item(p: Proposal, mine: set[int] | None = None) -> dict:
     return data
 
 
+def _case_number(p: Proposal) -> str | None:
+    from portal.cases.services import case_for_proposal
+
+    case = case_for_proposal(p)
+    return case.number if case else None
+
+
 def _detail(p: Proposal) -> dict:
     data = _item(p)
     data.update(
@@ -62,7 +69,7 @@ def _detail(p: Proposal) -> dict:
         duplicate_of=p.duplicate_of_id,
         withdraw_reason=p.withdraw_reason,
         review_note=p.review_note if p.status.value in ("rejected", "changes_requested") else None,
-        case_number=None,  # filled once grid cases exist
+        case_number=_case_number(p),
         photos=[
             {
                 "url": url_for("proposals.photo", proposal_id=p.id, photo_id=ph.id),

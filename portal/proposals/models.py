@@ -33,6 +33,10 @@ class Category(db.Model):
     icon: Mapped[str] = mapped_column(String(8), default="•")  # a symbol shown beside the name
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # Case time limits in working days: to accept or return, to handle (处置时限), to verify.
+    response_days: Mapped[int] = mapped_column(default=1, server_default="1")
+    handling_days: Mapped[int] = mapped_column(default=15, server_default="15")
+    verification_days: Mapped[int] = mapped_column(default=3, server_default="3")
 
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" and self.name_en else self.name_zh

@@ -703,6 +703,7 @@ def save_category(
     icon: str,
     position: int,
     active: bool,
+    limits: tuple[int, int, int] | None = None,
 ) -> Category:
     """Create (category None) or update a category; the code is fixed once created."""
     if category is None:
@@ -714,6 +715,8 @@ def save_category(
         db.session.add(category)
     category.name_zh, category.name_en = name_zh.strip(), name_en.strip()
     category.icon, category.position, category.active = icon.strip() or "•", position, active
+    if limits is not None:  # working days: respond, handle, verify
+        category.response_days, category.handling_days, category.verification_days = limits
     db.session.flush()
     record(actor, "category.save", category, code=category.code, active=active)
     return category

@@ -234,6 +234,8 @@ def _load(proposal_id: int) -> Proposal:
 @bp.get("/proposals/<int:proposal_id>")
 @public
 def show(proposal_id: int):
+    from portal.cases.services import case_for_proposal  # cases build on proposals
+
     p = _load(proposal_id)
     return render_template(
         "proposals/show.html",
@@ -252,6 +254,7 @@ def show(proposal_id: int):
         review_form=ReviewForm(),
         button=EmptyForm(),
         photos=proposals.photos(p) if proposals.can_view_photos(current_user, p) else [],
+        case=case_for_proposal(p),
         S=Status,
         now=proposals.clock.now(),
     )

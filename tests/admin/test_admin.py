@@ -105,6 +105,9 @@ def test_create_agency(app, login_as, db):
     assert db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "agency.create"))
 
 
+LIMITS = {"response_days": 1, "handling_days": 10, "verification_days": 3}
+
+
 def test_categories_are_admin_managed(app, login_as, db):
     from portal.proposals.models import Category
 
@@ -113,6 +116,7 @@ def test_categories_are_admin_managed(app, login_as, db):
         "/admin/categories",
         {
             "code": "transport",
+            **LIMITS,
             "name_zh": "交通出行",
             "name_en": "Transport",
             "icon": "🚌",
@@ -127,7 +131,14 @@ def test_categories_are_admin_managed(app, login_as, db):
     url = f"/admin/categories/{cat.id}"
     r = client.form(
         url,
-        {"code": "hijack", "name_zh": "交通", "name_en": "Transport", "icon": "", "position": 9},
+        {
+            "code": "hijack",
+            "name_zh": "交通",
+            "name_en": "Transport",
+            "icon": "",
+            "position": 9,
+            **LIMITS,
+        },
         page=url,
     )
     assert r.status_code == 302
@@ -138,7 +149,7 @@ def test_categories_are_admin_managed(app, login_as, db):
     ]
     dup = client.form(
         "/admin/categories",
-        {"code": "health", "name_zh": "x", "name_en": "x", "position": 1},
+        {"code": "health", "name_zh": "x", "name_en": "x", "position": 1, **LIMITS},
         page="/admin/categories",
     )
     assert dup.status_code == 400 and 'id="code-error"' in dup.get_data(as_text=True)
@@ -167,3 +178,89 @@ def test_support_rules_per_community(app, login_as, db, community):
         community.support_percent,
         community.support_window_days,
     ) == (7, 2.5, 45)
+
+
+def test_routing_rules_page(app, login_as, db, community):
+    from portal.cases.models import RoutingRule
+    from portal.cases.services import route
+    from portal.proposals.models import Category
+
+    client = _admin(app, login_as)
+    url = "/admin/routing"
+    assert "street-office" in client.get(url).get_data(as_text=True)
+    r = client.form(
+        url,
+        {"category": "health", "place_code": "110101001001", "agency": "street-office"},
+        page=url,
+    )
+    assert r.status_code == 302
+    health = db.session.scalar(sa.select(Category).where(Category.code == "health"))
+    assert route(health, community).code == "street-office"
+    bad = client.form(
+        url, {"category": "*", "place_code": "110101001001", "agency": "street-office"}, page=url
+    )
+    assert bad.status_code == 400 and 'id="place_code-error"' in bad.get_data(as_text=True)
+    missing = client.form(
+        url, {"category": "health", "place_code": "999999", "agency": "street-office"}, page=url
+    )
+    assert missing.status_code == 400
+    rule = db.session.scalar(
+        sa.select(RoutingRule).where(RoutingRule.place_key == f"community:{community.id}")
+    )
+    r = client.form("/admin/routing/delete", {"item_id": rule.id}, page=url)
+    assert r.status_code == 302
+    assert route(health, community).code == "health-commission"
+    api = client.get("/api/v1/routing-rules").get_json()["items"]
+    assert {
+        "category": None,
+        "place_level": "district",
+        "place_code": "110101",
+        "agency_code": "street-office",
+        "fallback": True,
+    } in api
+
+
+def test_calendar_page(app, login_as, db):
+    from datetime import date
+
+    from portal.cases.models import CalendarDay
+
+    client = _admin(app, login_as)
+    r = client.form(
+        "/admin/calendar",
+        {"day": "2026-10-01", "kind": "holiday", "note": "国庆节"},
+        page="/admin/calendar",
+    )
+    assert r.status_code == 302
+    assert db.session.get(CalendarDay, date(2026, 10, 1)).is_workday is False
+    bad = client.form(
+        "/admin/calendar", {"day": "not a date", "kind": "holiday"}, page="/admin/calendar"
+    )
+    assert bad.status_code == 400 and 'id="day-error"' in bad.get_data(as_text=True)
+
+
+def test_category_time_limits(app, login_as, db):
+    from portal.proposals.models import Category
+
+    client = _admin(app, login_as)
+    cat = db.session.scalar(sa.select(Category).where(Category.code == "safety"))
+    assert cat.handling_days == 5
+    url = f"/admin/categories/{cat.id}"
+    r = client.form(
+        url,
+        {
+            "code": "safety",
+            "name_zh": cat.name_zh,
+            "name_en": cat.name_en,
+            "icon": cat.icon,
+            "position": cat.position,
+            "active": "y",
+            "response_days": 2,
+            "handling_days": 7,
+            "verification_days": 4,
+        },
+        page=url,
+    )
+    assert r.status_code == 302
+    db.session.refresh(cat)
+    assert (cat.response_days, cat.handling_days, cat.verification_days) == (2, 7, 4)

@@ -31,6 +31,12 @@ PUBLIC = {
     "api.similar_proposals",
     "api.proposal",
     "proposals.photo",
+    "cases.index",
+    "cases.show",
+    "api.cases_list",
+    "api.case",
+    "api.agencies",
+    "api.routing_rules",
 }
 # Routes that need more than being signed in: a resident without roles is refused.
 STAFF_ONLY = {
@@ -49,6 +55,11 @@ STAFF_ONLY = {
     "api.review_queue",
     "admin.categories",
     "admin.support_rules",
+    "cases.liaison",
+    "cases.supervisor",
+    "admin.routing",
+    "admin.delete_routing",
+    "admin.calendar",
 }
 SAMPLE_ARGS = {
     "code": "110101001001",
@@ -58,6 +69,7 @@ SAMPLE_ARGS = {
     "proposal_id": 1,
     "photo_id": 1,
     "category_id": 1,
+    "number": "110101001001-2026-00001",
     "size": "thumb",
     "request_id": 1,
 }
@@ -144,3 +156,16 @@ def test_admin_reaches_admin_pages(app, login_as):
     login_as("admin", client)
     for url in ("/admin/", "/admin/roles", "/admin/agencies", "/admin/audit"):
         assert client.get(url).status_code == 200, url
+
+
+def test_workspaces_refuse_other_roles(app, login_as):
+    client = app.test_client()
+    for who in ("resident", "committee", "liaison"):
+        login_as(who, client)
+        assert client.get("/workspace/grid").status_code == 403, who
+    for who in ("resident", "grid_worker", "supervisor"):
+        login_as(who, client)
+        assert client.get("/workspace/agency/health-commission").status_code == 403, who
+    for who in ("resident", "liaison", "committee"):
+        login_as(who, client)
+        assert client.get("/workspace/supervisor/110101").status_code == 403, who

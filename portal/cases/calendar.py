@@ -1,0 +1,52 @@
+"""Working days in the city's time zone: Monday to Friday, minus public holidays, plus make-up
+working days (调休), both kept in ``calendar_days``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from portal.cases.models import CalendarDay
+from portal.extensions import db
+
+
+def _exceptions(start: date, end: date) -> dict[date, bool]:
+    rows = db.session.execute(
+        select(CalendarDay.day, CalendarDay.is_workday).where(
+            CalendarDay.day >= start, CalendarDay.day <= end
+        )
+    ).all()
+    return dict(rows)
+
+
+def is_workday(day: date, exceptions: dict[date, bool] | None = None) -> bool:
+    exceptions = _exceptions(day, day) if exceptions is None else exceptions
+    if day in exceptions:
+        return exceptions[day]
+    return day.weekday() < 5
+
+
+def add_working_days(start: datetime, days: int, tz_name: str) -> datetime:
+    """The end of the ``days``-th working day after ``start``'s local day (23:59:59 local),
+    as an aware UTC datetime. A case dispatched on Friday with 1 day is due Monday night."""
+    tz = ZoneInfo(tz_name)
+    local_day = start.astimezone(tz).date()
+    exceptions = _exceptions(local_day, local_day + timedelta(days=days * 3 + 30))
+    day, counted = local_day, 0
+    while counted < days:
+        day += timedelta(days=1)
+        if is_workday(day, exceptions):
+            counted += 1
+    end = datetime.combine(day, time(23, 59, 59), tzinfo=tz)
+    return end.astimezone(ZoneInfo("UTC"))
+
+
+def set_day(day: date, is_workday_: bool, note: str = "") -> None:
+    row = db.session.get(CalendarDay, day)
+    if row is None:
+        db.session.add(CalendarDay(day=day, is_workday=is_workday_, note=note))
+    else:
+        row.is_workday, row.note = is_workday_, note
+    db.session.flush()

@@ -1,0 +1,344 @@
+"""Case pages: the public list and case page, the action forms, and the three workspaces."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from portal.cases import bp
+from portal.cases import services as cases
+from portal.cases.forms import ActionForm, FeedbackForm
+from portal.cases.models import Case, CaseFeedback, CaseState
+from portal.core import clock
+from portal.core.guards import login_required, public
+from portal.core.i18n import city_timezone_name, current_locale
+from portal.extensions import db
+from portal.places.models import Community, District, Grid, Street
+from portal.proposals.models import Category, Support
+from portal.roles import permissions
+from portal.roles.models import Agency, Role
+
+PAGE_SIZE = 20
+
+
+def _agencies() -> list[Agency]:
+    return list(db.session.scalars(select(Agency).order_by(Agency.code)))
+
+
+def case_query(args) -> tuple:
+    """Filters shared by the public list and the API: state, category, agency, community,
+    overdue. Returns (statement, error field or None)."""
+    stmt = select(Case)
+    state = args.get("state")
+    if state:
+        if state not in {s.value for s in CaseState}:
+            return None, "state"
+        stmt = stmt.where(Case.state == CaseState(state))
+    for key, model, column in (
+        ("category", Category, Case.category_id),
+        ("agency", Agency, Case.agency_id),
+        ("community", Community, Case.community_id),
+    ):
+        code = args.get(key)
+        if code:
+            obj_id = db.session.scalar(select(model.id).where(model.code == code))
+            if obj_id is None:
+                return None, key
+            stmt = stmt.where(column == obj_id)
+    overdue = args.get("overdue")
+    if overdue not in (None, "", "true", "false"):
+        return None, "overdue"
+    if overdue == "true":
+        stmt = stmt.where(Case.state != CaseState.closed, Case.stage_due_at < clock.now())
+    elif overdue == "false":
+        stmt = stmt.where(
+            (Case.state == CaseState.closed)
+            | (Case.stage_due_at.is_(None))
+            | (Case.stage_due_at >= clock.now())
+        )
+    return stmt, None
+
+
+@bp.get("/cases")
+@public
+def index():
+    stmt, bad = case_query(request.args)
+    if bad:
+        abort(400)
+    before = request.args.get("before", type=int)
+    if before:
+        stmt = stmt.where(Case.id < before)
+    rows = list(db.session.scalars(stmt.order_by(Case.id.desc()).limit(PAGE_SIZE + 1)))
+    more_url = None
+    if len(rows) > PAGE_SIZE:
+        args = {k: v for k, v in request.args.items() if k != "before"}
+        more_url = url_for("cases.index", **args, before=rows[PAGE_SIZE - 1].id)
+    loc = current_locale()
+    categories = db.session.scalars(select(Category).order_by(Category.position)).all()
+    return render_template(
+        "cases/index.html",
+        items=rows[:PAGE_SIZE],
+        more_url=more_url,
+        agencies=_agencies(),
+        categories=categories,
+        loc=loc,
+        args=request.args,
+        states=list(CaseState),
+        state_label=cases.state_label,
+        overdue=cases.is_overdue,
+    )
+
+
+def _load(number: str) -> Case:
+    case = db.session.scalar(select(Case).where(Case.number == number))
+    if case is None:
+        abort(404)
+    return case
+
+
+def _action_form(case: Case) -> ActionForm:
+    form = ActionForm(prefix="act")
+    form.agency_code.choices = [SelectChoice("", "—")] + [
+        SelectChoice(a.code, a.name(current_locale()))
+        for a in _agencies()
+        if a.id != case.agency_id
+    ]
+    return form
+
+
+@bp.get("/cases/<number>")
+@public
+def show(number: str):
+    case = _load(number)
+    user = current_user
+    is_supporter = (
+        user.is_authenticated
+        and db.session.scalar(
+            select(Support.id).where(
+                Support.proposal_id == case.proposal_id, Support.user_id == user.id
+            )
+        )
+        is not None
+    )
+    answered = (
+        user.is_authenticated
+        and db.session.scalar(
+            select(CaseFeedback.id).where(
+                CaseFeedback.case_id == case.id, CaseFeedback.user_id == user.id
+            )
+        )
+        is not None
+    )
+    return render_template(
+        "cases/show.html",
+        case=case,
+        events=cases.timeline(case),
+        summary=cases.feedback_summary(case),
+        actions=cases.allowed_actions(user, case),
+        form=_action_form(case),
+        feedback=FeedbackForm(prefix="fb"),
+        can_answer=is_supporter and not answered and case.state == CaseState.verifying,
+        answered=answered,
+        state_label=cases.state_label,
+        action_label=cases.action_label,
+        close_reason_label=cases.close_reason_label,
+        overdue=cases.is_overdue(case),
+    )
+
+
+def _local_to_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=ZoneInfo(city_timezone_name())).astimezone(ZoneInfo("UTC"))
+
+
+@bp.post("/cases/<number>/actions")
+@login_required
+def act(number: str):
+    case = _load(number)
+    form = _action_form(case)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
+        return redirect(url_for("cases.show", number=number))
+    agency = None
+    if form.agency_code.data:
+        agency = db.session.scalar(select(Agency).where(Agency.code == form.agency_code.data))
+    passed = {"yes": True, "no": False}.get(form.passed.data or "")
+    try:
+        cases.act(
+            current_user._get_current_object(),
+            case,
+            form.action.data,
+            note=form.note.data,
+            expected_at=_local_to_utc(form.expected_at.data),
+            agency=agency,
+            passed=passed,
+            reason_code=form.reason_code.data or None,
+        )
+    except cases.CaseError as err:
+        db.session.rollback()
+        if err.status == 403:
+            abort(403)
+        flash(err.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Saved: %(step)s.", step=cases.action_label(form.action.data)), "success")
+    return redirect(
+        request.form.get("back")
+        if request.form.get("back", "").startswith("/")
+        and not request.form.get("back", "").startswith("//")
+        else url_for("cases.show", number=number)
+    )
+
+
+@bp.post("/cases/<number>/feedback")
+@login_required
+def feedback(number: str):
+    case = _load(number)
+    form = FeedbackForm(prefix="fb")
+    if form.validate_on_submit():
+        try:
+            cases.give_feedback(
+                current_user._get_current_object(),
+                case,
+                solved=form.solved.data == "yes",
+                satisfaction=int(form.satisfaction.data),
+                comment=form.comment.data or "",
+            )
+        except cases.CaseError as err:
+            db.session.rollback()
+            if err.status == 403:
+                abort(403)
+            flash(err.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Thank you. Your answer is counted; your name is not shown."), "success")
+    else:
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
+    return redirect(url_for("cases.show", number=number))
+
+
+# --- workspaces ------------------------------------------------------------------------------
+
+
+@bp.get("/workspace/agency/<code>")
+@login_required
+def liaison(code: str):
+    agency = db.session.scalar(select(Agency).where(Agency.code == code))
+    if agency is None:
+        abort(404)
+    if not permissions.is_liaison(current_user, agency):
+        abort(403)
+    tab = request.args.get("tab", "new")
+    stmt = select(Case).where(Case.agency_id == agency.id)
+    now = clock.now()
+    stmt = {
+        "new": stmt.where(Case.state == CaseState.dispatched),
+        "due": stmt.where(
+            Case.state.in_([CaseState.accepted, CaseState.in_progress]), Case.stage_due_at >= now
+        ),
+        "overdue": stmt.where(Case.state != CaseState.closed, Case.stage_due_at < now),
+        "returned": stmt.where(Case.state == CaseState.returned),
+        "all": stmt,
+    }.get(tab)
+    if stmt is None:
+        abort(404)
+    order = Case.id.desc() if tab == "all" else Case.stage_due_at.asc().nulls_last()
+    rows = db.session.scalars(stmt.order_by(order, Case.id).limit(100)).all()
+    return render_template(
+        "cases/workspace.html",
+        title=agency.name(current_locale()),
+        kind="liaison",
+        agency=agency,
+        tab=tab,
+        items=rows,
+        tabs=["new", "due", "overdue", "returned", "all"],
+        form=ActionForm(prefix="act"),
+        state_label=cases.state_label,
+        overdue=cases.is_overdue,
+    )
+
+
+@bp.get("/workspace/supervisor/<code>")
+@login_required
+def supervisor(code: str):
+    district = db.session.scalar(select(District).where(District.code == code))
+    if district is None:
+        abort(404)
+    if not permissions.is_supervisor(current_user, district):
+        abort(403)
+    in_district = Case.community_id.in_(
+        select(Community.id).join(Street).where(Street.district_id == district.id)
+    )
+    now = clock.now()
+    tab = request.args.get("tab", "returned")
+    stmt = {
+        "returned": select(Case).where(in_district, Case.state == CaseState.returned),
+        "overdue": select(Case).where(
+            in_district, Case.state != CaseState.closed, Case.stage_due_at < now
+        ),
+        "extensions": select(Case).where(
+            in_district, Case.extension == "requested", Case.state != CaseState.closed
+        ),
+    }.get(tab)
+    if stmt is None:
+        abort(404)
+    rows = db.session.scalars(stmt.order_by(Case.updated_at, Case.id).limit(100)).all()
+    return render_template(
+        "cases/workspace.html",
+        title=district.name(current_locale()),
+        kind="supervisor",
+        district=district,
+        tab=tab,
+        items=rows,
+        tabs=["returned", "overdue", "extensions"],
+        form=ActionForm(prefix="act"),
+        state_label=cases.state_label,
+        overdue=cases.is_overdue,
+    )
+
+
+@bp.get("/workspace/grid")
+@login_required
+def grid_worker():
+    grants = [g for g in permissions.grants(current_user) if g.role == Role.grid_worker]
+    if not grants:
+        abort(403)
+    community_ids = {g.community_id for g in grants if g.community_id}
+    grid_ids = {g.grid_id for g in grants if g.grid_id}
+    grid_communities = (
+        set(db.session.scalars(select(Grid.community_id).where(Grid.id.in_(grid_ids))))
+        if grid_ids
+        else set()
+    )
+    # A grant for any grid of a community covers that community's cases without a grid.
+    scope = (
+        Case.community_id.in_(community_ids)
+        | Case.grid_id.in_(grid_ids)
+        | (Case.grid_id.is_(None) & Case.community_id.in_(grid_communities))
+    )
+    rows = db.session.scalars(
+        select(Case)
+        .where(scope, Case.state == CaseState.verifying)
+        .order_by(Case.stage_due_at, Case.id)
+        .limit(100)
+    ).all()
+    return render_template(
+        "cases/workspace.html",
+        title=_("Cases to verify"),
+        kind="grid",
+        tab="verify",
+        items=rows,
+        tabs=[],
+        form=ActionForm(prefix="act"),
+        state_label=cases.state_label,
+        overdue=cases.is_overdue,
+    )
