@@ -1,0 +1,97 @@
+"""Twenty proposals of one community qualify at the same moment: twenty cases, numbered
+1..20 for the community and year without a gap or a duplicate (real connections, real
+commits; PostgreSQL in CI)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from portal.extensions import db as _db
+from tests.proposals.test_concurrency import _race_url
+
+K = 20
+
+
+def test_simultaneous_filings_get_consecutive_numbers(tmp_path_factory):
+    from portal.extensions import limiter
+    from tests.conftest import real_session
+
+    url, drop = _race_url(tmp_path_factory)
+    try:
+        with real_session():
+            _run(tmp_path_factory, url)
+    finally:
+        drop()
+        limiter.reset()
+
+
+def _run(tmp_path_factory, url: str) -> None:
+    from portal.accounts.models import ApiToken
+    from portal.cases.models import Case
+    from portal.core import clock
+    from portal.places.services import community_by_code
+    from portal.proposals import services
+    from portal.proposals.models import Category
+    from tests.conftest import build_app, user_by_email
+
+    app = build_app(
+        tmp_path_factory,
+        url,
+        RATELIMIT_ENABLED=False,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": K + 2, "max_overflow": 5},
+    )
+    with app.test_request_context("/"):
+        community = community_by_code("110101001001")
+        category = _db.session.scalar(sa.select(Category).where(Category.code == "environment"))
+        ids = []
+        for i in range(K):
+            p = services.create(
+                user_by_email("resident1@example.org"),
+                community,
+                title=f"垃圾分类点{i}",
+                summary="需要清理",
+                body="请处理",
+                category=category,
+                submit=True,
+            )
+            services.review(user_by_email("committee@example.org"), p, "approve")
+            p.threshold = 2  # the next support qualifies it
+            ids.append(p.id)
+        supporter = user_by_email("resident2@example.org")
+        raw = secrets.token_urlsafe(24)
+        _db.session.add(
+            ApiToken(
+                token_hash=hashlib.sha256(raw.encode()).hexdigest(),
+                user_id=supporter.id,
+                session_version=1,
+                expires_at=clock.now() + timedelta(days=1),
+            )
+        )
+        _db.session.commit()
+
+    barrier = threading.Barrier(K)
+
+    def fire(proposal_id: int) -> int:
+        client = app.test_client()
+        barrier.wait(timeout=30)
+        return client.post(
+            f"/api/v1/proposals/{proposal_id}/support", headers={"Authorization": f"Bearer {raw}"}
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=K) as pool:
+        codes = list(pool.map(fire, ids))
+    assert codes == [201] * K
+    with app.app_context():
+        numbers = _db.session.scalars(sa.select(Case.number)).all()
+        _db.session.remove()
+        _db.engine.dispose()
+    assert len(numbers) == K
+    seqs = sorted(int(re.fullmatch(r"110101001001-\d{4}-(\d{5})", n).group(1)) for n in numbers)
+    assert seqs == list(range(1, K + 1))
