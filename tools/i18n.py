@@ -23,6 +23,12 @@ METHODS = {"portal": [("**.py", "python")], "templates": [("**.html", "jinja2")]
 LOCALES = ("zh_Hans", "en")
 
 
+def _keep_dir(dirpath: str) -> bool:
+    """Babel skips folders starting with "_" by default; templates/_macros must be read."""
+    name = Path(dirpath).name
+    return not name.startswith(".") and name != "__pycache__"
+
+
 def extract() -> Catalog:
     template = Catalog(project="Commons", charset="utf-8")
     for folder, method_map in METHODS.items():
@@ -30,6 +36,7 @@ def extract() -> Catalog:
             ROOT / folder,
             method_map,
             keywords=KEYWORDS,
+            directory_filter=_keep_dir,
             options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
         ):
             template.add(message, None, context=context)

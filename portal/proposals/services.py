@@ -637,7 +637,8 @@ def similar(
     stmt = (
         select(Proposal)
         .join(sub, sub.c.proposal_id == Proposal.id)
-        .where(Proposal.status.in_([S.open, S.qualified, S.submitted, S.expired]))
+        # Submissions awaiting review are private to their author and the committee.
+        .where(Proposal.status.in_([S.open, S.qualified, S.expired]))
         .where((Proposal.status.in_([S.open, S.qualified])) | (Proposal.created_at >= recent))
         .where(sub.c.shared * 3 >= min(len(wanted), 6))  # at least a third in common
         .order_by(sub.c.shared.desc(), Proposal.id.desc())

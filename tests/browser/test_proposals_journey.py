@@ -68,28 +68,7 @@ def test_proposal_is_written_approved_and_supported_to_its_threshold(new_tab):
     )
     expect(author.page.locator(".support-box progress")).to_have_count(0)  # no threshold yet
 
-    # 2. A neighbour starts a similar one and is shown the first before it is sent.
-    neighbour = new_tab(locale="zh-CN")
-    neighbour.sign_in("resident2@example.org")
-    neighbour.visit(f"/communities/{COMMUNITY}/proposals/new")
-    fill_proposal(
-        neighbour,
-        "社区卫生站",
-        "想在社区里有个卫生站，方便老人看病。",
-        "社区里老人多，去卫生站要坐车。",
-    )
-    neighbour.submit(send_for_review(neighbour), status=400)  # shown the similar ones instead
-    assert neighbour.page.url.endswith(f"/communities/{COMMUNITY}/proposals/new")
-    similar = neighbour.page.locator("section.similar")
-    expect(similar).to_be_visible()
-    expect(similar.locator(f"a[href='{proposal_path}']")).to_have_text(TITLE)
-    expect(neighbour.page.locator("#title")).to_have_value("社区卫生站")  # the text is kept
-    expect(neighbour.page.locator("#category")).to_have_value("health")
-    expect(neighbour.page.locator("#confirmed")).to_have_value("1")  # a second press sends it
-    # The neighbour decides not to send it and leaves the page.
-    neighbour.visit(f"/communities/{COMMUNITY}/proposals")
-
-    # 3. The committee finds it in the review queue and approves it.
+    # 2. The committee finds it in the review queue and approves it.
     committee = new_tab(locale="zh-CN")
     committee.sign_in(COMMITTEE)
     follow(
@@ -109,6 +88,27 @@ def test_proposal_is_written_approved_and_supported_to_its_threshold(new_tab):
     expect(progress(committee)).to_have_attribute("value", "1")  # the author's own support
     expect(progress(committee)).to_have_attribute("max", str(THRESHOLD))
     expect(committee.page.locator(f"main form[action='{proposal_path}/review']")).to_have_count(0)
+
+    # 3. A neighbour starts a similar one and is shown the open one before sending it.
+    neighbour = new_tab(locale="zh-CN")
+    neighbour.sign_in("resident2@example.org")
+    neighbour.visit(f"/communities/{COMMUNITY}/proposals/new")
+    fill_proposal(
+        neighbour,
+        "社区卫生站",
+        "想在社区里有个卫生站，方便老人看病。",
+        "社区里老人多，去卫生站要坐车。",
+    )
+    neighbour.submit(send_for_review(neighbour), status=400)  # shown the similar ones instead
+    assert neighbour.page.url.endswith(f"/communities/{COMMUNITY}/proposals/new")
+    similar = neighbour.page.locator("section.similar")
+    expect(similar).to_be_visible()
+    expect(similar.locator(f"a[href='{proposal_path}']")).to_have_text(TITLE)
+    expect(neighbour.page.locator("#title")).to_have_value("社区卫生站")  # the text is kept
+    expect(neighbour.page.locator("#category")).to_have_value("health")
+    expect(neighbour.page.locator("#confirmed")).to_have_value("1")  # a second press sends it
+    # The neighbour decides not to send it and leaves the page.
+    neighbour.visit(f"/communities/{COMMUNITY}/proposals")
 
     # 4. Two neighbours support it; the second support reaches the threshold.
     supporter = new_tab(locale="zh-CN")

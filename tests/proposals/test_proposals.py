@@ -378,3 +378,10 @@ def test_list_and_page_queries_do_not_grow_with_rows(app, make_proposal, count_q
     with count_queries() as q:
         client.get(api)
     assert q.count <= few.count + 2
+
+
+def test_similar_never_reveals_proposals_awaiting_review(app, make_proposal):
+    hidden = make_proposal("submitted", title="卫生站太远了", summary="老人看病要走两公里")
+    r = app.test_client().get("/api/v1/proposals/similar?community=110101001001&q=社区卫生站")
+    assert hidden.id not in [i["id"] for i in r.get_json()["items"]]
+    assert "卫生站太远了" not in r.get_data(as_text=True)
