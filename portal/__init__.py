@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.api import bp as api_bp
     from portal.audit import bp as audit_bp
     from portal.cases import bp as cases_bp
+    from portal.deliberation import bp as deliberation_bp
     from portal.main import bp as main_bp
     from portal.notifications import bp as notifications_bp
     from portal.places import bp as places_bp
@@ -93,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
         places_bp,
         proposals_bp,
         cases_bp,
+        deliberation_bp,
         residency_bp,
         notifications_bp,
         admin_bp,

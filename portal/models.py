@@ -11,6 +11,7 @@ from portal.cases.models import (
     CaseState,
     RoutingRule,
 )
+from portal.deliberation.models import Appeal, Block, Comment, ModerationAction, Report
 from portal.notifications.models import Notification, OutboxMessage
 from portal.places.models import City, Community, District, Grid, Street
 from portal.proposals.models import (
@@ -33,7 +34,9 @@ from portal.roles.models import Agency, Role, RoleGrant
 __all__ = [
     "Agency",
     "ApiToken",
+    "Appeal",
     "AuditEntry",
+    "Block",
     "CalendarDay",
     "Case",
     "CaseCounter",
@@ -42,17 +45,20 @@ __all__ = [
     "CaseState",
     "Category",
     "City",
+    "Comment",
     "Community",
     "District",
     "Grid",
     "InvitationBatch",
     "InvitationCode",
+    "ModerationAction",
     "Notification",
     "OutboxMessage",
     "Proposal",
     "ProposalEvent",
     "ProposalGram",
     "ProposalPhoto",
+    "Report",
     "ResidencyRequest",
     "ResidencyStatus",
     "Role",

@@ -20,6 +20,7 @@ def install_templating(app: Flask) -> None:
     app.jinja_env.globals["safe_next"] = safe_next
     from portal.cases import services as cases
     from portal.core import clock
+    from portal.deliberation import services as delib
     from portal.proposals import services as proposals
     from portal.proposals.models import Status
 
@@ -30,6 +31,7 @@ def install_templating(app: Flask) -> None:
         S=Status,
         now=clock.now,
         button_label=cases.button_label,
+        reason_text=delib.reason_text,
         case_state_label=cases.state_label,
     )
 

@@ -74,3 +74,11 @@ def grams(text: str) -> set[str]:
         out.update(run[i : i + 2] for i in range(len(run) - 1))
     out.update(w[:32] for w in _LATIN.findall(text) if len(w) >= 2)
     return out
+
+
+_linker = bleach.Linker(callbacks=[_nofollow], skip_tags=["pre", "code"])
+
+
+def linkify(escaped_html: str) -> str:
+    """Turn URLs in already-escaped text into links with rel=nofollow."""
+    return _linker.linkify(escaped_html)

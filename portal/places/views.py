@@ -56,6 +56,12 @@ def community(code: str):
     waiting = db.session.scalar(
         db.select(func.count()).select_from(review_queue(community).subquery())
     )
+    from portal.deliberation.services import figures
+
     return render_template(
-        "places/community.html", community=community, grids=grids, waiting=waiting
+        "places/community.html",
+        community=community,
+        grids=grids,
+        waiting=waiting,
+        figures=figures(community),
     )

@@ -72,7 +72,7 @@ def _status_clause(status: str | None):
 
 
 def query(f: Filters):
-    stmt = select(Proposal).where(_status_clause(f.status))
+    stmt = select(Proposal).where(_status_clause(f.status), Proposal.hidden.is_(False))
     if f.community is not None:
         stmt = stmt.where(Proposal.community_id == f.community.id)
     elif f.district_id is not None:

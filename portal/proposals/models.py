@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -131,6 +132,14 @@ class Proposal(db.Model):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdraw_reason: Mapped[str | None] = mapped_column(String(500))
+    # Moderation flags (not statuses): a hidden proposal keeps its status and supports.
+    hidden: Mapped[bool] = mapped_column(default=False, server_default=false())
+    hidden_auto: Mapped[bool] = mapped_column(default=False, server_default=false())
+    hidden_reason: Mapped[str | None] = mapped_column(String(20))
+    hidden_note: Mapped[str | None] = mapped_column(String(500))
+    report_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked: Mapped[bool] = mapped_column(default=False, server_default=false())
+    lock_reason: Mapped[str | None] = mapped_column(String(500))
 
     community = relationship("Community", lazy="joined")
     category = relationship(Category, lazy="joined")

@@ -345,7 +345,7 @@ def can_view_photos(user, p: Proposal) -> bool:
     """Photos of rejected proposals stay with the author and the committee."""
     if not is_visible(user, p):
         return False
-    if p.status == S.rejected:
+    if p.status == S.rejected or p.hidden:
         return getattr(user, "is_authenticated", False) and (
             user.id == p.author_id or permissions.is_committee(user, p.community)
         )
@@ -481,6 +481,9 @@ def review(
             reason_code=reason_code,
             fields={"reject_reason": reason_code, "reviewed_at": clock.now(), "review_note": note},
         )
+        from portal.deliberation.services import log_rejection  # public moderation log
+
+        log_rejection(actor, p, reason_code, note)
         notify([p.author_id], "proposal_rejected", p, url=url, params=params)
     else:
         raise ProposalError(
@@ -569,6 +572,16 @@ def support(user: User, p: Proposal) -> int:
         )
     if not window_open(p):
         raise ProposalError("not_open", _("This proposal is not open for support."))
+    if p.hidden:
+        raise ProposalError(
+            "hidden", _("This proposal is hidden while the committee reviews reports about it.")
+        )
+    from portal.deliberation.services import active_block  # deliberation builds on proposals
+
+    if active_block(user, p.community_id) is not None:
+        raise ProposalError(
+            "blocked", _("You are blocked from taking part in this community."), 403
+        )
     return _add_support(p, user.id)
 
 
@@ -638,7 +651,7 @@ def similar(
         select(Proposal)
         .join(sub, sub.c.proposal_id == Proposal.id)
         # Submissions awaiting review are private to their author and the committee.
-        .where(Proposal.status.in_([S.open, S.qualified, S.expired]))
+        .where(Proposal.status.in_([S.open, S.qualified, S.expired]), Proposal.hidden.is_(False))
         .where((Proposal.status.in_([S.open, S.qualified])) | (Proposal.created_at >= recent))
         .where(sub.c.shared * 3 >= min(len(wanted), 6))  # at least a third in common
         .order_by(sub.c.shared.desc(), Proposal.id.desc())

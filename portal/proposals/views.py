@@ -235,10 +235,29 @@ def _load(proposal_id: int) -> Proposal:
 @public
 def show(proposal_id: int):
     from portal.cases.services import case_for_proposal  # cases build on proposals
+    from portal.deliberation import services as delib
+    from portal.deliberation.forms import CommentForm, ModerateForm, ReportForm
 
     p = _load(proposal_id)
+    stance = request.args.get("stance")
+    order = "newest" if request.args.get("order") == "newest" else "oldest"
+    comments, replies, more = delib.thread(
+        p, stance=stance, order=order, after=request.args.get("after", type=int)
+    )
     return render_template(
         "proposals/show.html",
+        comments=comments,
+        replies=replies,
+        more_comments=more,
+        stance=stance if stance in ("for", "against", "question") else None,
+        order=order,
+        counts=delib.stance_counts(p),
+        can_comment=delib.can_comment(current_user, p) and not p.locked and not p.hidden,
+        comment_form=CommentForm(),
+        report_form=ReportForm(),
+        moderate_form=ModerateForm(),
+        can_moderate=delib.can_moderate(current_user, p.community_id),
+        edit_window=delib.EDIT_MINUTES,
         p=p,
         status=proposals.effective_status(p),
         supported=proposals.has_supported(current_user, p),
@@ -247,6 +266,7 @@ def show(proposal_id: int):
             current_user.is_authenticated
             and current_user.community_id == p.community_id
             and proposals.window_open(p)
+            and not p.hidden
         ),
         is_author=current_user.is_authenticated and current_user.id == p.author_id,
         is_committee=permissions.is_committee(current_user, p.community),

@@ -37,6 +37,9 @@ PUBLIC = {
     "api.case",
     "api.agencies",
     "api.routing_rules",
+    "deliberation.log",
+    "api.comments",
+    "api.moderation_log",
 }
 # Routes that need more than being signed in: a resident without roles is refused.
 STAFF_ONLY = {
@@ -60,6 +63,10 @@ STAFF_ONLY = {
     "admin.routing",
     "admin.delete_routing",
     "admin.calendar",
+    "deliberation.workspace",
+    "deliberation.moderate",
+    "deliberation.decide",
+    "api.moderation_queue",
 }
 SAMPLE_ARGS = {
     "code": "110101001001",
@@ -69,6 +76,8 @@ SAMPLE_ARGS = {
     "proposal_id": 1,
     "photo_id": 1,
     "category_id": 1,
+    "comment_id": 1,
+    "appeal_id": 1,
     "number": "110101001001-2026-00001",
     "size": "thumb",
     "request_id": 1,
@@ -146,6 +155,8 @@ def test_people_without_the_role_are_refused_staff_routes(app, login_as, who, ap
                     "request_id": "1",
                     "grant_id": "1",
                     "decision": "approve",
+                    "target": "proposal:999999",
+                    "action": "hide",
                 },
             )
         assert r.status_code in (403, 404), (who, rule.endpoint, r.status_code)

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, RadioField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+STANCE_CHOICES = [
+    SelectChoice("for", _l("For")),
+    SelectChoice("against", _l("Against")),
+    SelectChoice("question", _l("Question")),
+]
+REPORT_CHOICES = [
+    SelectChoice("spam", _l("Spam or advertising")),
+    SelectChoice("offensive", _l("Offensive or abusive")),
+    SelectChoice("personal-data", _l("Reveals personal data")),
+    SelectChoice("off-topic", _l("Off-topic")),
+    SelectChoice("other", _l("Something else (say what)")),
+]
+HIDE_CHOICES = [
+    SelectChoice("spam", _l("spam")),
+    SelectChoice("offensive", _l("offensive")),
+    SelectChoice("personal-data", _l("personal data")),
+    SelectChoice("off-topic", _l("off-topic")),
+    SelectChoice("other", _l("other reason")),
+]
+RESTORE_CHOICES = [
+    SelectChoice("no-violation", _l("no violation")),
+    SelectChoice("edited-by-author", _l("edited by the author")),
+    SelectChoice("appeal-upheld", _l("appeal upheld")),
+    SelectChoice("other", _l("other reason")),
+]
+
+
+class CommentForm(FlaskForm):
+    stance = RadioField(_l("Your position"), choices=STANCE_CHOICES, validators=[Optional()])
+    body = TextAreaField(
+        _l("Comment"),
+        description=_l("Up to 1,000 characters. Be respectful; links work."),
+        validators=[
+            DataRequired(_l("Write something.")),
+            Length(max=1000, message=_l("Use at most 1,000 characters.")),
+        ],
+    )
+    parent_id = HiddenField()
+
+
+class EditCommentForm(FlaskForm):
+    body = TextAreaField(
+        _l("Comment"), validators=[DataRequired(_l("Write something.")), Length(max=1000)]
+    )
+
+
+class ReportForm(FlaskForm):
+    target_type = HiddenField(validators=[DataRequired()])
+    target_id = HiddenField(validators=[DataRequired()])
+    reason = SelectField(_l("What is wrong?"), choices=REPORT_CHOICES, validators=[DataRequired()])
+    note = TextAreaField(
+        _l("Details (optional unless “something else”)"), validators=[Optional(), Length(max=500)]
+    )
+
+
+class ModerateForm(FlaskForm):
+    action = HiddenField(validators=[DataRequired()])
+    targets = HiddenField()  # "comment:5,proposal:2" for bulk actions
+    reason_code = SelectField(
+        _l("Reason"), choices=HIDE_CHOICES + RESTORE_CHOICES, validators=[Optional()]
+    )
+    note = TextAreaField(_l("Note (shown publicly)"), validators=[Optional(), Length(max=1000)])
+    until = DateField(_l("Blocked until (empty: permanently)"), validators=[Optional()])
+
+
+class AppealForm(FlaskForm):
+    action_id = HiddenField(validators=[DataRequired()])
+    note = TextAreaField(
+        _l("Why should the decision change?"),
+        validators=[DataRequired(_l("Say why the decision should change.")), Length(max=1000)],
+    )
+
+
+class AppealDecisionForm(FlaskForm):
+    decision = RadioField(
+        _l("Decision"),
+        choices=[
+            SelectChoice("uphold", _l("Uphold the moderation decision")),
+            SelectChoice("reverse", _l("Reverse it")),
+        ],
+        validators=[InputRequired(_l("Choose a decision."))],
+    )
+    note = TextAreaField(
+        _l("Note (shown publicly)"),
+        validators=[DataRequired(_l("Write a note.")), Length(max=1000)],
+    )

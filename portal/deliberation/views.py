@@ -1,0 +1,320 @@
+"""Comments, reports, the committee's moderation workspace, the public log, appeals."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.accounts.forms import EmptyForm
+from portal.core.guards import login_required, public
+from portal.core.i18n import city_timezone_name
+from portal.core.security import safe_next
+from portal.deliberation import bp
+from portal.deliberation import services as delib
+from portal.deliberation.forms import (
+    AppealDecisionForm,
+    AppealForm,
+    CommentForm,
+    EditCommentForm,
+    ModerateForm,
+    ReportForm,
+)
+from portal.deliberation.models import Appeal, Comment, ModerationAction
+from portal.extensions import db
+from portal.places.services import community_by_code
+from portal.proposals import services as proposals
+from portal.proposals.models import Proposal
+from portal.roles import permissions
+
+
+def _proposal(proposal_id: int) -> Proposal:
+    p = db.session.get(Proposal, proposal_id)
+    if p is None or not proposals.is_visible(current_user, p):
+        abort(404)
+    return p
+
+
+def _back(p_or_id, anchor: str = "comments"):
+    pid = p_or_id if isinstance(p_or_id, int) else p_or_id.id
+    return redirect(url_for("proposals.show", proposal_id=pid) + f"#{anchor}")
+
+
+def _fail(err: delib.DeliberationError):
+    db.session.rollback()
+    if err.status == 403 and err.code not in ("blocked", "not_allowed"):
+        abort(403)
+    flash(err.message, "error")
+
+
+@bp.post("/proposals/<int:proposal_id>/comments")
+@login_required
+def comment(proposal_id: int):
+    p = _proposal(proposal_id)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
+        return _back(p)
+    parent = None
+    if form.parent_id.data:
+        parent = (
+            db.session.get(Comment, int(form.parent_id.data))
+            if form.parent_id.data.isdigit()
+            else None
+        )
+        if parent is None:
+            abort(404)
+    try:
+        c = delib.add_comment(
+            current_user._get_current_object(), p, form.body.data, form.stance.data, parent
+        )
+    except delib.DeliberationError as err:
+        _fail(err)
+        return _back(p)
+    db.session.commit()
+    flash(_("Your comment is published."), "success")
+    return _back(p, f"comment-{c.id}")
+
+
+def _own_comment(comment_id: int) -> Comment:
+    c = db.session.get(Comment, comment_id)
+    if c is None:
+        abort(404)
+    if c.author_id != current_user.id:
+        abort(403)
+    return c
+
+
+@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_comment(comment_id: int):
+    c = _own_comment(comment_id)
+    form = EditCommentForm(obj=c)
+    if form.validate_on_submit():
+        try:
+            delib.edit_comment(current_user._get_current_object(), c, form.body.data)
+        except delib.DeliberationError as err:
+            _fail(err)
+            return _back(c.proposal_id)
+        db.session.commit()
+        flash(_("Your comment is updated."), "success")
+        return _back(c.proposal_id, f"comment-{c.id}")
+    return render_template("deliberation/edit.html", form=form, comment=c), (
+        400 if request.method == "POST" else 200
+    )
+
+
+@bp.post("/comments/<int:comment_id>/delete")
+@login_required
+def delete_comment(comment_id: int):
+    c = _own_comment(comment_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            delib.delete_comment(current_user._get_current_object(), c)
+        except delib.DeliberationError as err:
+            _fail(err)
+            return _back(c.proposal_id)
+        db.session.commit()
+        flash(_("Your comment is deleted."), "success")
+    return _back(c.proposal_id)
+
+
+@bp.post("/reports")
+@login_required
+def report():
+    form = ReportForm()
+    back = safe_next(request.form.get("next"), url_for("main.home"))
+    if not form.validate_on_submit() or not form.target_id.data.isdigit():
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
+        return redirect(back)
+    try:
+        delib.report(
+            current_user._get_current_object(),
+            form.target_type.data,
+            int(form.target_id.data),
+            form.reason.data,
+            form.note.data or "",
+        )
+    except delib.DeliberationError as err:
+        if err.status == 404:
+            abort(404)
+        _fail(err)
+        return redirect(back)
+    db.session.commit()
+    flash(_("Thank you. The committee will look at your report."), "success")
+    return redirect(back)
+
+
+def _committee_community(code: str):
+    community = community_by_code(code)
+    if community is None:
+        abort(404)
+    if not delib.can_moderate(current_user, community.id):
+        abort(403)
+    return community
+
+
+@bp.get("/communities/<code>/moderation")
+@login_required
+def workspace(code: str):
+    community = _committee_community(code)
+    return render_template(
+        "deliberation/workspace.html",
+        community=community,
+        items=delib.queue(community),
+        form=ModerateForm(),
+        review=db.session.scalars(proposals.review_queue(community).limit(50)).all(),
+        now=proposals.clock.now(),
+    )
+
+
+def _until(value) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.combine(
+        value, time(23, 59, 59), tzinfo=ZoneInfo(city_timezone_name())
+    ).astimezone(ZoneInfo("UTC"))
+
+
+@bp.post("/moderation")
+@login_required
+def moderate():
+    if not permissions.committee_community_ids(current_user):
+        abort(403)
+    form = ModerateForm()
+    back = safe_next(request.form.get("next"), url_for("main.home"))
+    targets = []
+    for raw in request.form.getlist("target") or (form.targets.data or "").split(","):
+        kind, _sep, ident = raw.partition(":")
+        if kind in ("proposal", "comment") and ident.isdigit():
+            targets.append((kind, int(ident)))
+    if not form.validate_on_submit() or not targets:
+        flash(_("Choose at least one item and an action."), "error")
+        return redirect(back)
+    done = 0
+    for kind, ident in targets:
+        try:
+            with db.session.begin_nested():
+                delib.moderate(
+                    current_user._get_current_object(),
+                    form.action.data,
+                    kind,
+                    ident,
+                    reason_code=form.reason_code.data or None,
+                    note=form.note.data,
+                    until=_until(form.until.data),
+                )
+            done += 1
+        except delib.DeliberationError as err:
+            if err.status in (403, 404):
+                db.session.rollback()
+                abort(err.status)
+            flash(f"{kind} #{ident}: {err.message}", "error")
+    db.session.commit()
+    if done:
+        flash(_("Done for %(n)d item(s).", n=done), "success")
+    return redirect(back)
+
+
+@bp.get("/communities/<code>/moderation-log")
+@public
+def log(code: str):
+    community = community_by_code(code)
+    if community is None:
+        abort(404)
+    rows, more = delib.public_log(community, before=request.args.get("before", type=int))
+    return render_template(
+        "deliberation/log.html",
+        community=community,
+        rows=rows,
+        more=more,
+        figures=delib.figures(community),
+        reason_label=delib.reason_label,
+    )
+
+
+@bp.route("/appeals", methods=["GET", "POST"])
+@login_required
+def appeals_page():
+    form = AppealForm()
+    if request.method == "POST":
+        action = (
+            db.session.get(ModerationAction, int(form.action_id.data))
+            if (form.action_id.data or "").isdigit()
+            else None
+        )
+        if action is None:
+            abort(404)
+        if form.validate_on_submit():
+            try:
+                delib.appeal(current_user._get_current_object(), action, form.note.data)
+            except delib.DeliberationError as err:
+                _fail(err)
+            else:
+                db.session.commit()
+                flash(
+                    _("Your appeal is sent. Someone other than the moderator decides it."),
+                    "success",
+                )
+        else:
+            flash(_("Say why the decision should change."), "error")
+        return redirect(url_for("deliberation.appeals_page"))
+    mine = db.session.scalars(
+        select(ModerationAction)
+        .where(
+            ModerationAction.subject_user_id == current_user.id,
+            ModerationAction.action.in_(["hide", "block"]),
+        )
+        .order_by(ModerationAction.id.desc())
+        .limit(50)
+    ).all()
+    appealed = {
+        a.action_id: a
+        for a in db.session.scalars(select(Appeal).where(Appeal.appellant_id == current_user.id))
+    }
+    pending = [
+        a
+        for a in db.session.scalars(
+            select(Appeal).where(Appeal.status == "pending").order_by(Appeal.id).limit(200)
+        )
+        if delib.can_decide_appeal(current_user, a)
+    ]
+    return render_template(
+        "deliberation/appeals.html",
+        mine=mine,
+        appealed=appealed,
+        pending=pending,
+        form=form,
+        decision=AppealDecisionForm(),
+        reason_label=delib.reason_label,
+    )
+
+
+@bp.post("/appeals/<int:appeal_id>/decision")
+@login_required
+def decide(appeal_id: int):
+    a = db.session.get(Appeal, appeal_id)
+    if a is None:
+        abort(404)
+    if not delib.can_decide_appeal(current_user, a):
+        abort(403)
+    form = AppealDecisionForm()
+    if form.validate_on_submit():
+        try:
+            delib.decide_appeal(
+                current_user._get_current_object(), a, form.decision.data, form.note.data
+            )
+        except delib.DeliberationError as err:
+            _fail(err)
+        else:
+            db.session.commit()
+            flash(_("Decision saved and published in the moderation log."), "success")
+    else:
+        flash(_("Choose a decision and write a note."), "error")
+    return redirect(url_for("deliberation.appeals_page"))

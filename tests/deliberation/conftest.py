@@ -1,0 +1,4 @@
+"""Deliberation tests use the proposal and case factories."""
+
+from tests.cases.conftest import make_case  # noqa: F401
+from tests.proposals.conftest import category, make_proposal  # noqa: F401
