@@ -301,6 +301,8 @@ def allowed_actions(user, case: Case) -> list[str]:
 def _precondition(case: Case, action: str) -> str | None:
     if action in ("approve_extension", "deny_extension") and case.extension != "requested":
         return _("No extension has been requested.")
+    if action == "verify" and case.verify_passed is not None:
+        return _("The site check of this round is already recorded.")
     if action == "request_extension" and case.extension == "requested":
         return _("An extension request is already waiting.")
     return None

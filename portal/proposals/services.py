@@ -653,7 +653,8 @@ def similar(
         # Submissions awaiting review are private to their author and the committee.
         .where(Proposal.status.in_([S.open, S.qualified, S.expired]), Proposal.hidden.is_(False))
         .where((Proposal.status.in_([S.open, S.qualified])) | (Proposal.created_at >= recent))
-        .where(sub.c.shared * 3 >= min(len(wanted), 6))  # at least a third in common
+        # A third of the pairs in common, but two shared pairs suffice for longer texts.
+        .where(sub.c.shared * 3 >= min(len(wanted), 6))
         .order_by(sub.c.shared.desc(), Proposal.id.desc())
         .limit(limit)
     )

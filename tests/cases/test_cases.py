@@ -473,3 +473,19 @@ def test_every_step_notifies_author_and_supporters(app, make_case, db):
         sa.select(sa.func.count(CaseEvent.id)).where(CaseEvent.case_id == case.id)
     )
     assert events == 5
+
+
+def test_site_check_is_recorded_once_per_round(make_case, client, api_token):
+    case = make_case("verifying")
+    url = f"/api/v1/cases/{case.number}/actions"
+    worker = api_token("gridworker@example.org")
+    assert (
+        client.post(
+            url, json={"action": "verify", "passed": True, "note": "ok"}, headers=worker
+        ).status_code
+        == 200
+    )
+    r = client.post(
+        url, json={"action": "verify", "passed": False, "note": "改主意"}, headers=worker
+    )
+    assert r.status_code == 409
