@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 export COMMONS_ENV ?= development
 
-.PHONY: run test lint fmt db-check i18n install install-test clean
+.PHONY: run test lint fmt db-check i18n install install-test clean bench bench-smoke
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -48,6 +48,17 @@ db-check: install
 ## Re-extract strings, update both catalogues, compile
 i18n: install-test
 	$(BIN)/python tools/i18n.py
+
+## City-scale benchmark on local PostgreSQL + Redis (needs wrk): seeds once, then measures
+bench: install-test
+	$(BIN)/python -m bench seed --scale small
+	$(BIN)/python -m bench seed --scale city
+	$(BIN)/python -m bench all --scale city --seconds 15
+	$(BIN)/python -m bench growth --seconds 10
+
+## A few seconds of everything, so the harness cannot rot (CI runs this)
+bench-smoke: install-test
+	$(BIN)/python -m bench all --scale small --reseed --seconds 2 --burst 200
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

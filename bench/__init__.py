@@ -1,0 +1,1 @@
+"""City-scale benchmark: ``python -m bench seed|run|burst|growth`` (see bench/README.md)."""

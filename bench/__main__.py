@@ -1,0 +1,140 @@
+"""python -m bench {seed,run,burst,growth,all} [--scale small|city] [--seconds N] ..."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import sqlalchemy as sa
+
+from bench import run as runner
+from bench.seed import SCALES, log, seed
+
+PG = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def db_url(scale: str) -> str:
+    return f"{PG}/commons_bench_{scale}"
+
+
+def app_for(url: str):
+    from portal import create_app
+
+    return create_app(
+        {
+            "COMMONS_ENV": "production",
+            "SECRET_KEY": runner.SECRET,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+
+
+def prepare(scale: str, reseed: bool) -> str:
+    url = db_url(scale)
+    name = url.rsplit("/", 1)[1]
+    admin = sa.create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).scalar()
+        if exists and reseed:
+            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            exists = False
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    app = app_for(url)
+    from flask_migrate import upgrade
+
+    from portal.demo import load_demo
+    from portal.extensions import db
+
+    with app.app_context():
+        upgrade()
+        seeded = db.session.execute(
+            sa.text("SELECT count(*) FROM districts WHERE code LIKE '12%'")
+        ).scalar()
+        if seeded:
+            log(f"{name} already seeded (use --reseed to start over)")
+            db.engine.dispose()
+            return url
+        load_demo()
+        db.session.commit()
+        db.engine.dispose()
+    seed(app, scale)
+    return url
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench")
+    ap.add_argument("command", choices=["seed", "run", "burst", "growth", "all"])
+    ap.add_argument("--scale", choices=sorted(SCALES), default="small")
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--burst", type=int, default=2000)
+    ap.add_argument("--reseed", action="store_true")
+    ap.add_argument("--only", nargs="*", help="measure only routes whose name contains these")
+    args = ap.parse_args()
+    redis = REDIS or None
+    if args.command == "seed":
+        prepare(args.scale, args.reseed)
+        return
+    if args.command in ("run", "all"):
+        url = prepare(args.scale, args.reseed)
+        results = runner.run_routes(
+            app_for(url),
+            url,
+            redis,
+            seconds=args.seconds,
+            connections=args.connections,
+            only=args.only,
+        )
+        results["scale"] = args.scale
+        if args.command == "all":
+            results["burst"] = runner.burst(app_for(url), url, redis, n=args.burst)
+        print(runner.write(f"run-{args.scale}", results).read_text())
+    if args.command == "burst":
+        url = prepare(args.scale, args.reseed)
+        results = {
+            "scale": args.scale,
+            "burst": runner.burst(app_for(url), url, redis, n=args.burst),
+        }
+        print(runner.write(f"burst-{args.scale}", results).read_text())
+    if args.command == "growth":
+        small, city = prepare("small", False), prepare("city", False)
+        out = {}
+        for scale, url in (("small", small), ("city", city)):
+            out[scale] = runner.run_routes(
+                app_for(url),
+                url,
+                redis,
+                seconds=args.seconds,
+                connections=args.connections,
+                only=args.only,
+            )
+        growth = []
+        for a in out["small"]["routes"]:
+            b = next(x for x in out["city"]["routes"] if x["name"] == a["name"])
+            growth.append(
+                {
+                    "name": a["name"],
+                    "small": a["p95_ms"],
+                    "city": b["p95_ms"],
+                    "ratio": round(b["p95_ms"] / max(a["p95_ms"], 0.01), 2),
+                }
+            )
+        results = {
+            "scale": "small vs city",
+            "growth": growth,
+            "machine": runner.machine(),
+            "connections": args.connections,
+            "seconds": args.seconds,
+            "city_worker_rss_mb": out["city"].get("worker_rss_mb"),
+        }
+        print(runner.write("growth", results).read_text())
+
+
+if __name__ == "__main__":
+    main()

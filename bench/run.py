@@ -1,0 +1,505 @@
+"""Serving and measuring: gunicorn with the production configuration, a bare Flask floor under
+the same settings, wrk at fixed concurrency, and the burst and growth measurements."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import http.client
+import json
+import os
+import platform
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+LUA = ROOT / "bench" / "wrk.lua"
+SECRET = "bench-" + "x" * 40
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env_for(db_url: str, redis_url: str | None) -> dict:
+    env = dict(os.environ)
+    env.update(
+        COMMONS_ENV="production",
+        SECRET_KEY=SECRET,
+        DATABASE_URL=db_url,
+        RATELIMIT_ENABLED="0",
+        COMMONS_INSTANCE_PATH=str(ROOT / "instance" / "bench"),
+    )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    else:
+        env.pop("REDIS_URL", None)
+    return env
+
+
+@contextlib.contextmanager
+def gunicorn(app: str, env: dict, workers: int = 2, threads: int = 4):
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        str(workers),
+        "--threads",
+        str(threads),
+        "-k",
+        "gthread",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "--keep-alive",
+        "5",
+        app,
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    try:
+        for _ in range(200):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError(f"{app} did not start")
+        yield port, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def worker_rss_mb(master_pid: int) -> list[float]:
+    out = []
+    for child in Path("/proc").iterdir():
+        if not child.name.isdigit():
+            continue
+        try:
+            status = (child / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(master_pid):
+            rss = fields.get("VmRSS", "0 kB").split()[0]
+            out.append(round(int(rss) / 1024, 1))
+    return out
+
+
+def wrk(
+    port: int,
+    path: str,
+    *,
+    seconds: int,
+    connections: int,
+    headers: dict | None = None,
+    pairs: Path | None = None,
+) -> dict:
+    if not shutil.which("wrk"):
+        raise RuntimeError("wrk is not installed: apt-get install wrk")
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(LUA)]
+    for k, v in (headers or {}).items():
+        cmd += ["-H", f"{k}: {v}"]
+    cmd.append(f"http://127.0.0.1:{port}{path}")
+    env = dict(os.environ, WRK_THREADS="2")
+    if pairs:
+        env["PAIRS"] = str(pairs)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=seconds + 60)
+    line = [x for x in out.stdout.splitlines() if x.startswith("{")]
+    if not line:
+        raise RuntimeError(f"wrk failed: {out.stdout}\n{out.stderr}")
+    data = json.loads(line[-1])
+    data["rps"] = round(data["requests"] / (data["duration_us"] / 1e6), 1)
+    return data
+
+
+# --- fixtures for the routes -------------------------------------------------------------------
+
+
+def fixtures(app, n_pairs: int = 20000) -> dict:
+    """Ids and credentials the routes need, taken from the seeded database."""
+    from portal.accounts.models import ApiToken, User, UserSession
+    from portal.extensions import db
+
+    with app.app_context():
+        q = lambda sql, **kw: db.session.execute(sa.text(sql), kw)  # noqa: E731
+        hot = q(
+            "SELECT proposal_id FROM comments GROUP BY proposal_id ORDER BY count(*) DESC LIMIT 1"
+        ).scalar()
+        community = q(
+            "SELECT c.code FROM communities c JOIN proposals p ON p.community_id = c.id"
+            " WHERE p.status = 'open' GROUP BY c.code ORDER BY count(*) DESC "
+            "LIMIT 1"
+        ).scalar()
+        case = q("SELECT number FROM cases ORDER BY id DESC LIMIT 1").scalar()
+        now = datetime.now(UTC)
+
+        def cookie_for(email: str) -> str:
+            user = db.session.scalar(sa.select(User).where(User.email == email))
+            row = UserSession(
+                id=secrets.token_urlsafe(32),
+                user_id=user.id,
+                session_version=user.session_version,
+                created_at=now,
+                last_seen_at=now + timedelta(days=1),
+            )
+            db.session.add(row)
+            db.session.commit()
+            serializer = app.session_interface.get_signing_serializer(app)
+            value = serializer.dumps({"sid": row.id, "_user_id": str(user.id), "_fresh": True})
+            return f"{app.config['SESSION_COOKIE_NAME']}={value}"
+
+        # Distinct (resident, open proposal of their community) pairs not yet supported.
+        rows = q(
+            """
+            SELECT u.id, p.id FROM proposals p
+            JOIN users u ON u.community_id = p.community_id
+            WHERE p.status = 'open' AND p.closes_at > :now AND p.support_count < p.threshold - 1
+              AND NOT EXISTS (SELECT 1 FROM supports s WHERE s.proposal_id = p.id
+                              AND s.user_id = u.id)
+            ORDER BY p.id, u.id LIMIT :n""",
+            now=now,
+            n=n_pairs * 3,
+        ).all()
+        # Spread over proposals and keep each proposal under its threshold (no case filing).
+        per_proposal: dict[int, int] = {}
+        chosen = []
+        for uid, pid in rows:
+            if per_proposal.get(pid, 0) >= 15:
+                continue
+            per_proposal[pid] = per_proposal.get(pid, 0) + 1
+            chosen.append((uid, pid))
+            if len(chosen) >= n_pairs:
+                break
+        tokens = {}
+        for uid in {u for u, _p in chosen}:
+            raw = secrets.token_urlsafe(24)
+            tokens[uid] = raw
+            db.session.add(
+                ApiToken(
+                    token_hash=hashlib.sha256(raw.encode()).hexdigest(),
+                    user_id=uid,
+                    session_version=1,
+                    created_at=now,
+                    expires_at=now + timedelta(days=2),
+                )
+            )
+        db.session.commit()
+        pairs = RESULTS / "support-pairs.tmp"
+        pairs.write_text("".join(f"{tokens[u]} {p}\n" for u, p in chosen))
+        return {
+            "hot_proposal": hot,
+            "community": community,
+            "case": case,
+            "pairs": pairs,
+            "pair_count": len(chosen),
+            "liaison_cookie": cookie_for("liaison.health-commission@example.org"),
+            "committee_cookie": cookie_for("committee@example.org"),
+        }
+
+
+def routes(fx: dict) -> list[tuple[str, str, dict, dict]]:
+    """(name, path, headers, extra wrk options) of every measured route."""
+    c = fx["community"]
+    return [
+        ("home", "/", {}, {}),
+        ("proposal list (page)", f"/communities/{c}/proposals", {}, {}),
+        (
+            "proposal list filtered+search (page)",
+            f"/communities/{c}/proposals?category=health&sort=top&q=%E5%8D%AB%E7%94%9F",
+            {},
+            {},
+        ),
+        ("proposal list (API)", f"/api/v1/proposals?community={c}", {}, {}),
+        (
+            "proposal list filtered+search (API)",
+            f"/api/v1/proposals?community={c}&category=health&sort=top&q=%E5%8D%AB%E7%94%9F",
+            {},
+            {},
+        ),
+        ("proposal page, 150 comments", f"/proposals/{fx['hot_proposal']}", {}, {}),
+        ("case list", "/cases", {}, {}),
+        ("case page", f"/cases/{fx['case']}", {}, {}),
+        (
+            "liaison workspace (signed in)",
+            "/workspace/agency/health-commission?tab=all",
+            {"Cookie": fx["liaison_cookie"]},
+            {},
+        ),
+        (
+            "moderation queue (signed in)",
+            "/communities/110101001001/moderation",
+            {"Cookie": fx["committee_cookie"]},
+            {},
+        ),
+        (
+            "support POST (distinct residents)",
+            "/api/v1/proposals/0/support",
+            {},
+            {"pairs": fx["pairs"]},
+        ),
+    ]
+
+
+def machine() -> dict:
+    mem = "?"
+    with contextlib.suppress(OSError):
+        mem = next(
+            line.split(":")[1].strip()
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+    cpu = "?"
+    with contextlib.suppress(OSError, StopIteration):
+        cpu = next(
+            line.split(":")[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory": mem,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def run_routes(
+    app,
+    db_url: str,
+    redis_url: str | None,
+    *,
+    seconds: int,
+    connections: int,
+    only: list[str] | None = None,
+) -> dict:
+    fx = fixtures(app)
+    env = env_for(db_url, redis_url)
+    results = {"machine": machine(), "seconds": seconds, "connections": connections, "routes": []}
+    with gunicorn("bench.floor:app", env) as (port, _proc):
+        wrk(port, "/", seconds=1, connections=connections)  # warm up
+        floor = wrk(port, "/", seconds=seconds, connections=connections)
+    results["floor"] = floor
+    with gunicorn("wsgi:app", env) as (port, proc):
+        for name, path, headers, extra in routes(fx):
+            if only and not any(o in name for o in only):
+                continue
+            if extra.get("pairs") and not fx["pair_count"]:
+                print(
+                    f"  {name}: skipped, no unsupported (resident, proposal) pairs left; reseed",
+                    flush=True,
+                )
+                continue
+            if not extra.get("pairs"):
+                wrk(port, path, seconds=1, connections=connections, headers=headers)
+            r = wrk(port, path, seconds=seconds, connections=connections, headers=headers, **extra)
+            r.update(name=name, path=path, ratio=round(r["rps"] / floor["rps"], 3))
+            results["routes"].append(r)
+            print(
+                f"  {name:42s} {r['rps']:8.1f} req/s  ratio {r['ratio']:.3f}  "
+                f"p95 {r['p95_ms']:.1f} ms  errors {r['errors'] + r['non_2xx']}",
+                flush=True,
+            )
+        results["worker_rss_mb"] = worker_rss_mb(proc.pid)
+    return results
+
+
+def burst(app, db_url: str, redis_url: str | None, *, n: int = 2000, concurrency: int = 50) -> dict:
+    """n distinct residents support one proposal at once; then check the invariants."""
+    from portal.accounts.models import ApiToken, User
+    from portal.extensions import db
+    from portal.places.models import Community
+    from portal.proposals.models import Proposal, ProposalEvent, Status, Support
+
+    with app.app_context():
+        community = db.session.scalar(
+            sa.select(Community).order_by(Community.confirmed_residents.desc()).limit(1)
+        )
+        now = datetime.now(UTC)
+        # Enough residents in one community: add them if the seed gave fewer.
+        have = db.session.scalars(sa.select(User.id).where(User.community_id == community.id)).all()
+        missing = max(0, n + 1 - len(have))
+        if missing:
+            from portal.demo import _hash
+
+            base = db.session.scalar(sa.select(sa.func.max(User.id))) + 1
+            db.session.execute(
+                sa.insert(User),
+                [
+                    {
+                        "id": base + i,
+                        "email": f"burst{base + i}@bench.example.org",
+                        "display_name": "burst",
+                        "password_hash": _hash(),
+                        "locale": "zh_Hans",
+                        "display_mode": "standard",
+                        "session_version": 1,
+                        "community_id": community.id,
+                        "created_at": now,
+                    }
+                    for i in range(missing)
+                ],
+            )
+            if db.engine.dialect.name == "postgresql":
+                db.session.execute(
+                    sa.text(
+                        "SELECT setval(pg_get_serial_sequence('users', 'id'), "
+                        "(SELECT MAX(id) FROM users))"
+                    )
+                )
+            have = db.session.scalars(
+                sa.select(User.id).where(User.community_id == community.id)
+            ).all()
+        author, voters = have[0], have[1 : n + 1]
+        p = Proposal(
+            community_id=community.id,
+            author_id=author,
+            category_id=1,
+            title="压测：同时附议",
+            summary="burst",
+            body="burst",
+            body_html="burst",
+            status=Status.open,
+            threshold=n // 2,
+            support_count=1,
+            opened_at=now,
+            closes_at=now + timedelta(days=30),
+            submitted_at=now,
+        )
+        db.session.add(p)
+        db.session.flush()
+        db.session.add(Support(proposal_id=p.id, user_id=author))
+        tokens = []
+        for uid in voters:
+            raw = secrets.token_urlsafe(24)
+            tokens.append(raw)
+            db.session.add(
+                ApiToken(
+                    token_hash=hashlib.sha256(raw.encode()).hexdigest(),
+                    user_id=uid,
+                    session_version=1,
+                    created_at=now,
+                    expires_at=now + timedelta(days=1),
+                )
+            )
+        db.session.commit()
+        pid = p.id
+    env = env_for(db_url, redis_url)
+    codes: list[int] = []
+    lock = threading.Lock()
+    with gunicorn("wsgi:app", env, workers=2, threads=8) as (port, _proc):
+        local = threading.local()
+
+        def fire(token: str) -> None:
+            conn = getattr(local, "conn", None)
+            if conn is None:
+                conn = local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn.request(
+                "POST",
+                f"/api/v1/proposals/{pid}/support",
+                body=b"",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            resp = conn.getresponse()
+            resp.read()
+            with lock:
+                codes.append(resp.status)
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            list(pool.map(fire, tokens))
+        elapsed = time.perf_counter() - started
+    with app.app_context():
+        p = db.session.get(Proposal, pid)
+        rows = db.session.scalar(
+            sa.select(sa.func.count(Support.id)).where(Support.proposal_id == pid)
+        )
+        qualified = db.session.scalar(
+            sa.select(sa.func.count(ProposalEvent.id)).where(
+                ProposalEvent.proposal_id == pid, ProposalEvent.to_status == "qualified"
+            )
+        )
+        from portal.cases.models import Case
+
+        cases = db.session.scalar(sa.select(sa.func.count(Case.id)).where(Case.proposal_id == pid))
+        result = {
+            "supports": n,
+            "concurrency": concurrency,
+            "seconds": round(elapsed, 2),
+            "supports_per_second": round(n / elapsed, 1),
+            "status_codes": {str(c): codes.count(c) for c in sorted(set(codes))},
+            "rows": rows,
+            "count": p.support_count,
+            "qualified_events": qualified,
+            "cases": cases,
+            "invariants_hold": rows == p.support_count == n + 1 and qualified == 1 and cases == 1,
+        }
+    print(f"  burst: {result}", flush=True)
+    return result
+
+
+def write(kind: str, results: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (RESULTS / f"{stamp}-{kind}.json").write_text(json.dumps(results, indent=2, default=str))
+    md = render(kind, results)
+    (RESULTS / f"{stamp}-{kind}.md").write_text(md)
+    (RESULTS / f"latest-{kind}.md").write_text(md)
+    return RESULTS / f"{stamp}-{kind}.md"
+
+
+def render(kind: str, r: dict) -> str:
+    m = r.get("machine") or machine()
+    lines = [
+        f"# Commons benchmark: {kind}",
+        "",
+        f"{m['cpus']} CPUs ({m['cpu']}), {m['memory']} memory, Python {m['python']}, "
+        f"{m['platform']}. Scale: {r.get('scale', '?')}. "
+        f"{r.get('connections', '?')} connections, {r.get('seconds', '?')} s per route.",
+        "",
+    ]
+    if "floor" in r:
+        f = r["floor"]
+        lines += [
+            "| route | req/s | ratio to floor | p50 ms | p95 ms | p99 ms | errors |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+            f"| bare Flask floor | {f['rps']} | 1.000 | {f['p50_ms']} | {f['p95_ms']} | "
+            f"{f['p99_ms']} | {f['errors'] + f['non_2xx']} |",
+        ]
+        for x in r["routes"]:
+            lines.append(
+                f"| {x['name']} | {x['rps']} | {x['ratio']:.3f} | {x['p50_ms']} | "
+                f"{x['p95_ms']} | {x['p99_ms']} | {x['errors'] + x['non_2xx']} |"
+            )
+        if r.get("worker_rss_mb"):
+            lines += ["", f"gunicorn worker RSS after the run: {r['worker_rss_mb']} MB"]
+    if "burst" in r:
+        b = r["burst"]
+        lines += [
+            "",
+            f"Burst: {b['supports']} distinct residents over {b['concurrency']} "
+            f"connections → {b['supports_per_second']} supports/s; rows {b['rows']}, "
+            f"count {b['count']}, qualified {b['qualified_events']}×, cases {b['cases']}; "
+            f"invariants hold: {b['invariants_hold']}; responses {b['status_codes']}",
+        ]
+    if "growth" in r:
+        lines += ["", "| route | p95 small ms | p95 city ms | ratio |", "|---|---:|---:|---:|"]
+        for g in r["growth"]:
+            lines.append(f"| {g['name']} | {g['small']} | {g['city']} | {g['ratio']} |")
+    return "\n".join(lines) + "\n"
