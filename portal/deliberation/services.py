@@ -406,7 +406,7 @@ def _hide(
         [_author_id(obj)],
         "content_hidden",
         entry,
-        url=_url(obj),
+        url=url_for("deliberation.appeals_page"),  # where the author can appeal
         params={"kind": _kind(obj), "reason": reason_label(reason_code)},
     )
     return entry

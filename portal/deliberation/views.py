@@ -239,6 +239,28 @@ def log(code: str):
     )
 
 
+def _hidden_content(action: ModerationAction) -> str | None:
+    """What the person deciding an appeal must read (only they reach this page's section)."""
+    if action.target_type == "comment":
+        c = db.session.get(Comment, action.target_id)
+        return c.body if c is not None else None
+    if action.target_type == "proposal":
+        p = db.session.get(Proposal, action.target_id)
+        return f"{p.title} — {p.summary}" if p is not None else None
+    return None
+
+
+def _target_url(action: ModerationAction) -> str | None:
+    """Where the hidden proposal or comment of a decision is (None for blocks)."""
+    if action.target_type == "proposal":
+        return url_for("proposals.show", proposal_id=action.target_id)
+    if action.target_type == "comment":
+        c = db.session.get(Comment, action.target_id)
+        if c is not None:
+            return url_for("proposals.show", proposal_id=c.proposal_id) + f"#comment-{c.id}"
+    return None
+
+
 @bp.route("/appeals", methods=["GET", "POST"])
 @login_required
 def appeals_page():
@@ -293,6 +315,8 @@ def appeals_page():
         form=form,
         decision=AppealDecisionForm(),
         reason_label=delib.reason_label,
+        target_url=_target_url,
+        hidden_content=_hidden_content,
     )
 
 
