@@ -8,6 +8,7 @@ from portal.cases.models import (
     CaseCounter,
     CaseEvent,
     CaseFeedback,
+    CasePhoto,
     CaseState,
     RoutingRule,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "CaseCounter",
     "CaseEvent",
     "CaseFeedback",
+    "CasePhoto",
     "CaseState",
     "Category",
     "City",

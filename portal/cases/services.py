@@ -21,6 +21,7 @@ from portal.cases.models import (
     CaseCounter,
     CaseEvent,
     CaseFeedback,
+    CasePhoto,
     CaseState,
     RoutingRule,
 )
@@ -321,6 +322,7 @@ def act(
     agency: Agency | None = None,
     passed: bool | None = None,
     reason_code: str | None = None,
+    photos: list[bytes] | None = None,
 ) -> None:
     move = TRANSITIONS.get((case.state, action))
     if action not in ACTIONS:
@@ -421,12 +423,53 @@ def act(
         case.closed_at, case.close_reason, case.stage_due_at = now, reason_code, None
     if move.to is not None and move.to != frm:
         case.overdue_notified_at = None
-    _event(case, action, user, move.role, note=note, expected_at=expected_at)
+    if photos and action != "verify":
+        raise CaseError("no_photos_here", _("Photos are added with the site check."), 400, "photos")
+    event = _event(case, action, user, move.role, note=note, expected_at=expected_at)
     record(user, f"case.{action}", case, state=case.state.value, agency=case.agency.code)
     db.session.flush()
+    if photos:
+        _add_photos(case, event, photos)
     if action == "verify" and passed is False:
         _reopen(case, None)
     _tell(case, action, public_step)
+
+
+def _add_photos(case: Case, event: CaseEvent, uploads: list[bytes]) -> None:
+    from flask import current_app
+
+    from portal.media.images import ImageError, process_image
+    from portal.media.storage import storage_for
+
+    limit = current_app.config["MEDIA_MAX_PHOTOS"]
+    if len(uploads) > limit:
+        raise CaseError("too_many_photos", _("At most %(n)d photos.", n=limit), 400, "photos")
+    try:
+        processed = [process_image(data) for data in uploads]
+    except ImageError as err:
+        raise CaseError(err.code, str(err.message), 400, "photos") from None
+    storage = storage_for(current_app)
+    for img in processed:
+        db.session.add(
+            CasePhoto(
+                case_id=case.id,
+                event_id=event.id,
+                content_type=img.content_type,
+                width=img.width,
+                height=img.height,
+                name=storage.save(img.data, img.extension),
+                thumb_name=storage.save(img.thumb, img.extension),
+            )
+        )
+    db.session.flush()
+
+
+def photos(case: Case) -> list[CasePhoto]:
+    return list(
+        db.session.scalars(
+            select(CasePhoto).where(CasePhoto.case_id == case.id).order_by(CasePhoto.id)
+        )
+    )
 
 
 def _reopen(case: Case, actor) -> None:

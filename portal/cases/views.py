@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,11 +14,13 @@ from wtforms import SelectChoice
 from portal.cases import bp
 from portal.cases import services as cases
 from portal.cases.forms import ActionForm, FeedbackForm
-from portal.cases.models import Case, CaseFeedback, CaseState
+from portal.cases.models import Case, CaseFeedback, CasePhoto, CaseState
 from portal.core import clock
 from portal.core.guards import login_required, public
 from portal.core.i18n import city_timezone_name, current_locale
 from portal.extensions import db
+from portal.media.images import MAX_BYTES
+from portal.media.storage import send_image, storage_for
 from portal.places.models import Community, District, Grid, Street
 from portal.proposals.models import Category, Support
 from portal.roles import permissions
@@ -149,6 +151,7 @@ def show(number: str):
         action_label=cases.action_label,
         close_reason_label=cases.close_reason_label,
         overdue=cases.is_overdue(case),
+        photos=cases.photos(case),
     )
 
 
@@ -171,6 +174,7 @@ def act(number: str):
     if form.agency_code.data:
         agency = db.session.scalar(select(Agency).where(Agency.code == form.agency_code.data))
     passed = {"yes": True, "no": False}.get(form.passed.data or "")
+    uploads = [f.read() for f in request.files.getlist("act-photos") if f.filename]
     try:
         cases.act(
             current_user._get_current_object(),
@@ -181,6 +185,7 @@ def act(number: str):
             agency=agency,
             passed=passed,
             reason_code=form.reason_code.data or None,
+            photos=uploads,
         )
     except cases.CaseError as err:
         db.session.rollback()
@@ -195,6 +200,29 @@ def act(number: str):
         if request.form.get("back", "").startswith("/")
         and not request.form.get("back", "").startswith("//")
         else url_for("cases.show", number=number)
+    )
+
+
+@bp.before_app_request
+def _allow_site_photos():
+    """The site-check form may carry photos; other requests keep the small default."""
+    if request.endpoint == "cases.act" and request.method == "POST":
+        request.max_content_length = 4 * MAX_BYTES + 1024 * 1024
+
+
+@bp.get("/cases/<number>/photos/<int:photo_id>")
+@bp.get("/cases/<number>/photos/<int:photo_id>/<any(thumb):size>")
+@public
+def photo(number: str, photo_id: int, size: str = "full"):
+    case = _load(number)
+    row = db.session.get(CasePhoto, photo_id)
+    if row is None or row.case_id != case.id:
+        abort(404)
+    return send_image(
+        storage_for(current_app),
+        row.thumb_name if size == "thumb" else row.name,
+        row.content_type,
+        private=False,
     )
 
 

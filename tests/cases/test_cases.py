@@ -489,3 +489,48 @@ def test_site_check_is_recorded_once_per_round(make_case, client, api_token):
         url, json={"action": "verify", "passed": False, "note": "改主意"}, headers=worker
     )
     assert r.status_code == 409
+
+
+def test_site_check_with_photos(app, make_case, login_as, db, tmp_path):
+    import io
+
+    from PIL import Image
+
+    from portal.cases.models import CasePhoto
+
+    app.config["MEDIA_ROOT"] = str(tmp_path)
+    case = make_case("verifying")
+    img = Image.new("RGB", (1200, 900), (10, 120, 200))
+    exif = Image.Exif()
+    exif[0x010F] = "FieldPhone"
+    raw = io.BytesIO()
+    img.save(raw, "JPEG", exif=exif)
+    client = app.test_client()
+    login_as("grid_worker", client)
+    page = f"/cases/{case.number}"
+    data = {
+        "act-action": "verify",
+        "act-passed": "yes",
+        "act-note": "现场已修复",
+        "csrf_token": client.csrf_token(page),
+        "act-photos": [(io.BytesIO(raw.getvalue()), "site.jpg")],
+    }
+    r = client.post(f"/cases/{case.number}/actions", data=data, content_type="multipart/form-data")
+    assert r.status_code == 302
+    row = db.session.scalar(sa.select(CasePhoto).where(CasePhoto.case_id == case.id))
+    assert row is not None and row.event_id is not None
+    html = app.test_client().get(page).get_data(as_text=True)
+    assert f"/cases/{case.number}/photos/{row.id}" in html
+    with app.test_client().get(f"/cases/{case.number}/photos/{row.id}") as served:
+        assert served.status_code == 200 and b"FieldPhone" not in served.data
+    bad = {
+        "act-action": "verify",
+        "act-passed": "yes",
+        "act-note": "x",
+        "csrf_token": client.csrf_token(page),
+        "act-photos": [(io.BytesIO(b"not an image"), "x.jpg")],
+    }
+    case2 = make_case("verifying")
+    client.post(f"/cases/{case2.number}/actions", data=bad, content_type="multipart/form-data")
+    db.session.refresh(case2)
+    assert case2.verify_passed is None  # nothing half-done

@@ -38,6 +38,7 @@ PUBLIC = {
     "api.agencies",
     "api.routing_rules",
     "deliberation.log",
+    "cases.photo",
     "api.comments",
     "api.moderation_log",
 }
