@@ -35,7 +35,7 @@ class User(UserMixin, db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
-    community = relationship("Community", lazy="joined")
+    community = relationship("Community", lazy="select")  # one query when needed, no join chain
 
     # Flask-Login asks for this; the session row, not the id alone, decides if it is valid.
     def get_id(self) -> str:

@@ -9,6 +9,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload, selectinload
 from wtforms import SelectChoice
 
 from portal.cases import bp
@@ -76,6 +77,12 @@ def index():
     before = request.args.get("before", type=int)
     if before:
         stmt = stmt.where(Case.id < before)
+    # Load exactly what the list shows: a wide join chain made this query the page's cost.
+    stmt = stmt.options(
+        lazyload("*"),
+        selectinload(Case.proposal).lazyload("*"),
+        selectinload(Case.agency).lazyload("*"),
+    )
     rows = list(db.session.scalars(stmt.order_by(Case.id.desc()).limit(PAGE_SIZE + 1)))
     more_url = None
     if len(rows) > PAGE_SIZE:
