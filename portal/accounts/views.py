@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -18,12 +18,9 @@ from portal.accounts.forms import (
     ResetRequestForm,
 )
 from portal.core.guards import login_required, public
+from portal.core.limits import configured
 from portal.core.security import log_event, safe_next
 from portal.extensions import db, limiter
-
-
-def _limit(name: str):
-    return lambda: current_app.config[name]
 
 
 def _sign_in(user) -> None:
@@ -40,7 +37,7 @@ def _sign_in(user) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 @public
-@limiter.limit(_limit("REGISTER_LIMIT"), methods=["POST"])
+@limiter.limit(configured("REGISTER_LIMIT"), methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -73,7 +70,7 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(_limit("LOGIN_LIMIT"), methods=["POST"])
+@limiter.limit(configured("LOGIN_LIMIT"), methods=["POST"])
 def login():
     next_url = safe_next(request.values.get("next"), url_for("main.home"))
     if current_user.is_authenticated:
@@ -204,7 +201,7 @@ def confirm_email(token: str):
 
 @bp.route("/reset", methods=["GET", "POST"])
 @public
-@limiter.limit(_limit("RESET_LIMIT"), methods=["POST"])
+@limiter.limit(configured("RESET_LIMIT"), methods=["POST"])
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
@@ -225,7 +222,7 @@ def reset_request():
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @public
-@limiter.limit(_limit("RESET_LIMIT"), methods=["POST"])
+@limiter.limit(configured("RESET_LIMIT"), methods=["POST"])
 def reset_password(token: str):
     user = accounts.user_for_reset_token(token)
     if user is None:

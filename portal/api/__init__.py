@@ -61,6 +61,11 @@ def openapi():
     return jsonify(json.loads(OPENAPI_PATH.read_text(encoding="utf-8")))
 
 
+def iso(dt) -> str | None:
+    """UTC timestamps as ISO 8601 with a Z, the one format of the API."""
+    return dt.isoformat().replace("+00:00", "Z") if dt is not None else None
+
+
 def body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_
 
 from portal.accounts import services as accounts
 from portal.accounts.forms import api_registration_errors
-from portal.api import ApiError, body, bp, require_user
+from portal.api import ApiError, body, bp, iso, require_user
 from portal.api.pagination import keyset
 from portal.core.guards import login_required, public
+from portal.core.limits import configured
 from portal.core.security import log_event
 from portal.extensions import db, limiter
 from portal.notifications import services as notes
@@ -22,21 +23,12 @@ from portal.residency import services as residency
 from portal.residency.models import ResidencyRequest, ResidencyStatus
 from portal.roles import permissions
 
-
-def _limit(name: str):
-    return lambda: current_app.config[name]
-
-
-def _iso(dt) -> str | None:
-    return dt.isoformat().replace("+00:00", "Z") if dt is not None else None
-
-
 # --- auth ------------------------------------------------------------------------------------
 
 
 @bp.post("/auth/token")
 @public
-@limiter.limit(_limit("LOGIN_LIMIT"))
+@limiter.limit(configured("LOGIN_LIMIT"))
 def create_token():
     data = body()
     email, password = data.get("email"), data.get("password")
@@ -62,7 +54,7 @@ def create_token():
     raw, token = accounts.issue_token(user)
     db.session.commit()
     log_event("login_success", channel="api", user=user.id)
-    return jsonify({"token": raw, "expires_at": _iso(token.expires_at)}), 201
+    return jsonify({"token": raw, "expires_at": iso(token.expires_at)}), 201
 
 
 @bp.delete("/auth/token")
@@ -78,7 +70,7 @@ def delete_token():
 
 @bp.post("/accounts")
 @public
-@limiter.limit(_limit("REGISTER_LIMIT"))
+@limiter.limit(configured("REGISTER_LIMIT"))
 def create_account():
     data = body()
     fields = api_registration_errors(data)
@@ -217,7 +209,7 @@ def _residency_item(req: ResidencyRequest, *, personal: bool = True) -> dict:
         "id": req.id,
         "community_code": req.community.code,
         "status": req.status.value,
-        "created_at": _iso(req.created_at),
+        "created_at": iso(req.created_at),
         "reason": req.reason,
     }
     if personal:
@@ -301,7 +293,7 @@ def _notification(n: Notification) -> dict:
         "subject_id": n.subject_id,
         "url": n.url,
         "read": n.read_at is not None,
-        "created_at": _iso(n.created_at),
+        "created_at": iso(n.created_at),
         "title": notes.title(n),
     }
 

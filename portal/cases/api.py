@@ -8,7 +8,7 @@ from flask import jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.api import ApiError, body, bp, require_user
+from portal.api import ApiError, body, bp, iso, require_user
 from portal.api.pagination import keyset
 from portal.cases import services as cases
 from portal.cases.models import Case, RoutingRule
@@ -16,10 +16,6 @@ from portal.cases.views import case_query
 from portal.core.guards import login_required, public
 from portal.extensions import db
 from portal.roles.models import Agency
-
-
-def _iso(dt):
-    return dt.isoformat().replace("+00:00", "Z") if dt is not None else None
 
 
 def _agency(a: Agency) -> dict:
@@ -40,11 +36,11 @@ def _item(c: Case) -> dict:
         "community_code": c.community.code,
         "agency": {"code": c.agency.code, "name": c.agency.name_zh},
         "state": c.state.value,
-        "filed_at": _iso(c.filed_at),
-        "dispatched_at": _iso(c.dispatched_at),
-        "stage_due_at": _iso(c.stage_due_at),
+        "filed_at": iso(c.filed_at),
+        "dispatched_at": iso(c.dispatched_at),
+        "stage_due_at": iso(c.stage_due_at),
         "overdue": cases.is_overdue(c),
-        "closed_at": _iso(c.closed_at),
+        "closed_at": iso(c.closed_at),
         "close_reason": c.close_reason,
         "reopen_count": c.reopen_count,
     }
@@ -53,10 +49,10 @@ def _item(c: Case) -> dict:
 def _detail(c: Case) -> dict:
     data = _item(c)
     data["official_response"] = c.official_response
-    data["expected_at"] = _iso(c.expected_at)
+    data["expected_at"] = iso(c.expected_at)
     data["timeline"] = [
         {
-            "at": _iso(e.created_at),
+            "at": iso(e.created_at),
             "action": e.action,
             "state": e.state,
             "actor_role": e.actor_role,

@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import jsonify, request, url_for
 from flask_login import current_user
 
-from portal.api import ApiError, body, bp, require_user
+from portal.api import ApiError, body, bp, iso, require_user
 from portal.api.pagination import keyset
 from portal.core.guards import login_required, public
 from portal.deliberation import services as delib
@@ -16,10 +16,6 @@ from portal.extensions import db
 from portal.places.services import community_by_code
 from portal.proposals import services as proposals
 from portal.proposals.models import Proposal
-
-
-def _iso(dt):
-    return dt.isoformat().replace("+00:00", "Z") if dt is not None else None
 
 
 def _error(err: delib.DeliberationError) -> ApiError:
@@ -39,7 +35,7 @@ def _comment(c: Comment) -> dict:
         "author": {"display_name": c.author.display_name} if visible else None,
         "badge": c.badge,
         "agency_code": c.badge_agency.code if c.badge_agency else None,
-        "created_at": _iso(c.created_at),
+        "created_at": iso(c.created_at),
         "edited": c.edited_at is not None,
         "deleted": c.deleted_at is not None,
         "hidden": c.hidden,
@@ -215,7 +211,7 @@ def moderation_queue(code: str):
                     "target_type": i["target_type"],
                     "target_id": i["target_id"],
                     "reports": i["reports"],
-                    "first_report_at": _iso(i["first_report_at"]),
+                    "first_report_at": iso(i["first_report_at"]),
                     "hidden": i["object"].hidden,
                     "hidden_automatically": i["object"].hidden_auto,
                 }
@@ -284,7 +280,7 @@ def moderation_action():
 def _log_entry(e: ModerationAction) -> dict:
     return {
         "id": e.id,
-        "at": _iso(e.created_at),
+        "at": iso(e.created_at),
         "action": e.action,
         "automatic": e.automatic,
         "reason_code": e.reason_code,
@@ -339,7 +335,7 @@ def _appeal(a: Appeal) -> dict:
         "action_id": a.action_id,
         "status": a.status,
         "decider_role": a.decider_role,
-        "created_at": _iso(a.created_at),
+        "created_at": iso(a.created_at),
         "decision_note": a.decision_note,
         "url": url_for("deliberation.appeals_page"),
     }

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request, url_for
+from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from portal.api import ApiError, body, bp, require_user
+from portal.api import ApiError, body, bp, iso, require_user
 from portal.api.pagination import limit_arg
 from portal.core.guards import login_required, public
+from portal.core.limits import configured, user_key
 from portal.extensions import db, limiter
 from portal.places.models import District, Grid
 from portal.places.services import community_by_code
@@ -20,10 +21,6 @@ from portal.proposals.forms import ProposalForm
 from portal.proposals.models import Category, Proposal
 from portal.proposals.views import categories as active_categories
 from portal.roles import permissions
-
-
-def _iso(dt):
-    return dt.isoformat().replace("+00:00", "Z") if dt is not None else None
 
 
 def _category(c: Category) -> dict:
@@ -40,9 +37,9 @@ def _item(p: Proposal, mine: set[int] | None = None) -> dict:
         "community_code": p.community.code,
         "support_count": p.support_count,
         "threshold": p.threshold,
-        "opened_at": _iso(p.opened_at),
-        "closes_at": _iso(p.closes_at),
-        "threshold_reached_at": _iso(p.threshold_reached_at),
+        "opened_at": iso(p.opened_at),
+        "closes_at": iso(p.closes_at),
+        "threshold_reached_at": iso(p.threshold_reached_at),
     }
     if mine is not None:
         data["supported_by_me"] = p.id in mine
@@ -63,8 +60,8 @@ def _detail(p: Proposal) -> dict:
         author={"display_name": p.author.display_name},
         grid_code=p.grid.code if p.grid else None,
         location_note=p.location_note,
-        created_at=_iso(p.created_at),
-        submitted_at=_iso(p.submitted_at),
+        created_at=iso(p.created_at),
+        submitted_at=iso(p.submitted_at),
         reject_reason=p.reject_reason,
         duplicate_of=p.duplicate_of_id,
         withdraw_reason=p.withdraw_reason,
@@ -267,17 +264,12 @@ def _form_from_json(data: dict, community, partial: Proposal | None = None) -> d
     }
 
 
-def _create_limit():
-    return current_app.config["PROPOSAL_CREATE_LIMIT"]
-
-
-def _user_key():
-    return f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr
+_create_limit = configured("PROPOSAL_CREATE_LIMIT")
 
 
 @bp.post("/proposals")
 @login_required
-@limiter.limit(_create_limit, key_func=_user_key)
+@limiter.limit(_create_limit, key_func=user_key)
 def create_proposal():
     user = require_user()
     data = body()
@@ -364,8 +356,8 @@ def review_queue(code: str):
     for p in items:
         item = _item(p)
         item.update(
-            submitted_at=_iso(p.submitted_at),
-            review_due_at=_iso(p.review_due_at),
+            submitted_at=iso(p.submitted_at),
+            review_due_at=iso(p.review_due_at),
             overdue=proposals.is_overdue(p),
         )
         out.append(item)
@@ -406,17 +398,13 @@ def review(proposal_id: int):
     return jsonify(_detail(p))
 
 
-def _support_limit():
-    return current_app.config["SUPPORT_LIMIT"]
-
-
-def _support_ip_limit():
-    return current_app.config["SUPPORT_IP_LIMIT"]
+_support_limit = configured("SUPPORT_LIMIT")
+_support_ip_limit = configured("SUPPORT_IP_LIMIT")
 
 
 @bp.post("/proposals/<int:proposal_id>/support")
 @login_required
-@limiter.limit(_support_limit, key_func=_user_key)
+@limiter.limit(_support_limit, key_func=user_key)
 @limiter.limit(_support_ip_limit)
 def support(proposal_id: int):
     user = require_user()
@@ -431,7 +419,7 @@ def support(proposal_id: int):
 
 @bp.delete("/proposals/<int:proposal_id>/support")
 @login_required
-@limiter.limit(_support_limit, key_func=_user_key)
+@limiter.limit(_support_limit, key_func=user_key)
 @limiter.limit(_support_ip_limit)
 def unsupport(proposal_id: int):
     user = require_user()

@@ -11,6 +11,7 @@ from wtforms import SelectChoice
 from portal.accounts.forms import EmptyForm
 from portal.core.guards import login_required, public
 from portal.core.i18n import current_locale
+from portal.core.limits import configured, user_key
 from portal.extensions import db, limiter
 from portal.media.images import MAX_BYTES
 from portal.media.storage import send_image, storage_for
@@ -37,24 +38,10 @@ def _uploads(form: ProposalForm) -> list[bytes]:
     return [f.read() for f in (form.photos.data or []) if getattr(f, "filename", "")]
 
 
-def _support_limit():
-    return current_app.config["SUPPORT_LIMIT"]
-
-
-def _create_limit():
-    return current_app.config["PROPOSAL_CREATE_LIMIT"]
-
-
-def _support_ip_limit():
-    return current_app.config["SUPPORT_IP_LIMIT"]
-
-
-def _create_ip_limit():
-    return current_app.config["PROPOSAL_CREATE_IP_LIMIT"]
-
-
-def _user_key():
-    return f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr
+_support_limit = configured("SUPPORT_LIMIT")
+_support_ip_limit = configured("SUPPORT_IP_LIMIT")
+_create_limit = configured("PROPOSAL_CREATE_LIMIT")
+_create_ip_limit = configured("PROPOSAL_CREATE_IP_LIMIT")
 
 
 def categories() -> list[Category]:
@@ -178,7 +165,7 @@ def _field_error(form, err: proposals.ProposalError) -> None:
 
 @bp.route("/communities/<code>/proposals/new", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_create_limit, methods=["POST"], key_func=_user_key)
+@limiter.limit(_create_limit, methods=["POST"], key_func=user_key)
 @limiter.limit(_create_ip_limit, methods=["POST"])
 def new(code: str):
     community = community_by_code(code)
@@ -363,7 +350,7 @@ def withdraw(proposal_id: int):
 
 @bp.post("/proposals/<int:proposal_id>/support")
 @login_required
-@limiter.limit(_support_limit, key_func=_user_key)
+@limiter.limit(_support_limit, key_func=user_key)
 @limiter.limit(_support_ip_limit)
 def support(proposal_id: int):
     return _act(
@@ -375,7 +362,7 @@ def support(proposal_id: int):
 
 @bp.post("/proposals/<int:proposal_id>/unsupport")
 @login_required
-@limiter.limit(_support_limit, key_func=_user_key)
+@limiter.limit(_support_limit, key_func=user_key)
 @limiter.limit(_support_ip_limit)
 def unsupport(proposal_id: int):
     return _act(
