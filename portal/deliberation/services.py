@@ -219,9 +219,12 @@ def thread(
     nxt = top[limit - 1].id if len(top) > limit else None
     top = top[:limit]
     replies: dict[int, list[Comment]] = {c.id: [] for c in top}
+    # Filtering on the proposal too lets the (proposal_id, parent_id, id) index answer this.
     if top:
         for r in db.session.scalars(
-            select(Comment).where(Comment.parent_id.in_(list(replies))).order_by(Comment.id)
+            select(Comment)
+            .where(Comment.proposal_id == p.id, Comment.parent_id.in_(list(replies)))
+            .order_by(Comment.id)
         ).unique():
             replies[r.parent_id].append(r)
     return top, replies, nxt

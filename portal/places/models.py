@@ -32,7 +32,7 @@ class District(_Named, db.Model):
     city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"), index=True)
     code: Mapped[str] = mapped_column(String(6), unique=True)
 
-    city = relationship(City, lazy="joined")
+    city = relationship(City, lazy="select")
 
 
 class Street(_Named, db.Model):
@@ -43,7 +43,7 @@ class Street(_Named, db.Model):
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
     code: Mapped[str] = mapped_column(String(9), unique=True)  # district code + 3 digits
 
-    district = relationship(District, lazy="joined")
+    district = relationship(District, lazy="select")
 
 
 class Community(_Named, db.Model):
@@ -68,7 +68,7 @@ class Community(_Named, db.Model):
     support_percent: Mapped[float] = mapped_column(Float, default=5.0, server_default="5")
     support_window_days: Mapped[int] = mapped_column(default=30, server_default="30")
 
-    street = relationship(Street, lazy="joined")
+    street = relationship(Street, lazy="select")
 
     @property
     def district(self) -> District:
@@ -85,4 +85,4 @@ class Grid(_Named, db.Model):
     area_m2: Mapped[float | None] = mapped_column(Float)
     geometry: Mapped[str | None] = mapped_column(Text)  # GeoJSON Polygon/MultiPolygon, WGS84
 
-    community = relationship(Community, lazy="joined")
+    community = relationship(Community, lazy="select")

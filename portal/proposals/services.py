@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy import false as sa_false
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import User
 from portal.audit.services import record
@@ -529,22 +530,29 @@ def _add_support(p: Proposal, user_id: int) -> int:
         .where(Proposal.id == p.id)
         .values(support_count=Proposal.support_count + 1, last_activity_at=now)
         .returning(Proposal.support_count, Proposal.status, Proposal.threshold)
+        .execution_options(synchronize_session=False)
     ).one()
-    db.session.refresh(p)
+    # The returned values are the exact ones: no need to reload the whole proposal.
+    set_committed_value(p, "support_count", count)
+    set_committed_value(p, "last_activity_at", now)
+    set_committed_value(p, "status", S(status))
     if status == S.open and threshold is not None and count >= threshold:
         _qualify(p)
     return count
 
 
 def _qualify(p: Proposal) -> None:
+    reached = clock.now()
     changed = db.session.execute(
         update(Proposal)
         .where(Proposal.id == p.id, Proposal.status == S.open)
-        .values(status=S.qualified, threshold_reached_at=clock.now())
+        .values(status=S.qualified, threshold_reached_at=reached)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if not changed:
         return
-    db.session.refresh(p)
+    set_committed_value(p, "status", S.qualified)
+    set_committed_value(p, "threshold_reached_at", reached)
     db.session.add(
         ProposalEvent(
             proposal_id=p.id,

@@ -22,7 +22,7 @@ class Agency(db.Model):
     name_en: Mapped[str] = mapped_column(String(120))
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
 
-    district = relationship("District", lazy="joined")
+    district = relationship("District", lazy="select")
 
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" and self.name_en else self.name_zh
