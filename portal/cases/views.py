@@ -150,8 +150,8 @@ def show(number: str):
         events=cases.timeline(case),
         summary=cases.feedback_summary(case),
         actions=cases.allowed_actions(user, case),
-        form=_action_form(case),
-        feedback=FeedbackForm(prefix="fb"),
+        form=user.is_authenticated and _action_form(case),  # no session for visitors
+        feedback=user.is_authenticated and FeedbackForm(prefix="fb"),
         can_answer=is_supporter and not answered and case.state == CaseState.verifying,
         answered=answered,
         state_label=cases.state_label,

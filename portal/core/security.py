@@ -37,6 +37,19 @@ def safe_next(target: str | None, fallback: str = "/") -> str:
     return target
 
 
+def same_origin() -> bool:
+    """Was this request sent by a page of this site? Browsers say so in Sec-Fetch-Site, or
+    else in Origin (sent with every cross-site POST); a request with neither is not from a
+    browser page of another site."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.host
+
+
 def install_headers(app: Flask) -> None:
     hsts = app.config.get("HSTS")
 

@@ -226,6 +226,9 @@ def show(proposal_id: int):
     from portal.deliberation.forms import CommentForm, ModerateForm, ReportForm
 
     p = _load(proposal_id)
+    # Forms (and their CSRF tokens, which start a session) only for signed-in readers:
+    # visitors' pages stay cookie-free and cacheable.
+    signed = current_user.is_authenticated
     stance = request.args.get("stance")
     order = "newest" if request.args.get("order") == "newest" else "oldest"
     comments, replies, more = delib.thread(
@@ -240,9 +243,9 @@ def show(proposal_id: int):
         order=order,
         counts=delib.stance_counts(p),
         can_comment=delib.can_comment(current_user, p) and not p.locked and not p.hidden,
-        comment_form=CommentForm(),
-        report_form=ReportForm(),
-        moderate_form=ModerateForm(),
+        comment_form=signed and CommentForm(),
+        report_form=signed and ReportForm(),
+        moderate_form=signed and ModerateForm(),
         can_moderate=delib.can_moderate(current_user, p.community_id),
         edit_window=delib.EDIT_MINUTES,
         p=p,
@@ -257,9 +260,9 @@ def show(proposal_id: int):
         ),
         is_author=current_user.is_authenticated and current_user.id == p.author_id,
         is_committee=permissions.is_committee(current_user, p.community),
-        withdraw_form=WithdrawForm(),
-        review_form=ReviewForm(),
-        button=EmptyForm(),
+        withdraw_form=signed and WithdrawForm(),
+        review_form=signed and ReviewForm(),
+        button=signed and EmptyForm(),
         photos=proposals.photos(p) if proposals.can_view_photos(current_user, p) else [],
         case=case_for_proposal(p),
         S=Status,

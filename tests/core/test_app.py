@@ -122,14 +122,14 @@ def test_language_follows_browser_then_choice(client):
     assert '<html lang="zh-Hans"' in client.get("/").get_data(as_text=True)
     en = client.get("/", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
     assert '<html lang="en"' in en
-    r = client.form("/preferences/language", {"lang": "en", "next": "/places"}, page="/")
+    r = client.post("/preferences/language", data={"lang": "en", "next": "/places"})
     assert r.status_code == 302 and r.headers["Location"] == "/places"
     assert '<html lang="en"' in client.get("/").get_data(as_text=True)
 
 
 def test_language_choice_is_remembered_per_user(client, login_as, db):
     user = login_as("resident")
-    client.form("/preferences/language", {"lang": "en", "next": "/"}, page="/")
+    client.post("/preferences/language", data={"lang": "en", "next": "/"})
     db.session.refresh(user)
     assert user.locale == "en"
 
@@ -137,16 +137,16 @@ def test_language_choice_is_remembered_per_user(client, login_as, db):
 def test_large_text_mode_switch_is_remembered(client, login_as, db):
     html = client.get("/").get_data(as_text=True)
     assert 'class="display-standard"' in html
-    client.form("/preferences/display", {"mode": "large", "next": "/"}, page="/")
+    client.post("/preferences/display", data={"mode": "large", "next": "/"})
     assert 'class="display-large"' in client.get("/").get_data(as_text=True)
     user = login_as("resident2")
-    client.form("/preferences/display", {"mode": "large", "next": "/"}, page="/")
+    client.post("/preferences/display", data={"mode": "large", "next": "/"})
     db.session.refresh(user)
     assert user.display_mode == "large"
 
 
 def test_bad_preference_values_are_ignored(client):
-    r = client.form("/preferences/language", {"lang": "xx", "next": "//evil.example"}, page="/")
+    r = client.post("/preferences/language", data={"lang": "xx", "next": "//evil.example"})
     assert r.status_code == 302 and r.headers["Location"] == "/"
 
 
@@ -231,3 +231,53 @@ def test_rate_limits_use_redis_when_configured(tmp_path_factory):
     assert codes == [401, 401, 429]
     assert any(b"LIMITS" in key or b"limit" in key.lower() for key in r.keys("*"))
     r.flushdb()
+
+
+def test_preference_switches_refuse_other_sites(client):
+    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}):
+        r = client.post("/preferences/language", data={"lang": "en", "next": "/"}, headers=headers)
+        assert r.status_code == 302 and "lang=" not in r.headers.get("Set-Cookie", "")
+    r = client.post(
+        "/preferences/language",
+        data={"lang": "en", "next": "/"},
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    assert "lang=en" in r.headers["Set-Cookie"]
+
+
+def test_anonymous_public_pages_are_cached_briefly(tmp_path_factory, app):
+    from tests.conftest import build_app, real_session
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('cache') / 'db.sqlite3'}"
+    cached = build_app(tmp_path_factory, url, PAGE_CACHE_SECONDS=30)
+    with real_session():
+        visitor = cached.test_client()
+        assert visitor.get("/places").headers["X-Page-Cache"] == "miss"
+        hit = visitor.get("/places")
+        assert hit.headers["X-Page-Cache"] == "hit"
+        assert "Content-Security-Policy" in hit.headers  # the security headers still apply
+        assert "X-Page-Cache" not in cached.test_client().get("/login").headers  # not cached
+        # A change committed in this process drops the cache at once.
+        with cached.test_request_context("/"):
+            from portal.extensions import db
+            from portal.places.models import District
+
+            db.session.get(District, 1).name_zh = "东城区（改）"
+            db.session.commit()
+        fresh = visitor.get("/places")
+        assert fresh.headers["X-Page-Cache"] == "miss" and "东城区（改）" in fresh.get_data(
+            as_text=True
+        )
+        # Signed-in people (a session cookie) never see a cached page.
+        from tests.conftest import DEMO_PASSWORD
+
+        member = cached.test_client()
+        token = member.get("/login").get_data(as_text=True)
+        import re as _re
+
+        csrf = _re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', token).group(1)
+        member.post(
+            "/login",
+            data={"csrf_token": csrf, "email": "resident1@example.org", "password": DEMO_PASSWORD},
+        )
+        assert "X-Page-Cache" not in member.get("/places").headers

@@ -1,0 +1,102 @@
+"""A short-lived cache of public pages for anonymous visitors.
+
+Only GET requests without a session cookie or bearer token, to the public endpoints listed in
+CACHEABLE, are served from it; the key includes the path, the language and the display mode.
+Entries live PAGE_CACHE_SECONDS (default 5) and are dropped at once when this process commits
+a change; other processes catch up within the TTL. A page that sets a cookie is never stored.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+
+from flask import Flask, Response, g, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from portal.core.i18n import select_locale
+
+CACHEABLE = {
+    "main.home",
+    "places.districts",
+    "places.district",
+    "places.community",
+    "proposals.community_list",
+    "proposals.district_list",
+    "proposals.show",
+    "cases.index",
+    "cases.show",
+    "deliberation.log",
+}
+MAX_ENTRIES = 2000
+
+_entries: OrderedDict[tuple, tuple[float, int, int, list, bytes]] = OrderedDict()
+_generation = [0]
+
+
+def _bump(_session) -> None:
+    _generation[0] += 1
+
+
+def _key() -> tuple | None:
+    if request.method != "GET" or request.endpoint not in CACHEABLE:
+        return None
+    if "Authorization" in request.headers:
+        return None
+    from flask import current_app
+
+    if current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
+        return None  # a session may hold a signed-in user or a form token: render afresh
+    display = "large" if request.cookies.get("display") == "large" else "standard"
+    return (request.full_path, select_locale(), display)
+
+
+def install(app: Flask) -> None:
+    ttl = app.config.get("PAGE_CACHE_SECONDS", 0)
+    if not ttl:
+        return
+    event.listen(Session, "after_commit", _bump)
+
+    @app.before_request
+    def _serve_cached():
+        key = _key()
+        if key is None:
+            return None
+        g.page_cache_key = key
+        hit = _entries.get(key)
+        if hit is None:
+            return None
+        expires, generation, status, headers, body = hit
+        if expires < time.monotonic() or generation != _generation[0]:
+            _entries.pop(key, None)
+            return None
+        _entries.move_to_end(key)
+        response = Response(body, status=status, headers=headers)
+        response.headers["X-Page-Cache"] = "hit"
+        return response
+
+    @app.after_request
+    def _store(response: Response) -> Response:
+        key = g.pop("page_cache_key", None)
+        if key is None or response.headers.get("X-Page-Cache") == "hit":
+            return response
+        if (
+            response.status_code != 200
+            or "Set-Cookie" in response.headers
+            or response.direct_passthrough
+        ):
+            return response
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "set-cookie"]
+        _entries[key] = (
+            time.monotonic() + ttl,
+            _generation[0],
+            response.status_code,
+            headers,
+            response.get_data(),
+        )
+        _entries.move_to_end(key)
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
+        response.headers["X-Page-Cache"] = "miss"
+        return response
