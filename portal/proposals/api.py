@@ -402,31 +402,19 @@ _support_limit = configured("SUPPORT_LIMIT")
 _support_ip_limit = configured("SUPPORT_IP_LIMIT")
 
 
-@bp.post("/proposals/<int:proposal_id>/support")
+@bp.route("/proposals/<int:proposal_id>/support", methods=["POST", "DELETE"])
 @login_required
 @limiter.limit(_support_limit, key_func=user_key)
 @limiter.limit(_support_ip_limit)
 def support(proposal_id: int):
+    """POST supports, DELETE withdraws the support (before the threshold)."""
     user = require_user()
     p = _load(proposal_id)
+    adding = request.method == "POST"
     try:
-        count = proposals.support(user, p)
+        count = proposals.support(user, p) if adding else proposals.unsupport(user, p)
     except proposals.ProposalError as err:
         raise _error(err) from None
     db.session.commit()
-    return jsonify({"support_count": count, "status": proposals.effective_status(p).value}), 201
-
-
-@bp.delete("/proposals/<int:proposal_id>/support")
-@login_required
-@limiter.limit(_support_limit, key_func=user_key)
-@limiter.limit(_support_ip_limit)
-def unsupport(proposal_id: int):
-    user = require_user()
-    p = _load(proposal_id)
-    try:
-        count = proposals.unsupport(user, p)
-    except proposals.ProposalError as err:
-        raise _error(err) from None
-    db.session.commit()
-    return jsonify({"support_count": count, "status": proposals.effective_status(p).value})
+    body = {"support_count": count, "status": proposals.effective_status(p).value}
+    return jsonify(body), 201 if adding else 200
