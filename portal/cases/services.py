@@ -528,12 +528,7 @@ def give_feedback(
         )
     if not 1 <= satisfaction <= 5:
         raise CaseError("invalid_satisfaction", _("Choose 1 to 5."), 400, "satisfaction")
-    exists = db.session.scalar(
-        select(CaseFeedback.id).where(
-            CaseFeedback.case_id == case.id, CaseFeedback.user_id == user.id
-        )
-    )
-    if exists is not None:
+    if has_answered(user, case):
         raise CaseError("already_answered", _("You have already answered."))
     fb = CaseFeedback(
         case_id=case.id,
@@ -546,6 +541,19 @@ def give_feedback(
     db.session.add(fb)
     db.session.flush()
     return fb
+
+
+def has_answered(user, case: Case) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return (
+        db.session.scalar(
+            select(CaseFeedback.id).where(
+                CaseFeedback.case_id == case.id, CaseFeedback.user_id == user.id
+            )
+        )
+        is not None
+    )
 
 
 def feedback_summary(case: Case, round_: int | None = None) -> dict:

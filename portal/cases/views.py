@@ -15,7 +15,7 @@ from wtforms import SelectChoice
 from portal.cases import bp
 from portal.cases import services as cases
 from portal.cases.forms import ActionForm, FeedbackForm
-from portal.cases.models import Case, CaseFeedback, CasePhoto, CaseState
+from portal.cases.models import Case, CasePhoto, CaseState
 from portal.core import clock
 from portal.core.guards import login_required, public
 from portal.core.i18n import city_timezone_name, current_locale
@@ -23,7 +23,8 @@ from portal.extensions import db
 from portal.media.images import MAX_BYTES
 from portal.media.storage import send_image, storage_for
 from portal.places.models import Community, District, Grid, Street
-from portal.proposals.models import Category, Support
+from portal.proposals import services as proposals
+from portal.proposals.models import Category
 from portal.roles import permissions
 from portal.roles.models import Agency, Role
 
@@ -126,24 +127,8 @@ def _action_form(case: Case) -> ActionForm:
 def show(number: str):
     case = _load(number)
     user = current_user
-    is_supporter = (
-        user.is_authenticated
-        and db.session.scalar(
-            select(Support.id).where(
-                Support.proposal_id == case.proposal_id, Support.user_id == user.id
-            )
-        )
-        is not None
-    )
-    answered = (
-        user.is_authenticated
-        and db.session.scalar(
-            select(CaseFeedback.id).where(
-                CaseFeedback.case_id == case.id, CaseFeedback.user_id == user.id
-            )
-        )
-        is not None
-    )
+    is_supporter = proposals.has_supported(user, case.proposal)
+    answered = cases.has_answered(user, case)
     return render_template(
         "cases/show.html",
         case=case,
