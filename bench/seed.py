@@ -74,6 +74,8 @@ AGENCY_FOR = {
 }
 # The hot proposal gets this many comments (the page benchmark reads it).
 HOT_COMMENTS = 150
+# Distinct reported comments in the hot proposal's community (the moderation queue).
+REPORTED_IN_HOT = 120
 # Frozen threshold of every seeded proposal (open ones stay below it, qualified ones above).
 THRESHOLD = 50
 
@@ -494,6 +496,57 @@ def _seed(conn, cfg, rng, now, pw) -> dict:
             "report_count",
         ],
         comment_rows(),
+    )
+
+    # --- reports -----------------------------------------------------------------------------
+    # Open reports for the moderation queue: a long queue in the hot proposal's community
+    # (whose committee the demo committee member joins) and a few everywhere else.
+    log("reports")
+    hot_community = hot[1]
+    committee_user = q("SELECT id FROM users WHERE email = 'committee@example.org'").scalar()
+    if committee_user is not None:
+        q(
+            "INSERT INTO role_grants (user_id, role, community_id, scope_key, created_at) "
+            "VALUES (:u, 'committee', :c, :k, :now)",
+            u=committee_user,
+            c=hot_community,
+            k=f"community:{hot_community}",
+            now=now,
+        )
+    reasons = ("offensive", "personal-data", "spam", "off-topic")
+    local = q(
+        "SELECT c.id, c.author_id FROM comments c JOIN proposals p ON p.id = c.proposal_id "
+        "WHERE p.community_id = :c ORDER BY c.id LIMIT :n",
+        c=hot_community,
+        n=REPORTED_IN_HOT,
+    ).all()
+    elsewhere = q(
+        "SELECT c.id, c.author_id, p.community_id FROM comments c "
+        "JOIN proposals p ON p.id = c.proposal_id WHERE c.id % 500 = 0"
+    ).all()
+
+    def report_rows():
+        for k, (cid, author) in enumerate(local):
+            people = [u for u in residents[hot_community][:8] if u != author]
+            for j in range(1 + k % 3):
+                yield (
+                    hot_community,
+                    "comment",
+                    cid,
+                    people[j],
+                    reasons[k % 4],
+                    "",
+                    now - timedelta(hours=k),
+                )
+        for k, (cid, author, community) in enumerate(elsewhere):
+            reporter = next(u for u in residents[community][:2] if u != author)
+            yield (community, "comment", cid, reporter, reasons[k % 4], "", now)
+
+    counts["reports"] = _copy(
+        conn,
+        "reports",
+        ["community_id", "target_type", "target_id", "reporter_id", "reason", "note", "created_at"],
+        report_rows(),
     )
 
     # --- cases -------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from portal.core.database import configure_engine
-    from portal.core.i18n import select_locale, select_timezone
+    from portal.core.i18n import install_city_timezone_events, select_locale, select_timezone
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -70,6 +70,7 @@ def _init_extensions(app: Flask) -> None:
     )
     limiter.init_app(app)
     login_manager.init_app(app)
+    install_city_timezone_events()
     from portal.accounts import auth  # registers the user loader
 
     auth.install(app)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from portal import create_app
 from portal.core import clock
+from portal.core.i18n import clear_city_timezone
 from portal.extensions import db as _db
 from portal.extensions import limiter
 from tests.openapi_check import check_response
@@ -159,6 +160,7 @@ def db(app):
             limiter.init_app(app)
             limiter.reset()
             clock.freeze(None)
+            clear_city_timezone()  # a rolled-back city must not stay cached
 
 
 @pytest.fixture

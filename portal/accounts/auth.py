@@ -23,11 +23,18 @@ def _load_from_session(user_id: str) -> User | None:
     sid = session.get("sid")
     if not sid or not isinstance(sid, str):
         return None
-    row = db.session.get(UserSession, sid)
-    if row is None or row.revoked_at is not None or str(row.user_id) != str(user_id):
+    # Session row and user in one round trip: every signed-in page starts here.
+    found = db.session.execute(
+        db.select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.id == sid)
+    ).first()
+    if found is None:
         return None
-    user = db.session.get(User, row.user_id)
-    if user is None or user.session_version != row.session_version:
+    row, user = found
+    if row.revoked_at is not None or str(row.user_id) != str(user_id):
+        return None
+    if user.session_version != row.session_version:
         return None
     now = clock.now()
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
@@ -51,11 +58,18 @@ def user_from_bearer() -> tuple[User | None, ApiToken | None]:
     raw = header[7:].strip()
     if not raw:
         return None, None
-    token = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
-    if token is None or token.revoked_at is not None or token.expires_at <= clock.now():
+    # Token and user in one round trip: the API's every signed-in request starts here.
+    row = db.session.execute(
+        db.select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == hash_token(raw))
+    ).first()
+    if row is None:
         return None, None
-    user = db.session.get(User, token.user_id)
-    if user is None or user.session_version != token.session_version:
+    token, user = row
+    if token.revoked_at is not None or token.expires_at <= clock.now():
+        return None, None
+    if user.session_version != token.session_version:
         return None, None
     return user, token
 

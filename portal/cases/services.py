@@ -640,51 +640,69 @@ def case_for_proposal(p: Proposal) -> Case | None:
 # --- labels ----------------------------------------------------------------------------------
 
 
+# Built once: each label is a lazy string, translated when rendered (one gettext per use rather
+# than one per entry of the table, which lists of cases called for every row).
+_STATE_LABELS = {
+    C.dispatched: _l("Dispatched, awaiting the agency"),
+    C.accepted: _l("Accepted"),
+    C.returned: _l("Returned by the agency, being re-routed"),
+    C.in_progress: _l("In progress"),
+    C.verifying: _l("Handled, being verified"),
+    C.closed: _l("Closed"),
+}
+
+_ACTION_LABELS = {
+    "file": _l("Filed"),
+    "dispatch": _l("Dispatched"),
+    "accept": _l("Accepted"),
+    "return": _l("Returned"),
+    "reroute": _l("Re-routed"),
+    "plan": _l("Plan published"),
+    "progress": _l("Progress"),
+    "request_extension": _l("Extension requested"),
+    "approve_extension": _l("Extension approved"),
+    "deny_extension": _l("Extension denied"),
+    "resolve": _l("Handled: official response"),
+    "verify": _l("Checked on site"),
+    "close": _l("Closed"),
+    "reopen": _l("Reopened for rework"),
+}
+
+_BUTTON_LABELS = {
+    "accept": _l("Accept the case"),
+    "return": _l("Return the case"),
+    "reroute": _l("Re-route to another agency"),
+    "plan": _l("Publish the plan"),
+    "progress": _l("Post progress"),
+    "request_extension": _l("Request an extension"),
+    "approve_extension": _l("Approve the extension"),
+    "deny_extension": _l("Deny the extension"),
+    "resolve": _l("Publish the official response"),
+    "verify": _l("Record the site check"),
+    "close": _l("Close the case"),
+}
+
+_CLOSE_REASON_LABELS = {
+    "resolved": _l("Resolved and verified"),
+    "duplicate": _l("Duplicate case"),
+    "not-responsible": _l("Not a government responsibility"),
+    "no-further-action": _l("No further action"),
+}
+
+
 def state_label(state: CaseState) -> str:
-    return {
-        C.dispatched: _("Dispatched, awaiting the agency"),
-        C.accepted: _("Accepted"),
-        C.returned: _("Returned by the agency, being re-routed"),
-        C.in_progress: _("In progress"),
-        C.verifying: _("Handled, being verified"),
-        C.closed: _("Closed"),
-    }[state]
+    return str(_STATE_LABELS[state])
 
 
 def action_label(action: str) -> str:
-    return {
-        "file": _("Filed"),
-        "dispatch": _("Dispatched"),
-        "accept": _("Accepted"),
-        "return": _("Returned"),
-        "reroute": _("Re-routed"),
-        "plan": _("Plan published"),
-        "progress": _("Progress"),
-        "request_extension": _("Extension requested"),
-        "approve_extension": _("Extension approved"),
-        "deny_extension": _("Extension denied"),
-        "resolve": _("Handled: official response"),
-        "verify": _("Checked on site"),
-        "close": _("Closed"),
-        "reopen": _("Reopened for rework"),
-    }.get(action, action)
+    label = _ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
 
 
 def button_label(action: str) -> str:
     """What the button says (imperative), where ``action_label`` names the step done."""
-    return {
-        "accept": _("Accept the case"),
-        "return": _("Return the case"),
-        "reroute": _("Re-route to another agency"),
-        "plan": _("Publish the plan"),
-        "progress": _("Post progress"),
-        "request_extension": _("Request an extension"),
-        "approve_extension": _("Approve the extension"),
-        "deny_extension": _("Deny the extension"),
-        "resolve": _("Publish the official response"),
-        "verify": _("Record the site check"),
-        "close": _("Close the case"),
-    }.get(action, action)
+    label = _BUTTON_LABELS.get(action)
+    return str(label) if label is not None else action
 
 
 def step_label(action: str, locale: str) -> str:
@@ -695,9 +713,5 @@ def step_label(action: str, locale: str) -> str:
 
 
 def close_reason_label(code: str | None) -> str:
-    return {
-        "resolved": _("Resolved and verified"),
-        "duplicate": _("Duplicate case"),
-        "not-responsible": _("Not a government responsibility"),
-        "no-further-action": _("No further action"),
-    }.get(code or "", code or "")
+    label = _CLOSE_REASON_LABELS.get(code or "")
+    return str(label) if label is not None else (code or "")

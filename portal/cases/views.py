@@ -9,7 +9,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 from wtforms import SelectChoice
 
 from portal.cases import bp
@@ -24,7 +24,7 @@ from portal.media.images import MAX_BYTES
 from portal.media.storage import send_image, storage_for
 from portal.places.models import Community, District, Grid, Street
 from portal.proposals import services as proposals
-from portal.proposals.models import Category
+from portal.proposals.models import Category, Proposal
 from portal.roles import permissions
 from portal.roles.models import Agency, Role
 
@@ -248,6 +248,58 @@ def feedback(number: str):
 
 # --- workspaces ------------------------------------------------------------------------------
 
+WORKSPACE_PAGE = 25
+
+
+def _workspace_page(stmt, key=None) -> tuple[list[Case], str | None]:
+    """One page of a workspace list and the link to the next, keyset-paginated.
+
+    With ``key`` (a datetime column, nulls last) the list runs oldest key first, then by id;
+    without it, newest case first. Only what the cards show is loaded: the case, its
+    proposal's title and its community.
+    """
+    stmt = stmt.options(
+        lazyload("*"),
+        joinedload(Case.proposal).load_only(Proposal.id, Proposal.title).lazyload("*"),
+        joinedload(Case.community).lazyload("*"),
+    )
+    after = request.args.get("after", "")
+    if key is None:
+        if after:
+            if not after.isdigit():
+                abort(400)
+            stmt = stmt.where(Case.id < int(after))
+        stmt = stmt.order_by(Case.id.desc())
+    else:
+        if after:
+            when, _sep, last_id = after.rpartition("~")
+            try:
+                last_id = int(last_id)
+                when = datetime.fromisoformat(when) if when else None
+            except ValueError:
+                abort(400)
+            if when is None:
+                stmt = stmt.where(key.is_(None), Case.id > last_id)
+            else:
+                if when.tzinfo is None:
+                    abort(400)
+                stmt = stmt.where(
+                    (key > when) | ((key == when) & (Case.id > last_id)) | key.is_(None)
+                )
+        stmt = stmt.order_by(key.asc().nulls_last(), Case.id)
+    rows = list(db.session.scalars(stmt.limit(WORKSPACE_PAGE + 1)).unique())
+    more = None
+    if len(rows) > WORKSPACE_PAGE:
+        last = rows[WORKSPACE_PAGE - 1]
+        if key is None:
+            cursor = str(last.id)
+        else:
+            value = getattr(last, key.key)
+            cursor = f"{value.isoformat() if value else ''}~{last.id}"
+        args = {k: v for k, v in request.args.items() if k != "after"}
+        more = url_for(request.endpoint, **(request.view_args or {}), **args, after=cursor)
+    return rows[:WORKSPACE_PAGE], more
+
 
 @bp.get("/workspace/agency/<code>")
 @login_required
@@ -271,8 +323,7 @@ def liaison(code: str):
     }.get(tab)
     if stmt is None:
         abort(404)
-    order = Case.id.desc() if tab == "all" else Case.stage_due_at.asc().nulls_last()
-    rows = db.session.scalars(stmt.order_by(order, Case.id).limit(100)).all()
+    rows, more_url = _workspace_page(stmt, None if tab == "all" else Case.stage_due_at)
     return render_template(
         "cases/workspace.html",
         title=agency.name(current_locale()),
@@ -280,6 +331,7 @@ def liaison(code: str):
         agency=agency,
         tab=tab,
         items=rows,
+        more_url=more_url,
         tabs=["new", "due", "overdue", "returned", "all"],
         form=ActionForm(prefix="act"),
         state_label=cases.state_label,
@@ -311,7 +363,7 @@ def supervisor(code: str):
     }.get(tab)
     if stmt is None:
         abort(404)
-    rows = db.session.scalars(stmt.order_by(Case.updated_at, Case.id).limit(100)).all()
+    rows, more_url = _workspace_page(stmt, Case.updated_at)
     return render_template(
         "cases/workspace.html",
         title=district.name(current_locale()),
@@ -319,6 +371,7 @@ def supervisor(code: str):
         district=district,
         tab=tab,
         items=rows,
+        more_url=more_url,
         tabs=["returned", "overdue", "extensions"],
         form=ActionForm(prefix="act"),
         state_label=cases.state_label,
@@ -345,18 +398,16 @@ def grid_worker():
         | Case.grid_id.in_(grid_ids)
         | (Case.grid_id.is_(None) & Case.community_id.in_(grid_communities))
     )
-    rows = db.session.scalars(
-        select(Case)
-        .where(scope, Case.state == CaseState.verifying)
-        .order_by(Case.stage_due_at, Case.id)
-        .limit(100)
-    ).all()
+    rows, more_url = _workspace_page(
+        select(Case).where(scope, Case.state == CaseState.verifying), Case.stage_due_at
+    )
     return render_template(
         "cases/workspace.html",
         title=_("Cases to verify"),
         kind="grid",
         tab="verify",
         items=rows,
+        more_url=more_url,
         tabs=[],
         form=ActionForm(prefix="act"),
         state_label=cases.state_label,

@@ -1,7 +1,8 @@
 """A short-lived cache of public pages for anonymous visitors.
 
 Only GET requests without a session cookie or bearer token, to the public endpoints listed in
-CACHEABLE, are served from it; the key includes the path, the language and the display mode.
+CACHEABLE (pages and the public API reads), are served from it; the key includes the path,
+the language and the display mode.
 Entries live PAGE_CACHE_SECONDS (default 5) and are dropped at once when this process commits
 a change; other processes catch up within the TTL. A page that sets a cookie is never stored.
 """
@@ -28,6 +29,17 @@ CACHEABLE = {
     "cases.index",
     "cases.show",
     "deliberation.log",
+    # The public API reads: what an anonymous client gets is the same for every one of them.
+    "api.proposals_list",
+    "api.proposal",
+    "api.comments",
+    "api.cases_list",
+    "api.case",
+    "api.communities",
+    "api.community",
+    "api.moderation_log",
+    "api.categories",
+    "api.agencies",
 }
 MAX_ENTRIES = 2000
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, request
+from flask import current_app, request
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
@@ -33,19 +34,39 @@ def select_locale() -> str:
     return locale_from_header() or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+# The city's time zone, read on every page that shows a date: kept per process for a minute
+# and dropped at once when this process writes a city (other processes catch up in the TTL).
+_TZ_TTL = 60.0
+_tz_cache: dict[int, tuple[float, str]] = {}
+
+
+def clear_city_timezone(*_args) -> None:
+    _tz_cache.clear()
+
+
 def city_timezone_name() -> str:
     """The city's time zone; one deployment serves one city (the first one configured)."""
-    cached = g.get("_city_tz") if g else None
-    if cached:
-        return cached
+    app = current_app._get_current_object()
+    hit = _tz_cache.get(id(app))
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
     from portal.extensions import db
     from portal.places.models import City
 
     tz = db.session.scalar(db.select(City.timezone).order_by(City.id).limit(1))
     tz = tz or current_app.config["DEFAULT_TIMEZONE"]
-    if g:
-        g._city_tz = tz
+    _tz_cache[id(app)] = (time.monotonic() + _TZ_TTL, tz)
     return tz
+
+
+def install_city_timezone_events() -> None:
+    from sqlalchemy import event
+
+    from portal.places.models import City
+
+    for name in ("after_insert", "after_update", "after_delete"):
+        if not event.contains(City, name, clear_city_timezone):
+            event.listen(City, name, clear_city_timezone)
 
 
 def select_timezone() -> str:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload, lazyload
 
 from portal.accounts.models import User
 from portal.audit.services import record
@@ -724,9 +725,28 @@ def queue(community: Community, limit: int = 100) -> list[dict]:
         .order_by(func.min(Report.created_at))
         .limit(limit)
     ).all()
+    # The targets in two queries (one per kind), not one each.
+    wanted: dict[str, set[int]] = {"proposal": set(), "comment": set()}
+    for target_type, target_id, _first, _count in rows:
+        wanted.setdefault(target_type, set()).add(target_id)
+    loaded: dict[tuple[str, int], object] = {}
+    if wanted["proposal"]:
+        for obj in db.session.scalars(
+            select(Proposal).where(Proposal.id.in_(wanted["proposal"])).options(lazyload("*"))
+        ):
+            loaded["proposal", obj.id] = obj
+    if wanted["comment"]:
+        for obj in db.session.scalars(
+            select(Comment)
+            .where(Comment.id.in_(wanted["comment"]))
+            .options(lazyload("*"), joinedload(Comment.author).lazyload("*"))
+        ).unique():
+            loaded["comment", obj.id] = obj
     items = []
     for target_type, target_id, first, count in rows:
-        obj = _target(target_type, target_id)
+        obj = loaded.get((target_type, target_id))
+        if obj is None:
+            continue
         items.append(
             {
                 "target_type": target_type,

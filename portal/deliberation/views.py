@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.accounts.forms import EmptyForm
 from portal.core.guards import login_required, public
@@ -169,7 +169,11 @@ def workspace(code: str):
         community=community,
         items=delib.queue(community),
         form=ModerateForm(),
-        review=db.session.scalars(proposals.review_queue(community).limit(50)).all(),
+        review_count=db.session.scalar(
+            select(func.count()).select_from(
+                proposals.review_queue(community).order_by(None).subquery()
+            )
+        ),
         now=proposals.clock.now(),
     )
 

@@ -415,6 +415,7 @@ def support(proposal_id: int):
         count = proposals.support(user, p) if adding else proposals.unsupport(user, p)
     except proposals.ProposalError as err:
         raise _error(err) from None
-    db.session.commit()
+    # Built before the commit, which would expire the proposal and cost a reload.
     body = {"support_count": count, "status": proposals.effective_status(p).value}
+    db.session.commit()
     return jsonify(body), 201 if adding else 200

@@ -15,7 +15,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy import false as sa_false
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import User
@@ -508,6 +507,15 @@ def is_overdue(p: Proposal) -> bool:
 # --- support ---------------------------------------------------------------------------------
 
 
+def _insert_ignoring_conflict(model):
+    """INSERT … ON CONFLICT DO NOTHING on PostgreSQL and SQLite alike."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(model).on_conflict_do_nothing()
+
+
 def _add_support(p: Proposal, user_id: int) -> int:
     """Insert the support, then bump the count as the last statement before commit.
 
@@ -517,14 +525,15 @@ def _add_support(p: Proposal, user_id: int) -> int:
     while the proposal is open is the one that qualifies it, so it happens once, in this
     transaction, however many supports race.
     """
-    try:
-        with db.session.begin_nested():
-            db.session.execute(
-                insert(Support).values(proposal_id=p.id, user_id=user_id, created_at=clock.now())
-            )
-    except IntegrityError:
-        raise ProposalError("already_supported", _("You already support this proposal.")) from None
     now = clock.now()
+    # One statement, no savepoint: a repeat hits the unique constraint and inserts nothing.
+    added = db.session.execute(
+        _insert_ignoring_conflict(Support)
+        .values(proposal_id=p.id, user_id=user_id, created_at=now)
+        .returning(Support.id)
+    ).scalar()
+    if added is None:
+        raise ProposalError("already_supported", _("You already support this proposal."))
     count, status, threshold = db.session.execute(
         update(Proposal)
         .where(Proposal.id == p.id)
@@ -684,33 +693,36 @@ def search_filter(stmt, text: str, community_id: int | None = None):
     return stmt.where(Proposal.id.in_(ids))
 
 
-def status_label(status: Status) -> str:
-    from flask_babel import gettext
+_STATUS_LABELS = {
+    S.draft: _l("Draft"),
+    S.submitted: _l("Awaiting review"),
+    S.changes_requested: _l("Changes requested"),
+    S.open: _l("Open for support"),
+    S.qualified: _l("Threshold reached"),
+    S.expired: _l("Expired"),
+    S.rejected: _l("Rejected"),
+    S.withdrawn: _l("Withdrawn"),
+}
 
-    return {
-        S.draft: gettext("Draft"),
-        S.submitted: gettext("Awaiting review"),
-        S.changes_requested: gettext("Changes requested"),
-        S.open: gettext("Open for support"),
-        S.qualified: gettext("Threshold reached"),
-        S.expired: gettext("Expired"),
-        S.rejected: gettext("Rejected"),
-        S.withdrawn: gettext("Withdrawn"),
-    }[status]
+_REASON_LABELS = {
+    "duplicate": _l("Duplicate of another proposal"),
+    "not-public-interest": _l("Not a matter of public interest"),
+    "outside-community-remit": _l("Outside the community's remit"),
+    "offensive": _l("Offensive content"),
+    "personal-data": _l("Contains personal data"),
+    "already-in-progress": _l("Already being handled"),
+    "other": _l("Other reason"),
+}
+
+
+def status_label(status: Status) -> str:
+    """Translated when called: the tables hold lazy strings, one gettext per label shown."""
+    return str(_STATUS_LABELS[status])
 
 
 def reason_label(code: str | None) -> str:
-    from flask_babel import gettext
-
-    return {
-        "duplicate": gettext("Duplicate of another proposal"),
-        "not-public-interest": gettext("Not a matter of public interest"),
-        "outside-community-remit": gettext("Outside the community's remit"),
-        "offensive": gettext("Offensive content"),
-        "personal-data": gettext("Contains personal data"),
-        "already-in-progress": gettext("Already being handled"),
-        "other": gettext("Other reason"),
-    }.get(code or "", code or "")
+    label = _REASON_LABELS.get(code or "")
+    return str(label) if label is not None else (code or "")
 
 
 # --- administration ----------------------------------------------------------------------------

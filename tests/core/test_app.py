@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from portal import create_app
 from portal.config import ConfigError
+from portal.core import clock
 from portal.core.security import safe_next
 
 
@@ -257,6 +260,32 @@ def test_anonymous_public_pages_are_cached_briefly(tmp_path_factory, app):
         assert hit.headers["X-Page-Cache"] == "hit"
         assert "Content-Security-Policy" in hit.headers  # the security headers still apply
         assert "X-Page-Cache" not in cached.test_client().get("/login").headers  # not cached
+        # The public API reads too, for anonymous clients only.
+        first = visitor.get("/api/v1/proposals?community=110101001001")
+        again = visitor.get("/api/v1/proposals?community=110101001001")
+        assert first.headers["X-Page-Cache"] == "miss" and again.headers["X-Page-Cache"] == "hit"
+        assert again.get_json() == first.get_json()
+        from portal.accounts.auth import hash_token
+        from portal.accounts.models import ApiToken, User
+
+        with cached.test_request_context("/"):
+            from portal.extensions import db
+
+            user = db.session.scalar(db.select(User).where(User.email == "resident1@example.org"))
+            db.session.add(
+                ApiToken(
+                    token_hash=hash_token("cache-test-token"),
+                    user_id=user.id,
+                    session_version=user.session_version,
+                    expires_at=clock.now() + timedelta(days=1),
+                )
+            )
+            db.session.commit()
+        signed = visitor.get(
+            "/api/v1/proposals?community=110101001001",
+            headers={"Authorization": "Bearer cache-test-token"},
+        )
+        assert signed.status_code == 200 and "X-Page-Cache" not in signed.headers
         # A change committed in this process drops the cache at once.
         with cached.test_request_context("/"):
             from portal.extensions import db

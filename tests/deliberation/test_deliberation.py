@@ -509,3 +509,59 @@ def test_community_page_shows_moderation_figures(app, make_proposal):
         .get_data(as_text=True)
     )
     assert "Items waiting for review" in html and "Median review time" in html
+
+
+def test_moderation_queue_loads_targets_in_bounded_queries(
+    app, login_as, proposal, db, make_user, community, count_queries
+):
+    from markupsafe import escape
+
+    from portal.deliberation.models import Report
+    from portal.deliberation.services import render_body
+
+    people = _residents(make_user, community, 3)
+    page = "/communities/110101001001/moderation"
+    staff = app.test_client()
+    login_as("committee", staff)
+
+    def report(n, start):
+        rows = [
+            Comment(
+                proposal_id=proposal.id,
+                author_id=people[0].id,
+                body=f"举报{i}",
+                body_html=render_body(f"举报{i}"),
+            )
+            for i in range(start, start + n)
+        ]
+        db.session.add_all(rows)
+        db.session.flush()
+        db.session.add_all(
+            Report(
+                community_id=community.id,
+                target_type="comment",
+                target_id=c.id,
+                reporter_id=people[1].id,
+                reason="spam",
+            )
+            for c in rows
+        )
+        db.session.commit()
+
+    db.session.add(
+        Report(
+            community_id=community.id,
+            target_type="proposal",
+            target_id=proposal.id,
+            reporter_id=people[2].id,
+            reason="off-topic",
+        )
+    )
+    report(2, 0)
+    with count_queries() as few:
+        staff.get(page)
+    report(30, 2)
+    with count_queries() as many:
+        html = staff.get(page).get_data(as_text=True)
+    assert "举报31" in html and str(escape(proposal.title)) in html
+    assert many.count == few.count
