@@ -4,11 +4,14 @@ Only GET requests without a session cookie or bearer token, to the public endpoi
 CACHEABLE (pages and the public API reads), are served from it; the key includes the path,
 the language and the display mode.
 Entries live PAGE_CACHE_SECONDS (default 5) and are dropped at once when this process commits
-a change; other processes catch up within the TTL. A page that sets a cookie is never stored.
+a change; other processes catch up within the TTL. When an entry expires, one request renders it
+again while the others are served the expired copy (marked "stale") for up to one more TTL.
+A page that sets a cookie is never stored.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 
@@ -45,6 +48,8 @@ MAX_ENTRIES = 2000
 
 _entries: OrderedDict[tuple, tuple[float, int, int, list, bytes]] = OrderedDict()
 _generation = [0]
+_refreshing: set[tuple] = set()  # keys being rendered again after expiry
+_lock = threading.Lock()
 
 
 def _bump(_session) -> None:
@@ -80,18 +85,38 @@ def install(app: Flask) -> None:
         if hit is None:
             return None
         expires, generation, status, headers, body = hit
-        if expires < time.monotonic() or generation != _generation[0]:
+        if generation != _generation[0]:  # something changed here: never serve the old page
             _entries.pop(key, None)
             return None
+        state = "hit"
+        if expires < time.monotonic():
+            # Expired: one request renders it again while the others keep getting the page
+            # they just had, for at most one more TTL. Without this, every thread renders the
+            # same expensive page at once and everything queued behind them waits.
+            with _lock:
+                refreshing = key in _refreshing
+                if not refreshing:
+                    _refreshing.add(key)
+            if not refreshing or expires + ttl < time.monotonic():
+                g.page_cache_refreshing = key
+                return None
+            state = "stale"
         _entries.move_to_end(key)
         response = Response(body, status=status, headers=headers)
-        response.headers["X-Page-Cache"] = "hit"
+        response.headers["X-Page-Cache"] = state
         return response
+
+    @app.teardown_request
+    def _done_refreshing(_exc=None):
+        key = g.pop("page_cache_refreshing", None)
+        if key is not None:
+            with _lock:
+                _refreshing.discard(key)
 
     @app.after_request
     def _store(response: Response) -> Response:
         key = g.pop("page_cache_key", None)
-        if key is None or response.headers.get("X-Page-Cache") == "hit":
+        if key is None or response.headers.get("X-Page-Cache") in ("hit", "stale"):
             return response
         if (
             response.status_code != 200

@@ -8,7 +8,7 @@ from flask import jsonify, request, url_for
 from flask_login import current_user
 
 from portal.api import ApiError, body, bp, iso, require_user
-from portal.api.pagination import keyset
+from portal.api.pagination import cursor_arg, encode_cursor, keyset, limit_arg
 from portal.core.guards import login_required, public
 from portal.deliberation import services as delib
 from portal.deliberation.models import STANCES, Appeal, Comment, ModerationAction
@@ -203,7 +203,29 @@ def moderation_queue(code: str):
     community = _community(code)
     if not delib.can_moderate(current_user, community.id):
         raise ApiError(403, "forbidden", "Only this community's committee moderates it.")
-    items = delib.queue(community)
+    limit = limit_arg()
+    after = None
+    raw = cursor_arg()
+    if raw is not None:
+        after = delib.parse_queue_cursor(raw)
+        if after is None:
+            raise ApiError(
+                400,
+                "invalid_cursor",
+                "The cursor is not valid.",
+                {"cursor": "Use the next link of a previous page."},
+            )
+    items = delib.queue(community, limit + 1, after)
+    next_url = None
+    if len(items) > limit:
+        items = items[:limit]
+        args = {k: v for k, v in request.args.items() if k != "cursor"}
+        next_url = url_for(
+            "api.moderation_queue",
+            code=code,
+            **args,
+            cursor=encode_cursor(delib.queue_cursor(items[-1])),
+        )
     return jsonify(
         {
             "items": [
@@ -217,7 +239,7 @@ def moderation_queue(code: str):
                 }
                 for i in items
             ],
-            "next": None,
+            "next": next_url,
         }
     )
 

@@ -716,14 +716,51 @@ def decide_appeal(user: User, a: Appeal, decision: str, note: str) -> None:
 # --- queues, logs, figures -------------------------------------------------------------------
 
 
-def queue(community: Community, limit: int = 100) -> list[dict]:
-    """Open reports grouped by target, oldest first, with waiting time."""
-    rows = db.session.execute(
-        select(Report.target_type, Report.target_id, func.min(Report.created_at), func.count())
+QUEUE_PAGE = 25
+
+
+def queue_cursor(item: dict) -> list:
+    """Where the page after ``item`` starts: its first report's time, kind and id."""
+    return [item["first_report_at"].isoformat(), item["target_type"], item["target_id"]]
+
+
+def parse_queue_cursor(raw) -> tuple | None:
+    """The (time, kind, id) of a queue cursor, or None when it is not one."""
+    if not isinstance(raw, list) or len(raw) != 3:
+        return None
+    when, kind, ident = raw
+    if not isinstance(when, str) or kind not in ("proposal", "comment") or type(ident) is not int:
+        return None
+    try:
+        parsed = datetime.fromisoformat(when)
+    except ValueError:
+        return None
+    return (parsed, kind, ident) if parsed.tzinfo is not None else None
+
+
+def queue(community: Community, limit: int = QUEUE_PAGE, after: tuple | None = None) -> list[dict]:
+    """Open reports grouped by target, oldest first, with waiting time; keyset-paginated on
+    (first report, kind, id) after ``after``."""
+    first = func.min(Report.created_at)
+    stmt = (
+        select(Report.target_type, Report.target_id, first, func.count())
         .where(Report.community_id == community.id, Report.resolved_at.is_(None))
         .group_by(Report.target_type, Report.target_id)
-        .order_by(func.min(Report.created_at))
-        .limit(limit)
+    )
+    if after is not None:
+        when, kind, ident = after
+        stmt = stmt.having(
+            (first > when)
+            | (
+                (first == when)
+                & (
+                    (Report.target_type > kind)
+                    | ((Report.target_type == kind) & (Report.target_id > ident))
+                )
+            )
+        )
+    rows = db.session.execute(
+        stmt.order_by(first, Report.target_type, Report.target_id).limit(limit)
     ).all()
     # The targets in two queries (one per kind), not one each.
     wanted: dict[str, set[int]] = {"proposal": set(), "comment": set()}

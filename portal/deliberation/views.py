@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -164,10 +165,28 @@ def _committee_community(code: str):
 @login_required
 def workspace(code: str):
     community = _committee_community(code)
+    after = None
+    if request.args.get("after"):
+        try:
+            after = delib.parse_queue_cursor(json.loads(request.args["after"]))
+        except ValueError:
+            after = None
+        if after is None:
+            abort(400)
+    items = delib.queue(community, delib.QUEUE_PAGE + 1, after)
+    more_url = None
+    if len(items) > delib.QUEUE_PAGE:
+        items = items[: delib.QUEUE_PAGE]
+        more_url = url_for(
+            "deliberation.workspace",
+            code=code,
+            after=json.dumps(delib.queue_cursor(items[-1]), separators=(",", ":")),
+        )
     return render_template(
         "deliberation/workspace.html",
         community=community,
-        items=delib.queue(community),
+        items=items,
+        more_url=more_url,
         form=ModerateForm(),
         review_count=db.session.scalar(
             select(func.count()).select_from(

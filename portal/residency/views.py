@@ -7,12 +7,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from portal.audit.services import record
 from portal.core.guards import login_required
 from portal.extensions import db
-from portal.places.models import Community
+from portal.places.models import Community, Street
 from portal.places.services import community_by_code
 from portal.residency import bp
 from portal.residency import services as residency
@@ -28,7 +29,11 @@ from portal.roles import permissions
 
 def _join_form() -> JoinForm:
     form = JoinForm(prefix="join")
-    communities = db.session.scalars(db.select(Community).order_by(Community.code)).all()
+    communities = db.session.scalars(
+        db.select(Community)
+        .options(selectinload(Community.street).selectinload(Street.district))
+        .order_by(Community.code)
+    ).all()
     from portal.core.i18n import current_locale
 
     loc = current_locale()

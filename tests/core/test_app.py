@@ -260,6 +260,18 @@ def test_anonymous_public_pages_are_cached_briefly(tmp_path_factory, app):
         assert hit.headers["X-Page-Cache"] == "hit"
         assert "Content-Security-Policy" in hit.headers  # the security headers still apply
         assert "X-Page-Cache" not in cached.test_client().get("/login").headers  # not cached
+        # Expired while another request renders it again: the expired copy is served meanwhile.
+        from portal.core import cache
+
+        key = next(k for k in cache._entries if k[0].startswith("/places"))
+        entry = cache._entries[key]
+        cache._entries[key] = (entry[0] - 30, *entry[1:])
+        cache._refreshing.add(key)
+        assert visitor.get("/places").headers["X-Page-Cache"] == "stale"
+        cache._refreshing.discard(key)
+        assert visitor.get("/places").headers["X-Page-Cache"] == "miss"  # this one renders
+        assert not cache._refreshing
+        assert visitor.get("/places").headers["X-Page-Cache"] == "hit"
         # The public API reads too, for anonymous clients only.
         first = visitor.get("/api/v1/proposals?community=110101001001")
         again = visitor.get("/api/v1/proposals?community=110101001001")

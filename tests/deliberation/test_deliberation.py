@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -512,8 +513,10 @@ def test_community_page_shows_moderation_figures(app, make_proposal):
 
 
 def test_moderation_queue_loads_targets_in_bounded_queries(
-    app, login_as, proposal, db, make_user, community, count_queries
+    app, login_as, proposal, db, make_user, community, count_queries, api_token
 ):
+    from html import unescape
+
     from markupsafe import escape
 
     from portal.deliberation.models import Report
@@ -563,5 +566,25 @@ def test_moderation_queue_loads_targets_in_bounded_queries(
     report(30, 2)
     with count_queries() as many:
         html = staff.get(page).get_data(as_text=True)
-    assert "举报31" in html and str(escape(proposal.title)) in html
     assert many.count == few.count
+    # 33 reported items, oldest first, 25 a page; the next page holds the rest, none twice.
+    seen = re.findall(r'name="target" value="([a-z]+:[0-9]+)"', html)
+    more = re.search(r'<a rel="next" href="([^"]+)"', html)
+    assert len(seen) == 25 and more
+    rest = staff.get(unescape(more.group(1))).get_data(as_text=True)
+    seen += re.findall(r'name="target" value="([a-z]+:[0-9]+)"', rest)
+    assert len(seen) == len(set(seen)) == 33 and 'rel="next"' not in rest
+    assert "举报31" in rest and str(escape(proposal.title)) in html + rest
+    assert staff.get(page + "?after=nonsense").status_code == 400
+    # The API pages the same queue.
+    token = api_token("committee")
+    url, walked = "/api/v1/communities/110101001001/moderation-queue?limit=10", []
+    while url:
+        data = staff.get(url, headers=token).get_json()
+        walked += [f"{i['target_type']}:{i['target_id']}" for i in data["items"]]
+        url = data["next"]
+    assert walked == seen
+    bad = staff.get(
+        "/api/v1/communities/110101001001/moderation-queue?cursor=bm9wZQ", headers=token
+    )
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_cursor"
