@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 LUA = ROOT / "bench" / "wrk.lua"
 SECRET = "bench-" + "x" * 40
+WORKERS, THREADS = 2, 4  # gunicorn gthread workers and threads, for the floor and the app
 
 
 def free_port() -> int:
@@ -51,7 +52,11 @@ def env_for(db_url: str, redis_url: str | None) -> dict:
 
 
 @contextlib.contextmanager
-def gunicorn(app: str, env: dict, workers: int = 2, threads: int = 4):
+def gunicorn(app: str, env: dict, workers: int | None = None, threads: int | None = None):
+    """Serve ``app``; BENCH_WORKERS and BENCH_THREADS override the worker settings for
+    experiments (the floor and the app always share them)."""
+    workers = int(os.environ.get("BENCH_WORKERS", workers or WORKERS))
+    threads = int(os.environ.get("BENCH_THREADS", threads or THREADS))
     port = free_port()
     cmd = [
         sys.executable,
@@ -306,6 +311,19 @@ def run_routes(
         gunicorn("wsgi:app", env) as (port, proc),
     ):
         wrk(floor_port, "/", seconds=1, connections=connections)  # warm up
+        # The second anchor: a bare page that runs one query, next to a floor run.
+        wrk(floor_port, "/db", seconds=1, connections=connections)
+        anchor_floor = wrk(floor_port, "/", seconds=seconds, connections=connections)
+        anchor = wrk(floor_port, "/db", seconds=seconds, connections=connections)
+        anchor.update(
+            floor_rps=anchor_floor["rps"], ratio=round(anchor["rps"] / anchor_floor["rps"], 3)
+        )
+        results["one_query_page"] = anchor
+        print(
+            f"  {'bare one-query PostgreSQL page':42s} {anchor['rps']:8.1f} req/s  "
+            f"ratio {anchor['ratio']:.3f} (floor {anchor_floor['rps']:.0f})",
+            flush=True,
+        )
         for name, path, headers, extra in routes(fx):
             if only and not any(o in name for o in only):
                 continue
@@ -420,7 +438,7 @@ def burst(app, db_url: str, redis_url: str | None, *, n: int = 2000, concurrency
     env = env_for(db_url, redis_url)
     codes: list[int] = []
     lock = threading.Lock()
-    with gunicorn("wsgi:app", env, workers=2, threads=8) as (port, _proc):
+    with gunicorn("wsgi:app", env) as (port, _proc):
         local = threading.local()
 
         def fire(token: str) -> None:
@@ -500,6 +518,13 @@ def render(kind: str, r: dict) -> str:
             f"{f.get('range_rps', [f['rps']] * 2)[1]}) | {f['rps']} | {f['rps']} | 1.000 | "
             f"{f['p50_ms']} | {f['p95_ms']} | {f['p99_ms']} | {f['errors'] + f['non_2xx']} |",
         ]
+        if r.get("one_query_page"):
+            a = r["one_query_page"]
+            lines.append(
+                f"| bare one-query PostgreSQL page (anchor) | {a['rps']} | {a['floor_rps']} | "
+                f"{a['ratio']:.3f} | {a['p50_ms']} | {a['p95_ms']} | {a['p99_ms']} | "
+                f"{a['errors'] + a['non_2xx']} |"
+            )
         for x in r["routes"]:
             lines.append(
                 f"| {x['name']} | {x['rps']} | {x.get('floor_rps', f['rps'])} | "
