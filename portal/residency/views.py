@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
@@ -26,14 +27,41 @@ from portal.residency.models import (
 )
 from portal.roles import permissions
 
+# Up to this many communities the join form lists them all; a city has a thousand, so there the
+# resident finds theirs by name or code first and the list holds the matches only.
+LIST_ALL_UNDER = 60
+MATCHES = 20
 
-def _join_form() -> JoinForm:
+
+def _join_form(find: str = "") -> tuple[JoinForm, bool]:
+    """The join form with its community choices, and whether they are search results."""
     form = JoinForm(prefix="join")
-    communities = db.session.scalars(
+    stmt = (
         db.select(Community)
         .options(selectinload(Community.street).selectinload(Street.district))
         .order_by(Community.code)
-    ).all()
+    )
+    few = len(db.session.scalars(db.select(Community.id).limit(LIST_ALL_UNDER)).all())
+    searching = few >= LIST_ALL_UNDER
+    if searching:
+        wanted = []
+        find = find.strip()[:50]
+        if find:
+            wanted.append(
+                or_(
+                    Community.name_zh.icontains(find, autoescape=True),
+                    Community.name_en.icontains(find, autoescape=True),
+                    Community.code.startswith(find, autoescape=True),
+                )
+            )
+        posted = request.form.get("join-community_code") if request.method == "POST" else None
+        if posted:  # the choice being submitted must be among the choices to validate
+            wanted.append(Community.code == posted)
+        communities = (
+            db.session.scalars(stmt.where(or_(*wanted)).limit(MATCHES)).all() if wanted else []
+        )
+    else:
+        communities = db.session.scalars(stmt).all()
     from portal.core.i18n import current_locale
 
     loc = current_locale()
@@ -43,19 +71,24 @@ def _join_form() -> JoinForm:
         )
         for c in communities
     ]
-    return form
+    return form, searching
 
 
 def _status_page(join=None, invite=None, status_code=200):
     user = current_user._get_current_object()
     state, community = residency.residency_status(user)
     latest = residency.latest_request(user)
+    find = request.args.get("find", "")
+    built, searching = _join_form(find)
     return render_template(
         "residency/status.html",
         state=state,
         community=community,
         latest=latest,
-        join=join or _join_form(),
+        join=join or built,
+        searching=searching,
+        find=find.strip()[:50],
+        matches=len(built.community_code.choices) - 1,
         invite=invite or InvitationForm(prefix="invite"),
     ), status_code
 
@@ -72,7 +105,7 @@ def status():
 @bp.post("/residency/request")
 @login_required
 def request_join():
-    form = _join_form()
+    form, _searching = _join_form()
     if form.validate_on_submit():
         community = community_by_code(form.community_code.data)
         if community is None:

@@ -362,3 +362,26 @@ def test_api_residency_bad_input(client, api_token, make_user):
         "/api/v1/residency", data="not json", headers=me, content_type="application/json"
     )
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_json"
+
+
+def test_a_city_of_communities_is_searched_not_listed(client, login_as, make_user, db, community):
+    from portal.residency import views
+
+    views_limit = views.LIST_ALL_UNDER
+    try:
+        views.LIST_ALL_UNDER = 2  # the demo's few communities stand in for a city's thousand
+        user = make_user()
+        login_as(user)
+        html = client.get("/residency").get_data(as_text=True)
+        assert 'name="find"' in html and 'value="110101001001"' not in html
+        by_name = client.get(f"/residency?find={community.name_zh}").get_data(as_text=True)
+        assert 'value="110101001001"' in by_name
+        by_code = client.get("/residency?find=1101010010").get_data(as_text=True)
+        assert 'value="110101001001"' in by_code and 'value="110101001002"' in by_code
+        literal = client.get("/residency?find=%25").get_data(as_text=True)  # % is not a wildcard
+        assert 'value="110101001001"' not in literal and "没有与" in literal
+        # The chosen community validates even though the plain page lists none.
+        assert _ask(client).status_code == 302
+        assert _pending(db, user).community_id == community.id
+    finally:
+        views.LIST_ALL_UNDER = views_limit
