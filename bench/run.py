@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ RESULTS = ROOT / "bench" / "results"
 LUA = ROOT / "bench" / "wrk.lua"
 SECRET = "bench-" + "x" * 40
 WORKERS, THREADS = 2, 4  # gunicorn gthread workers and threads, for the floor and the app
+KEEPALIVE = 5
 
 
 def free_port() -> int:
@@ -58,10 +60,14 @@ def gunicorn(app: str, env: dict, workers: int | None = None, threads: int | Non
     workers = int(os.environ.get("BENCH_WORKERS", workers or WORKERS))
     threads = int(os.environ.get("BENCH_THREADS", threads or THREADS))
     port = free_port()
+    ready = Path(tempfile.mkdtemp(prefix="bench-ready-"))
+    env = dict(env, BENCH_READY_DIR=str(ready))
     cmd = [
         sys.executable,
         "-m",
         "gunicorn",
+        "-c",
+        str(ROOT / "bench" / "gunicorn_ready.py"),
         "-w",
         str(workers),
         "--threads",
@@ -73,21 +79,26 @@ def gunicorn(app: str, env: dict, workers: int | None = None, threads: int | Non
         "--log-level",
         "warning",
         "--keep-alive",
-        "5",
+        os.environ.get("BENCH_KEEPALIVE", str(KEEPALIVE)),
         app,
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     try:
-        for _ in range(200):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+        for _ in range(600):
+            if len(list(ready.iterdir())) >= workers:
                 break
+            if proc.poll() is not None:
+                raise RuntimeError(f"{app} exited with {proc.returncode}")
             time.sleep(0.1)
         else:
-            raise RuntimeError(f"{app} did not start")
+            raise RuntimeError(f"{app} did not start {workers} workers")
+        with socket.create_connection(("127.0.0.1", port), 5):
+            pass
         yield port, proc
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        shutil.rmtree(ready, ignore_errors=True)
 
 
 def worker_rss_mb(master_pid: int) -> list[float]:
@@ -114,6 +125,7 @@ def wrk(
     connections: int,
     headers: dict | None = None,
     pairs: Path | None = None,
+    offset: int = 0,
 ) -> dict:
     if not shutil.which("wrk"):
         raise RuntimeError("wrk is not installed: apt-get install wrk")
@@ -124,6 +136,7 @@ def wrk(
     env = dict(os.environ, WRK_THREADS="2")
     if pairs:
         env["PAIRS"] = str(pairs)
+        env["OFFSET"] = str(offset)
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=seconds + 60)
     line = [x for x in out.stdout.splitlines() if x.startswith("{")]
     if not line:
@@ -289,6 +302,48 @@ def machine() -> dict:
     }
 
 
+SLICE_SECONDS = 2
+
+
+def _merge(runs: list[dict]) -> dict:
+    """One result from consecutive wrk runs: totals, and latency percentiles averaged."""
+    requests = sum(x["requests"] for x in runs)
+    duration = sum(x["duration_us"] for x in runs)
+    out = {
+        "requests": requests,
+        "duration_us": duration,
+        "rps": round(requests / (duration / 1e6), 1),
+        "errors": sum(x["errors"] for x in runs),
+        "non_2xx": sum(x["non_2xx"] for x in runs),
+        "slices": len(runs),
+    }
+    for k in ("p50_ms", "p95_ms", "p99_ms"):
+        out[k] = round(sum(x[k] for x in runs) / len(runs), 2)
+    return out
+
+
+def paired(floor_port, port, path, *, seconds, connections, headers, pairs=None):
+    """The route and the floor in alternating slices of SLICE_SECONDS, so that both see the
+    same machine: its speed drifts by a factor of two from minute to minute here."""
+    slices = max(1, seconds // SLICE_SECONDS)
+    each = max(1, seconds // slices)
+    floors, runs, offset = [], [], 0
+    for _ in range(slices):
+        floors.append(wrk(floor_port, "/", seconds=each, connections=connections))
+        run = wrk(
+            port,
+            path,
+            seconds=each,
+            connections=connections,
+            headers=headers,
+            pairs=pairs,
+            offset=offset,
+        )
+        offset = max(offset, run.get("next_line", 0))  # the next slice sends other supports
+        runs.append(run)
+    return _merge(floors), _merge(runs)
+
+
 def run_routes(
     app,
     db_url: str,
@@ -301,10 +356,8 @@ def run_routes(
     fx = fixtures(app)
     env = env_for(db_url, redis_url)
     results = {"machine": machine(), "seconds": seconds, "connections": connections, "routes": []}
-    # The floor is measured right before each route, on its own server with the same settings,
-    # and each ratio uses the floor of its own moment: this machine's speed drifts by a factor
-    # of two from minute to minute (shared virtual CPUs), which a single floor would fold into
-    # the ratios.
+    # The floor runs on its own server with the same settings, alternating with each route
+    # (see paired), and each ratio uses the floor of its own moments.
     floors = []
     with (
         gunicorn("bench.floor:app", env) as (floor_port, _floor_proc),
@@ -313,8 +366,9 @@ def run_routes(
         wrk(floor_port, "/", seconds=1, connections=connections)  # warm up
         # The second anchor: a bare page that runs one query, next to a floor run.
         wrk(floor_port, "/db", seconds=1, connections=connections)
-        anchor_floor = wrk(floor_port, "/", seconds=seconds, connections=connections)
-        anchor = wrk(floor_port, "/db", seconds=seconds, connections=connections)
+        anchor_floor, anchor = paired(
+            floor_port, floor_port, "/db", seconds=seconds, connections=connections, headers={}
+        )
         anchor.update(
             floor_rps=anchor_floor["rps"], ratio=round(anchor["rps"] / anchor_floor["rps"], 3)
         )
@@ -335,9 +389,16 @@ def run_routes(
                 continue
             if not extra.get("pairs"):
                 wrk(port, path, seconds=1, connections=connections, headers=headers)
-            floor = wrk(floor_port, "/", seconds=seconds, connections=connections)
+            floor, r = paired(
+                floor_port,
+                port,
+                path,
+                seconds=seconds,
+                connections=connections,
+                headers=headers,
+                pairs=extra.get("pairs"),
+            )
             floors.append(floor)
-            r = wrk(port, path, seconds=seconds, connections=connections, headers=headers, **extra)
             ratio = round(r["rps"] / floor["rps"], 3)
             r.update(name=name, path=path, floor_rps=floor["rps"], ratio=ratio)
             results["routes"].append(r)
@@ -533,8 +594,9 @@ def render(kind: str, r: dict) -> str:
             )
         lines += [
             "",
-            "Each route's ratio is to the floor measured just before it (same gunicorn settings,"
-            " same connections), so drift in the machine's speed cancels out.",
+            "Each route's ratio is to the floor measured in alternating 2-second slices with it"
+            " (same gunicorn settings, same connections), so drift in the machine's speed"
+            " cancels out; p50/p95/p99 are the means over the slices.",
         ]
         if r.get("worker_rss_mb"):
             lines += ["", f"gunicorn worker RSS after the run: {r['worker_rss_mb']} MB"]

@@ -3,7 +3,7 @@
 -- different resident, split between wrk's threads.
 local pairs_file = os.getenv("PAIRS")
 local lines = {}
-local counter = 0
+counter = 0  -- global: done() reads it from each thread
 local step = tonumber(os.getenv("WRK_THREADS") or "1")
 local created = {}
 statuses = {}
@@ -21,7 +21,7 @@ function init(args)
   if pairs_file then
     for line in io.lines(pairs_file) do table.insert(lines, line) end
   end
-  counter = id
+  counter = id + tonumber(os.getenv("OFFSET") or "0")
 end
 
 function request()
@@ -36,14 +36,17 @@ end
 function done(summary, latency, requests)
   local e = summary.errors
   local parts = {}
+  local next_line = 0  -- the first line no thread has used: where a following run starts
   for _, t in ipairs(created) do
     for code, n in pairs(t:get("statuses")) do table.insert(parts, code .. ":" .. n) end
+    local c = t:get("counter")
+    if c and c > next_line then next_line = c end
   end
   io.stderr:write("statuses " .. table.concat(parts, " ") .. "\n")
   io.write(string.format(
     '{"requests": %d, "duration_us": %d, "p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f, ' ..
-    '"errors": %d, "non_2xx": %d}\n',
+    '"errors": %d, "non_2xx": %d, "next_line": %d}\n',
     summary.requests, summary.duration, latency:percentile(50) / 1000,
     latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    e.connect + e.read + e.write + e.timeout, e.status))
+    e.connect + e.read + e.write + e.timeout, e.status, next_line))
 end
