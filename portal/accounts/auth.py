@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import Flask, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
 
 from portal.accounts.models import ApiToken, User, UserSession
 from portal.core import clock
@@ -24,14 +25,22 @@ def _load_from_session(user_id: str) -> User | None:
     if not sid or not isinstance(sid, str):
         return None
     # Session row and user in one round trip: every signed-in page starts here.
+    from portal.notifications.models import Notification
+
+    # ... and the unread count the header shows, in the same round trip.
+    unread = (
+        db.select(func.count(Notification.id))
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
     found = db.session.execute(
-        db.select(UserSession, User)
+        db.select(UserSession, User, unread)
         .join(User, User.id == UserSession.user_id)
         .where(UserSession.id == sid)
     ).first()
     if found is None:
         return None
-    row, user = found
+    row, user, unread_count = found
     if row.revoked_at is not None or str(row.user_id) != str(user_id):
         return None
     if user.session_version != row.session_version:
@@ -48,6 +57,7 @@ def _load_from_session(user_id: str) -> User | None:
         # The session touch is committed on its own, before the request changes anything.
         db.session.commit()
     g.session_row_id = row.id
+    g.unread_count = (user.id, unread_count or 0)
     return user
 
 

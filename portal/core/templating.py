@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, g, request
+from flask_babel import get_translations
 from flask_login import current_user
 
 from portal.core.i18n import current_locale, fmt_datetime
@@ -15,7 +16,33 @@ def display_mode() -> str:
     return "large" if request.cookies.get("display") == "large" else "standard"
 
 
+def _translations():
+    """Flask-Babel's translations for the current locale, looked up once per request and
+    locale instead of on each of the hundred or so strings a page translates (each lookup
+    walks the app context several times and formats the locale's name)."""
+    try:
+        ctx = g._flask_babel
+        return ctx.commons_translations[ctx.babel_locale]
+    except (AttributeError, KeyError, RuntimeError):
+        pass
+    translations = get_translations()
+    ctx = getattr(g, "_flask_babel", None) if g else None
+    locale = getattr(ctx, "babel_locale", None)
+    if ctx is not None and locale is not None:  # force_locale sets another babel_locale
+        if not hasattr(ctx, "commons_translations"):
+            ctx.commons_translations = {}
+        ctx.commons_translations[locale] = translations
+    return translations
+
+
 def install_templating(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.filters["datetime"] = fmt_datetime
     app.jinja_env.globals["safe_next"] = safe_next
     from portal.cases import services as cases

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, update
 
@@ -88,6 +89,10 @@ def title(n: Notification) -> str:
 
 
 def unread_count(user) -> int:
+    """Unread notifications; taken from the sign-in query when it already counted them."""
+    known = g.get("unread_count") if has_request_context() else None
+    if known is not None and known[0] == user.id:
+        return known[1]
     return (
         db.session.scalar(
             db.select(func.count(Notification.id)).where(
@@ -100,6 +105,8 @@ def unread_count(user) -> int:
 
 def mark_read(user, ids: Iterable[int] | None = None) -> int:
     """Mark the given (or all) of the user's notifications read; returns how many changed."""
+    if has_request_context():
+        g.pop("unread_count", None)  # counted before this change
     stmt = update(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None)
     )

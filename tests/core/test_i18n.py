@@ -38,3 +38,15 @@ def test_dates_show_in_the_city_time_zone(app):
         shown = fmt_datetime(datetime(2026, 1, 1, 16, 30, tzinfo=UTC), "short")
     # 16:30 UTC is 00:30 the next day in Asia/Shanghai.
     assert "1/2/26" in shown and "12:30" in shown
+
+
+def test_templates_translate_in_a_forced_locale_too(app):
+    """Templates look translations up once per locale and request; force_locale still wins."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert render_template_string("{{ _('Search') }}") == "搜索"
+        with force_locale("en"):
+            assert render_template_string("{{ _('Search') }}") == "Search"
+        assert render_template_string("{{ _('Search') }}") == "搜索"
