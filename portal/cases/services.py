@@ -26,7 +26,7 @@ from portal.cases.models import (
     RoutingRule,
 )
 from portal.core import clock
-from portal.core.i18n import city_timezone_name
+from portal.core.i18n import city_timezone_name, table_label
 from portal.extensions import db
 from portal.notifications.services import notify, register_type
 from portal.places.models import Community
@@ -695,14 +695,12 @@ def state_label(state: CaseState) -> str:
 
 
 def action_label(action: str) -> str:
-    label = _ACTION_LABELS.get(action)
-    return str(label) if label is not None else action
+    return table_label(_ACTION_LABELS, action)
 
 
 def button_label(action: str) -> str:
     """What the button says (imperative), where ``action_label`` names the step done."""
-    label = _BUTTON_LABELS.get(action)
-    return str(label) if label is not None else action
+    return table_label(_BUTTON_LABELS, action)
 
 
 def step_label(action: str, locale: str) -> str:
@@ -713,5 +711,4 @@ def step_label(action: str, locale: str) -> str:
 
 
 def close_reason_label(code: str | None) -> str:
-    label = _CLOSE_REASON_LABELS.get(code or "")
-    return str(label) if label is not None else (code or "")
+    return table_label(_CLOSE_REASON_LABELS, code)

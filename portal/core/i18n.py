@@ -88,3 +88,9 @@ def fmt_datetime(dt: datetime | None, fmt: str = "medium") -> str:
     if dt is None:
         return ""
     return format_datetime(dt, fmt)
+
+
+def table_label(table: dict, key) -> str:
+    """The translated label ``table`` (of lazy strings) holds for ``key``, or the key itself."""
+    label = table.get(key)
+    return str(label) if label is not None else ("" if key is None else str(key))

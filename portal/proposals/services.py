@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.accounts.models import User
 from portal.audit.services import record
 from portal.core import clock
+from portal.core.i18n import table_label
 from portal.core.text import grams, render_markdown
 from portal.extensions import db
 from portal.media.images import ImageError, process_image
@@ -721,8 +722,7 @@ def status_label(status: Status) -> str:
 
 
 def reason_label(code: str | None) -> str:
-    label = _REASON_LABELS.get(code or "")
-    return str(label) if label is not None else (code or "")
+    return table_label(_REASON_LABELS, code)
 
 
 # --- administration ----------------------------------------------------------------------------

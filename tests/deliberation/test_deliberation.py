@@ -539,27 +539,19 @@ def test_moderation_queue_loads_targets_in_bounded_queries(
         ]
         db.session.add_all(rows)
         db.session.flush()
-        db.session.add_all(
-            Report(
-                community_id=community.id,
-                target_type="comment",
-                target_id=c.id,
-                reporter_id=people[1].id,
-                reason="spam",
-            )
-            for c in rows
-        )
+        db.session.add_all(_report("comment", c.id, people[1], "spam") for c in rows)
         db.session.commit()
 
-    db.session.add(
-        Report(
+    def _report(kind, ident, reporter, reason):
+        return Report(
             community_id=community.id,
-            target_type="proposal",
-            target_id=proposal.id,
-            reporter_id=people[2].id,
-            reason="off-topic",
+            target_type=kind,
+            target_id=ident,
+            reporter_id=reporter.id,
+            reason=reason,
         )
-    )
+
+    db.session.add(_report("proposal", proposal.id, people[2], "off-topic"))
     report(2, 0)
     with count_queries() as few:
         staff.get(page)
