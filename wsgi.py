@@ -3,6 +3,3 @@
 from portal import create_app
 
 app = create_app()
-import os, sys  # noqa
-if os.environ.get("SWITCH"):
-    sys.setswitchinterval(float(os.environ["SWITCH"]))
