@@ -6,6 +6,7 @@ from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 from werkzeug.datastructures import MultiDict
 
 from portal.api import ApiError, body, bp, iso, require_user
@@ -198,8 +199,8 @@ def similar_proposals():
     return jsonify({"items": [_item(p) for p in items], "next": None})
 
 
-def _load(proposal_id: int) -> Proposal:
-    p = db.session.get(Proposal, proposal_id)
+def _load(proposal_id: int, lean: bool = False) -> Proposal:
+    p = db.session.get(Proposal, proposal_id, options=[lazyload("*")] if lean else None)
     if p is None or not proposals.is_visible(current_user, p):
         raise ApiError(404, "not_found", "No such proposal.")
     return p
@@ -409,7 +410,8 @@ _support_ip_limit = configured("SUPPORT_IP_LIMIT")
 def support(proposal_id: int):
     """POST supports, DELETE withdraws the support (before the threshold)."""
     user = require_user()
-    p = _load(proposal_id)
+    # Without the joined community, category and author: supporting needs none of them.
+    p = _load(proposal_id, lean=True)
     adding = request.method == "POST"
     try:
         count = proposals.support(user, p) if adding else proposals.unsupport(user, p)
