@@ -436,7 +436,11 @@ def test_liaison_accepts_with_one_click(app, make_case, login_as, db):
     client = app.test_client()
     login_as(LIAISON, client)
     ws = "/workspace/agency/health-commission"
-    assert case.number in client.get(ws).get_data(as_text=True)
+    make_case("dispatched")  # two accept forms and the header's sign-out form on one page
+    html = client.get(ws).get_data(as_text=True)
+    assert case.number in html and html.count('name="act-csrf_token"') == 2
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), "duplicate ids"
     r = client.form(f"/cases/{case.number}/actions", {"act-action": "accept", "back": ws}, page=ws)
     assert r.status_code == 302 and r.headers["Location"] == ws
     db.session.refresh(case)
