@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import platform
+import random
 import secrets
 import shutil
 import socket
@@ -222,6 +223,10 @@ def fixtures(app, n_pairs: int = 20000) -> dict:
             )
         db.session.commit()
         pairs = RESULTS / "support-pairs.tmp"
+        # In random order: consecutive lines go out at once, and 15 residents of one proposal
+        # in a row would measure a small burst on one row instead of supports across a city
+        # (the burst measures that, separately).
+        random.Random(7).shuffle(chosen)
         pairs.write_text("".join(f"{tokens[u]} {p}\n" for u, p in chosen))
         return {
             "hot_proposal": hot,
