@@ -102,6 +102,9 @@ class Case(db.Model):
         CheckConstraint("reopen_count >= 0", name="reopen_count"),
         UniqueConstraint("community_id", "year", "sequence", name="uq_cases_community_sequence"),
         Index("ix_cases_agency_state", "agency_id", "state", "id"),
+        # The liaison's "all" tab, newest first: without it a small agency's page scanned the
+        # whole table backwards for its few cases.
+        Index("ix_cases_agency_id", "agency_id", "id"),
         Index("ix_cases_state_due", "state", "stage_due_at"),
         Index("ix_cases_community_state", "community_id", "state", "id"),
         Index("ix_cases_category_state", "category_id", "state", "id"),
