@@ -29,7 +29,7 @@ from portal.core import clock
 from portal.core.i18n import city_timezone_name, table_label
 from portal.extensions import db
 from portal.notifications.services import notify, register_type
-from portal.places.models import Community
+from portal.places.models import Community, District, Grid, Street
 from portal.proposals import services as proposals
 from portal.proposals.models import Category, Proposal, Support
 from portal.roles import permissions
@@ -617,6 +617,62 @@ def sweep() -> dict[str, int]:
         done["overdue"] += 1
     db.session.flush()
     return done
+
+
+# --- workspace lists --------------------------------------------------------------------------
+
+LIAISON_TABS = ("new", "due", "overdue", "returned", "all")
+SUPERVISOR_TABS = ("returned", "overdue", "extensions")
+
+
+def liaison_cases(agency: Agency, tab: str):
+    """The cases of an agency's workspace tab, or None for an unknown tab."""
+    if tab not in LIAISON_TABS:
+        return None
+    now = clock.now()
+    stmt = select(Case).where(Case.agency_id == agency.id)
+    return {
+        "new": stmt.where(Case.state == C.dispatched),
+        "due": stmt.where(Case.state.in_([C.accepted, C.in_progress]), Case.stage_due_at >= now),
+        "overdue": stmt.where(Case.state != C.closed, Case.stage_due_at < now),
+        "returned": stmt.where(Case.state == C.returned),
+        "all": stmt,
+    }[tab]
+
+
+def supervisor_cases(district: District, tab: str):
+    """The cases of a district supervisor's tab, or None for an unknown tab."""
+    if tab not in SUPERVISOR_TABS:
+        return None
+    stmt = select(Case).where(
+        Case.community_id.in_(
+            select(Community.id).join(Street).where(Street.district_id == district.id)
+        ),
+        Case.state != C.closed,
+    )
+    return {
+        "returned": stmt.where(Case.state == C.returned),
+        "overdue": stmt.where(Case.stage_due_at < clock.now()),
+        "extensions": stmt.where(Case.extension == "requested"),
+    }[tab]
+
+
+def verification_cases(grants: list) -> object:
+    """Cases waiting for an on-site check within a grid worker's grants."""
+    community_ids = {g.community_id for g in grants if g.community_id}
+    grid_ids = {g.grid_id for g in grants if g.grid_id}
+    grid_communities = (
+        set(db.session.scalars(select(Grid.community_id).where(Grid.id.in_(grid_ids))))
+        if grid_ids
+        else set()
+    )
+    # A grant for any grid of a community covers that community's cases without a grid.
+    scope = (
+        Case.community_id.in_(community_ids)
+        | Case.grid_id.in_(grid_ids)
+        | (Case.grid_id.is_(None) & Case.community_id.in_(grid_communities))
+    )
+    return select(Case).where(scope, Case.state == C.verifying)
 
 
 def is_overdue(case: Case) -> bool:

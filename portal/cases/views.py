@@ -22,7 +22,7 @@ from portal.core.i18n import city_timezone_name, current_locale
 from portal.extensions import db
 from portal.media.images import MAX_BYTES
 from portal.media.storage import send_image, storage_for
-from portal.places.models import Community, District, Grid, Street
+from portal.places.models import Community, District
 from portal.proposals import services as proposals
 from portal.proposals.models import Category, Proposal
 from portal.roles import permissions
@@ -301,6 +301,19 @@ def _workspace_page(stmt, key=None) -> tuple[list[Case], str | None]:
     return rows[:WORKSPACE_PAGE], more
 
 
+def _render_workspace(stmt, key, **context):
+    rows, more_url = _workspace_page(stmt, key)
+    return render_template(
+        "cases/workspace.html",
+        items=rows,
+        more_url=more_url,
+        form=ActionForm(prefix="act"),
+        state_label=cases.state_label,
+        overdue=cases.is_overdue,
+        **context,
+    )
+
+
 @bp.get("/workspace/agency/<code>")
 @login_required
 def liaison(code: str):
@@ -310,32 +323,17 @@ def liaison(code: str):
     if not permissions.is_liaison(current_user, agency):
         abort(403)
     tab = request.args.get("tab", "new")
-    stmt = select(Case).where(Case.agency_id == agency.id)
-    now = clock.now()
-    stmt = {
-        "new": stmt.where(Case.state == CaseState.dispatched),
-        "due": stmt.where(
-            Case.state.in_([CaseState.accepted, CaseState.in_progress]), Case.stage_due_at >= now
-        ),
-        "overdue": stmt.where(Case.state != CaseState.closed, Case.stage_due_at < now),
-        "returned": stmt.where(Case.state == CaseState.returned),
-        "all": stmt,
-    }.get(tab)
+    stmt = cases.liaison_cases(agency, tab)
     if stmt is None:
         abort(404)
-    rows, more_url = _workspace_page(stmt, None if tab == "all" else Case.stage_due_at)
-    return render_template(
-        "cases/workspace.html",
+    return _render_workspace(
+        stmt,
+        None if tab == "all" else Case.stage_due_at,
         title=agency.name(current_locale()),
         kind="liaison",
         agency=agency,
         tab=tab,
-        items=rows,
-        more_url=more_url,
-        tabs=["new", "due", "overdue", "returned", "all"],
-        form=ActionForm(prefix="act"),
-        state_label=cases.state_label,
-        overdue=cases.is_overdue,
+        tabs=cases.LIAISON_TABS,
     )
 
 
@@ -347,35 +345,18 @@ def supervisor(code: str):
         abort(404)
     if not permissions.is_supervisor(current_user, district):
         abort(403)
-    in_district = Case.community_id.in_(
-        select(Community.id).join(Street).where(Street.district_id == district.id)
-    )
-    now = clock.now()
     tab = request.args.get("tab", "returned")
-    stmt = {
-        "returned": select(Case).where(in_district, Case.state == CaseState.returned),
-        "overdue": select(Case).where(
-            in_district, Case.state != CaseState.closed, Case.stage_due_at < now
-        ),
-        "extensions": select(Case).where(
-            in_district, Case.extension == "requested", Case.state != CaseState.closed
-        ),
-    }.get(tab)
+    stmt = cases.supervisor_cases(district, tab)
     if stmt is None:
         abort(404)
-    rows, more_url = _workspace_page(stmt, Case.updated_at)
-    return render_template(
-        "cases/workspace.html",
+    return _render_workspace(
+        stmt,
+        Case.updated_at,
         title=district.name(current_locale()),
         kind="supervisor",
         district=district,
         tab=tab,
-        items=rows,
-        more_url=more_url,
-        tabs=["returned", "overdue", "extensions"],
-        form=ActionForm(prefix="act"),
-        state_label=cases.state_label,
-        overdue=cases.is_overdue,
+        tabs=cases.SUPERVISOR_TABS,
     )
 
 
@@ -385,31 +366,11 @@ def grid_worker():
     grants = [g for g in permissions.grants(current_user) if g.role == Role.grid_worker]
     if not grants:
         abort(403)
-    community_ids = {g.community_id for g in grants if g.community_id}
-    grid_ids = {g.grid_id for g in grants if g.grid_id}
-    grid_communities = (
-        set(db.session.scalars(select(Grid.community_id).where(Grid.id.in_(grid_ids))))
-        if grid_ids
-        else set()
-    )
-    # A grant for any grid of a community covers that community's cases without a grid.
-    scope = (
-        Case.community_id.in_(community_ids)
-        | Case.grid_id.in_(grid_ids)
-        | (Case.grid_id.is_(None) & Case.community_id.in_(grid_communities))
-    )
-    rows, more_url = _workspace_page(
-        select(Case).where(scope, Case.state == CaseState.verifying), Case.stage_due_at
-    )
-    return render_template(
-        "cases/workspace.html",
+    return _render_workspace(
+        cases.verification_cases(grants),
+        Case.stage_due_at,
         title=_("Cases to verify"),
         kind="grid",
         tab="verify",
-        items=rows,
-        more_url=more_url,
         tabs=[],
-        form=ActionForm(prefix="act"),
-        state_label=cases.state_label,
-        overdue=cases.is_overdue,
     )

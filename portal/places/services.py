@@ -32,6 +32,35 @@ def community_by_code(code: str) -> Community | None:
     return db.session.scalar(db.select(Community).where(Community.code == code))
 
 
+def find_communities(text: str, *, also_code: str | None = None, limit: int = 20):
+    """Communities whose name holds ``text`` or whose code starts with it (LIKE wildcards in
+    ``text`` match literally), plus the one coded ``also_code``; streets and districts loaded."""
+    from sqlalchemy import or_
+    from sqlalchemy.orm import selectinload
+
+    wanted = []
+    text = text.strip()
+    if text:
+        wanted.append(
+            or_(
+                Community.name_zh.icontains(text, autoescape=True),
+                Community.name_en.icontains(text, autoescape=True),
+                Community.code.startswith(text, autoescape=True),
+            )
+        )
+    if also_code:
+        wanted.append(Community.code == also_code)
+    if not wanted:
+        return []
+    return db.session.scalars(
+        db.select(Community)
+        .where(or_(*wanted))
+        .options(selectinload(Community.street).selectinload(Street.district))
+        .order_by(Community.code)
+        .limit(limit)
+    ).all()
+
+
 def polygon_area_m2(geometry: dict) -> float | None:
     """Approximate area of a WGS84 Polygon/MultiPolygon (equirectangular, fine for grids)."""
 

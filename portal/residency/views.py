@@ -7,7 +7,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
@@ -15,7 +14,7 @@ from portal.audit.services import record
 from portal.core.guards import login_required
 from portal.extensions import db
 from portal.places.models import Community, Street
-from portal.places.services import community_by_code
+from portal.places.services import community_by_code, find_communities
 from portal.residency import bp
 from portal.residency import services as residency
 from portal.residency.forms import BatchForm, DecisionForm, InvitationForm, JoinForm
@@ -36,32 +35,20 @@ MATCHES = 20
 def _join_form(find: str = "") -> tuple[JoinForm, bool]:
     """The join form with its community choices, and whether they are search results."""
     form = JoinForm(prefix="join")
-    stmt = (
-        db.select(Community)
-        .options(selectinload(Community.street).selectinload(Street.district))
-        .order_by(Community.code)
+    searching = (
+        len(db.session.scalars(db.select(Community.id).limit(LIST_ALL_UNDER)).all())
+        >= LIST_ALL_UNDER
     )
-    few = len(db.session.scalars(db.select(Community.id).limit(LIST_ALL_UNDER)).all())
-    searching = few >= LIST_ALL_UNDER
     if searching:
-        wanted = []
-        find = find.strip()[:50]
-        if find:
-            wanted.append(
-                or_(
-                    Community.name_zh.icontains(find, autoescape=True),
-                    Community.name_en.icontains(find, autoescape=True),
-                    Community.code.startswith(find, autoescape=True),
-                )
-            )
+        # The choice being submitted must be among the choices to validate.
         posted = request.form.get("join-community_code") if request.method == "POST" else None
-        if posted:  # the choice being submitted must be among the choices to validate
-            wanted.append(Community.code == posted)
-        communities = (
-            db.session.scalars(stmt.where(or_(*wanted)).limit(MATCHES)).all() if wanted else []
-        )
+        communities = find_communities(find[:50], also_code=posted, limit=MATCHES)
     else:
-        communities = db.session.scalars(stmt).all()
+        communities = db.session.scalars(
+            db.select(Community)
+            .options(selectinload(Community.street).selectinload(Street.district))
+            .order_by(Community.code)
+        ).all()
     from portal.core.i18n import current_locale
 
     loc = current_locale()
@@ -74,21 +61,24 @@ def _join_form(find: str = "") -> tuple[JoinForm, bool]:
     return form, searching
 
 
-def _status_page(join=None, invite=None, status_code=200):
+def _status_page(join=None, invite=None, status_code=200, searching=False):
+    """The status page; ``join`` is a join form already built (and submitted), with
+    ``searching`` saying whether its choices came from a search."""
     user = current_user._get_current_object()
     state, community = residency.residency_status(user)
     latest = residency.latest_request(user)
     find = request.args.get("find", "")
-    built, searching = _join_form(find)
+    if join is None:
+        join, searching = _join_form(find)
     return render_template(
         "residency/status.html",
         state=state,
         community=community,
         latest=latest,
-        join=join or built,
+        join=join,
         searching=searching,
         find=find.strip()[:50],
-        matches=len(built.community_code.choices) - 1,
+        matches=len(join.community_code.choices) - 1,
         invite=invite or InvitationForm(prefix="invite"),
     ), status_code
 
@@ -105,7 +95,7 @@ def status():
 @bp.post("/residency/request")
 @login_required
 def request_join():
-    form, _searching = _join_form()
+    form, searching = _join_form()
     if form.validate_on_submit():
         community = community_by_code(form.community_code.data)
         if community is None:
@@ -121,7 +111,7 @@ def request_join():
                 db.session.commit()
                 flash(_("Your request has been sent to the neighbourhood committee."), "success")
                 return redirect(url_for("residency.status"))
-    return _status_page(join=form, status_code=400)
+    return _status_page(join=form, status_code=400, searching=searching)
 
 
 @bp.post("/residency/invitation")

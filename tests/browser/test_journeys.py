@@ -160,3 +160,25 @@ def test_invitation_letters_confirm_a_new_resident_at_once(new_tab):
     committee.check_a11y()
     expect(page.locator("article.letter.used")).to_have_count(1)
     expect(page.locator("article.letter.used .code")).to_have_text(codes[1])
+
+
+def test_a_resident_of_a_large_city_finds_the_community_by_search(new_tab, monkeypatch):
+    from portal.residency import views
+
+    monkeypatch.setattr(views, "LIST_ALL_UNDER", 2)  # the demo's communities stand in for 1,000
+    tab = new_tab(locale="zh-CN")
+    register(tab, "finder@example.org", "找社区的人")
+    page = tab.page
+    expect(page.locator("#find")).to_be_visible()
+    expect(page.locator(f"#join-community_code option[value='{COMMUNITY}']")).to_have_count(0)
+    page.locator("#find").fill("多福")
+    tab.submit(page.locator("main form[role=search] button[type=submit]"))
+    page.locator("#join-community_code").select_option(COMMUNITY)
+    page.locator("#join-address_note").fill("5号楼1单元")
+    tab.submit(tab.main_button("[action='/residency/request']"))
+    expect(page.locator(".status-box")).to_have_class(re.compile(r"\bstatus-pending\b"))
+    # The same page in English, with a search that finds nothing.
+    tab.submit(page.locator("button[name=lang][value=en]"))
+    tab.visit("/residency?find=nowhere")
+    assert tab.html_lang == "en"
+    expect(page.locator("main")).to_contain_text("No community matches")
