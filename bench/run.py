@@ -55,11 +55,23 @@ def env_for(db_url: str, redis_url: str | None) -> dict:
 
 
 @contextlib.contextmanager
-def gunicorn(app: str, env: dict, workers: int | None = None, threads: int | None = None):
+def gunicorn(
+    app: str,
+    env: dict,
+    workers: int | None = None,
+    threads: int | None = None,
+    connections: int = 32,
+):
     """Serve ``app``; BENCH_WORKERS and BENCH_THREADS override the worker settings for
-    experiments (the floor and the app always share them)."""
+    experiments (the floor and the app always share them).
+
+    Each worker holds at most its share of the load's keep-alive connections (gunicorn's
+    worker_connections), as a load balancer in front would spread them: otherwise the worker
+    that wakes first when wrk connects takes most of them and the other core idles, and which
+    one did so changed the result of a run by up to half."""
     workers = int(os.environ.get("BENCH_WORKERS", workers or WORKERS))
     threads = int(os.environ.get("BENCH_THREADS", threads or THREADS))
+    per_worker = max(threads + 1, -(-connections // workers))
     port = free_port()
     ready = Path(tempfile.mkdtemp(prefix="bench-ready-"))
     env = dict(env, BENCH_READY_DIR=str(ready))
@@ -81,6 +93,8 @@ def gunicorn(app: str, env: dict, workers: int | None = None, threads: int | Non
         "warning",
         "--keep-alive",
         os.environ.get("BENCH_KEEPALIVE", str(KEEPALIVE)),
+        "--worker-connections",
+        os.environ.get("BENCH_WORKER_CONNECTIONS", str(per_worker)),
         app,
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
@@ -365,8 +379,8 @@ def run_routes(
     # (see paired), and each ratio uses the floor of its own moments.
     floors = []
     with (
-        gunicorn("bench.floor:app", env) as (floor_port, _floor_proc),
-        gunicorn("wsgi:app", env) as (port, proc),
+        gunicorn("bench.floor:app", env, connections=connections) as (floor_port, _floor_proc),
+        gunicorn("wsgi:app", env, connections=connections) as (port, proc),
     ):
         wrk(floor_port, "/", seconds=1, connections=connections)  # warm up
         # The second anchor: a bare page that runs one query, next to a floor run.
@@ -504,7 +518,7 @@ def burst(app, db_url: str, redis_url: str | None, *, n: int = 2000, concurrency
     env = env_for(db_url, redis_url)
     codes: list[int] = []
     lock = threading.Lock()
-    with gunicorn("wsgi:app", env) as (port, _proc):
+    with gunicorn("wsgi:app", env, connections=concurrency) as (port, _proc):
         local = threading.local()
 
         def fire(token: str) -> None:

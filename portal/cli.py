@@ -19,17 +19,22 @@ proposals_cli = AppGroup("proposals", help="Proposals.")
 
 @proposals_cli.command("sweep")
 def proposals_sweep() -> None:
-    """Stamp proposals whose support window closed as expired (safe to run again)."""
-    from portal.proposals.services import sweep
+    """Qualify proposals left open at their threshold, then stamp those whose support window
+    closed as expired (safe to run again)."""
+    from portal.proposals.services import qualify_reached, sweep
 
-    total = 0
-    while True:
-        n = sweep()
-        db.session.commit()
-        total += n
-        if n == 0:
-            break
-    click.echo(f"{total} expired")
+    counts = []
+    with _request_context():  # qualifying notifies the author, with a link
+        for step in (qualify_reached, sweep):
+            total = 0
+            while True:
+                n = step()
+                db.session.commit()
+                total += n
+                if n == 0:
+                    break
+            counts.append(total)
+    click.echo(f"{counts[0]} qualified, {counts[1]} expired")
 
 
 @places_cli.command("import")

@@ -42,7 +42,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "COMMONS_ENV": mode,
         "SECRET_KEY": env.get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", default_db),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A ping before each checkout costs a round trip on every request; without it, the first
+        # request on a connection that died (a database restart) fails once and the pool then
+        # replaces all its connections. DATABASE_PRE_PING=1 trades the round trip for that.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": _bool(env.get("DATABASE_PRE_PING"), False)},
         "REDIS_URL": env.get("REDIS_URL") or None,
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_HEADERS_ENABLED": True,

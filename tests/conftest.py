@@ -45,8 +45,10 @@ def reset_postgres(url: str) -> None:
 def real_session():
     """Inside a test, ``db.session`` is bound to the test's rolled-back connection; a second
     app (or threads doing real work) needs Flask-SQLAlchemy's own sessions back meanwhile."""
+    from portal.core.database import Session as AppSession
+
     saved = _db.session
-    _db.session = _db._make_scoped_session({})
+    _db.session = _db._make_scoped_session({"class_": AppSession})
     try:
         yield
     finally:

@@ -1,15 +1,90 @@
-"""Engine set-up: SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE."""
+"""Engine set-up.
+
+SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE.
+
+PostgreSQL (psycopg) requests run with *lazy transactions*: the connection is in autocommit
+mode and BEGIN is sent just before the first statement that writes or locks (or before a
+savepoint). A request that only reads therefore costs one round trip per query instead of
+BEGIN + queries + ROLLBACK; a request that writes is as atomic as before, its transaction
+starting at its first write. Under READ COMMITTED, PostgreSQL's default and the level used
+here, every statement takes its own snapshot anyway, so the reads before the first write see
+exactly what they saw inside the transaction. A statement marked
+``execution_options(commons_single_statement=True)`` is atomic on its own and, when nothing
+has been written before it, runs without a transaction of its own (the support of a proposal,
+a data-modifying CTE, commits in the one round trip).
+"""
 
 from __future__ import annotations
 
+import weakref
+
+from flask import has_request_context
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.dml import UpdateBase
+
+LAZY = "commons_lazy_begin"
+SINGLE_STATEMENT = "commons_single_statement"
+_lazy_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+class Session(FlaskSession):
+    """Flask-SQLAlchemy's session, routed to the lazy-transaction engine inside requests."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        engine = super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+        if bind is None and has_request_context():
+            return _lazy_engines.get(engine, engine)
+        return engine
 
 
 def configure_engine(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        return
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    elif engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+        _configure_lazy_begin(engine)
 
+
+def _writes(statement) -> bool:
+    if isinstance(statement, UpdateBase):
+        return True
+    if getattr(statement, "_for_update_arg", None) is not None:
+        return True
+    if isinstance(statement, str) or hasattr(statement, "text"):
+        sql = (statement if isinstance(statement, str) else statement.text).lstrip()[:6]
+        return sql.upper() not in ("SELECT", "SHOW")
+    return False
+
+
+def _begin(conn) -> None:
+    from psycopg.pq import TransactionStatus
+
+    raw = conn.connection.dbapi_connection
+    if raw.info.transaction_status == TransactionStatus.IDLE:
+        raw.execute("BEGIN")
+
+
+def _configure_lazy_begin(engine: Engine) -> None:
+    _lazy_engines[engine] = engine.execution_options(isolation_level="AUTOCOMMIT", **{LAZY: True})
+
+    @event.listens_for(engine, "before_execute")
+    def _begin_before_write(conn, statement, _multiparams, _params, execution_options):
+        if not conn.get_execution_options().get(LAZY):
+            return
+        options = getattr(statement, "_execution_options", None) or {}
+        if execution_options.get(SINGLE_STATEMENT) or options.get(SINGLE_STATEMENT):
+            return
+        if _writes(statement):
+            _begin(conn)
+
+    @event.listens_for(engine, "savepoint")
+    def _begin_before_savepoint(conn, _name):
+        if conn.get_execution_options().get(LAZY):
+            _begin(conn)
+
+
+def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy, not the driver, issue BEGIN, so it can be IMMEDIATE.

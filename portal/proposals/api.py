@@ -410,9 +410,15 @@ _support_ip_limit = configured("SUPPORT_IP_LIMIT")
 def support(proposal_id: int):
     """POST supports, DELETE withdraws the support (before the threshold)."""
     user = require_user()
+    adding = request.method == "POST"
+    if adding:
+        done = proposals.support_at_once(user, proposal_id)
+        if done is not None:
+            count, status = done
+            db.session.commit()
+            return jsonify({"support_count": count, "status": status.value}), 201
     # Without the joined community, category and author: supporting needs none of them.
     p = _load(proposal_id, lean=True)
-    adding = request.method == "POST"
     try:
         count = proposals.support(user, p) if adding else proposals.unsupport(user, p)
     except proposals.ProposalError as err:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy import delete, func, insert, literal, select, text, update
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -58,7 +58,9 @@ for _from in (S.draft, S.submitted, S.changes_requested, S.open):
 EDITABLE = {S.draft, S.changes_requested}
 SUPPORTABLE = {S.open, S.qualified}
 
-# Hooks run inside the transaction of the support that qualified the proposal (cases file here).
+# Hooks run inside the transaction that qualifies a proposal (cases file here): the one of the
+# support that reached the threshold, or the one right after it when that support committed
+# alone (see support_at_once).
 on_qualified: list[Callable[[Proposal], None]] = []
 
 register_type("proposal_approved", _l("Your proposal “%(title)s” is open for support."))
@@ -518,13 +520,15 @@ def _insert_ignoring_conflict(table):
 
 
 def _add_support(p: Proposal, user_id: int, *, unless_blocked: bool = False) -> int:
-    """Insert the support, then bump the count as the last statement before commit.
+    """Insert the support and bump the count, as the last statement before the commit.
 
-    The unique constraint makes a repeat fail. The count is bumped by one atomic UPDATE that
-    returns the new value: the row lock it takes is held only from here to the commit, and it
-    serialises supports of this proposal alone. The support that returns exactly the threshold
-    while the proposal is open is the one that qualifies it, so it happens once, in this
-    transaction, however many supports race.
+    The unique constraint makes a repeat insert nothing. The count is bumped by one atomic
+    UPDATE that returns the new value: the row lock it takes is held only until the commit,
+    and it serialises supports of this proposal alone. A support that returns a count at the
+    threshold while the proposal is open qualifies it; the qualifying UPDATE is guarded by the
+    status, so it happens once however many supports race (and a proposal left open at its
+    threshold by a failure after the support was stored is qualified by the next support or
+    by ``sweep``).
     """
     now = clock.now()
     # One statement, no savepoint: a repeat hits the unique constraint and inserts nothing, and
@@ -546,16 +550,36 @@ def _add_support(p: Proposal, user_id: int, *, unless_blocked: bool = False) -> 
             )
             .exists()
         )
-        row = select(
+        values = select(
             literal(p.id, supports.c.proposal_id.type),
             literal(user_id, supports.c.user_id.type),
             literal(now, supports.c.created_at.type),
         ).where(~blocked)
-        stmt = stmt.from_select(["proposal_id", "user_id", "created_at"], row)
+        stmt = stmt.from_select(["proposal_id", "user_id", "created_at"], values)
     else:
         stmt = stmt.values(proposal_id=p.id, user_id=user_id, created_at=now)
-    added = db.session.execute(stmt.returning(supports.c.id)).scalar()
-    if added is None:
+    table = Proposal.__table__
+    bump = (
+        update(table)
+        .where(table.c.id == p.id)
+        .values(support_count=table.c.support_count + 1, last_activity_at=now)
+        .returning(table.c.support_count, table.c.status, table.c.threshold)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One statement: the insert in a data-modifying CTE and the count bumped only when it
+        # inserted. Atomic on its own, it commits in its one round trip when nothing was
+        # written before it in the request (see core.database), and holds the proposal's row
+        # lock only for the commit.
+        added = stmt.returning(supports.c.id).cte("added")
+        row = db.session.execute(
+            bump.where(select(added.c.id).exists())
+            .add_cte(added)
+            .execution_options(commons_single_statement=True)
+        ).first()
+    else:  # SQLite has no data-modifying CTEs: insert, then bump in the same transaction
+        inserted = db.session.execute(stmt.returning(supports.c.id)).scalar()
+        row = db.session.execute(bump).first() if inserted is not None else None
+    if row is None:
         from portal.deliberation.services import active_block
 
         if unless_blocked and active_block(db.session.get(User, user_id), p.community_id):
@@ -563,13 +587,7 @@ def _add_support(p: Proposal, user_id: int, *, unless_blocked: bool = False) -> 
                 "blocked", _("You are blocked from taking part in this community."), 403
             )
         raise ProposalError("already_supported", _("You already support this proposal."))
-    table = Proposal.__table__
-    count, status, threshold = db.session.execute(
-        update(table)
-        .where(table.c.id == p.id)
-        .values(support_count=table.c.support_count + 1, last_activity_at=now)
-        .returning(table.c.support_count, table.c.status, table.c.threshold)
-    ).one()
+    count, status, threshold = row
     # The returned values are the exact ones: no need to reload the whole proposal.
     set_committed_value(p, "support_count", count)
     set_committed_value(p, "last_activity_at", now)
@@ -625,6 +643,61 @@ def support(user: User, p: Proposal) -> int:
     return _add_support(p, user.id, unless_blocked=True)
 
 
+# The whole support in one statement (PostgreSQL): the proposal's conditions, the resident's
+# block, the insert and the count. Text rather than an expression tree: this is the hottest
+# write of the platform, and building and keying the tree cost more than the round trip.
+_SUPPORT_AT_ONCE = text(
+    """
+    WITH target AS (
+        SELECT id FROM proposals
+        WHERE id = :proposal_id AND community_id = :community_id
+          AND status IN ('open', 'qualified') AND hidden = false AND closes_at > :now
+    ), added AS (
+        INSERT INTO supports (proposal_id, user_id, created_at)
+        SELECT id, :user_id, :now FROM target
+        WHERE NOT EXISTS (
+            SELECT 1 FROM blocks
+            WHERE community_id = :community_id AND user_id = :user_id AND lifted_at IS NULL
+              AND (until IS NULL OR until > :now))
+        ON CONFLICT DO NOTHING
+        RETURNING proposal_id
+    )
+    UPDATE proposals SET support_count = support_count + 1, last_activity_at = :now
+    WHERE id = (SELECT proposal_id FROM added)
+    RETURNING support_count, status, threshold
+    """
+).execution_options(commons_single_statement=True)
+
+
+def support_at_once(user: User, proposal_id: int) -> tuple[int, Status] | None:
+    """Support in one round trip when everything allows it: returns the new count and the
+    status, or None when the support was not stored (unknown or hidden proposal, not a
+    resident, window closed, blocked, already supported; ``support`` then says which) or on
+    SQLite. When nothing was written before it in the request, the support commits on its own;
+    a support that reaches the threshold then qualifies the proposal in the next transaction.
+    """
+    community_id = getattr(user, "community_id", None)
+    if community_id is None or db.session.get_bind().dialect.name != "postgresql":
+        return None
+    row = db.session.execute(
+        _SUPPORT_AT_ONCE,
+        {
+            "proposal_id": proposal_id,
+            "community_id": community_id,
+            "user_id": user.id,
+            "now": clock.now(),
+        },
+    ).first()
+    if row is None:
+        return None
+    count, status, threshold = row[0], S(row[1]), row[2]
+    if status == S.open and threshold is not None and count >= threshold:
+        p = db.session.get(Proposal, proposal_id)
+        _qualify(p)
+        status = p.status
+    return count, status
+
+
 def unsupport(user: User, p: Proposal) -> int:
     if p.status != S.open or not window_open(p):
         if p.status == S.qualified:
@@ -654,11 +727,34 @@ def unsupport(user: User, p: Proposal) -> int:
 # --- expiry ----------------------------------------------------------------------------------
 
 
+def qualify_reached(limit: int = 1000) -> int:
+    """Qualify open proposals at their threshold: left so when a failure came between a stored
+    support and the qualification that follows it. Returns how many were qualified."""
+    reached = db.session.scalars(
+        select(Proposal)
+        .where(
+            Proposal.status == S.open,
+            Proposal.threshold.is_not(None),
+            Proposal.support_count >= Proposal.threshold,
+        )
+        .order_by(Proposal.id)
+        .limit(limit)
+    ).all()
+    for p in reached:
+        _qualify(p)
+    return len(reached)
+
+
 def sweep(limit: int = 1000) -> int:
     """Stamp proposals whose window closed without reaching the threshold as expired."""
     due = db.session.scalars(
         select(Proposal)
-        .where(Proposal.status == S.open, Proposal.closes_at <= clock.now())
+        .where(
+            Proposal.status == S.open,
+            Proposal.closes_at <= clock.now(),
+            # One at its threshold is qualified by qualify_reached, never expired.
+            Proposal.support_count < func.coalesce(Proposal.threshold, Proposal.support_count + 1),
+        )
         .order_by(Proposal.closes_at)
         .limit(limit)
     ).all()

@@ -385,3 +385,41 @@ def test_similar_never_reveals_proposals_awaiting_review(app, make_proposal):
     r = app.test_client().get("/api/v1/proposals/similar?community=110101001001&q=社区卫生站")
     assert hidden.id not in [i["id"] for i in r.get_json()["items"]]
     assert "卫生站太远了" not in r.get_data(as_text=True)
+
+
+def test_sweep_qualifies_a_proposal_left_open_at_its_threshold(app, make_proposal, db):
+    """A support that committed alone and a failure before its qualification leave the proposal
+    open at the threshold: the sweep qualifies it (and files its case), never expires it."""
+    from portal.cases.models import Case
+
+    p = make_proposal("open", threshold=3)
+    p.support_count = 3
+    p.closes_at = services.clock.now() - services.timedelta(minutes=1)  # and its window closed
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["proposals", "sweep"])
+    assert result.exit_code == 0 and "1 qualified, 0 expired" in result.output
+    db.session.refresh(p)
+    assert p.status == Status.qualified and p.threshold_reached_at is not None
+    assert db.session.scalar(sa.select(sa.func.count(Case.id)).where(Case.proposal_id == p.id)) == 1
+    again = app.test_cli_runner().invoke(args=["proposals", "sweep"])
+    assert "0 qualified, 0 expired" in again.output
+
+
+def test_support_in_one_statement_gives_the_same_answers(app, make_proposal, api_token, db):
+    """The one-statement support (PostgreSQL) and the full path (its fallback, and SQLite's)
+    store one support, count it, and say why when they cannot."""
+    from portal.proposals.models import Support
+
+    p = make_proposal("open", threshold=50)
+    headers = api_token("resident2@example.org")
+    c = app.test_client()
+    r = c.post(f"/api/v1/proposals/{p.id}/support", headers=headers)
+    assert r.status_code == 201 and r.get_json() == {"support_count": 2, "status": "open"}
+    again = c.post(f"/api/v1/proposals/{p.id}/support", headers=headers)
+    assert again.status_code == 409
+    assert again.get_json()["error"]["code"] == "already_supported"
+    missing = c.post("/api/v1/proposals/999999/support", headers=headers)
+    assert missing.status_code == 404
+    db.session.expire_all()
+    rows = db.session.scalar(sa.select(sa.func.count()).where(Support.proposal_id == p.id))
+    assert rows == 2 and db.session.get(type(p), p.id).support_count == 2
