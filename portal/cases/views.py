@@ -307,7 +307,6 @@ def _render_workspace(stmt, key, **context):
         "cases/workspace.html",
         items=rows,
         more_url=more_url,
-        form=ActionForm(prefix="act"),
         state_label=cases.state_label,
         overdue=cases.is_overdue,
         **context,

@@ -36,14 +36,45 @@ def _translations():
     return translations
 
 
-def csrf_field(form) -> Markup:
-    """The form's CSRF token as a hidden input, without an id: a page often holds several
-    forms (the header's sign-out, one per card), and WTForms' widget gave each the same id
-    and cost a tenth of a millisecond per card to render."""
+def csrf_field(form=None, name: str = "csrf_token") -> Markup:
+    """A CSRF token as a hidden input, without an id: a page often holds several forms (the
+    header's sign-out, one per card), and WTForms' widget gave each the same id and cost a
+    tenth of a millisecond per card to render. Without ``form``, the session's token under
+    ``name`` (the form's prefix and "csrf_token"), with no form built just for its token."""
+    if form is None:
+        from flask_wtf.csrf import generate_csrf
+
+        return Markup('<input name="{}" type="hidden" value="{}">').format(name, generate_csrf())
     field = form.csrf_token
     return Markup('<input name="{}" type="hidden" value="{}">').format(
         field.name, field.current_token
     )
+
+
+def install_wtforms_translations() -> None:
+    """WTForms' own messages ("This field is required.") in the request's language, loaded
+    once per language: Flask-WTF read the catalogue from disk for every request that built a
+    form."""
+    import flask_wtf.i18n as wtf_i18n
+    from babel import support
+    from flask_babel import get_locale
+    from wtforms.i18n import messages_path
+
+    loaded: dict[str, support.Translations] = {}
+
+    def _get_translations():
+        if not request:
+            return None
+        locale = get_locale()
+        key = str(locale)
+        found = loaded.get(key)
+        if found is None:
+            found = loaded[key] = support.Translations.load(
+                messages_path(), [locale], domain="wtforms"
+            )
+        return found
+
+    wtf_i18n._get_translations = _get_translations
 
 
 def install_templating(app: Flask) -> None:
@@ -57,6 +88,7 @@ def install_templating(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = fmt_datetime
     app.jinja_env.globals["safe_next"] = safe_next
     app.jinja_env.globals["csrf_field"] = csrf_field
+    install_wtforms_translations()
     from portal.cases import services as cases
     from portal.core import clock
     from portal.deliberation import services as delib

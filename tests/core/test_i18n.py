@@ -50,3 +50,35 @@ def test_templates_translate_in_a_forced_locale_too(app):
         with force_locale("en"):
             assert render_template_string("{{ _('Search') }}") == "Search"
         assert render_template_string("{{ _('Search') }}") == "搜索"
+
+
+def test_form_library_messages_follow_the_request_language(app):
+    """WTForms' own messages come from its catalogue, loaded once per language and shared."""
+    from flask_babel import force_locale
+    from wtforms import Form, StringField
+    from wtforms.validators import DataRequired
+
+    from portal.core.templating import csrf_field
+
+    class Probe(Form):
+        name = StringField(validators=[DataRequired()])
+
+        class Meta:
+            def get_translations(self, form):
+                from flask_wtf.i18n import translations
+
+                return translations
+
+    for lang, expected in (
+        ("zh_Hans", "该字段是必填字段。"),
+        ("en", "This field is required."),
+        ("zh_Hans", "该字段是必填字段。"),
+    ):
+        with app.test_request_context("/"), force_locale(lang):
+            form = Probe()
+            assert not form.validate()
+            assert form.name.errors == [expected]
+            # A token without a form: the same hidden input a form would render.
+            assert 'name="act-csrf_token" type="hidden" value="' in csrf_field(
+                name="act-csrf_token"
+            )
