@@ -198,7 +198,16 @@ def fixtures(app, n_pairs: int = 20000) -> dict:
             db.session.add(row)
             db.session.commit()
             serializer = app.session_interface.get_signing_serializer(app)
-            value = serializer.dumps({"sid": row.id, "_user_id": str(user.id), "_fresh": True})
+            # As a browser's cookie is after its first page: with the session's CSRF secret,
+            # so pages sign it instead of minting one and setting a new cookie every time.
+            value = serializer.dumps(
+                {
+                    "sid": row.id,
+                    "_user_id": str(user.id),
+                    "_fresh": True,
+                    "csrf_token": secrets.token_hex(20),
+                }
+            )
             return f"{app.config['SESSION_COOKIE_NAME']}={value}"
 
         # Distinct (resident, open proposal of their community) pairs not yet supported: up to

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import Flask, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, update
 
 from portal.accounts.models import ApiToken, User, UserSession
 from portal.core import clock
@@ -20,43 +20,66 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+_session_queries: dict[bool, object] = {}
+
+
+def _session_query(with_generation: bool):
+    """Session row and user in one round trip: every signed-in page starts here; with the
+    unread count the header shows and, with the signed-in page cache, the generation its
+    copies are checked against. Built once: building it cost more than running it."""
+    stmt = _session_queries.get(with_generation)
+    if stmt is None:
+        from portal.core.private_cache import generation_column
+        from portal.notifications.models import Notification
+
+        unread = (
+            db.select(func.count(Notification.id))
+            .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+            .scalar_subquery()
+        )
+        # The session row as plain columns: only the user is an object the request keeps.
+        t = UserSession.__table__
+        columns = [t.c.user_id, t.c.session_version, t.c.last_seen_at, t.c.revoked_at, User, unread]
+        if with_generation:
+            columns.append(generation_column())
+        stmt = _session_queries[with_generation] = (
+            db.select(*columns).join(User, User.id == t.c.user_id).where(t.c.id == bindparam("sid"))
+        )
+    return stmt
+
+
+def _update_session(sid: str, **values) -> None:
+    db.session.execute(update(UserSession).where(UserSession.id == sid).values(**values))
+    db.session.commit()
+
+
 def _load_from_session(user_id: str) -> User | None:
     sid = session.get("sid")
     if not sid or not isinstance(sid, str):
         return None
-    # Session row and user in one round trip: every signed-in page starts here.
-    from portal.notifications.models import Notification
+    from portal.core.private_cache import enabled
 
-    # ... and the unread count the header shows, in the same round trip.
-    unread = (
-        db.select(func.count(Notification.id))
-        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
-        .scalar_subquery()
-    )
-    found = db.session.execute(
-        db.select(UserSession, User, unread)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.id == sid)
-    ).first()
+    cached = enabled()
+    found = db.session.execute(_session_query(cached), {"sid": sid}).first()
     if found is None:
         return None
-    row, user, unread_count = found
-    if row.revoked_at is not None or str(row.user_id) != str(user_id):
+    row_user_id, row_version, last_seen_at, revoked_at, user, unread_count = found[:6]
+    if cached:
+        g.page_generation = found[6]
+    if revoked_at is not None or str(row_user_id) != str(user_id):
         return None
-    if user.session_version != row.session_version:
+    if user.session_version != row_version:
         return None
     now = clock.now()
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
-    if now - row.last_seen_at > idle:
-        row.revoked_at = now
-        db.session.commit()
+    if now - last_seen_at > idle:
+        _update_session(sid, revoked_at=now)
         session.clear()
         return None
-    if now - row.last_seen_at > TOUCH_EVERY:
-        row.last_seen_at = now
+    if now - last_seen_at > TOUCH_EVERY:
         # The session touch is committed on its own, before the request changes anything.
-        db.session.commit()
-    g.session_row_id = row.id
+        _update_session(sid, last_seen_at=now)
+    g.session_row_id = sid
     g.unread_count = (user.id, unread_count or 0)
     return user
 

@@ -666,7 +666,11 @@ _SUPPORT_AT_ONCE = text(
     WHERE id = (SELECT proposal_id FROM added)
     RETURNING support_count, status, threshold
     """
-).execution_options(commons_single_statement=True)
+).execution_options(
+    commons_single_statement=True,
+    # Quiet for the signed-in page cache (core.private_cache): no staff list shows counts.
+    commons_writes=("supports", "proposals.support_count", "proposals.last_activity_at"),
+)
 
 
 def support_at_once(user: User, proposal_id: int) -> tuple[int, Status] | None:
