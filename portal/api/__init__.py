@@ -42,14 +42,14 @@ def _api_error(err: ApiError):
 def _authenticate():
     header = request.headers.get("Authorization")
     if header is not None:
-        user, token = user_from_bearer()
+        user, token_id = user_from_bearer()
         if user is None:
             from portal.core.security import log_event
 
             log_event("api_token_rejected")
             return error_response(401, "invalid_token", "The bearer token is invalid or expired.")
         g._login_user = user
-        g.api_token = token
+        g.api_token_id = token_id
     elif request.method not in SAFE_METHODS:
         g._login_user = login_manager.anonymous_user()
     return None

@@ -9,6 +9,7 @@ from sqlalchemy import or_
 
 from portal.accounts import services as accounts
 from portal.accounts.forms import api_registration_errors
+from portal.accounts.models import ApiToken
 from portal.api import ApiError, body, bp, iso, require_user
 from portal.api.pagination import keyset
 from portal.core.guards import login_required, public
@@ -60,7 +61,8 @@ def create_token():
 @bp.delete("/auth/token")
 @login_required
 def delete_token():
-    token = g.get("api_token")
+    token_id = g.get("api_token_id")
+    token = db.session.get(ApiToken, token_id) if token_id is not None else None
     if token is None:
         raise ApiError(400, "no_token", "Send the bearer token to revoke in Authorization.")
     accounts.revoke_token(token)
