@@ -104,34 +104,20 @@ def main() -> None:
         print(runner.write(f"burst-{args.scale}", results).read_text())
     if args.command == "growth":
         small, city = prepare("small", False), prepare("city", False)
-        out = {}
-        for scale, url in (("small", small), ("city", city)):
-            out[scale] = runner.run_routes(
-                app_for(url),
-                url,
-                redis,
-                seconds=args.seconds,
-                connections=args.connections,
-                only=args.only,
-            )
-        growth = []
-        for a in out["small"]["routes"]:
-            b = next(x for x in out["city"]["routes"] if x["name"] == a["name"])
-            growth.append(
-                {
-                    "name": a["name"],
-                    "small": a["p95_ms"],
-                    "city": b["p95_ms"],
-                    "ratio": round(b["p95_ms"] / max(a["p95_ms"], 0.01), 2),
-                }
-            )
+        growth = runner.growth(
+            (app_for(small), small),
+            (app_for(city), city),
+            redis,
+            seconds=args.seconds,
+            connections=args.connections,
+            only=args.only,
+        )
         results = {
             "scale": "small vs city",
             "growth": growth,
             "machine": runner.machine(),
             "connections": args.connections,
             "seconds": args.seconds,
-            "city_worker_rss_mb": out["city"].get("worker_rss_mb"),
         }
         print(runner.write("growth", results).read_text())
 

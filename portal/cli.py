@@ -23,18 +23,20 @@ def proposals_sweep() -> None:
     closed as expired (safe to run again)."""
     from portal.proposals.services import qualify_reached, sweep
 
-    counts = []
     with _request_context():  # qualifying notifies the author, with a link
-        for step in (qualify_reached, sweep):
-            total = 0
-            while True:
-                n = step()
-                db.session.commit()
-                total += n
-                if n == 0:
-                    break
-            counts.append(total)
-    click.echo(f"{counts[0]} qualified, {counts[1]} expired")
+        qualified, failed = qualify_reached()
+        expired = 0
+        while True:
+            n = sweep()
+            db.session.commit()
+            expired += n
+            if n == 0:
+                break
+    click.echo(f"{qualified} qualified, {expired} expired")
+    if failed:
+        click.echo(
+            f"{failed} reached their threshold but could not qualify (see the log)", err=True
+        )
 
 
 @places_cli.command("import")

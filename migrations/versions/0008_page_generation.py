@@ -20,6 +20,9 @@ def upgrade():
     # once and without locking; on SQLite (one process in development) the cache stays off.
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE SEQUENCE commons_page_generation")
+        # Called once, so that last_value moves with the very first change: before its first
+        # nextval a sequence reports the same last_value as after it.
+        op.execute("SELECT nextval('commons_page_generation')")
 
 
 def downgrade():

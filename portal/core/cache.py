@@ -101,7 +101,9 @@ def install(app: Flask) -> None:
                 g.page_cache_refreshing = key
                 return None
             state = "stale"
-        _entries.move_to_end(key)
+        with _lock:  # another thread may have dropped it since
+            if key in _entries:
+                _entries.move_to_end(key)
         response = Response(body, status=status, headers=headers)
         response.headers["X-Page-Cache"] = state
         return response
@@ -125,15 +127,17 @@ def install(app: Flask) -> None:
         ):
             return response
         headers = [(k, v) for k, v in response.headers.items() if k.lower() != "set-cookie"]
-        _entries[key] = (
+        entry = (
             time.monotonic() + ttl,
             _generation[0],
             response.status_code,
             headers,
             response.get_data(),
         )
-        _entries.move_to_end(key)
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+        with _lock:
+            _entries[key] = entry
+            _entries.move_to_end(key)
+            while len(_entries) > MAX_ENTRIES:
+                _entries.popitem(last=False)
         response.headers["X-Page-Cache"] = "miss"
         return response

@@ -23,6 +23,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.selectable import Select
 
 LAZY = "commons_lazy_begin"
 SINGLE_STATEMENT = "commons_single_statement"
@@ -46,15 +47,31 @@ def configure_engine(engine: Engine) -> None:
         _configure_lazy_begin(engine)
 
 
+_LOCKING_WORDS = ("FOR UPDATE", "FOR SHARE", "FOR NO KEY", "FOR KEY SHARE", "ADVISORY")
+
+
 def _writes(statement) -> bool:
+    """Does this statement need a transaction: it writes, locks, or it cannot be told?"""
     if isinstance(statement, UpdateBase):
         return True
-    if getattr(statement, "_for_update_arg", None) is not None:
+    if isinstance(statement, Select):
+        # A SELECT that locks, or that carries a data-modifying CTE.
+        if statement._for_update_arg is not None:
+            return True
+        return any(
+            isinstance(getattr(cte, "element", None), UpdateBase)
+            for cte in getattr(statement, "_independent_ctes", ())
+        )
+    sql = statement if isinstance(statement, str) else getattr(statement, "text", None)
+    if sql is None:
+        sql = getattr(getattr(statement, "element", None), "text", None)  # text().columns()
+    if sql is None:
+        return True  # some other construct: a transaction, to be safe
+    head = sql.lstrip()[:6].upper()
+    if head not in ("SELECT", "SHOW"):
         return True
-    if isinstance(statement, str) or hasattr(statement, "text"):
-        sql = (statement if isinstance(statement, str) else statement.text).lstrip()[:6]
-        return sql.upper() not in ("SELECT", "SHOW")
-    return False
+    upper = sql.upper()
+    return any(word in upper for word in _LOCKING_WORDS)
 
 
 def _begin(conn) -> None:

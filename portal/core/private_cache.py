@@ -25,6 +25,8 @@ cached, so a copy cannot skip a write.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections import OrderedDict
 from itertools import chain
@@ -50,6 +52,8 @@ MAX_ENTRIES = 1000
 CHANGED = "commons_page_changed"
 
 _entries: OrderedDict[tuple, tuple[float, int, int, list, bytes]] = OrderedDict()
+_lock = threading.Lock()  # gthread workers serve several requests at once
+log = logging.getLogger(__name__)
 
 
 def enabled() -> bool:
@@ -109,8 +113,13 @@ def bump() -> None:
 
     if not enabled():
         return
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql(NEXT_GENERATION)
+    try:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(NEXT_GENERATION)
+    except Exception:
+        # The change is committed already: never fail its request for the cache's sake.
+        # Copies made before it are still dropped when they turn PRIVATE_PAGE_CACHE_SECONDS old.
+        log.exception("could not bump the page generation")
 
 
 def generation_column():
@@ -168,14 +177,15 @@ def install(app: Flask) -> None:
         if key is None:
             return None
         g.private_cache_key = key
-        hit = _entries.get(key)
-        if hit is None:
-            return None
-        expires, generation, status, headers, body = hit
-        if generation != g.page_generation or expires < time.monotonic():
-            _entries.pop(key, None)
-            return None
-        _entries.move_to_end(key)
+        with _lock:
+            hit = _entries.get(key)
+            if hit is None:
+                return None
+            expires, generation, status, headers, body = hit
+            if generation != g.page_generation or expires < time.monotonic():
+                del _entries[key]
+                return None
+            _entries.move_to_end(key)
         response = Response(body, status=status, headers=headers)
         response.headers["X-Page-Cache"] = "private-hit"
         return response
@@ -193,15 +203,17 @@ def install(app: Flask) -> None:
         ):
             return response
         headers = [(k, v) for k, v in response.headers.items() if k.lower() != "set-cookie"]
-        _entries[key] = (
+        entry = (
             time.monotonic() + ttl,
             g.page_generation,
             response.status_code,
             headers,
             response.get_data(),
         )
-        _entries.move_to_end(key)
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+        with _lock:
+            _entries[key] = entry
+            _entries.move_to_end(key)
+            while len(_entries) > MAX_ENTRIES:
+                _entries.popitem(last=False)
         response.headers["X-Page-Cache"] = "private-miss"
         return response

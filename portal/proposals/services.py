@@ -567,15 +567,9 @@ def _add_support(p: Proposal, user_id: int, *, unless_blocked: bool = False) -> 
     )
     if db.session.get_bind().dialect.name == "postgresql":
         # One statement: the insert in a data-modifying CTE and the count bumped only when it
-        # inserted. Atomic on its own, it commits in its one round trip when nothing was
-        # written before it in the request (see core.database), and holds the proposal's row
-        # lock only for the commit.
+        # inserted, holding the proposal's row lock only until the commit.
         added = stmt.returning(supports.c.id).cte("added")
-        row = db.session.execute(
-            bump.where(select(added.c.id).exists())
-            .add_cte(added)
-            .execution_options(commons_single_statement=True)
-        ).first()
+        row = db.session.execute(bump.where(select(added.c.id).exists()).add_cte(added)).first()
     else:  # SQLite has no data-modifying CTEs: insert, then bump in the same transaction
         inserted = db.session.execute(stmt.returning(supports.c.id)).scalar()
         row = db.session.execute(bump).first() if inserted is not None else None
@@ -597,8 +591,8 @@ def _add_support(p: Proposal, user_id: int, *, unless_blocked: bool = False) -> 
     return count
 
 
-def _qualify(p: Proposal) -> None:
-    reached = clock.now()
+def _qualify(p: Proposal, reached=None) -> None:
+    reached = reached or clock.now()
     changed = db.session.execute(
         update(Proposal)
         .where(Proposal.id == p.id, Proposal.status == S.open)
@@ -652,6 +646,9 @@ _SUPPORT_AT_ONCE = text(
         SELECT id FROM proposals
         WHERE id = :proposal_id AND community_id = :community_id
           AND status IN ('open', 'qualified') AND hidden = false AND closes_at > :now
+          -- The support that reaches the threshold takes the full path, which qualifies the
+          -- proposal in the same transaction.
+          AND (status = 'qualified' OR support_count + 1 < threshold)
     ), added AS (
         INSERT INTO supports (proposal_id, user_id, created_at)
         SELECT id, :user_id, :now FROM target
@@ -676,9 +673,12 @@ _SUPPORT_AT_ONCE = text(
 def support_at_once(user: User, proposal_id: int) -> tuple[int, Status] | None:
     """Support in one round trip when everything allows it: returns the new count and the
     status, or None when the support was not stored (unknown or hidden proposal, not a
-    resident, window closed, blocked, already supported; ``support`` then says which) or on
-    SQLite. When nothing was written before it in the request, the support commits on its own;
-    a support that reaches the threshold then qualifies the proposal in the next transaction.
+    resident, window closed, blocked, already supported, or this support would reach the
+    threshold; ``support`` then says which, or stores it and qualifies in one transaction) or
+    on SQLite. When nothing was written before it in the request, the support commits on its
+    own. Supports racing for the last places can still pass the threshold here: the proposal
+    is then qualified in the next transaction, and should that fail the support stands, the
+    failure is logged and ``qualify_reached`` (the sweep) tries again.
     """
     community_id = getattr(user, "community_id", None)
     if community_id is None or db.session.get_bind().dialect.name != "postgresql":
@@ -696,10 +696,26 @@ def support_at_once(user: User, proposal_id: int) -> tuple[int, Status] | None:
         return None
     count, status, threshold = row[0], S(row[1]), row[2]
     if status == S.open and threshold is not None and count >= threshold:
-        p = db.session.get(Proposal, proposal_id)
-        _qualify(p)
-        status = p.status
+        status = _qualify_apart(proposal_id)
     return count, status
+
+
+def _qualify_apart(proposal_id: int, reached=None) -> Status:
+    """Qualify in a transaction of its own, after the support that reached the threshold was
+    stored: a failure (no agency covers the proposal, say) is logged and leaves it open for
+    ``qualify_reached`` to retry, without undoing the support or failing its request."""
+    db.session.commit()
+    try:
+        p = db.session.get(Proposal, proposal_id)
+        _qualify(p, reached)
+        db.session.commit()
+        return p.status
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception(
+            "proposal %s reached its threshold but did not qualify", proposal_id
+        )
+        return S.open
 
 
 def unsupport(user: User, p: Proposal) -> int:
@@ -731,22 +747,35 @@ def unsupport(user: User, p: Proposal) -> int:
 # --- expiry ----------------------------------------------------------------------------------
 
 
-def qualify_reached(limit: int = 1000) -> int:
-    """Qualify open proposals at their threshold: left so when a failure came between a stored
-    support and the qualification that follows it. Returns how many were qualified."""
-    reached = db.session.scalars(
-        select(Proposal)
-        .where(
-            Proposal.status == S.open,
-            Proposal.threshold.is_not(None),
-            Proposal.support_count >= Proposal.threshold,
-        )
-        .order_by(Proposal.id)
-        .limit(limit)
-    ).all()
-    for p in reached:
-        _qualify(p)
-    return len(reached)
+def qualify_reached(limit: int = 1000) -> tuple[int, int]:
+    """Qualify open proposals at their threshold, left so when the qualification that follows a
+    support failed. Each in a transaction of its own, stamped with the time of its last
+    support; one that fails again is logged and skipped. Returns (qualified, failed)."""
+    done = failed = 0
+    after = 0
+    while True:
+        batch = db.session.scalars(
+            select(Proposal.id)
+            .where(
+                Proposal.status == S.open,
+                Proposal.threshold.is_not(None),
+                Proposal.support_count >= Proposal.threshold,
+                Proposal.id > after,
+            )
+            .order_by(Proposal.id)
+            .limit(limit)
+        ).all()
+        if not batch:
+            return done, failed
+        for proposal_id in batch:
+            reached = db.session.scalar(
+                select(func.max(Support.created_at)).where(Support.proposal_id == proposal_id)
+            )
+            if _qualify_apart(proposal_id, reached) == S.qualified:
+                done += 1
+            else:
+                failed += 1
+        after = batch[-1]
 
 
 def sweep(limit: int = 1000) -> int:
@@ -761,6 +790,9 @@ def sweep(limit: int = 1000) -> int:
         )
         .order_by(Proposal.closes_at)
         .limit(limit)
+        # Locked, and read as committed at that moment: a support that counted just before the
+        # window closed is seen (and its proposal left alone), never overwritten.
+        .with_for_update(of=Proposal, skip_locked=True)
     ).all()
     for p in due:
         transition(p, S.expired, None, role="system", fields={"expired_at": p.closes_at})

@@ -93,3 +93,20 @@ def test_outside_requests_sessions_are_transactional(app, probe):
         _db.session.execute(sa.select(sa.literal(1)))
         assert _status() == "INTRANS"
         _db.session.rollback()
+
+
+def test_what_needs_a_transaction():
+    from portal.core.database import _writes
+
+    assert not _writes(sa.select(sa.literal(1)))
+    assert not _writes(sa.text("SELECT 1"))
+    assert not _writes(sa.text("select id from t").columns(sa.column("id")))
+    assert _writes(sa.select(sa.literal(1)).with_for_update())
+    assert _writes(sa.text("SELECT id FROM t WHERE id = 1 FOR UPDATE"))
+    assert _writes(sa.text("SELECT pg_advisory_xact_lock(1)"))
+    assert _writes(sa.text("UPDATE t SET v = 1"))
+    assert _writes(sa.text("WITH x AS (DELETE FROM t RETURNING id) SELECT id FROM x"))
+    t = sa.table("t", sa.column("id"))
+    assert _writes(sa.insert(t).values(id=1))
+    added = sa.insert(t).values(id=1).returning(t.c.id).cte("added")
+    assert _writes(sa.select(added.c.id).add_cte(added))

@@ -387,15 +387,31 @@ def test_similar_never_reveals_proposals_awaiting_review(app, make_proposal):
     assert "卫生站太远了" not in r.get_data(as_text=True)
 
 
-def test_sweep_qualifies_a_proposal_left_open_at_its_threshold(app, make_proposal, db):
-    """A support that committed alone and a failure before its qualification leave the proposal
-    open at the threshold: the sweep qualifies it (and files its case), never expires it."""
+def test_sweep_qualifies_a_proposal_left_open_at_its_threshold(app, make_proposal, db, monkeypatch):
+    """A support stored alone and a qualification that failed after it (here a hook that
+    raises, as filing does when no agency covers the proposal) leave the proposal open at the
+    threshold: the failure is logged, the support stands, the sweep neither expires it nor
+    stops, and qualifies it once the cause is gone (filing its case)."""
     from portal.cases.models import Case
 
     p = make_proposal("open", threshold=3)
     p.support_count = 3
     p.closes_at = services.clock.now() - services.timedelta(minutes=1)  # and its window closed
     db.session.commit()
+    hooks = list(services.on_qualified)
+
+    def no_agency(_p):
+        raise RuntimeError("no routing rule covers this proposal")
+
+    monkeypatch.setattr(services, "on_qualified", [no_agency])
+    with app.test_request_context("/"):
+        assert services._qualify_apart(p.id) == Status.open
+    failed = app.test_cli_runner().invoke(args=["proposals", "sweep"])
+    assert failed.exit_code == 0 and "0 qualified, 0 expired" in failed.output
+    db.session.refresh(p)
+    assert p.status == Status.open and p.support_count == 3
+
+    monkeypatch.setattr(services, "on_qualified", hooks)
     result = app.test_cli_runner().invoke(args=["proposals", "sweep"])
     assert result.exit_code == 0 and "1 qualified, 0 expired" in result.output
     db.session.refresh(p)
@@ -423,3 +439,7 @@ def test_support_in_one_statement_gives_the_same_answers(app, make_proposal, api
     db.session.expire_all()
     rows = db.session.scalar(sa.select(sa.func.count()).where(Support.proposal_id == p.id))
     assert rows == 2 and db.session.get(type(p), p.id).support_count == 2
+    # The support that reaches the threshold qualifies the proposal with it, at once.
+    q = make_proposal("open", threshold=2)
+    r = c.post(f"/api/v1/proposals/{q.id}/support", headers=headers)
+    assert r.status_code == 201 and r.get_json() == {"support_count": 2, "status": "qualified"}
