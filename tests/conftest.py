@@ -56,6 +56,28 @@ def real_session():
         _db.session = saved
 
 
+def scratch_database(tmp_path_factory, suffix: str) -> tuple[str, callable]:
+    """A fresh database of its own (TEST_DATABASE_URL's name plus ``suffix``, or a new SQLite
+    file) for tests that need real connections and commits, and the function that drops it."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        path = tmp_path_factory.mktemp(suffix) / f"{suffix}.sqlite3"
+        return f"sqlite:///{path}", lambda: None
+    url = sa.engine.make_url(base)
+    name = f"{url.database}_{suffix}"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
 def build_app(tmp_path_factory, url: str | None = None, **overrides):
     """An app on a fresh database built by the migrations, with the demo data loaded.
 

@@ -46,7 +46,53 @@ CACHEABLE = {
 }
 MAX_ENTRIES = 2000
 
-_entries: OrderedDict[tuple, tuple[float, int, int, list, bytes]] = OrderedDict()
+
+class PageStore:
+    """Rendered responses, least recently used dropped first; safe for a gthread worker's
+    threads. An entry is (expires, generation, status, headers, body)."""
+
+    def __init__(self, max_entries: int):
+        self.entries: OrderedDict[tuple, tuple[float, int, int, list, bytes]] = OrderedDict()
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple):
+        with self._lock:
+            hit = self.entries.get(key)
+            if hit is not None:
+                self.entries.move_to_end(key)
+            return hit
+
+    def drop(self, key: tuple) -> None:
+        with self._lock:
+            self.entries.pop(key, None)
+
+    def put(self, key: tuple, ttl: float, generation: int, response: Response) -> None:
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "set-cookie"]
+        entry = (
+            time.monotonic() + ttl,
+            generation,
+            response.status_code,
+            headers,
+            response.get_data(),
+        )
+        with self._lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.max_entries:
+                self.entries.popitem(last=False)
+
+
+def storable(response: Response) -> bool:
+    return (
+        response.status_code == 200
+        and "Set-Cookie" not in response.headers
+        and not response.direct_passthrough
+    )
+
+
+_store = PageStore(MAX_ENTRIES)
+_entries = _store.entries
 _generation = [0]
 _refreshing: set[tuple] = set()  # keys being rendered again after expiry
 _lock = threading.Lock()
@@ -81,12 +127,12 @@ def install(app: Flask) -> None:
         if key is None:
             return None
         g.page_cache_key = key
-        hit = _entries.get(key)
+        hit = _store.get(key)
         if hit is None:
             return None
         expires, generation, status, headers, body = hit
         if generation != _generation[0]:  # something changed here: never serve the old page
-            _entries.pop(key, None)
+            _store.drop(key)
             return None
         state = "hit"
         if expires < time.monotonic():
@@ -101,9 +147,6 @@ def install(app: Flask) -> None:
                 g.page_cache_refreshing = key
                 return None
             state = "stale"
-        with _lock:  # another thread may have dropped it since
-            if key in _entries:
-                _entries.move_to_end(key)
         response = Response(body, status=status, headers=headers)
         response.headers["X-Page-Cache"] = state
         return response
@@ -116,28 +159,12 @@ def install(app: Flask) -> None:
                 _refreshing.discard(key)
 
     @app.after_request
-    def _store(response: Response) -> Response:
+    def _keep(response: Response) -> Response:
         key = g.pop("page_cache_key", None)
         if key is None or response.headers.get("X-Page-Cache") in ("hit", "stale"):
             return response
-        if (
-            response.status_code != 200
-            or "Set-Cookie" in response.headers
-            or response.direct_passthrough
-        ):
+        if not storable(response):
             return response
-        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "set-cookie"]
-        entry = (
-            time.monotonic() + ttl,
-            _generation[0],
-            response.status_code,
-            headers,
-            response.get_data(),
-        )
-        with _lock:
-            _entries[key] = entry
-            _entries.move_to_end(key)
-            while len(_entries) > MAX_ENTRIES:
-                _entries.popitem(last=False)
+        _store.put(key, ttl, _generation[0], response)
         response.headers["X-Page-Cache"] = "miss"
         return response

@@ -26,15 +26,15 @@ cached, so a copy cannot skip a write.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import OrderedDict
 from itertools import chain
 
 from flask import Flask, Response, current_app, g, request, session
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert, UpdateBase
+
+from portal.core.cache import PageStore, storable
 
 PRIVATE_CACHEABLE = {
     "cases.liaison",
@@ -51,8 +51,7 @@ NEXT_GENERATION = "SELECT nextval('commons_page_generation')"
 MAX_ENTRIES = 1000
 CHANGED = "commons_page_changed"
 
-_entries: OrderedDict[tuple, tuple[float, int, int, list, bytes]] = OrderedDict()
-_lock = threading.Lock()  # gthread workers serve several requests at once
+_store = PageStore(MAX_ENTRIES)
 log = logging.getLogger(__name__)
 
 
@@ -177,15 +176,13 @@ def install(app: Flask) -> None:
         if key is None:
             return None
         g.private_cache_key = key
-        with _lock:
-            hit = _entries.get(key)
-            if hit is None:
-                return None
-            expires, generation, status, headers, body = hit
-            if generation != g.page_generation or expires < time.monotonic():
-                del _entries[key]
-                return None
-            _entries.move_to_end(key)
+        hit = _store.get(key)
+        if hit is None:
+            return None
+        expires, generation, status, headers, body = hit
+        if generation != g.page_generation or expires < time.monotonic():
+            _store.drop(key)
+            return None
         response = Response(body, status=status, headers=headers)
         response.headers["X-Page-Cache"] = "private-hit"
         return response
@@ -195,25 +192,8 @@ def install(app: Flask) -> None:
         key = g.pop("private_cache_key", None)
         if key is None or response.headers.get("X-Page-Cache") == "private-hit":
             return response
-        if (
-            response.status_code != 200
-            or session.modified
-            or "Set-Cookie" in response.headers
-            or response.direct_passthrough
-        ):
+        if session.modified or not storable(response):
             return response
-        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "set-cookie"]
-        entry = (
-            time.monotonic() + ttl,
-            g.page_generation,
-            response.status_code,
-            headers,
-            response.get_data(),
-        )
-        with _lock:
-            _entries[key] = entry
-            _entries.move_to_end(key)
-            while len(_entries) > MAX_ENTRIES:
-                _entries.popitem(last=False)
+        _store.put(key, ttl, g.page_generation, response)
         response.headers["X-Page-Cache"] = "private-miss"
         return response

@@ -14,7 +14,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from portal.extensions import db as _db
-from tests.proposals.test_concurrency import _race_url
+from tests.conftest import scratch_database
 
 K = 20
 
@@ -23,7 +23,7 @@ def test_simultaneous_filings_get_consecutive_numbers(tmp_path_factory):
     from portal.extensions import limiter
     from tests.conftest import real_session
 
-    url, drop = _race_url(tmp_path_factory)
+    url, drop = scratch_database(tmp_path_factory, "race")
     try:
         with real_session():
             _run(tmp_path_factory, url)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from portal import create_app
 from portal.extensions import db as _db
+from tests.conftest import scratch_database
 
 
 def test_models_and_migrations_do_not_drift(app, db):
@@ -20,28 +18,10 @@ def test_models_and_migrations_do_not_drift(app, db):
     assert diff == [], f"models and migrations differ: {diff}"
 
 
-def _scratch_url(tmp_path) -> tuple[str, callable]:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        return f"sqlite:///{tmp_path / 'roundtrip.sqlite3'}", lambda: None
-    url = sa.engine.make_url(base)
-    name = f"commons_roundtrip_{secrets.token_hex(4)}"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
-
-
-def test_upgrade_downgrade_upgrade(tmp_path):
+def test_upgrade_downgrade_upgrade(tmp_path_factory):
     from flask_migrate import downgrade, upgrade
 
-    url, drop = _scratch_url(tmp_path)
+    url, drop = scratch_database(tmp_path_factory, "roundtrip")
     try:
         app = create_app(
             {"COMMONS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"}

@@ -9,36 +9,24 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db as _db
-from tests.conftest import DEMO_PASSWORD, build_app, real_session
+from tests.conftest import DEMO_PASSWORD, build_app, real_session, scratch_database
 
 PAGE = "/workspace/agency/health-commission?tab=all"
 
 
 @pytest.fixture
 def cached_app(tmp_path_factory):
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
+    if not os.environ.get("TEST_DATABASE_URL"):
         pytest.skip("the signed-in page cache is PostgreSQL's (a sequence shared by workers)")
-    url = sa.engine.make_url(base)
-    name = f"{url.database}_private"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url, drop = scratch_database(tmp_path_factory, "private")
     try:
         with real_session():
-            app = build_app(
-                tmp_path_factory,
-                url.set(database=name).render_as_string(hide_password=False),
-                PRIVATE_PAGE_CACHE_SECONDS=30,
-            )
+            app = build_app(tmp_path_factory, url, PRIVATE_PAGE_CACHE_SECONDS=30)
             yield app
             with app.app_context():
                 _db.engine.dispose()
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
 
 
 def _sign_in(app, email: str):

@@ -5,7 +5,6 @@ connections in CI; SQLite too, where writers queue on the lock instead of failin
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -14,28 +13,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from portal.extensions import db as _db
+from tests.conftest import scratch_database
 
 N = 200
 THRESHOLD = 150
-
-
-def _race_url(tmp_path_factory) -> tuple[str, callable]:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        return f"sqlite:///{tmp_path_factory.mktemp('race') / 'race.sqlite3'}", lambda: None
-    url = sa.engine.make_url(base)
-    name = f"{url.database}_race"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
 
 
 def _seed(app) -> tuple[int, list[str]]:
@@ -100,7 +81,7 @@ def test_two_hundred_simultaneous_supports(tmp_path_factory):
     from portal.extensions import limiter
     from tests.conftest import real_session
 
-    url, drop = _race_url(tmp_path_factory)
+    url, drop = scratch_database(tmp_path_factory, "race")
     try:
         with real_session():
             _race(tmp_path_factory, url)
