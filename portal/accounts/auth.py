@@ -7,7 +7,10 @@ from datetime import timedelta
 
 from flask import Flask, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import ApiToken, User, UserSession
 from portal.core import clock
@@ -20,32 +23,143 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-_session_queries: dict[bool, object] = {}
+_USER_COLUMNS = list(User.__table__.c)
+_statements: dict[str, object] = {}
+
+
+def user_from_columns(values) -> User:
+    """The persistent User of a row of its columns, without a query: the sign-in queries read
+    the user as plain columns, which costs a third of loading it as an entity, and only the
+    request that needs the object pays for building it."""
+    mapper, attributes = _user_mapping()
+    known = db.session.identity_map.get(mapper.identity_key_from_primary_key((values[0],)))
+    if known is not None:
+        # Loaded already in this session: the one object, its expired attributes refreshed
+        # from the row, as a query would.
+        unloaded = sa_inspect(known).unloaded
+        for attribute, value in zip(attributes, values, strict=True):
+            if attribute in unloaded:
+                set_committed_value(known, attribute, value)
+        return known
+    user = mapper.class_manager.new_instance()
+    for attribute, value in zip(attributes, values, strict=True):
+        set_committed_value(user, attribute, value)
+    make_transient_to_detached(user)
+    db.session.add(user)
+    return user
+
+
+_mapping: tuple | None = None
+
+
+def _user_mapping() -> tuple:
+    global _mapping
+    if _mapping is None:
+        from sqlalchemy.orm import configure_mappers
+
+        configure_mappers()  # a new worker may build a user before its first query
+        mapper = sa_inspect(User)
+        _mapping = (mapper, [mapper.get_property_by_column(c).key for c in _USER_COLUMNS])
+    return _mapping
 
 
 def _session_query(with_generation: bool):
-    """Session row and user in one round trip: every signed-in page starts here; with the
-    unread count the header shows and, with the signed-in page cache, the generation its
-    copies are checked against. Built once: building it cost more than running it."""
-    stmt = _session_queries.get(with_generation)
+    """Session row, user and unread count in one round trip, as plain columns: every
+    signed-in page starts here, with the signed-in page cache also the generation its copies
+    are checked against. Built once: building it cost more than running it."""
+    name = f"session:{with_generation}"
+    stmt = _statements.get(name)
     if stmt is None:
         from portal.core.private_cache import generation_column
         from portal.notifications.models import Notification
 
+        n = Notification.__table__
+        u = User.__table__
         unread = (
-            db.select(func.count(Notification.id))
-            .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+            select(func.count(n.c.id))
+            .where(n.c.user_id == u.c.id, n.c.read_at.is_(None))
             .scalar_subquery()
         )
-        # The session row as plain columns: only the user is an object the request keeps.
         t = UserSession.__table__
-        columns = [t.c.user_id, t.c.session_version, t.c.last_seen_at, t.c.revoked_at, User, unread]
+        columns = [t.c.user_id, t.c.session_version, t.c.last_seen_at, t.c.revoked_at, unread]
         if with_generation:
             columns.append(generation_column())
-        stmt = _session_queries[with_generation] = (
-            db.select(*columns).join(User, User.id == t.c.user_id).where(t.c.id == bindparam("sid"))
+        stmt = _statements[name] = (
+            select(*columns, *_USER_COLUMNS)
+            .join_from(t, u, u.c.id == t.c.user_id)
+            .where(t.c.id == bindparam("sid"))
         )
     return stmt
+
+
+class SignIn:
+    """What the sign-in query read of this request's session, as plain values; the user
+    object is built only when something asks for it."""
+
+    __slots__ = ("_columns", "_user", "generation", "sid", "standing", "unread", "user_id")
+
+    def __init__(self, sid: str, standing: str, row, with_generation: bool):
+        self.sid, self.standing = sid, standing
+        self.unread = row[4] or 0
+        self.generation = row[5] if with_generation else None
+        self._columns = row[6 if with_generation else 5 :]
+        self.user_id = self._columns[0]
+        self._user: User | None = None
+
+    def column(self, name: str):
+        return self._columns[_COLUMN_INDEX[name]]
+
+    @property
+    def user(self) -> User:
+        if self._user is None:
+            self._user = user_from_columns(self._columns)
+        return self._user
+
+
+_COLUMN_INDEX = {c.key: i for i, c in enumerate(_USER_COLUMNS)}
+
+
+def _standing(row, cookie_user_id) -> str:
+    """Is the session valid: "valid", "touch" (valid, and its last-seen time is due an update),
+    "idle" (timed out) or "invalid" (revoked, another user, or its user signed out
+    everywhere)."""
+    row_user_id, row_version, last_seen_at, revoked_at = row[:4]
+    user_version = row[-len(_USER_COLUMNS) + _COLUMN_INDEX["session_version"]]
+    if revoked_at is not None or str(row_user_id) != str(cookie_user_id):
+        return "invalid"
+    if user_version != row_version:
+        return "invalid"
+    since = clock.now() - last_seen_at
+    if since > timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]):
+        return "idle"
+    return "touch" if since > TOUCH_EVERY else "valid"
+
+
+_UNREAD = object()
+_SIGN_IN = "commons.sign_in"
+
+
+def read_sign_in() -> SignIn | None:
+    """The sign-in query of this request, run once (the signed-in page cache asks before
+    Flask-Login does); None without a session. Kept with the request, not in ``g``, which
+    outlives it when the app context was pushed around several requests (tests)."""
+    found = request.environ.get(_SIGN_IN, _UNREAD)
+    if found is not _UNREAD:
+        return found
+    request.environ[_SIGN_IN] = None
+    sid = session.get("sid")
+    if not sid or not isinstance(sid, str):
+        return None
+    from portal.core.private_cache import enabled
+
+    cached = enabled()
+    row = db.session.execute(_session_query(cached), {"sid": sid}).first()
+    if row is None:
+        return None
+    found = request.environ[_SIGN_IN] = SignIn(
+        sid, _standing(row, session.get("_user_id")), row, cached
+    )
+    return found
 
 
 def _update_session(sid: str, **values) -> None:
@@ -54,60 +168,56 @@ def _update_session(sid: str, **values) -> None:
 
 
 def _load_from_session(user_id: str) -> User | None:
-    sid = session.get("sid")
-    if not sid or not isinstance(sid, str):
+    state = read_sign_in()
+    if state is None or state.standing == "invalid":
         return None
-    from portal.core.private_cache import enabled
-
-    cached = enabled()
-    found = db.session.execute(_session_query(cached), {"sid": sid}).first()
-    if found is None:
-        return None
-    row_user_id, row_version, last_seen_at, revoked_at, user, unread_count = found[:6]
-    if cached:
-        g.page_generation = found[6]
-    if revoked_at is not None or str(row_user_id) != str(user_id):
-        return None
-    if user.session_version != row_version:
-        return None
-    now = clock.now()
-    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
-    if now - last_seen_at > idle:
-        _update_session(sid, revoked_at=now)
+    if state.standing == "idle":
+        _update_session(state.sid, revoked_at=clock.now())
         session.clear()
         return None
-    if now - last_seen_at > TOUCH_EVERY:
+    if state.standing == "touch":
         # The session touch is committed on its own, before the request changes anything.
-        _update_session(sid, last_seen_at=now)
-    g.session_row_id = sid
-    g.unread_count = (user.id, unread_count or 0)
-    return user
+        _update_session(state.sid, last_seen_at=clock.now())
+    if state.generation is not None:
+        g.page_generation = state.generation
+    g.session_row_id = state.sid
+    g.unread_count = (state.user_id, state.unread)
+    return state.user
+
+
+def bearer_token() -> str | None:
+    """The raw token of an ``Authorization: Bearer …`` header."""
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    return header[7:].strip() or None
 
 
 def user_from_bearer() -> tuple[User | None, int | None]:
     """The user a bearer token stands for, and the token's id."""
-    header = request.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
-        return None, None
-    raw = header[7:].strip()
+    raw = bearer_token()
     if not raw:
         return None, None
-    # Token and user in one round trip: the API's every signed-in request starts here. The
-    # token as plain columns: only the user is an object the request keeps.
-    t = ApiToken.__table__
-    row = db.session.execute(
-        db.select(t.c.id, t.c.session_version, t.c.expires_at, t.c.revoked_at, User)
-        .join(User, User.id == t.c.user_id)
-        .where(t.c.token_hash == hash_token(raw))
-    ).first()
+    # Token and user in one round trip, as plain columns: the API's every signed-in request
+    # starts here.
+    stmt = _statements.get("bearer")
+    if stmt is None:
+        t, u = ApiToken.__table__, User.__table__
+        stmt = _statements["bearer"] = (
+            select(t.c.id, t.c.session_version, t.c.expires_at, t.c.revoked_at, *_USER_COLUMNS)
+            .join_from(t, u, u.c.id == t.c.user_id)
+            .where(t.c.token_hash == bindparam("token_hash"))
+        )
+    row = db.session.execute(stmt, {"token_hash": hash_token(raw)}).first()
     if row is None:
         return None, None
-    token_id, version, expires_at, revoked_at, user = row
+    token_id, version, expires_at, revoked_at = row[:4]
+    columns = row[4:]
     if revoked_at is not None or expires_at <= clock.now():
         return None, None
-    if user.session_version != version:
+    if columns[_COLUMN_INDEX["session_version"]] != version:
         return None, None
-    return user, token_id
+    return user_from_columns(columns), token_id
 
 
 def install(app: Flask) -> None:

@@ -7,12 +7,13 @@ never be abused cross-site (which is why the API needs no CSRF token).
 from __future__ import annotations
 
 import json
+from functools import wraps
 from pathlib import Path
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
 
-from portal.accounts.auth import user_from_bearer
+from portal.accounts.auth import bearer_token, hash_token, user_from_bearer
 from portal.core.errors import error_response
 from portal.core.guards import public
 from portal.extensions import csrf, login_manager
@@ -38,21 +39,85 @@ def _api_error(err: ApiError):
     return error_response(err.status, err.code, err.message, err.fields)
 
 
+# Views that authenticate a bearer token inside their own statement, so that the whole request
+# is one round trip (``signed_in_by_statement``). Only when nothing needs the user before that
+# statement: with rate limits on, the per-person limit does, and the token is checked up front
+# as for every other view.
+TOKEN_IN_STATEMENT = {"api.support"}
+
+
 @bp.before_request
 def _authenticate():
     header = request.headers.get("Authorization")
     if header is not None:
-        user, token_id = user_from_bearer()
-        if user is None:
-            from portal.core.security import log_event
-
-            log_event("api_token_rejected")
-            return error_response(401, "invalid_token", "The bearer token is invalid or expired.")
-        g._login_user = user
-        g.api_token_id = token_id
+        if (
+            request.method == "POST"
+            and request.endpoint in TOKEN_IN_STATEMENT
+            and not current_app.config.get("RATELIMIT_ENABLED", True)
+        ):
+            raw = bearer_token()
+            if raw:
+                g.bearer_token_hash = hash_token(raw)
+                # Never the session cookie for a write (see the module's docstring).
+                g._login_user = login_manager.anonymous_user()
+                return None
+        if not authenticate_bearer():
+            return _invalid_token()
     elif request.method not in SAFE_METHODS:
         g._login_user = login_manager.anonymous_user()
     return None
+
+
+def authenticate_bearer() -> bool:
+    """Sign the request in as the user of its bearer token; False when the token is invalid."""
+    user, token_id = user_from_bearer()
+    if user is None:
+        return False
+    g._login_user = user
+    g.api_token_id = token_id
+    return True
+
+
+def _invalid_token():
+    from portal.core.security import log_event
+
+    log_event("api_token_rejected")
+    return error_response(401, "invalid_token", "The bearer token is invalid or expired.")
+
+
+def signed_in_by_statement(view):
+    """The guard of a TOKEN_IN_STATEMENT view: signed in, or carrying a bearer token that the
+    view checks in its statement. The view must call ``token_in_statement`` first: it returns
+    the token's hash while the token is still to be checked, and ``authenticate_deferred``
+    signs the request in the usual way when the statement did not do the work."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if "bearer_token_hash" not in g and not current_user.is_authenticated:
+            return error_response(401)
+        return view(*args, **kwargs)
+
+    wrapper.__guard__ = "login"  # type: ignore[attr-defined]
+    return wrapper
+
+
+def token_in_statement() -> str | None:
+    return g.get("bearer_token_hash")
+
+
+def authenticate_deferred():
+    """After a statement that checked the token found nothing to do: sign in as usual. None,
+    or the 401 response for an invalid token."""
+    if g.pop("bearer_token_hash", None) is None:
+        return None
+    return None if authenticate_bearer() else _invalid_token()
+
+
+def signed_in_by_token() -> None:
+    """The statement authenticated the token and did the work: the response is a signed-in one
+    (``security`` marks it not to be stored)."""
+    g.pop("bearer_token_hash", None)
+    g.signed_in_response = True
 
 
 @bp.get("/openapi.json")

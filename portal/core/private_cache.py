@@ -132,28 +132,24 @@ def generation_column():
 
 
 def _key() -> tuple | None:
+    """The key of this request's copy, from the sign-in query alone: a copy is served without
+    building the user (or anything else of the request), which is most of what a hit cost."""
     if request.method != "GET" or request.endpoint not in PRIVATE_CACHEABLE:
         return None
     if "Authorization" in request.headers or "_flashes" in session:
         return None
-    from flask_login import current_user
+    from portal.accounts.auth import read_sign_in
 
-    from portal.core.i18n import select_locale
-
-    if not current_user.is_authenticated:
-        return None
-    sid = g.get("session_row_id")
-    generation = g.get("page_generation")
-    unread = g.get("unread_count")
-    if sid is None or generation is None or unread is None:
+    state = read_sign_in()
+    if state is None or state.standing not in ("valid", "touch") or state.generation is None:
         return None
     return (
-        sid,
+        state.sid,
         request.full_path,
-        select_locale(),
-        current_user.display_mode,
-        current_user.community_id,
-        unread[1],
+        state.column("locale"),
+        state.column("display_mode"),
+        state.column("community_id"),
+        state.unread,
     )
 
 
@@ -176,13 +172,19 @@ def install(app: Flask) -> None:
         if key is None:
             return None
         g.private_cache_key = key
+        from portal.accounts.auth import read_sign_in
+
+        state = read_sign_in()
+        if state.standing != "valid":
+            return None  # the session's touch is due: the sign-in does it, and renders
         hit = _store.get(key)
         if hit is None:
             return None
         expires, generation, status, headers, body = hit
-        if generation != g.page_generation or expires < time.monotonic():
+        if generation != state.generation or expires < time.monotonic():
             _store.drop(key)
             return None
+        g.signed_in_response = True
         response = Response(body, status=status, headers=headers)
         response.headers["X-Page-Cache"] = "private-hit"
         return response
@@ -192,7 +194,7 @@ def install(app: Flask) -> None:
         key = g.pop("private_cache_key", None)
         if key is None or response.headers.get("X-Page-Cache") == "private-hit":
             return response
-        if session.modified or not storable(response):
+        if session.modified or not storable(response) or "page_generation" not in g:
             return response
         _store.put(key, ttl, g.page_generation, response)
         response.headers["X-Page-Cache"] = "private-miss"

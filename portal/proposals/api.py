@@ -9,7 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 from werkzeug.datastructures import MultiDict
 
-from portal.api import ApiError, body, bp, iso, require_user
+from portal.api import (
+    ApiError,
+    authenticate_deferred,
+    body,
+    bp,
+    iso,
+    require_user,
+    signed_in_by_statement,
+    signed_in_by_token,
+    token_in_statement,
+)
 from portal.api.pagination import limit_arg
 from portal.core.guards import login_required, public
 from portal.core.limits import configured, user_key
@@ -404,19 +414,28 @@ _support_ip_limit = configured("SUPPORT_IP_LIMIT")
 
 
 @bp.route("/proposals/<int:proposal_id>/support", methods=["POST", "DELETE"])
-@login_required
+@signed_in_by_statement
 @limiter.limit(_support_limit, key_func=user_key)
 @limiter.limit(_support_ip_limit)
 def support(proposal_id: int):
     """POST supports, DELETE withdraws the support (before the threshold)."""
-    user = require_user()
     adding = request.method == "POST"
-    if adding:
+    token_hash = token_in_statement()
+    if token_hash is not None:
+        # The token, the resident and the support in one statement; anything it could not do
+        # (an invalid token included) takes the usual path below, which says why.
+        done = proposals.support_by_token(token_hash, proposal_id)
+        if done is not None:
+            signed_in_by_token()
+            return _supported(*done)
+        refused = authenticate_deferred()
+        if refused is not None:
+            return refused
+    user = require_user()
+    if adding and token_hash is None:  # the statement above tried that already
         done = proposals.support_at_once(user, proposal_id)
         if done is not None:
-            count, status = done
-            db.session.commit()
-            return jsonify({"support_count": count, "status": status.value}), 201
+            return _supported(*done)
     # Without the joined community, category and author: supporting needs none of them.
     p = _load(proposal_id, lean=True)
     try:
@@ -427,3 +446,8 @@ def support(proposal_id: int):
     body = {"support_count": count, "status": proposals.effective_status(p).value}
     db.session.commit()
     return jsonify(body), 201 if adding else 200
+
+
+def _supported(count: int, status):
+    db.session.commit()
+    return jsonify({"support_count": count, "status": status.value}), 201

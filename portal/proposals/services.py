@@ -637,37 +637,76 @@ def support(user: User, p: Proposal) -> int:
     return _add_support(p, user.id, unless_blocked=True)
 
 
-# The whole support in one statement (PostgreSQL): the proposal's conditions, the resident's
-# block, the insert and the count. Text rather than an expression tree: this is the hottest
-# write of the platform, and building and keying the tree cost more than the round trip.
-_SUPPORT_AT_ONCE = text(
-    """
-    WITH target AS (
-        SELECT id FROM proposals
-        WHERE id = :proposal_id AND community_id = :community_id
-          AND status IN ('open', 'qualified') AND hidden = false AND closes_at > :now
+# The whole support in one statement (PostgreSQL): who supports, the proposal's conditions,
+# the resident's block, the insert and the count. Text rather than an expression tree: this is
+# the hottest write of the platform, and building and keying the tree cost more than the round
+# trip. ``who`` is the resident: given, or the one a valid bearer token stands for.
+_SUPPORT_IN_ONE = """
+    WITH who AS ({who}), target AS (
+        SELECT p.id, who.id AS user_id, who.community_id FROM proposals p
+        JOIN who ON p.community_id = who.community_id
+        WHERE p.id = :proposal_id
+          AND p.status IN ('open', 'qualified') AND p.hidden = false AND p.closes_at > :now
           -- The support that reaches the threshold takes the full path, which qualifies the
           -- proposal in the same transaction.
-          AND (status = 'qualified' OR support_count + 1 < threshold)
+          AND (p.status = 'qualified' OR p.support_count + 1 < p.threshold)
     ), added AS (
         INSERT INTO supports (proposal_id, user_id, created_at)
-        SELECT id, :user_id, :now FROM target
+        SELECT id, user_id, :now FROM target
         WHERE NOT EXISTS (
-            SELECT 1 FROM blocks
-            WHERE community_id = :community_id AND user_id = :user_id AND lifted_at IS NULL
-              AND (until IS NULL OR until > :now))
+            SELECT 1 FROM blocks b
+            WHERE b.community_id = target.community_id AND b.user_id = target.user_id
+              AND b.lifted_at IS NULL AND (b.until IS NULL OR b.until > :now))
         ON CONFLICT DO NOTHING
         RETURNING proposal_id
     )
     UPDATE proposals SET support_count = support_count + 1, last_activity_at = :now
     WHERE id = (SELECT proposal_id FROM added)
     RETURNING support_count, status, threshold
-    """
-).execution_options(
-    commons_single_statement=True,
+"""
+_ONE_STATEMENT_OPTIONS = {
+    "commons_single_statement": True,
     # Quiet for the signed-in page cache (core.private_cache): no staff list shows counts.
-    commons_writes=("supports", "proposals.support_count", "proposals.last_activity_at"),
-)
+    "commons_writes": ("supports", "proposals.support_count", "proposals.last_activity_at"),
+}
+_SUPPORT_AT_ONCE = text(
+    _SUPPORT_IN_ONE.format(
+        who="SELECT CAST(:user_id AS integer) AS id, CAST(:community_id AS integer) AS community_id"
+    )
+).execution_options(**_ONE_STATEMENT_OPTIONS)
+# The token's rules are those of ``accounts.auth.user_from_bearer``: not revoked, not expired,
+# issued since its user last signed out everywhere; and the user a confirmed resident.
+_SUPPORT_BY_TOKEN = text(
+    _SUPPORT_IN_ONE.format(
+        who="""SELECT u.id, u.community_id FROM api_tokens t JOIN users u ON u.id = t.user_id
+        WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL AND t.expires_at > :now
+          AND u.session_version = t.session_version AND u.community_id IS NOT NULL"""
+    )
+).execution_options(**_ONE_STATEMENT_OPTIONS)
+
+
+def support_by_token(token_hash: str, proposal_id: int) -> tuple[int, Status] | None:
+    """``support_at_once`` for the resident a bearer token stands for, authenticating the
+    token in the same statement: the API's support in one round trip. None when the support
+    was not stored, for whatever reason, the token's included: the caller then authenticates
+    the token the usual way and takes the full path, which says why."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    return _support_in_one(
+        _SUPPORT_BY_TOKEN,
+        proposal_id,
+        {"token_hash": token_hash, "proposal_id": proposal_id, "now": clock.now()},
+    )
+
+
+def _support_in_one(statement, proposal_id: int, params: dict) -> tuple[int, Status] | None:
+    row = db.session.execute(statement, params).first()
+    if row is None:
+        return None
+    count, status, threshold = row[0], S(row[1]), row[2]
+    if status == S.open and threshold is not None and count >= threshold:
+        status = _qualify_apart(proposal_id)
+    return count, status
 
 
 def support_at_once(user: User, proposal_id: int) -> tuple[int, Status] | None:
@@ -683,21 +722,16 @@ def support_at_once(user: User, proposal_id: int) -> tuple[int, Status] | None:
     community_id = getattr(user, "community_id", None)
     if community_id is None or db.session.get_bind().dialect.name != "postgresql":
         return None
-    row = db.session.execute(
+    return _support_in_one(
         _SUPPORT_AT_ONCE,
+        proposal_id,
         {
             "proposal_id": proposal_id,
             "community_id": community_id,
             "user_id": user.id,
             "now": clock.now(),
         },
-    ).first()
-    if row is None:
-        return None
-    count, status, threshold = row[0], S(row[1]), row[2]
-    if status == S.open and threshold is not None and count >= threshold:
-        status = _qualify_apart(proposal_id)
-    return count, status
+    )
 
 
 def _qualify_apart(proposal_id: int, reached=None) -> Status:

@@ -57,8 +57,18 @@ def test_a_staff_list_is_served_again_until_something_changes(cached_app):
     app = cached_app
     liaison = _sign_in(app, "liaison.health-commission@example.org")
     first = _settle(liaison)
-    again = liaison.get(PAGE)
+    seen: list[str] = []
+    listen = lambda _c, _cur, statement, *_a: seen.append(statement)  # noqa: E731
+    with app.app_context():
+        engine = _db.engine
+    sa.event.listen(engine, "before_cursor_execute", listen)
+    try:
+        again = liaison.get(PAGE)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listen)
     assert again.headers["X-Page-Cache"] == "private-hit"
+    # A copy costs the sign-in query alone (session, user and generation in one round trip).
+    assert len(seen) == 1 and "user_sessions" in seen[0], seen
     assert again.get_data() == first.get_data()
     assert again.headers["Cache-Control"] == "no-store"  # never kept by the browser
     assert "Content-Security-Policy" in again.headers
