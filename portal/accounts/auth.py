@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from datetime import timedelta
 
 from flask import Flask, current_app, g, request, session
@@ -191,6 +193,34 @@ def bearer_token() -> str | None:
     if not header.lower().startswith("bearer "):
         return None
     return header[7:].strip() or None
+
+
+_token_users: OrderedDict[str, int] = OrderedDict()
+_token_users_lock = threading.Lock()
+TOKEN_USERS_KEPT = 10_000
+
+
+def token_user_id(token_hash: str) -> int | None:
+    """Whose token this is, valid or not: for keying a per-person rate limit before the
+    statement that checks the token runs. A token's user never changes, so the answer is kept
+    per process (the most recent TOKEN_USERS_KEPT tokens): a client that keeps its token asks
+    the database once."""
+    with _token_users_lock:
+        user_id = _token_users.get(token_hash)
+        if user_id is not None:
+            _token_users.move_to_end(token_hash)
+            return user_id
+    t = ApiToken.__table__
+    user_id = db.session.execute(
+        select(t.c.user_id).where(t.c.token_hash == bindparam("token_hash")),
+        {"token_hash": token_hash},
+    ).scalar()
+    if user_id is not None:
+        with _token_users_lock:
+            _token_users[token_hash] = user_id
+            while len(_token_users) > TOKEN_USERS_KEPT:
+                _token_users.popitem(last=False)
+    return user_id
 
 
 def user_from_bearer() -> tuple[User | None, int | None]:

@@ -102,6 +102,12 @@ def _bump(_session) -> None:
     _generation[0] += 1
 
 
+def changed() -> None:
+    """A change was committed outside the session (a statement on a connection of its own):
+    this process's copies are not served any more."""
+    _generation[0] += 1
+
+
 def _key() -> tuple | None:
     if request.method != "GET" or request.endpoint not in CACHEABLE:
         return None

@@ -3,7 +3,7 @@ and a per-person key."""
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_login import current_user
 
 
@@ -13,5 +13,12 @@ def configured(name: str):
 
 
 def user_key() -> str:
-    """Per person when signed in, per address otherwise."""
+    """Per person when signed in, per address otherwise. A bearer token that its view checks
+    in its own statement (``api.TOKEN_IN_STATEMENT``) counts for its user already."""
+    token_hash = g.get("bearer_token_hash")
+    if token_hash is not None:
+        from portal.accounts.auth import token_user_id
+
+        user_id = token_user_id(token_hash)
+        return f"user:{user_id}" if user_id is not None else request.remote_addr
     return f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr

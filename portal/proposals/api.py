@@ -449,5 +449,6 @@ def support(proposal_id: int):
 
 
 def _supported(count: int, status):
-    db.session.commit()
+    if db.session().in_transaction():  # not when the support ran on a connection of its own
+        db.session.commit()
     return jsonify({"support_count": count, "status": status.value}), 201

@@ -42,11 +42,13 @@ def _seed(app) -> tuple[int, list[str]]:
                 "community_id": community.id,
                 "created_at": now,
             }
-            for i in range(N)
+            for i in range(N + 2)  # two more, whose tokens are revoked and expired
         ]
         _db.session.execute(sa.insert(User), rows)
-        community.confirmed_residents += N
-        ids = _db.session.scalars(sa.select(User.id).where(User.email.like("racer%"))).all()
+        community.confirmed_residents += N + 2
+        ids = _db.session.scalars(
+            sa.select(User.id).where(User.email.like("racer%")).order_by(User.id)
+        ).all()
         tokens = [secrets.token_urlsafe(24) for _ in ids]
         _db.session.execute(
             sa.insert(ApiToken),
@@ -56,9 +58,10 @@ def _seed(app) -> tuple[int, list[str]]:
                     "user_id": uid,
                     "session_version": 1,
                     "created_at": now,
-                    "expires_at": now + timedelta(days=1),
+                    "expires_at": now + timedelta(days=-1 if i == N + 1 else 1),
+                    "revoked_at": now if i == N else None,
                 }
-                for uid, t in zip(ids, tokens, strict=True)
+                for i, (uid, t) in enumerate(zip(ids, tokens, strict=True))
             ],
         )
         category = _db.session.scalar(sa.select(Category).where(Category.code == "safety"))
@@ -102,6 +105,7 @@ def _race(tmp_path_factory, url: str) -> None:
         SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 50, "max_overflow": 5, "pool_timeout": 60},
     )
     proposal_id, tokens = _seed(app)
+    tokens, invalid = tokens[:N], tokens[N:]
     qualified: list[int] = []
     lock = threading.Lock()
 
@@ -129,6 +133,14 @@ def _race(tmp_path_factory, url: str) -> None:
     finally:
         services.on_qualified.remove(hook)
 
+    # A revoked and an expired token sign no one in, on the path that checks the token inside
+    # the support's statement (rate limits off) as on every other.
+    for token in invalid:
+        r = app.test_client().post(
+            f"/api/v1/proposals/{proposal_id}/support",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert r.status_code == 401 and r.get_json()["error"]["code"] == "invalid_token"
     assert set(codes) <= {201, 409}, sorted(set(codes))  # never a 500
     # Every resident is counted once; of a resident's two attempts, one is refused.
     assert codes[10:N].count(201) == N - 10

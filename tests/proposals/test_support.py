@@ -130,70 +130,74 @@ def test_count_matches_rows(make_proposal, db):
 def test_api_support_checks_the_token_in_its_own_statement(
     app, client, api_token, make_proposal, db
 ):
-    """With rate limits off nothing needs the user before the support: the token, the
-    resident and the support are one statement on PostgreSQL. Every token the usual sign-in
-    refuses is refused here too, and every other refusal is the usual path's."""
+    """The token, the resident and the support are one statement on PostgreSQL; the
+    per-person rate limit learns whose token it is once per process. Every token the usual
+    sign-in refuses is refused here too, and every other refusal is the usual path's."""
     from datetime import timedelta
 
     from portal.accounts.models import ApiToken
     from portal.accounts.services import sign_out_everywhere
 
-    app.config["RATELIMIT_ENABLED"] = False
-    try:
-        p = make_proposal("open", threshold=4)
-        url = f"/api/v1/proposals/{p.id}/support"
-        me = api_token("resident2")
+    p = make_proposal("open", threshold=4)
+    url = f"/api/v1/proposals/{p.id}/support"
+    me = api_token("resident2")
+
+    def token_reads(path):
         seen: list[str] = []
         listen = lambda _c, _cur, statement, *_a: seen.append(statement)  # noqa: E731
         sa.event.listen(db.engine, "before_cursor_execute", listen)
         try:
-            r = client.post(url, headers=me)
+            r = client.post(path, headers=me)
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", listen)
-        assert r.status_code == 201 and r.get_json() == {"support_count": 2, "status": "open"}
-        assert r.headers["Cache-Control"] == "no-store"
-        if db.engine.dialect.name == "postgresql":
-            # (The tests' savepoints aside.)
-            token_reads = [s for s in seen if "api_tokens" in s]
-            assert len(token_reads) == 1 and "INSERT INTO supports" in token_reads[0]
-        r = client.post(url, headers=me)
-        assert r.status_code == 409 and r.get_json()["error"]["code"] == "already_supported"
-        r = client.post(url, headers=api_token("resident_b"))
-        assert r.status_code == 403 and r.get_json()["error"]["code"] == "not_a_resident"
+        assert r.status_code == 201, r.get_json()
+        return r, [s for s in seen if "api_tokens" in s]
 
-        # Tokens that must not sign anyone in: unknown, revoked, expired, and issued before
-        # their user signed out everywhere.
-        def refused(headers):
-            r = client.post(url, headers=headers)
-            return r.status_code == 401 and r.get_json()["error"]["code"] == "invalid_token"
+    # The first time: whose token, for the rate limit's key; then the support, in one.
+    r, reads = token_reads(url)
+    assert r.get_json() == {"support_count": 2, "status": "open"}
+    assert r.headers["Cache-Control"] == "no-store"
+    if db.engine.dialect.name == "postgresql":
+        assert len(reads) == 2 and "INSERT INTO supports" in reads[1]
+        # The same token again, on another proposal: the support's statement alone.
+        _r, reads = token_reads(f"/api/v1/proposals/{make_proposal('open').id}/support")
+        assert len(reads) == 1 and "INSERT INTO supports" in reads[0]
+    r = client.post(url, headers=me)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "already_supported"
+    r = client.post(url, headers=api_token("resident_b"))
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "not_a_resident"
 
-        assert refused({"Authorization": "Bearer not-a-token"})
-        third = user_by_email("resident3@example.org")
-        for change in ("revoked", "expired"):
-            headers = api_token(third)
-            token = db.session.scalars(
-                sa.select(ApiToken).where(ApiToken.user_id == third.id).order_by(ApiToken.id.desc())
-            ).first()
-            if change == "revoked":
-                token.revoked_at = services.clock.now()
-            else:
-                token.expires_at = services.clock.now() - timedelta(seconds=1)
-            db.session.commit()
-            assert refused(headers), change
+    # Tokens that must not sign anyone in: unknown, revoked, expired, and issued before
+    # their user signed out everywhere.
+    def refused(headers):
+        r = client.post(url, headers=headers)
+        return r.status_code == 401 and r.get_json()["error"]["code"] == "invalid_token"
+
+    assert refused({"Authorization": "Bearer not-a-token"})
+    third = user_by_email("resident3@example.org")
+    for change in ("revoked", "expired"):
         headers = api_token(third)
-        sign_out_everywhere(third)
+        token = db.session.scalars(
+            sa.select(ApiToken).where(ApiToken.user_id == third.id).order_by(ApiToken.id.desc())
+        ).first()
+        if change == "revoked":
+            token.revoked_at = services.clock.now()
+        else:
+            token.expires_at = services.clock.now() - timedelta(seconds=1)
         db.session.commit()
-        assert refused(headers)
-        db.session.refresh(p)
-        assert p.support_count == 2
+        assert refused(headers), change
+    headers = api_token(third)
+    sign_out_everywhere(third)
+    db.session.commit()
+    assert refused(headers)
+    db.session.refresh(p)
+    assert p.support_count == 2
 
-        # Valid tokens again: the support that reaches the threshold qualifies the proposal.
-        r = client.post(url, headers=api_token(third))
-        assert r.status_code == 201 and r.get_json()["support_count"] == 3
-        r = client.post(url, headers=api_token("resident4@example.org"))
-        assert r.status_code == 201
-        assert r.get_json() == {"support_count": 4, "status": "qualified"}
-        db.session.refresh(p)
-        assert p.status == Status.qualified and p.threshold_reached_at is not None
-    finally:
-        app.config["RATELIMIT_ENABLED"] = True
+    # Valid tokens again: the support that reaches the threshold qualifies the proposal.
+    r = client.post(url, headers=api_token(third))
+    assert r.status_code == 201 and r.get_json()["support_count"] == 3
+    r = client.post(url, headers=api_token("resident4@example.org"))
+    assert r.status_code == 201
+    assert r.get_json() == {"support_count": 4, "status": "qualified"}
+    db.session.refresh(p)
+    assert p.status == Status.qualified and p.threshold_reached_at is not None
