@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import ApiToken, User, UserSession
 from portal.core import clock
+from portal.core.database import alone_engine, run_alone
 from portal.extensions import db, login_manager
 
 TOUCH_EVERY = timedelta(minutes=1)
@@ -34,7 +35,8 @@ def user_from_columns(values) -> User:
     the user as plain columns, which costs a third of loading it as an entity, and only the
     request that needs the object pays for building it."""
     mapper, attributes = _user_mapping()
-    known = db.session.identity_map.get(mapper.identity_key_from_primary_key((values[0],)))
+    key = mapper.identity_key_from_primary_key((values[_COLUMN_INDEX["id"]],))
+    known = db.session.identity_map.get(key)
     if known is not None:
         # Loaded already in this session: the one object, its expired attributes refreshed
         # from the row, as a query would.
@@ -155,7 +157,17 @@ def read_sign_in() -> SignIn | None:
     from portal.core.private_cache import enabled
 
     cached = enabled()
-    row = db.session.execute(_session_query(cached), {"sid": sid}).first()
+    statement = _session_query(cached)
+    engine = alone_engine()
+    if engine is None:
+        row = db.session.execute(statement, {"sid": sid}).first()
+    else:
+        # Every signed-in request starts here: the driver's row on a connection of its own
+        # (a copy of a staff page is then served without the session ever starting), its
+        # timestamps in UTC as the columns' type gives them.
+        row = run_alone(engine, statement, {"sid": sid})
+        if row is not None:
+            row = tuple(_utc(v) if isinstance(v, datetime) else v for v in row)
     if row is None:
         return None
     found = request.environ[_SIGN_IN] = SignIn(
@@ -164,9 +176,20 @@ def read_sign_in() -> SignIn | None:
     return found
 
 
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _update_session(sid: str, **values) -> None:
     db.session.execute(update(UserSession).where(UserSession.id == sid).values(**values))
     db.session.commit()
+
+
+def touch(state: SignIn) -> None:
+    """Note that the session is in use (due once a minute, see TOUCH_EVERY); committed on its
+    own, before the request changes anything."""
+    _update_session(state.sid, last_seen_at=clock.now())
+    state.standing = "valid"
 
 
 def _load_from_session(user_id: str) -> User | None:
@@ -178,8 +201,7 @@ def _load_from_session(user_id: str) -> User | None:
         session.clear()
         return None
     if state.standing == "touch":
-        # The session touch is committed on its own, before the request changes anything.
-        _update_session(state.sid, last_seen_at=clock.now())
+        touch(state)
     if state.generation is not None:
         g.page_generation = state.generation
     g.session_row_id = state.sid
@@ -195,32 +217,53 @@ def bearer_token() -> str | None:
     return header[7:].strip() or None
 
 
-_token_users: OrderedDict[str, int] = OrderedDict()
+_token_users: OrderedDict[str, tuple[int, datetime]] = OrderedDict()
 _token_users_lock = threading.Lock()
 TOKEN_USERS_KEPT = 10_000
 
 
 def token_user_id(token_hash: str) -> int | None:
-    """Whose token this is, valid or not: for keying a per-person rate limit before the
-    statement that checks the token runs. A token's user never changes, so the answer is kept
-    per process (the most recent TOKEN_USERS_KEPT tokens): a client that keeps its token asks
-    the database once."""
+    """Whose valid token this is, for keying a per-person rate limit before the statement
+    that checks the token runs; None for a token that signs no one in (its requests count
+    per address). A valid token's user never changes, so the answer is kept per process (the
+    most recent TOKEN_USERS_KEPT tokens, each until it expires): a client that keeps its token
+    asks the database once. A token revoked since is forgotten when its request fails to
+    sign in (``forget_token``), so a leaked and revoked token cannot spend its owner's limit
+    beyond that one request."""
+    now = clock.now()
     with _token_users_lock:
-        user_id = _token_users.get(token_hash)
-        if user_id is not None:
+        known = _token_users.get(token_hash)
+        if known is not None and known[1] > now:
             _token_users.move_to_end(token_hash)
-            return user_id
-    t = ApiToken.__table__
-    user_id = db.session.execute(
-        select(t.c.user_id).where(t.c.token_hash == bindparam("token_hash")),
-        {"token_hash": token_hash},
-    ).scalar()
-    if user_id is not None:
-        with _token_users_lock:
-            _token_users[token_hash] = user_id
-            while len(_token_users) > TOKEN_USERS_KEPT:
-                _token_users.popitem(last=False)
-    return user_id
+            return known[0]
+    t, u = ApiToken.__table__, User.__table__
+    stmt = _statements.get("token_user")
+    if stmt is None:
+        # The rules of ``user_from_bearer``, as the support's statement has them too.
+        stmt = _statements["token_user"] = (
+            select(t.c.user_id, t.c.expires_at)
+            .join_from(t, u, u.c.id == t.c.user_id)
+            .where(
+                t.c.token_hash == bindparam("token_hash"),
+                t.c.revoked_at.is_(None),
+                t.c.expires_at > bindparam("now"),
+                u.c.session_version == t.c.session_version,
+            )
+        )
+    row = db.session.execute(stmt, {"token_hash": token_hash, "now": now}).first()
+    with _token_users_lock:
+        if row is None:
+            _token_users.pop(token_hash, None)
+            return None
+        _token_users[token_hash] = (row[0], row[1])
+        while len(_token_users) > TOKEN_USERS_KEPT:
+            _token_users.popitem(last=False)
+    return row[0]
+
+
+def forget_token(token_hash: str) -> None:
+    with _token_users_lock:
+        _token_users.pop(token_hash, None)
 
 
 def user_from_bearer() -> tuple[User | None, int | None]:

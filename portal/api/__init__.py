@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 
-from portal.accounts.auth import bearer_token, hash_token, user_from_bearer
+from portal.accounts.auth import bearer_token, forget_token, hash_token, user_from_bearer
 from portal.core.errors import error_response
 from portal.core.guards import public
 from portal.extensions import csrf, login_manager
@@ -47,6 +47,7 @@ TOKEN_IN_STATEMENT = {"api.support"}
 
 @bp.before_request
 def _authenticate():
+    g.pop("bearer_token_hash", None)  # never one of an earlier request's (a g kept by tests)
     header = request.headers.get("Authorization")
     if header is not None:
         if request.method == "POST" and request.endpoint in TOKEN_IN_STATEMENT:
@@ -103,9 +104,13 @@ def token_in_statement() -> str | None:
 def authenticate_deferred():
     """After a statement that checked the token found nothing to do: sign in as usual. None,
     or the 401 response for an invalid token."""
-    if g.pop("bearer_token_hash", None) is None:
+    token_hash = g.pop("bearer_token_hash", None)
+    if token_hash is None:
         return None
-    return None if authenticate_bearer() else _invalid_token()
+    if authenticate_bearer():
+        return None
+    forget_token(token_hash)  # revoked since the rate limit learnt whose it was
+    return _invalid_token()
 
 
 def signed_in_by_token() -> None:

@@ -11,6 +11,7 @@ A page that sets a cookie is never stored.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import OrderedDict
@@ -98,14 +99,18 @@ _refreshing: set[tuple] = set()  # keys being rendered again after expiry
 _lock = threading.Lock()
 
 
+# next() of a count is atomic under the GIL, where += on the list could lose a bump to a race.
+_generations = itertools.count(1)
+
+
 def _bump(_session) -> None:
-    _generation[0] += 1
+    _generation[0] = next(_generations)
 
 
 def changed() -> None:
     """A change was committed outside the session (a statement on a connection of its own):
     this process's copies are not served any more."""
-    _generation[0] += 1
+    _generation[0] = next(_generations)
 
 
 def _key() -> tuple | None:

@@ -172,11 +172,9 @@ def install(app: Flask) -> None:
         if key is None:
             return None
         g.private_cache_key = key
-        from portal.accounts.auth import read_sign_in
+        from portal.accounts.auth import read_sign_in, touch
 
         state = read_sign_in()
-        if state.standing != "valid":
-            return None  # the session's touch is due: the sign-in does it, and renders
         hit = _store.get(key)
         if hit is None:
             return None
@@ -184,6 +182,8 @@ def install(app: Flask) -> None:
         if generation != state.generation or expires < time.monotonic():
             _store.drop(key)
             return None
+        if state.standing == "touch":
+            touch(state)  # as the sign-in would have done (a quiet write: no page shows it)
         g.signed_in_response = True
         response = Response(body, status=status, headers=headers)
         response.headers["X-Page-Cache"] = "private-hit"

@@ -7,7 +7,6 @@ the move, stamps the lifecycle timestamp, records the public history and audits 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -16,12 +15,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, literal, select, text, update
 from sqlalchemy import false as sa_false
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import User
 from portal.audit.services import record
 from portal.core import clock
+from portal.core.database import alone_engine, run_alone
 from portal.core.i18n import table_label
 from portal.core.text import grams, render_markdown
 from portal.extensions import db
@@ -687,10 +686,6 @@ _SUPPORT_BY_TOKEN = text(
 ).execution_options(**_ONE_STATEMENT_OPTIONS)
 
 
-# The same for psycopg itself: :name placeholders as %(name)s (the text has no :: casts).
-_SUPPORT_BY_TOKEN_DRIVER = re.sub(r"(?<!:):(\w+)", r"%(\1)s", _SUPPORT_BY_TOKEN.text)
-
-
 def support_by_token(token_hash: str, proposal_id: int) -> tuple[int, Status] | None:
     """``support_at_once`` for the resident a bearer token stands for, authenticating the
     token in the same statement: the API's support in one round trip. None when the support
@@ -699,29 +694,15 @@ def support_by_token(token_hash: str, proposal_id: int) -> tuple[int, Status] | 
     if db.engine.dialect.name != "postgresql":
         return None
     params = {"token_hash": token_hash, "proposal_id": proposal_id, "now": clock.now()}
-    session = db.session()
-    bind = session.get_bind()
-    if session.in_transaction() or not isinstance(bind, Engine):
-        # Something of the request's is in the session already, or the session is bound to
-        # a connection of the caller's (the tests' rolled-back one): the statement goes there.
+    engine = alone_engine()
+    if engine is None:
         return _support_in_one(_SUPPORT_BY_TOKEN, proposal_id, params)
-    # Nothing of the request's in the session yet: the statement goes to the driver on a
-    # pooled connection of its own, in autocommit, where it commits by itself. The session's
-    # and the engine's layers around one text statement cost twice what the statement did.
-    # The connection goes back to the pool as the pool gave it (not in autocommit); this
-    # process's anonymous page copies are dropped as a commit through the session drops them.
+    # Nothing of the request's in the session yet: on a connection of its own, where the
+    # statement commits by itself; this process's anonymous page copies are dropped as a
+    # commit through the session drops them.
     from portal.core import cache
 
-    raw = bind.raw_connection()
-    try:
-        driver = raw.driver_connection
-        driver.autocommit = True
-        try:
-            row = driver.execute(_SUPPORT_BY_TOKEN_DRIVER, params).fetchone()
-        finally:
-            driver.autocommit = False
-    finally:
-        raw.close()
+    row = run_alone(engine, _SUPPORT_BY_TOKEN, params)
     if row is not None:
         cache.changed()
     return _supported_row(row, proposal_id)

@@ -61,14 +61,27 @@ def test_a_staff_list_is_served_again_until_something_changes(cached_app):
     listen = lambda _c, _cur, statement, *_a: seen.append(statement)  # noqa: E731
     with app.app_context():
         engine = _db.engine
+    from portal.accounts import auth
+
+    alone: list[str] = []
+    run_alone = auth.run_alone
+
+    def counted(engine, statement, params):
+        alone.append(str(statement))
+        return run_alone(engine, statement, params)
+
+    auth.run_alone = counted
     sa.event.listen(engine, "before_cursor_execute", listen)
     try:
         again = liaison.get(PAGE)
     finally:
         sa.event.remove(engine, "before_cursor_execute", listen)
+        auth.run_alone = run_alone
     assert again.headers["X-Page-Cache"] == "private-hit"
-    # A copy costs the sign-in query alone (session, user and generation in one round trip).
-    assert len(seen) == 1 and "user_sessions" in seen[0], seen
+    # A copy costs the sign-in query alone (session, user and generation in one round trip,
+    # read by the driver on a connection of its own): the session never starts.
+    assert seen == [], seen
+    assert len(alone) == 1 and "user_sessions" in alone[0], alone
     assert again.get_data() == first.get_data()
     assert again.headers["Cache-Control"] == "no-store"  # never kept by the browser
     assert "Content-Security-Policy" in again.headers
@@ -151,3 +164,33 @@ def test_what_is_personal_or_pending_is_never_served_from_a_copy(cached_app):
     # Pages outside the list, and the API, are never kept.
     resident = _sign_in(app, "resident1@example.org")
     assert "X-Page-Cache" not in resident.get("/account").headers
+
+
+def test_a_copy_keeps_the_session_alive_and_an_idle_session_gets_none(cached_app):
+    """Serving a copy notes the session's use as the sign-in does (once a minute), so an
+    active staff member is never timed out; a session idle too long gets the sign-in page."""
+    from datetime import timedelta
+
+    from portal.accounts.models import UserSession
+    from portal.core import clock
+
+    app = cached_app
+    liaison = _sign_in(app, "liaison.health-commission@example.org")
+    _settle(liaison)
+    two_minutes_ago = clock.now() - timedelta(minutes=2)
+
+    def age(when):
+        return lambda: _db.session.execute(sa.update(UserSession).values(last_seen_at=when))
+
+    def last_seen():
+        with app.app_context():
+            return _db.session.scalar(sa.select(sa.func.max(UserSession.last_seen_at)))
+
+    _commit(app, age(two_minutes_ago))
+    assert liaison.get(PAGE).headers["X-Page-Cache"] == "private-hit"
+    assert last_seen() > two_minutes_ago + timedelta(minutes=1)
+
+    idle = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1)
+    _commit(app, age(clock.now() - idle))
+    out = liaison.get(PAGE)
+    assert out.status_code == 302 and "/login" in out.headers["Location"]

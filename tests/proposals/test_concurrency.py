@@ -161,3 +161,59 @@ def _race(tmp_path_factory, url: str) -> None:
         _db.session.remove()
         _db.engine.dispose()
     assert qualified == [proposal_id]
+
+
+def test_the_one_statement_support_gives_its_connection_back_as_it_took_it(tmp_path_factory):
+    """The support that checks its token in its own statement runs on a pooled connection in
+    autocommit; the pool gets it back out of autocommit, so the next request's writes are
+    still one transaction (PostgreSQL; one connection in the pool, so it is the same one)."""
+    import os
+
+    import pytest
+
+    if not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("the one-statement support is PostgreSQL's")
+    from portal.proposals.models import Proposal
+    from tests.conftest import build_app, real_session
+
+    url, drop = scratch_database(tmp_path_factory, "alone")
+    try:
+        with real_session():
+            app = build_app(
+                tmp_path_factory,
+                url,
+                RATELIMIT_ENABLED=False,
+                SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0},
+            )
+            proposal_id, tokens = _seed(app)
+            seen: list[str] = []
+            with app.app_context():
+                engine = _db.engine
+            listen = lambda _c, _cur, statement, *_a: seen.append(statement)  # noqa: E731
+            sa.event.listen(engine, "before_cursor_execute", listen)
+            try:
+                r = app.test_client().post(
+                    f"/api/v1/proposals/{proposal_id}/support",
+                    headers={"Authorization": f"Bearer {tokens[0]}"},
+                )
+            finally:
+                sa.event.remove(engine, "before_cursor_execute", listen)
+            assert r.status_code == 201 and r.get_json()["support_count"] == 2
+            # Stored without SQLAlchemy seeing a statement: the driver's own connection.
+            assert not any("supports" in s for s in seen), seen
+            with app.app_context():
+                raw = engine.raw_connection()
+                try:
+                    assert raw.driver_connection.autocommit is False
+                finally:
+                    raw.close()
+                # A write rolled back is undone: the connection is in a transaction again.
+                _db.session.execute(
+                    sa.update(Proposal).where(Proposal.id == proposal_id).values(support_count=0)
+                )
+                _db.session.rollback()
+                assert _db.session.get(Proposal, proposal_id).support_count == 2
+                _db.session.remove()
+                _db.engine.dispose()
+    finally:
+        drop()

@@ -135,8 +135,7 @@ def test_api_support_checks_the_token_in_its_own_statement(
     sign-in refuses is refused here too, and every other refusal is the usual path's."""
     from datetime import timedelta
 
-    from portal.accounts.models import ApiToken
-    from portal.accounts.services import sign_out_everywhere
+    from portal.accounts.models import ApiToken, User
 
     p = make_proposal("open", threshold=4)
     url = f"/api/v1/proposals/{p.id}/support"
@@ -186,8 +185,11 @@ def test_api_support_checks_the_token_in_its_own_statement(
             token.expires_at = services.clock.now() - timedelta(seconds=1)
         db.session.commit()
         assert refused(headers), change
+    # Signed out everywhere: the version check alone (sign_out_everywhere also revokes).
     headers = api_token(third)
-    sign_out_everywhere(third)
+    db.session.execute(
+        sa.update(User).where(User.id == third.id).values(session_version=User.session_version + 1)
+    )
     db.session.commit()
     assert refused(headers)
     db.session.refresh(p)
@@ -201,3 +203,39 @@ def test_api_support_checks_the_token_in_its_own_statement(
     assert r.get_json() == {"support_count": 4, "status": "qualified"}
     db.session.refresh(p)
     assert p.status == Status.qualified and p.threshold_reached_at is not None
+
+
+def test_a_dead_token_does_not_spend_its_owners_support_limit(
+    client, api_token, make_proposal, app, db
+):
+    """The per-person limit learns whose token it is before the support's statement checks
+    it: a revoked token counts per address, and one revoked after the limit learnt it counts
+    for its owner once, then is forgotten. A leaked and revoked token cannot lock its owner
+    out."""
+    from portal.accounts.models import ApiToken
+    from portal.extensions import limiter
+
+    limiter.reset()
+    owner = user_by_email("resident5@example.org")
+    leaked = api_token(owner)
+    p, q = make_proposal("open", threshold=50), make_proposal("open", threshold=50)
+    app.config["SUPPORT_LIMIT"] = "3 per minute"
+    try:
+        assert client.post(f"/api/v1/proposals/{p.id}/support", headers=leaked).status_code == 201
+        db.session.execute(
+            sa.update(ApiToken)
+            .where(ApiToken.user_id == owner.id)
+            .values(revoked_at=services.clock.now())
+        )
+        db.session.commit()
+        codes = [
+            client.post(f"/api/v1/proposals/{q.id}/support", headers=leaked).status_code
+            for _ in range(4)
+        ]
+        assert codes == [401] * 4
+        # The owner has spent two of three: the support and the first refused request.
+        r = client.post(f"/api/v1/proposals/{q.id}/support", headers=api_token(owner))
+        assert r.status_code == 201
+    finally:
+        app.config["SUPPORT_LIMIT"] = "30 per minute;300 per hour"
+        limiter.reset()
