@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 export COMMONS_ENV ?= development
 
-.PHONY: run test lint fmt db-check i18n install install-test clean bench bench-smoke
+.PHONY: run test lint fmt db-check i18n install install-test clean bench bench-smoke wrk
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -49,15 +49,22 @@ db-check: install
 i18n: install-test
 	$(BIN)/python tools/i18n.py
 
-## City-scale benchmark on local PostgreSQL + Redis (needs wrk): seeds once, then measures
-bench: install-test
+## wrk, the load generator, from Debian's packages when it is missing (as root, or with sudo)
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq wrk; \
+	  else echo "wrk is missing: install it (apt-get install wrk)" >&2; exit 1; fi; }
+
+## City-scale benchmark on local PostgreSQL + Redis: installs wrk if needed, seeds once, measures
+bench: install-test wrk
 	$(BIN)/python -m bench seed --scale small
 	$(BIN)/python -m bench seed --scale city
 	$(BIN)/python -m bench all --scale city --seconds 15
 	$(BIN)/python -m bench growth --seconds 10
 
 ## A few seconds of everything, so the harness cannot rot (CI runs this)
-bench-smoke: install-test
+bench-smoke: install-test wrk
 	$(BIN)/python -m bench all --scale small --reseed --seconds 2 --burst 200
 
 clean:
