@@ -71,7 +71,8 @@ def run_alone(engine: Engine, statement, params: dict):
     return its first row as the driver gives it (timestamps in the connection's zone). For
     the hottest statements (the sign-in, the support): the session's and the engine's layers
     around one statement cost twice what the statement did. The connection goes back to the
-    pool as the pool gave it (not in autocommit), or is thrown away if the statement broke it.
+    pool as the pool gave it (not in autocommit), or is thrown away with the rest of the pool
+    if the statement found the database gone.
     """
     sql = _driver_sql.get(id(statement))
     if sql is None:  # as SQLAlchemy renders it for psycopg: %(name)s placeholders, %% escaped
@@ -85,7 +86,11 @@ def run_alone(engine: Engine, statement, params: dict):
         return row
     except Exception as err:
         if driver.closed or driver.broken:
+            # The database went away (a restart, say): as SQLAlchemy does on a disconnect,
+            # every pooled connection is given up, not only this one, so that one request
+            # fails instead of one for each stale connection in the pool.
             raw.invalidate(err)
+            engine.dispose()
         else:
             driver.autocommit = False
         raise

@@ -110,3 +110,36 @@ def test_what_needs_a_transaction():
     assert _writes(sa.insert(t).values(id=1))
     added = sa.insert(t).values(id=1).returning(t.c.id).cte("added")
     assert _writes(sa.select(added.c.id).add_cte(added))
+
+
+def test_a_database_gone_away_costs_one_failure_not_one_per_pooled_connection(app):
+    """The statements run by the driver directly (``run_alone``: the sign-in, the support)
+    give up the whole pool when they find the database gone, as SQLAlchemy does: after a
+    restart one request fails, not one for each stale connection."""
+    import psycopg
+
+    from portal.core.database import run_alone
+
+    with app.app_context():
+        if _db.engine.dialect.name != "postgresql":
+            pytest.skip("run_alone is PostgreSQL's")
+        url = _db.engine.url
+    # A pool of its own: the tests' rolled-back connection is not to be dropped with it.
+    engine = sa.create_engine(url, pool_size=3, max_overflow=0)
+    try:
+        held = [engine.raw_connection() for _ in range(3)]
+        pids = [raw.driver_connection.info.backend_pid for raw in held]
+        for raw in held:
+            raw.close()
+        # The database drops those three (as a restart would), seen from outside the pool.
+        other = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        with other.connect() as conn:
+            for pid in pids:
+                conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        other.dispose()
+        one = sa.text("SELECT 1")
+        with pytest.raises(psycopg.OperationalError):
+            run_alone(engine, one, {})
+        assert [run_alone(engine, one, {})[0] for _ in range(3)] == [1, 1, 1]
+    finally:
+        engine.dispose()
