@@ -236,19 +236,13 @@ def token_user_id(token_hash: str) -> int | None:
         if known is not None and known[1] > now:
             _token_users.move_to_end(token_hash)
             return known[0]
-    t, u = ApiToken.__table__, User.__table__
     stmt = _statements.get("token_user")
     if stmt is None:
-        # The rules of ``user_from_bearer``, as the support's statement has them too.
+        t, u = ApiToken.__table__, User.__table__
         stmt = _statements["token_user"] = (
             select(t.c.user_id, t.c.expires_at)
             .join_from(t, u, u.c.id == t.c.user_id)
-            .where(
-                t.c.token_hash == bindparam("token_hash"),
-                t.c.revoked_at.is_(None),
-                t.c.expires_at > bindparam("now"),
-                u.c.session_version == t.c.session_version,
-            )
+            .where(*_valid_token(t, u))
         )
     row = db.session.execute(stmt, {"token_hash": token_hash, "now": now}).first()
     with _token_users_lock:
@@ -277,20 +271,26 @@ def user_from_bearer() -> tuple[User | None, int | None]:
     if stmt is None:
         t, u = ApiToken.__table__, User.__table__
         stmt = _statements["bearer"] = (
-            select(t.c.id, t.c.session_version, t.c.expires_at, t.c.revoked_at, *_USER_COLUMNS)
+            select(t.c.id, *_USER_COLUMNS)
             .join_from(t, u, u.c.id == t.c.user_id)
-            .where(t.c.token_hash == bindparam("token_hash"))
+            .where(*_valid_token(t, u))
         )
-    row = db.session.execute(stmt, {"token_hash": hash_token(raw)}).first()
+    row = db.session.execute(stmt, {"token_hash": hash_token(raw), "now": clock.now()}).first()
     if row is None:
         return None, None
-    token_id, version, expires_at, revoked_at = row[:4]
-    columns = row[4:]
-    if revoked_at is not None or expires_at <= clock.now():
-        return None, None
-    if columns[_COLUMN_INDEX["session_version"]] != version:
-        return None, None
-    return user_from_columns(columns), token_id
+    return user_from_columns(row[1:]), row[0]
+
+
+def _valid_token(t, u) -> list:
+    """The token of ``:token_hash`` signs its user in: not revoked, not expired at ``:now``,
+    issued since the user last signed out everywhere. The support's statement has the same
+    rules in its text (``proposals.services._SUPPORT_BY_TOKEN``)."""
+    return [
+        t.c.token_hash == bindparam("token_hash"),
+        t.c.revoked_at.is_(None),
+        t.c.expires_at > bindparam("now"),
+        u.c.session_version == t.c.session_version,
+    ]
 
 
 def install(app: Flask) -> None:

@@ -103,14 +103,14 @@ _lock = threading.Lock()
 _generations = itertools.count(1)
 
 
-def _bump(_session) -> None:
-    _generation[0] = next(_generations)
-
-
 def changed() -> None:
-    """A change was committed outside the session (a statement on a connection of its own):
-    this process's copies are not served any more."""
+    """A change was committed (through the session, or by a statement on a connection of its
+    own): this process's copies are not served any more."""
     _generation[0] = next(_generations)
+
+
+def _bump(_session) -> None:
+    changed()
 
 
 def _key() -> tuple | None:

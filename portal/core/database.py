@@ -36,13 +36,8 @@ class Session(FlaskSession):
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
         engine = super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
         if bind is None and has_request_context():
-            return lazy_engine(engine)
+            return _lazy_engines.get(engine, engine)
         return engine
-
-
-def lazy_engine(engine: Engine) -> Engine:
-    """The engine requests use: autocommit, with BEGIN sent before the first write."""
-    return _lazy_engines.get(engine, engine)
 
 
 def alone_engine() -> Engine | None:

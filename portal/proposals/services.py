@@ -675,7 +675,7 @@ _SUPPORT_AT_ONCE = text(
         who="SELECT CAST(:user_id AS integer) AS id, CAST(:community_id AS integer) AS community_id"
     )
 ).execution_options(**_ONE_STATEMENT_OPTIONS)
-# The token's rules are those of ``accounts.auth.user_from_bearer``: not revoked, not expired,
+# The token's rules are those of ``accounts.auth._valid_token``: not revoked, not expired,
 # issued since its user last signed out everywhere; and the user a confirmed resident.
 _SUPPORT_BY_TOKEN = text(
     _SUPPORT_IN_ONE.format(
