@@ -45,7 +45,11 @@ def _messages() -> dict[int, tuple[str, str, str]]:
 
 
 def error_response(
-    status: int, code: str | None = None, message: str | None = None, fields: dict | None = None
+    status: int,
+    code: str | None = None,
+    message: str | None = None,
+    fields: dict | None = None,
+    headers: list[tuple[str, str]] | None = None,
 ):
     default_code, title, text = _messages().get(status, _messages()[400 if status < 500 else 500])
     if wants_json():
@@ -54,9 +58,20 @@ def error_response(
             body["fields"] = fields
         resp = jsonify({"error": body})
         resp.status_code = status
+        resp.headers.extend(headers or [])
         return resp
     html = render_template("errors/error.html", status=status, title=title, message=message or text)
-    return html, status
+    return html, status, headers or []
+
+
+def _carried_headers(err: HTTPException) -> list[tuple[str, str]]:
+    """The headers an HTTP error brings for the client (``Allow`` on 405, ``Retry-After`` on
+    429, ``WWW-Authenticate`` on 401); the body, and so its type, is built here."""
+    return [
+        (name, value)
+        for name, value in err.get_headers()
+        if name.lower() not in ("content-type", "content-length")
+    ]
 
 
 def install_error_handlers(app: Flask) -> None:
@@ -77,10 +92,8 @@ def install_error_handlers(app: Flask) -> None:
         status = err.code or 500
         if status == 403:
             log_event("forbidden")
-        if status == 429:
-            return error_response(429)
-        if status == 405 or status in _messages():
-            return error_response(status)
+        if status in _messages():
+            return error_response(status, headers=_carried_headers(err))
         return error_response(400 if status < 500 else 500)
 
     if app.testing:

@@ -106,6 +106,55 @@ def test_api_errors_are_json(client):
     assert r.get_json()["error"]["code"] == "method_not_allowed"
 
 
+def _allowed(response) -> set[str]:
+    return {m.strip() for m in response.headers.get("Allow", "").split(",") if m.strip()}
+
+
+def test_wrong_method_says_which_methods_are_allowed(client):
+    # A page: /residency/request takes POST only (and OPTIONS, answered by Flask).
+    r = client.get("/residency/request")
+    assert r.status_code == 405 and "text/html" in r.content_type
+    assert _allowed(r) == {"POST", "OPTIONS"}
+    # An API route: /api/v1/me is read with GET (HEAD and OPTIONS come with it).
+    r = client.put("/api/v1/me")
+    assert r.status_code == 405 and r.get_json()["error"]["code"] == "method_not_allowed"
+    assert _allowed(r) == {"GET", "HEAD", "OPTIONS"}
+    assert r.content_type == "application/json"  # the exception's own type is not kept
+
+
+def test_error_pages_keep_the_headers_their_exception_carries(app):
+    from werkzeug.exceptions import TooManyRequests
+
+    for path, kind in (("/somewhere", "text/html"), ("/api/v1/somewhere", "application/json")):
+        with app.test_request_context(path):
+            r = app.make_response(app.handle_http_exception(TooManyRequests(retry_after=30)))
+        assert r.status_code == 429 and r.headers["Retry-After"] == "30"
+        assert [t.split(";")[0] for t in r.headers.getlist("Content-Type")] == [kind]
+
+
+def test_rate_limited_responses_keep_the_limiters_headers(client, app):
+    app.config["LOGIN_LIMIT"] = "1 per minute"
+    try:
+        token = client.csrf_token("/login")
+        for _ in range(2):
+            page = client.post(
+                "/login",
+                data={"csrf_token": token, "email": "x@example.org", "password": "nope nope"},
+                environ_base={"REMOTE_ADDR": "10.8.8.8"},
+            )
+        for _ in range(2):
+            api = client.post(
+                "/api/v1/auth/token",
+                json={"email": "x@example.org", "password": "nope"},
+                environ_base={"REMOTE_ADDR": "10.8.8.9"},
+            )
+    finally:
+        app.config["LOGIN_LIMIT"] = "10 per minute;50 per hour"
+    for r in (page, api):
+        assert r.status_code == 429
+        assert int(r.headers["Retry-After"]) > 0 and r.headers["X-RateLimit-Limit"] == "1"
+
+
 def test_oversized_body_is_413(client):
     big = "x" * (1024 * 1024 + 10)
     r = client.post("/api/v1/auth/token", data=big, content_type="application/json")
