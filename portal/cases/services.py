@@ -289,6 +289,26 @@ def role_for(user, case: Case, role: str) -> bool:
     return False
 
 
+def agency_in_scope(user, case: Case, agency: Agency) -> bool:
+    """A case is routed only within its own district, by a supervisor of that district."""
+    district = case.community.street.district
+    return agency.district_id == district.id and permissions.is_supervisor(user, agency.district)
+
+
+def reroute_agencies(case: Case) -> list[Agency]:
+    """The agencies a returned case may go to: its district's, other than the current one."""
+    return list(
+        db.session.scalars(
+            select(Agency)
+            .where(
+                Agency.district_id == case.community.street.district_id,
+                Agency.id != case.agency_id,
+            )
+            .order_by(Agency.code)
+        )
+    )
+
+
 def allowed_actions(user, case: Case) -> list[str]:
     return [
         action
@@ -363,6 +383,12 @@ def act(
                 _("Choose another agency than the one that returned the case."),
                 400,
                 "agency_code",
+            )
+        if not agency_in_scope(user, case, agency):
+            raise CaseError(
+                "agency_out_of_scope",
+                _("Choose an agency of the case's district."),
+                field="agency_code",
             )
         case.agency_id, case.dispatched_at = agency.id, now
         case.handling_due_at = _due(now, case.category.handling_days)

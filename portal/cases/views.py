@@ -115,9 +115,7 @@ def _load(number: str) -> Case:
 def _action_form(case: Case) -> ActionForm:
     form = ActionForm(prefix="act")
     form.agency_code.choices = [SelectChoice("", "—")] + [
-        SelectChoice(a.code, a.name(current_locale()))
-        for a in _agencies()
-        if a.id != case.agency_id
+        SelectChoice(a.code, a.name(current_locale())) for a in cases.reroute_agencies(case)
     ]
     return form
 

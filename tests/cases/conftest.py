@@ -81,3 +81,29 @@ def make_case(app, db, community):
         return case
 
     return _make
+
+
+@pytest.fixture
+def other_district(db, make_user):
+    """District 110102 with one agency and its own supervisor: (district, agency, supervisor)."""
+    from portal.places.models import District
+    from portal.roles.models import Agency, Role
+    from portal.roles.services import grant
+
+    dongcheng = _db.session.scalar(sa.select(District).where(District.code == "110101"))
+    district = District(
+        code="110102", name_zh="西城区", name_en="Xicheng District", city_id=dongcheng.city_id
+    )
+    _db.session.add(district)
+    _db.session.flush()
+    agency = Agency(
+        code="xicheng-civil-affairs",
+        name_zh="西城区民政局",
+        name_en="Xicheng Civil Affairs Bureau",
+        district_id=district.id,
+    )
+    _db.session.add(agency)
+    supervisor = make_user()
+    grant(None, supervisor, Role.supervisor, "110102")
+    _db.session.commit()
+    return district, agency, supervisor

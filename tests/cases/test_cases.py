@@ -246,6 +246,43 @@ def test_return_and_reroute(make_case, client, api_token, db):
     assert r.status_code == 403  # the old agency no longer acts on it
 
 
+def test_reroute_stays_in_the_cases_district_api(make_case, client, api_token, db, other_district):
+    _district, xicheng, xicheng_supervisor = other_district
+    case = make_case("returned")
+    url = f"/api/v1/cases/{case.number}/actions"
+    move = {"action": "reroute", "note": "转西城", "agency_code": xicheng.code}
+    r = client.post(url, json=move, headers=api_token("supervisor@example.org"))
+    assert r.status_code == 409
+    error = r.get_json()["error"]
+    assert error["code"] == "agency_out_of_scope" and "agency_code" in error["fields"]
+    # Nor may the other district's supervisor pull the case over to their own agency.
+    r = client.post(url, json=move, headers=api_token(xicheng_supervisor))
+    assert r.status_code == 403
+    db.session.refresh(case)
+    assert case.state == CaseState.returned and case.agency.code == "health-commission"
+
+
+def test_reroute_form_offers_only_the_districts_agencies(
+    make_case, app, login_as, db, other_district
+):
+    _district, xicheng, _supervisor = other_district
+    case = make_case("returned")
+    client = app.test_client()
+    login_as("supervisor", client)
+    page = f"/cases/{case.number}"
+    html = client.get(page).get_data(as_text=True)
+    assert 'value="civil-affairs-bureau"' in html
+    assert xicheng.code not in html and 'value="health-commission"' not in html
+    r = client.form(
+        f"/cases/{case.number}/actions",
+        {"act-action": "reroute", "act-note": "转西城", "act-agency_code": xicheng.code},
+        page=page,
+    )
+    assert r.status_code == 302
+    db.session.refresh(case)
+    assert case.state == CaseState.returned and case.agency.code == "health-commission"
+
+
 def test_plan_dates_and_extensions(make_case, client, api_token, db):
     case = make_case("accepted")
     url = f"/api/v1/cases/{case.number}/actions"
