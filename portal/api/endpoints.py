@@ -20,6 +20,7 @@ from portal.notifications import services as notes
 from portal.notifications.models import Notification
 from portal.places.models import Community, District, Street
 from portal.places.services import community_by_code
+from portal.residency import permissions as residency_may
 from portal.residency import services as residency
 from portal.residency.models import ResidencyRequest, ResidencyStatus
 from portal.roles import permissions
@@ -223,8 +224,10 @@ def _residency_item(req: ResidencyRequest, *, personal: bool = True) -> dict:
 @login_required
 def residency_requests(code: str):
     community = _get_community(code)
-    if not permissions.can_decide_residency(current_user, community):
-        raise ApiError(403, "forbidden", "Only this community's committee sees its requests.")
+    if not residency_may.can_see_requests(current_user, community):
+        raise ApiError(
+            403, "forbidden", "Only the community's committee or district supervisor sees these."
+        )
     status = request.args.get("status", "pending")
     if status not in {s.value for s in ResidencyStatus}:
         raise ApiError(
@@ -237,6 +240,8 @@ def residency_requests(code: str):
         ResidencyRequest.community_id == community.id,
         ResidencyRequest.status == ResidencyStatus(status),
     )
+    if not permissions.is_committee(current_user, community):
+        stmt = stmt.where(residency_may.left_to_supervisor())  # what the supervisor decides
     # Work queues run oldest first.
     rows, next_url = keyset(stmt, ResidencyRequest.id)
     from portal.audit.services import record
@@ -260,8 +265,10 @@ def decide_residency(request_id: int):
     req = db.session.get(ResidencyRequest, request_id)
     if req is None or not permissions.is_staff(user):
         raise ApiError(404, "not_found", "No such residency request.")
-    if not permissions.can_decide_residency(user, req.community):
-        raise ApiError(403, "forbidden", "Only this community's committee decides its requests.")
+    try:
+        residency.check_decider(user, req)
+    except residency.ResidencyError as err:
+        raise ApiError(err.status, err.code, err.message) from None
     data = body()
     decision, reason = data.get("decision"), data.get("reason")
     if reason is not None and (not isinstance(reason, str) or len(reason) > 500):

@@ -25,6 +25,7 @@ from portal.media.storage import send_image, storage_for
 from portal.places.models import Community, District
 from portal.proposals import services as proposals
 from portal.proposals.models import Category, Proposal
+from portal.residency import services as residency
 from portal.roles import permissions
 from portal.roles.models import Agency, Role
 
@@ -354,6 +355,7 @@ def supervisor(code: str):
         district=district,
         tab=tab,
         tabs=cases.SUPERVISOR_TABS,
+        residency_waiting=residency.waiting_for_supervisor(district),
     )
 
 

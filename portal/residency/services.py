@@ -7,20 +7,22 @@ from datetime import timedelta
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import func, update
 
 from portal.accounts.models import User
 from portal.audit.services import record
 from portal.core import clock
 from portal.extensions import db
 from portal.notifications.services import notify
-from portal.places.models import Community
+from portal.places.models import Community, Street
 from portal.residency.models import (
     InvitationBatch,
     InvitationCode,
     ResidencyRequest,
     ResidencyStatus,
 )
+from portal.residency.permissions import can_decide_request, left_to_supervisor
+from portal.roles import permissions
 from portal.roles.models import Role, RoleGrant
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper
@@ -88,14 +90,25 @@ def request_residency(user: User, community: Community, address_note: str) -> Re
     )
     db.session.add(req)
     db.session.flush()
-    committee = db.session.scalars(
-        db.select(RoleGrant.user_id).where(
-            RoleGrant.role == Role.committee, RoleGrant.community_id == community.id
-        )
-    ).all()
-    if committee:
+    # Those who decide it are told: the committee but the asker, else the district supervisors.
+    deciders = (
+        db.session.scalars(
+            db.select(RoleGrant.user_id).where(
+                RoleGrant.role == Role.committee,
+                RoleGrant.community_id == community.id,
+                RoleGrant.user_id != user.id,
+            )
+        ).all()
+        or db.session.scalars(
+            db.select(RoleGrant.user_id).where(
+                RoleGrant.role == Role.supervisor,
+                RoleGrant.district_id == community.street.district_id,
+            )
+        ).all()
+    )
+    if deciders:
         notify(
-            committee,
+            deciders,
             "residency_requested",
             req,
             url=url_for("residency.queue", code=community.code),
@@ -123,7 +136,26 @@ def _move_resident(user: User, community: Community) -> None:
     db.session.refresh(community)
 
 
+def check_decider(actor: User, req: ResidencyRequest) -> None:
+    """Refuse, with its reason, a person who may not decide this request."""
+    if actor.id == req.user_id:
+        raise ResidencyError(
+            "own_request",
+            _(
+                "You cannot decide your own residency request. Another committee member of "
+                "the community decides it, or the district supervisor where there is none."
+            ),
+            status=403,
+        )
+    if not can_decide_request(actor, req):
+        raise ResidencyError(
+            "forbidden", _("This request is for another person to decide."), status=403
+        )
+
+
 def decide(actor: User, req: ResidencyRequest, decision: str, reason: str | None) -> None:
+    check_decider(actor, req)
+    role = "committee" if permissions.is_committee(actor, req.community) else "supervisor"
     reason = (reason or "").strip() or None
     if decision not in {"approve", "reject"}:
         raise ResidencyError("invalid_decision", _("Choose approve or reject."), "decision", 400)
@@ -159,7 +191,32 @@ def decide(actor: User, req: ResidencyRequest, decision: str, reason: str | None
             url=url_for("residency.status"),
             params={"community": _names(community), "reason": reason},
         )
-    record(actor, f"residency.{decision}", req, user_id=user.id, community=community.code)
+    record(
+        actor, f"residency.{decision}", req, user_id=user.id, community=community.code, role=role
+    )
+
+
+def waiting_for_supervisor(district) -> list[tuple[Community, int]]:
+    """The district's communities with pending requests that no committee member but the asker
+    could decide, and how many: the supervisor's part of the residency work (no personal data)."""
+    rows = db.session.execute(
+        db.select(ResidencyRequest.community_id, func.count(ResidencyRequest.id))
+        .join(Community, Community.id == ResidencyRequest.community_id)
+        .join(Street, Street.id == Community.street_id)
+        .where(
+            Street.district_id == district.id,
+            ResidencyRequest.status == ResidencyStatus.pending,
+            left_to_supervisor(),
+        )
+        .group_by(ResidencyRequest.community_id)
+    ).all()
+    counts = dict(rows)
+    if not counts:
+        return []
+    communities = db.session.scalars(
+        db.select(Community).where(Community.id.in_(counts)).order_by(Community.code)
+    ).all()
+    return [(c, counts[c.id]) for c in communities]
 
 
 # --- invitation codes ------------------------------------------------------------------------

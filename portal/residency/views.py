@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from portal.audit.services import record
+from portal.core.errors import error_response
 from portal.core.guards import login_required
 from portal.extensions import db
 from portal.places.models import Community, Street
@@ -24,6 +25,7 @@ from portal.residency.models import (
     ResidencyRequest,
     ResidencyStatus,
 )
+from portal.residency.permissions import can_see_requests, left_to_supervisor
 from portal.roles import permissions
 
 # Up to this many communities the join form lists them all; a city has a thousand, so there the
@@ -134,7 +136,16 @@ def _committee_community(code: str) -> Community:
     community = community_by_code(code)
     if community is None:
         abort(404)
-    if not permissions.can_decide_residency(current_user, community):
+    if not permissions.can_manage_invitations(current_user, community):
+        abort(403)
+    return community
+
+
+def _queue_community(code: str) -> Community:
+    community = community_by_code(code)
+    if community is None:
+        abort(404)
+    if not can_see_requests(current_user, community):
         abort(403)
     return community
 
@@ -142,14 +153,16 @@ def _committee_community(code: str) -> Community:
 @bp.get("/communities/<code>/residency")
 @login_required
 def queue(code: str):
-    community = _committee_community(code)
+    community = _queue_community(code)
+    committee = permissions.is_committee(current_user, community)
+    stmt = db.select(ResidencyRequest).where(
+        ResidencyRequest.community_id == community.id,
+        ResidencyRequest.status == ResidencyStatus.pending,
+    )
+    if not committee:  # a supervisor sees only the requests left to them
+        stmt = stmt.where(left_to_supervisor())
     page = db.paginate(
-        db.select(ResidencyRequest)
-        .where(
-            ResidencyRequest.community_id == community.id,
-            ResidencyRequest.status == ResidencyStatus.pending,
-        )
-        .order_by(ResidencyRequest.created_at, ResidencyRequest.id),
+        stmt.order_by(ResidencyRequest.created_at, ResidencyRequest.id),
         per_page=20,
         error_out=False,
     )
@@ -163,14 +176,18 @@ def queue(code: str):
         )
         db.session.commit()
     return render_template(
-        "residency/queue.html", community=community, page=page, form=DecisionForm()
+        "residency/queue.html",
+        community=community,
+        page=page,
+        form=DecisionForm(),
+        committee=committee,
     )
 
 
 @bp.post("/communities/<code>/residency")
 @login_required
 def decide(code: str):
-    community = _committee_community(code)
+    community = _queue_community(code)
     form = DecisionForm()
     req = None
     if form.request_id.data and form.request_id.data.isdigit():
@@ -183,6 +200,8 @@ def decide(code: str):
                 current_user._get_current_object(), req, form.decision.data, form.reason.data
             )
         except residency.ResidencyError as err:
+            if err.status == 403:  # own request, or another's to decide: say so on the page
+                return error_response(403, err.code, err.message)
             flash(err.message, "error")
         else:
             db.session.commit()

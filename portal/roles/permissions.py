@@ -66,9 +66,5 @@ def is_supervisor(user, district) -> bool:
     )
 
 
-def can_decide_residency(user, community) -> bool:
-    return is_committee(user, community)
-
-
 def can_manage_invitations(user, community) -> bool:
     return is_committee(user, community)

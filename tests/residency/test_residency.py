@@ -385,3 +385,139 @@ def test_a_city_of_communities_is_searched_not_listed(client, login_as, make_use
         assert _pending(db, user).community_id == community.id
     finally:
         views.LIST_ALL_UNDER = views_limit
+
+
+# --- who decides: never the person asking ----------------------------------------------------
+
+
+def _supervisor_elsewhere(db, make_user):
+    """A supervisor of district 110102, which holds none of the demo communities."""
+    from portal.places.models import District
+    from portal.roles.models import Role
+    from portal.roles.services import grant
+
+    dongcheng = db.session.scalar(sa.select(District).where(District.code == "110101"))
+    db.session.add(
+        District(code="110102", name_zh="西城区", name_en="Xicheng", city_id=dongcheng.city_id)
+    )
+    db.session.flush()
+    user = make_user()
+    grant(None, user, Role.supervisor, "110102")
+    db.session.commit()
+    return user
+
+
+def _committee_asks(client, login_as, db, who="committee_b", code="110101001002"):
+    """A committee member asks to become a resident of the community they serve."""
+    member = login_as(who, client)
+    assert _ask(client, code=code).status_code == 302
+    return member, _pending(db, member)
+
+
+def test_a_committee_member_cannot_decide_their_own_request(app, client, login_as, api_token, db):
+    member, req = _committee_asks(client, login_as, db)
+    page = "/communities/110101001002/residency"
+    html = client.get(page).get_data(as_text=True)
+    assert "This is your own request" in html or "这是您本人的申请" in html
+    assert f'name="request_id" value="{req.id}"' not in html
+    r = client.form(page, {"request_id": req.id, "decision": "approve"}, page=page)
+    assert r.status_code == 403
+    assert "cannot decide your own" in r.get_data(as_text=True) or "不能决定" in r.get_data(
+        as_text=True
+    )
+    r = client.post(
+        f"/api/v1/residency-requests/{req.id}/decision",
+        json={"decision": "approve"},
+        headers=api_token(member),
+    )
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "own_request"
+    db.session.refresh(req)
+    db.session.refresh(member)
+    assert req.status == ResidencyStatus.pending and member.community_id is None
+
+
+def test_another_committee_member_decides_it(app, client, login_as, api_token, make_user, db):
+    from portal.roles.models import Role
+    from portal.roles.services import grant
+
+    asker = make_user()
+    grant(None, asker, Role.committee, "110101001001")
+    db.session.commit()
+    _member, req = _committee_asks(client, login_as, db, who=asker, code="110101001001")
+    # Another member of the committee exists, so the supervisor is not the one to decide.
+    url = f"/api/v1/residency-requests/{req.id}/decision"
+    r = client.post(url, json={"decision": "approve"}, headers=api_token("supervisor"))
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "forbidden"
+    supervisor = app.test_client()
+    login_as("supervisor", supervisor)
+    queue = supervisor.get("/communities/110101001001/residency")
+    assert queue.status_code == 200 and f'value="{req.id}"' not in queue.get_data(as_text=True)
+    r = client.post(url, json={"decision": "approve"}, headers=api_token("committee"))
+    assert r.status_code == 200 and r.get_json()["status"] == "confirmed"
+    db.session.refresh(asker)
+    assert asker.community_id == db.session.get(ResidencyRequest, req.id).community_id
+
+
+def test_the_district_supervisor_decides_where_no_other_member_exists(
+    app, client, login_as, api_token, make_user, db
+):
+    member, req = _committee_asks(client, login_as, db)
+    # The supervisor is told, and finds it from the supervision desk.
+    supervisor = app.test_client()
+    boss = login_as("supervisor", supervisor)
+    assert db.session.scalar(
+        sa.select(Notification).where(
+            Notification.user_id == boss.id, Notification.type == "residency_requested"
+        )
+    )
+    desk = supervisor.get("/workspace/supervisor/110101").get_data(as_text=True)
+    assert 'href="/communities/110101001002/residency"' in desk
+    page = "/communities/110101001002/residency"
+    queue = supervisor.get(page).get_data(as_text=True)
+    assert f'name="request_id" value="{req.id}"' in queue
+    assert "Invitation codes" not in queue and "邀请码" not in queue
+    viewed = db.session.scalar(
+        sa.select(AuditEntry)
+        .where(AuditEntry.action == "residency.view_requests", AuditEntry.actor_id == boss.id)
+        .order_by(AuditEntry.id.desc())
+    )
+    assert viewed is not None and viewed.details["user_ids"] == [member.id]
+    listed = client.get(
+        "/api/v1/communities/110101001002/residency-requests", headers=api_token("supervisor")
+    ).get_json()["items"]
+    assert [i["id"] for i in listed] == [req.id]
+    # A supervisor of another district may not.
+    stranger = _supervisor_elsewhere(db, make_user)
+    other = app.test_client()
+    login_as(stranger, other)
+    assert other.get(page).status_code == 403
+    r = other.form(page, {"request_id": req.id, "decision": "approve"}, page="/")
+    assert r.status_code == 403
+    url = f"/api/v1/residency-requests/{req.id}/decision"
+    r = client.post(url, json={"decision": "approve"}, headers=api_token(stranger))
+    assert r.status_code == 403
+    # The district's supervisor does, on the page.
+    r = supervisor.form(page, {"request_id": req.id, "decision": "approve"}, page=page)
+    assert r.status_code == 302
+    db.session.refresh(req)
+    db.session.refresh(member)
+    assert req.status == ResidencyStatus.confirmed and req.decided_by_id == boss.id
+    assert member.community_id == req.community_id
+    entry = db.session.scalar(
+        sa.select(AuditEntry)
+        .where(AuditEntry.action == "residency.approve")
+        .order_by(AuditEntry.id.desc())
+    )
+    assert entry.details["role"] == "supervisor"
+    desk = supervisor.get("/workspace/supervisor/110101").get_data(as_text=True)
+    assert 'href="/communities/110101001002/residency"' not in desk
+
+
+def test_the_supervisor_decides_through_the_api_too(client, login_as, api_token, db):
+    _member, req = _committee_asks(client, login_as, db)
+    r = client.post(
+        f"/api/v1/residency-requests/{req.id}/decision",
+        json={"decision": "reject", "reason": "不住在本社区"},
+        headers=api_token("supervisor"),
+    )
+    assert r.status_code == 200 and r.get_json()["status"] == "rejected"
