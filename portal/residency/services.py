@@ -279,6 +279,18 @@ def use_invitation(user: User, raw_code: str) -> ResidencyRequest:
         raise ResidencyError(
             "already_resident", _("You are already a confirmed resident of this community.")
         )
+    if permissions.is_committee(user, inv.community):
+        # The committee prints the codes: a member's own residency is decided by someone else.
+        raise ResidencyError(
+            "committee_member",
+            _(
+                "Committee members cannot confirm themselves with a code of their community. "
+                "Ask to join instead: another committee member or the district supervisor "
+                "decides it."
+            ),
+            "invitation_code",
+            403,
+        )
     claimed = db.session.execute(
         update(InvitationCode)
         .where(InvitationCode.id == inv.id, InvitationCode.used_at.is_(None))

@@ -521,3 +521,26 @@ def test_the_supervisor_decides_through_the_api_too(client, login_as, api_token,
         headers=api_token("supervisor"),
     )
     assert r.status_code == 200 and r.get_json()["status"] == "rejected"
+
+
+def test_a_committee_member_cannot_confirm_themselves_with_a_code(
+    client, app, login_as, api_token, db
+):
+    codes = _batch(app, login_as, size=2)
+    member = login_as("committee")
+    r = client.form(
+        "/residency/invitation", {"invite-invitation_code": codes[0]}, page="/residency"
+    )
+    assert r.status_code == 400 and 'id="invite-invitation_code-error"' in r.get_data(as_text=True)
+    r = client.post(
+        "/api/v1/residency", json={"invitation_code": codes[1]}, headers=api_token(member)
+    )
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "committee_member"
+    db.session.refresh(member)
+    assert member.community_id is None
+    unused = db.session.scalars(
+        sa.select(InvitationCode.used_at).where(
+            InvitationCode.code.in_([c.replace("-", "") for c in codes])
+        )
+    ).all()
+    assert unused == [None, None]
