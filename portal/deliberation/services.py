@@ -442,10 +442,10 @@ def _url(obj) -> str:
 def _hide(
     obj, actor, community_id: int, *, reason_code, note, automatic: bool, role: str = "committee"
 ) -> ModerationAction:
+    if not obj.hidden or obj.hidden_at is None:
+        obj.hidden_at = clock.now()  # hidden since: kept when the committee confirms a hide
     obj.hidden, obj.hidden_auto, obj.hidden_reason = True, automatic, reason_code
     obj.hidden_note = note
-    if isinstance(obj, Comment):
-        obj.hidden_at = clock.now()
     entry = _log(
         community_id,
         "hide",
@@ -469,9 +469,10 @@ def _hide(
 
 
 def _restore(obj, actor, community_id: int, reason_code: str, note, role: str = "committee"):
+    if isinstance(obj, Proposal):
+        proposals.resume_window(obj)  # supports were refused while it was hidden
     obj.hidden, obj.hidden_auto, obj.hidden_reason, obj.hidden_note = False, False, None, None
-    if isinstance(obj, Comment):
-        obj.hidden_at = None
+    obj.hidden_at = None
     entry = _log(
         community_id,
         "restore",
