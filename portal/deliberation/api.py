@@ -309,7 +309,9 @@ def _log_entry(e: ModerationAction) -> dict:
         "note": e.note,
         "actor_role": e.actor_role,
         "target_type": e.target_type,
-        "target_id": e.target_id,
+        # A block names no one in the public log: the participant's id stays out, as on the
+        # log's page ("a participant").
+        "target_id": None if e.target_type == "user" else e.target_id,
     }
 
 

@@ -10,7 +10,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import joinedload, lazyload
 
 from portal.accounts.models import User
@@ -43,6 +43,9 @@ COMMENTABLE = {Status.open, Status.qualified, Status.expired, Status.rejected, S
 for _name, _text in {
     "content_hidden": _l("Your %(kind)s was hidden by the committee: %(reason)s. You may appeal."),
     "content_restored": _l("Your %(kind)s is visible again."),
+    "content_hidden_automatically": _l(
+        "A %(kind)s in %(community)s was hidden automatically after reports. Please review it."
+    ),
     "appeal_waiting": _l("An appeal against a moderation decision is waiting for you."),
     "appeal_decided": _l("Your appeal was decided: %(outcome)s."),
     "comment_reply": _l("Someone replied to your comment on “%(title)s”."),
@@ -300,18 +303,67 @@ def report(user: User, target_type: str, target_id: int, reason: str, note: str 
     )
     db.session.add(r)
     model = type(obj)
-    count = db.session.execute(
-        update(model)
-        .where(model.id == obj.id)
-        .values(report_count=model.report_count + 1)
-        .returning(model.report_count)
-    ).scalar_one()
+    # Also the lock that puts concurrent reports of one target in a row, so that each counts
+    # those committed before it.
+    db.session.execute(
+        update(model).where(model.id == obj.id).values(report_count=model.report_count + 1)
+    )
     db.session.flush()
     db.session.refresh(obj)
+    community = db.session.get(Community, community_id)
     threshold = current_app.config.get("AUTO_HIDE_REPORTS", 3)
-    if count >= threshold and not obj.hidden:
+    if not obj.hidden and counting_reports(target_type, obj.id, community) >= threshold:
         _hide(obj, None, community_id, reason_code=reason, note=None, automatic=True)
+        notify(
+            committee_members(community_id),
+            "content_hidden_automatically",
+            obj,
+            url=url_for("deliberation.workspace", code=community.code),
+            params={
+                "kind": _kind(obj),
+                "community": {"zh_Hans": community.name_zh, "en": community.name_en},
+            },
+        )
     return r
+
+
+def counts_toward_hiding(community: Community):
+    """Whose reports hide content automatically: the confirmed residents of its community, its
+    committee, the supervisors of its district and admins. Anyone else's report waits in the
+    moderation queue for the committee. An expression on ``Report.reporter_id``."""
+    resident = (
+        select(User.id)
+        .where(User.id == Report.reporter_id, User.community_id == community.id)
+        .exists()
+    )
+    staff = (
+        select(RoleGrant.id)
+        .where(
+            RoleGrant.user_id == Report.reporter_id,
+            or_(
+                and_(RoleGrant.role == Role.committee, RoleGrant.community_id == community.id),
+                and_(
+                    RoleGrant.role == Role.supervisor,
+                    RoleGrant.district_id == community.street.district_id,
+                ),
+                RoleGrant.role == Role.admin,
+            ),
+        )
+        .exists()
+    )
+    return or_(resident, staff)
+
+
+def counting_reports(target_type: str, target_id: int, community: Community) -> int:
+    """Open reports of a target that count toward hiding it automatically."""
+    return db.session.scalar(
+        select(func.count(Report.id)).where(
+            Report.target_type == target_type,
+            Report.target_id == target_id,
+            Report.resolved_at.is_(None),
+            counts_toward_hiding(community),
+        )
+    )
 
 
 # --- moderation ------------------------------------------------------------------------------
@@ -390,10 +442,10 @@ def _url(obj) -> str:
 def _hide(
     obj, actor, community_id: int, *, reason_code, note, automatic: bool, role: str = "committee"
 ) -> ModerationAction:
+    if not obj.hidden or obj.hidden_at is None:
+        obj.hidden_at = clock.now()  # hidden since: kept when the committee confirms a hide
     obj.hidden, obj.hidden_auto, obj.hidden_reason = True, automatic, reason_code
     obj.hidden_note = note
-    if isinstance(obj, Comment):
-        obj.hidden_at = clock.now()
     entry = _log(
         community_id,
         "hide",
@@ -417,9 +469,10 @@ def _hide(
 
 
 def _restore(obj, actor, community_id: int, reason_code: str, note, role: str = "committee"):
+    if isinstance(obj, Proposal):
+        proposals.resume_window(obj)  # supports were refused while it was hidden
     obj.hidden, obj.hidden_auto, obj.hidden_reason, obj.hidden_note = False, False, None, None
-    if isinstance(obj, Comment):
-        obj.hidden_at = None
+    obj.hidden_at = None
     entry = _log(
         community_id,
         "restore",

@@ -15,8 +15,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     false,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
@@ -92,6 +94,8 @@ class Proposal(db.Model):
             name="duplicate_points_to_original",
         ),
         CheckConstraint("status != 'withdrawn' OR withdrawn_at IS NOT NULL", name="withdrawn"),
+        # Hidden since when: the support window is paused meanwhile (services.resume_window).
+        CheckConstraint("hidden = (hidden_at IS NOT NULL)", name="hidden_is_stamped"),
         # Lists: a community's proposals by status, newest, most supported, closing soon, active.
         Index("ix_proposals_community_status_id", "community_id", "status", "id"),
         Index("ix_proposals_community_top", "community_id", "support_count", "id"),
@@ -137,6 +141,7 @@ class Proposal(db.Model):
     hidden_auto: Mapped[bool] = mapped_column(default=False, server_default=false())
     hidden_reason: Mapped[str | None] = mapped_column(String(20))
     hidden_note: Mapped[str | None] = mapped_column(String(500))
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     report_count: Mapped[int] = mapped_column(default=0, server_default="0")
     locked: Mapped[bool] = mapped_column(default=False, server_default=false())
     lock_reason: Mapped[str | None] = mapped_column(String(500))
@@ -146,6 +151,21 @@ class Proposal(db.Model):
     author = relationship("User", lazy="joined", foreign_keys=[author_id])
     grid = relationship("Grid", lazy="select")
     duplicate_of = relationship("Proposal", remote_side=[id], lazy="select")
+
+    @hybrid_property
+    def window_paused(self) -> bool:
+        """Hidden while its support window ran: the window waits until it is restored."""
+        return (
+            self.hidden
+            and self.hidden_at is not None
+            and self.closes_at is not None
+            and self.hidden_at < self.closes_at
+        )
+
+    @window_paused.inplace.expression
+    @classmethod
+    def _window_paused_expression(cls):
+        return and_(cls.hidden, cls.hidden_at < cls.closes_at)
 
 
 class ProposalEvent(db.Model):

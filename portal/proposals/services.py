@@ -84,14 +84,27 @@ class ProposalError(Exception):
 
 
 def effective_status(p: Proposal) -> Status:
-    """Expiry is derived at read time too, so it is right even before the sweep stamps it."""
-    if p.status == S.open and p.closes_at is not None and p.closes_at <= clock.now():
+    """Expiry is derived at read time too, so it is right even before the sweep stamps it; a
+    proposal hidden while its window ran is not expired: its window waits (``resume_window``)."""
+    if (
+        p.status == S.open
+        and p.closes_at is not None
+        and p.closes_at <= clock.now()
+        and not p.window_paused
+    ):
         return S.expired
     return p.status
 
 
 def window_open(p: Proposal) -> bool:
     return p.status in SUPPORTABLE and p.closes_at is not None and p.closes_at > clock.now()
+
+
+def resume_window(p: Proposal) -> None:
+    """A proposal hidden while its support window ran could not be supported meanwhile: when it
+    is restored, its window closes later by the time it was hidden. Call before unhiding."""
+    if p.status in SUPPORTABLE and p.window_paused:
+        p.closes_at = p.closes_at + (clock.now() - p.hidden_at)
 
 
 def threshold_for(community: Community) -> int:
@@ -833,6 +846,8 @@ def sweep(limit: int = 1000) -> int:
             Proposal.closes_at <= clock.now(),
             # One at its threshold is qualified by qualify_reached, never expired.
             Proposal.support_count < func.coalesce(Proposal.threshold, Proposal.support_count + 1),
+            # Hidden while its window ran: the window waits until it is restored.
+            ~Proposal.window_paused,
         )
         .order_by(Proposal.closes_at)
         .limit(limit)
