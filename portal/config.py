@@ -75,8 +75,17 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_FROM": env.get("MAIL_FROM", "Commons <no-reply@commons.invalid>"),
         "MAIL_ECHO": mode == "development",
         "SERVER_NAME": env.get("SERVER_NAME") or None,
-        "LOGIN_FAILURES_PER_ACCOUNT": "100 per hour",
+        # Failed sign-ins per address, web form and API token together.
         "LOGIN_LIMIT": env.get("LOGIN_LIMIT", "10 per minute;50 per hour"),
+        # Failed sign-ins per (account, address); past LOGIN_FAILURES_PER_ACCOUNT in all, an
+        # address that has failed against the account waits, one that has not never does.
+        "LOGIN_FAILURES_PER_ACCOUNT_IP": env.get(
+            "LOGIN_FAILURES_PER_ACCOUNT_IP", "5 per minute;20 per hour"
+        ),
+        "LOGIN_FAILURES_PER_ACCOUNT": "100 per hour",
+        # The owner hears of failed sign-ins after this many, at most as often as this.
+        "LOGIN_FAILURE_ALERT_AFTER": _int(env.get("LOGIN_FAILURE_ALERT_AFTER"), 5),
+        "LOGIN_FAILURE_ALERTS": "1 per hour",
         "REGISTER_LIMIT": env.get("REGISTER_LIMIT", "5 per minute;30 per hour"),
         "RESET_LIMIT": env.get("RESET_LIMIT", "5 per minute;20 per hour"),
         # Per person, and (more loosely: many households share one address) per IP.

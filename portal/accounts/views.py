@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -18,7 +20,7 @@ from portal.accounts.forms import (
     ResetRequestForm,
 )
 from portal.core.guards import login_required, public
-from portal.core.limits import configured
+from portal.core.limits import configured, sign_in_failed, sign_in_limit
 from portal.core.security import log_event, safe_next
 from portal.extensions import db, limiter
 
@@ -70,24 +72,29 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(configured("LOGIN_LIMIT"), methods=["POST"])
+@sign_in_limit()
 def login():
     next_url = safe_next(request.values.get("next"), url_for("main.home"))
     if current_user.is_authenticated:
         return redirect(next_url)
     form = LoginForm()
     if form.validate_on_submit():
-        if accounts.account_locked(form.email.data):
+        wait = accounts.sign_in_wait(form.email.data, request.remote_addr)
+        if wait is not None:
             log_event("login_locked")
             form.password.errors.append(
                 _(
-                    "Too many failed sign-ins for this account. "
-                    "Try again in an hour, or reset your password."
+                    "Too many failed sign-ins to this account from here. Try again in "
+                    "%(minutes)d minutes, or reset your password.",
+                    minutes=math.ceil(wait / 60),
                 )
             )
-            return render_template("accounts/login.html", form=form, next=next_url), 429
-        user = accounts.authenticate(form.email.data, form.password.data)
+            page = render_template("accounts/login.html", form=form, next=next_url)
+            return page, 429, {"Retry-After": str(wait)}
+        user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr)
         if user is None:
+            sign_in_failed()
+            db.session.commit()  # the owner's notice of failed sign-ins, when one is due
             log_event("login_failure", channel="web")
             form.password.errors.append(_("The email address or password is not correct."))
         else:

@@ -13,7 +13,7 @@ from portal.accounts.models import ApiToken
 from portal.api import ApiError, body, bp, iso, require_user
 from portal.api.pagination import keyset
 from portal.core.guards import login_required, public
-from portal.core.limits import configured
+from portal.core.limits import configured, sign_in_failed, sign_in_limit
 from portal.core.security import log_event
 from portal.extensions import db, limiter
 from portal.notifications import services as notes
@@ -29,7 +29,7 @@ from portal.roles import permissions
 
 @bp.post("/auth/token")
 @public
-@limiter.limit(configured("LOGIN_LIMIT"))
+@sign_in_limit()
 def create_token():
     data = body()
     email, password = data.get("email"), data.get("password")
@@ -44,11 +44,18 @@ def create_token():
                 if not isinstance(data.get(k), str) or not data.get(k)
             },
         )
-    if accounts.account_locked(email):
+    wait = accounts.sign_in_wait(email, request.remote_addr)
+    if wait is not None:
         log_event("login_locked")
-        raise ApiError(429, "rate_limited", "Too many failed sign-ins for this account.")
-    user = accounts.authenticate(email, password)
+        raise ApiError(
+            429,
+            "rate_limited",
+            "Too many failed sign-ins to this account from this address.",
+            headers={"Retry-After": str(wait)},
+        )
+    user = accounts.authenticate(email, password, request.remote_addr)
     if user is None:
+        sign_in_failed()
         db.session.commit()
         log_event("login_failure", channel="api")
         raise ApiError(401, "invalid_credentials", "The email or password is not correct.")
