@@ -13,7 +13,7 @@ from portal.accounts.models import ApiToken
 from portal.api import ApiError, body, bp, iso, require_user
 from portal.api.pagination import keyset
 from portal.core.guards import login_required, public
-from portal.core.limits import configured, sign_in_failed, sign_in_limit
+from portal.core.limits import configured, sign_in_failed, sign_in_limit, user_key
 from portal.core.security import log_event
 from portal.extensions import db, limiter
 from portal.notifications import services as notes
@@ -169,8 +169,14 @@ def community(code: str):
 # --- residency -------------------------------------------------------------------------------
 
 
+_residency_limit = configured("RESIDENCY_REQUEST_LIMIT")
+_residency_ip_limit = configured("RESIDENCY_REQUEST_IP_LIMIT")
+
+
 @bp.post("/residency")
 @login_required
+@limiter.shared_limit(_residency_limit, "residency-request", key_func=user_key)
+@limiter.shared_limit(_residency_ip_limit, "residency-request-ip")
 def create_residency():
     user = require_user()
     data = body()
