@@ -87,6 +87,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_FAILURE_ALERT_AFTER": _int(env.get("LOGIN_FAILURE_ALERT_AFTER"), 5),
         "LOGIN_FAILURE_ALERTS": "1 per hour",
         "REGISTER_LIMIT": env.get("REGISTER_LIMIT", "5 per minute;30 per hour"),
+        # Registration mails (a link, or "you have an account") one address may receive.
+        "REGISTER_MAILS_PER_ADDRESS": "3 per hour",
         "RESET_LIMIT": env.get("RESET_LIMIT", "5 per minute;20 per hour"),
         # Per person, and (more loosely: many households share one address) per IP.
         "SUPPORT_LIMIT": env.get("SUPPORT_LIMIT", "30 per minute;300 per hour"),

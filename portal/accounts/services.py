@@ -21,11 +21,12 @@ from portal.accounts.models import ApiToken, User, UserSession
 from portal.accounts.passwords import dummy_hash, hash_password, verify_password
 from portal.core import clock
 from portal.extensions import db, limiter
-from portal.notifications.mail import queue_email
+from portal.notifications.mail import queue_email, queue_email_to
 from portal.notifications.services import notify, register_type
 
 CONFIRM_MAX_AGE = 7 * 24 * 3600
 RESET_MAX_AGE = 2 * 3600
+REGISTER_MAX_AGE = 2 * 24 * 3600
 
 
 class AccountError(Exception):
@@ -44,21 +45,82 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(db.func.lower(User.email) == email.lower()))
 
 
-def register(email: str, display_name: str, password: str, locale: str) -> User:
+def register(email: str, display_name: str, password: str, locale: str) -> None:
+    """Start a registration, answering nothing about the address: a new address is sent a link
+    that creates the account when its owner opens it (``complete_registration``); the owner of
+    an address with an account already is told that someone tried. Either way the caller says
+    "check your mail", and an address receives at most REGISTER_MAILS_PER_ADDRESS of these."""
     email = normalize_email(email)
-    if find_by_email(email) is not None:
-        raise AccountError(
-            "email_taken", _("An account with this email address already exists."), "email"
+    password_hash = hash_password(password)  # in both cases: the time taken tells nothing
+    existing = find_by_email(email)
+    if not _may_mail(email):
+        return
+    if existing is not None:
+        _tell_owner_of_registration(existing)
+        return
+    token = _serializer("register").dumps(
+        {"email": email, "name": display_name.strip(), "locale": locale, "pw": password_hash}
+    )
+    link = url_for("accounts.complete_registration", token=token, _external=True)
+    with force_locale(locale):
+        subject = _("Confirm your email address for Commons")
+        body = _(
+            "Hello %(name)s,\n\nTo create your account, open this link within 2 days:\n"
+            "%(link)s\n\nIf you did not register, ignore this message; no account is created.",
+            name=display_name.strip(),
+            link=link,
         )
+    queue_email_to(email, subject, body, kind="confirm_email")
+
+
+def _may_mail(email: str) -> bool:
+    if not _counting():
+        return True
+    item = parse_limit(current_app.config["REGISTER_MAILS_PER_ADDRESS"])
+    return limiter.limiter.hit(item, "register-mail:" + hash_token(email.lower())[:32])
+
+
+def _tell_owner_of_registration(user: User) -> None:
+    with force_locale(user.locale):
+        subject = _("Someone tried to register with your email address")
+        body = _(
+            "Hello %(name)s,\n\nSomeone tried to register a Commons account with your email "
+            "address, which already has one. If it was you, sign in:\n%(login)s\n\nor, if you "
+            "forgot your password, choose a new one:\n%(reset)s\n\nIf it was not you, ignore "
+            "this message; nothing has changed.",
+            name=user.display_name,
+            login=url_for("accounts.login", _external=True),
+            reset=url_for("accounts.reset_request", _external=True),
+        )
+    queue_email(user, subject, body, kind="register_existing")
+
+
+def registration_in(token: str) -> dict | None:
+    """The registration a link carries, while it is valid and its address still free."""
+    try:
+        data = _serializer("register").loads(token, max_age=REGISTER_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        return None
+    if not isinstance(data, dict) or find_by_email(data.get("email", "")) is not None:
+        return None
+    return data
+
+
+def complete_registration(token: str) -> User | None:
+    """Create the account of a registration link (its address is then confirmed); None when
+    the link is invalid, expired or used."""
+    data = registration_in(token)
+    if data is None:
+        return None
     user = User(
-        email=email,
-        display_name=display_name.strip(),
-        locale=locale,
-        password_hash=hash_password(password),
+        email=data["email"],
+        display_name=data["name"],
+        locale=data["locale"],
+        password_hash=data["pw"],
+        email_confirmed_at=clock.now(),
     )
     db.session.add(user)
     db.session.flush()
-    send_confirmation(user)
     return user
 
 

@@ -49,25 +49,42 @@ def register():
 
         form.locale.data = current_locale()
     if form.validate_on_submit():
-        try:
-            user = accounts.register(
-                form.email.data, form.display_name.data, form.password.data, form.locale.data
-            )
-        except accounts.AccountError as err:
-            form.email.errors.append(err.message)
-        else:
-            _sign_in(user)
-            db.session.commit()
-            log_event("register", user=user.id)
-            flash(
-                _(
-                    "Welcome! We sent a link to confirm your email address. Next, tell us "
-                    "which community you live in."
-                ),
-                "success",
-            )
-            return redirect(url_for("residency.status"))
+        accounts.register(
+            form.email.data, form.display_name.data, form.password.data, form.locale.data
+        )
+        db.session.commit()
+        log_event("register_requested")
+        # The same page whether or not the address has an account already.
+        return render_template("accounts/check_mail.html", email=form.email.data)
     return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/register/<token>", methods=["GET", "POST"])
+@public
+def complete_registration(token: str):
+    """The link of the registration mail: a button creates the account (a link checker that
+    opens the mail creates nothing), then signs its owner in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    data = accounts.registration_in(token)
+    if data is None:
+        flash(
+            _("This link is invalid, expired or used already. Sign in, or register again."),
+            "error",
+        )
+        return redirect(url_for("accounts.login"))
+    form = EmptyForm()
+    if form.validate_on_submit():
+        user = accounts.complete_registration(token)
+        _sign_in(user)
+        db.session.commit()
+        log_event("register", user=user.id)
+        flash(
+            _("Welcome! Your account is ready. Next, tell us which community you live in."),
+            "success",
+        )
+        return redirect(url_for("residency.status"))
+    return render_template("accounts/complete_registration.html", form=form, data=data)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -85,14 +85,18 @@ def create_account():
     fields = api_registration_errors(data)
     if fields:
         raise ApiError(400, "validation_failed", "Some fields are not valid.", fields)
-    try:
-        user = accounts.register(
-            data["email"], data["display_name"], data["password"], data.get("locale") or "zh_Hans"
-        )
-    except accounts.AccountError as err:
-        raise ApiError(409, "already_registered", err.message, {"email": err.message}) from None
+    accounts.register(
+        data["email"], data["display_name"], data["password"], data.get("locale") or "zh_Hans"
+    )
     db.session.commit()
-    return jsonify(_me(user)), 201
+    log_event("register_requested")
+    # The same answer whether or not the address has an account already.
+    return jsonify(
+        {
+            "status": "check_mail",
+            "message": _("Check your mail: we sent a link to finish registering to this address."),
+        }
+    ), 202
 
 
 # --- me --------------------------------------------------------------------------------------
