@@ -75,9 +75,20 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_FROM": env.get("MAIL_FROM", "Commons <no-reply@commons.invalid>"),
         "MAIL_ECHO": mode == "development",
         "SERVER_NAME": env.get("SERVER_NAME") or None,
-        "LOGIN_FAILURES_PER_ACCOUNT": "100 per hour",
+        # Failed sign-ins per address, web form and API token together.
         "LOGIN_LIMIT": env.get("LOGIN_LIMIT", "10 per minute;50 per hour"),
+        # Failed sign-ins per (account, address); past LOGIN_FAILURES_PER_ACCOUNT in all, an
+        # address that has failed against the account waits, one that has not never does.
+        "LOGIN_FAILURES_PER_ACCOUNT_IP": env.get(
+            "LOGIN_FAILURES_PER_ACCOUNT_IP", "5 per minute;20 per hour"
+        ),
+        "LOGIN_FAILURES_PER_ACCOUNT": "100 per hour",
+        # The owner hears of failed sign-ins after this many, at most as often as this.
+        "LOGIN_FAILURE_ALERT_AFTER": _int(env.get("LOGIN_FAILURE_ALERT_AFTER"), 5),
+        "LOGIN_FAILURE_ALERTS": "1 per hour",
         "REGISTER_LIMIT": env.get("REGISTER_LIMIT", "5 per minute;30 per hour"),
+        # Registration mails (a link, or "you have an account") one address may receive.
+        "REGISTER_MAILS_PER_ADDRESS": "3 per hour",
         "RESET_LIMIT": env.get("RESET_LIMIT", "5 per minute;20 per hour"),
         # Per person, and (more loosely: many households share one address) per IP.
         "SUPPORT_LIMIT": env.get("SUPPORT_LIMIT", "30 per minute;300 per hour"),
@@ -92,6 +103,14 @@ def load_config(overrides: dict | None = None) -> dict:
         ),
         "AUTO_HIDE_REPORTS": _int(env.get("AUTO_HIDE_REPORTS"), 3),
         "PROPOSAL_CREATE_IP_LIMIT": env.get("PROPOSAL_CREATE_IP_LIMIT", "60 per hour"),
+        # Comments, reports and residency requests (invitation codes included): per person,
+        # and more loosely per address.
+        "COMMENT_LIMIT": env.get("COMMENT_LIMIT", "5 per minute;60 per hour"),
+        "COMMENT_IP_LIMIT": env.get("COMMENT_IP_LIMIT", "60 per minute;600 per hour"),
+        "REPORT_LIMIT": env.get("REPORT_LIMIT", "10 per minute;60 per hour"),
+        "REPORT_IP_LIMIT": env.get("REPORT_IP_LIMIT", "60 per minute;300 per hour"),
+        "RESIDENCY_REQUEST_LIMIT": env.get("RESIDENCY_REQUEST_LIMIT", "5 per minute;20 per day"),
+        "RESIDENCY_REQUEST_IP_LIMIT": env.get("RESIDENCY_REQUEST_IP_LIMIT", "60 per hour"),
         "INSTANCE_PATH": str(instance),
         "MEDIA_ROOT": env.get("MEDIA_ROOT", str(instance / "media")),
         "MEDIA_MAX_PHOTOS": 4,

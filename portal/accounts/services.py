@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import secrets
+import time
 from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import parse as parse_limit
+from limits import parse_many
 from sqlalchemy import update
 
 from portal.accounts.auth import hash_token
@@ -17,10 +21,12 @@ from portal.accounts.models import ApiToken, User, UserSession
 from portal.accounts.passwords import dummy_hash, hash_password, verify_password
 from portal.core import clock
 from portal.extensions import db, limiter
-from portal.notifications.mail import queue_email
+from portal.notifications.mail import queue_email, queue_email_to
+from portal.notifications.services import notify, register_type
 
 CONFIRM_MAX_AGE = 7 * 24 * 3600
 RESET_MAX_AGE = 2 * 3600
+REGISTER_MAX_AGE = 2 * 24 * 3600
 
 
 class AccountError(Exception):
@@ -39,40 +45,138 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(db.func.lower(User.email) == email.lower()))
 
 
-def register(email: str, display_name: str, password: str, locale: str) -> User:
+def register(email: str, display_name: str, password: str, locale: str) -> None:
+    """Start a registration, answering nothing about the address: a new address is sent a link
+    that creates the account when its owner opens it (``complete_registration``); the owner of
+    an address with an account already is told that someone tried. Either way the caller says
+    "check your mail", and an address receives at most REGISTER_MAILS_PER_ADDRESS of these."""
     email = normalize_email(email)
-    if find_by_email(email) is not None:
-        raise AccountError(
-            "email_taken", _("An account with this email address already exists."), "email"
+    password_hash = hash_password(password)  # in both cases: the time taken tells nothing
+    existing = find_by_email(email)
+    if not _may_mail(email):
+        return
+    if existing is not None:
+        _tell_owner_of_registration(existing)
+        return
+    token = _serializer("register").dumps(
+        {"email": email, "name": display_name.strip(), "locale": locale, "pw": password_hash}
+    )
+    link = url_for("accounts.complete_registration", token=token, _external=True)
+    with force_locale(locale):
+        subject = _("Confirm your email address for Commons")
+        body = _(
+            "Hello %(name)s,\n\nTo create your account, open this link within 2 days:\n"
+            "%(link)s\n\nIf you did not register, ignore this message; no account is created.",
+            name=display_name.strip(),
+            link=link,
         )
+    queue_email_to(email, subject, body, kind="confirm_email")
+
+
+def _may_mail(email: str) -> bool:
+    if not _counting():
+        return True
+    item = parse_limit(current_app.config["REGISTER_MAILS_PER_ADDRESS"])
+    return limiter.limiter.hit(item, "register-mail:" + hash_token(email.lower())[:32])
+
+
+def _tell_owner_of_registration(user: User) -> None:
+    with force_locale(user.locale):
+        subject = _("Someone tried to register with your email address")
+        body = _(
+            "Hello %(name)s,\n\nSomeone tried to register a Commons account with your email "
+            "address, which already has one. If it was you, sign in:\n%(login)s\n\nor, if you "
+            "forgot your password, choose a new one:\n%(reset)s\n\nIf it was not you, ignore "
+            "this message; nothing has changed.",
+            name=user.display_name,
+            login=url_for("accounts.login", _external=True),
+            reset=url_for("accounts.reset_request", _external=True),
+        )
+    queue_email(user, subject, body, kind="register_existing")
+
+
+def registration_in(token: str) -> dict | None:
+    """The registration a link carries, while it is valid and its address still free."""
+    try:
+        data = _serializer("register").loads(token, max_age=REGISTER_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        return None
+    if not isinstance(data, dict) or find_by_email(data.get("email", "")) is not None:
+        return None
+    return data
+
+
+def complete_registration(token: str) -> User | None:
+    """Create the account of a registration link (its address is then confirmed); None when
+    the link is invalid, expired or used."""
+    data = registration_in(token)
+    if data is None:
+        return None
     user = User(
-        email=email,
-        display_name=display_name.strip(),
-        locale=locale,
-        password_hash=hash_password(password),
+        email=data["email"],
+        display_name=data["name"],
+        locale=data["locale"],
+        password_hash=data["pw"],
+        email_confirmed_at=clock.now(),
     )
     db.session.add(user)
     db.session.flush()
-    send_confirmation(user)
     return user
 
 
 # --- sign-in ---------------------------------------------------------------------------------
 
 
-def _failure_key(email: str) -> str:
+def _account_key(email: str) -> str:
     return "login-failures:" + hash_token(normalize_email(email).lower())[:32]
 
 
-def account_locked(email: str) -> bool:
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
-        return False
-    item = parse_limit(current_app.config["LOGIN_FAILURES_PER_ACCOUNT"])
-    return not limiter.limiter.test(item, _failure_key(email))
+def _address_key(email: str, address: str) -> str:
+    return f"{_account_key(email)}:{address}"
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The user for these credentials, or None; failures count against the account."""
+def _counting() -> bool:
+    return bool(current_app.config.get("RATELIMIT_ENABLED", True))
+
+
+def _seconds_until_reset(item, key: str) -> int:
+    reset_at, _remaining = limiter.limiter.get_window_stats(item, key)
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def sign_in_wait(email: str, address: str) -> int | None:
+    """Seconds before ``address`` may try to sign in to ``email``'s account again, or None when
+    it may now. An address that failed too often for this account waits; while the account
+    as a whole is past its cap (someone guessing from many addresses), so does every address
+    that has failed against it. An address that has not failed is never refused here: the
+    owner can always sign in (the address's own budget, across accounts, is the shared
+    ``LOGIN_LIMIT``)."""
+    if not _counting():
+        return None
+    pair = _address_key(email, address)
+    waits = [
+        _seconds_until_reset(item, pair)
+        for item in parse_many(current_app.config["LOGIN_FAILURES_PER_ACCOUNT_IP"])
+        if not limiter.limiter.test(item, pair)
+    ]
+    if waits:
+        return max(waits)
+    account_item = parse_limit(current_app.config["LOGIN_FAILURES_PER_ACCOUNT"])
+    account = _account_key(email)
+    if not limiter.limiter.test(account_item, account) and _failed_here(account_item, pair):
+        return _seconds_until_reset(account_item, account)
+    return None
+
+
+def _failed_here(account_item, pair: str) -> bool:
+    """Has this address failed against the account within the account's window?"""
+    _reset, remaining = limiter.limiter.get_window_stats(account_item, "failed-here:" + pair)
+    return remaining < account_item.amount
+
+
+def authenticate(email: str, password: str, address: str) -> User | None:
+    """The user for these credentials, or None; failures count against the account and the
+    (account, address) pair, and tell the owner when they pile up."""
     user = find_by_email(email)
     if user is None:
         verify_password(dummy_hash(), password)
@@ -80,11 +184,57 @@ def authenticate(email: str, password: str) -> User | None:
     else:
         ok = verify_password(user.password_hash, password)
     if not ok:
-        if current_app.config.get("RATELIMIT_ENABLED", True):
-            item = parse_limit(current_app.config["LOGIN_FAILURES_PER_ACCOUNT"])
-            limiter.limiter.hit(item, _failure_key(email))
+        _count_failure(email, address, user)
         return None
     return user
+
+
+def _count_failure(email: str, address: str, user: User | None) -> None:
+    if not _counting():
+        return
+    pair = _address_key(email, address)
+    for item in parse_many(current_app.config["LOGIN_FAILURES_PER_ACCOUNT_IP"]):
+        limiter.limiter.hit(item, pair)
+    account_item = parse_limit(current_app.config["LOGIN_FAILURES_PER_ACCOUNT"])
+    account = _account_key(email)
+    limiter.limiter.hit(account_item, account)
+    limiter.limiter.hit(account_item, "failed-here:" + pair)
+    if user is None:
+        return
+    _reset, remaining = limiter.limiter.get_window_stats(account_item, account)
+    failures = account_item.amount - remaining
+    if failures >= current_app.config["LOGIN_FAILURE_ALERT_AFTER"] and limiter.limiter.hit(
+        parse_limit(current_app.config["LOGIN_FAILURE_ALERTS"]), f"login-alert:{user.id}"
+    ):
+        _tell_owner_of_failures(user)
+
+
+register_type(
+    "login_failures",
+    _l(
+        "Someone tried several times to sign in to your account with a wrong password. If it "
+        "was not you, choose a new password."
+    ),
+)
+
+
+def _tell_owner_of_failures(user: User) -> None:
+    """In the app and, to a confirmed address, by email; at most once per alert window."""
+    url = url_for("accounts.account")
+    notify([user], "login_failures", user, url=url, subject_type="account")
+    if not user.email_confirmed:
+        return
+    with force_locale(user.locale):
+        subject = _("Failed sign-ins to your Commons account")
+        body = _(
+            "Hello %(name)s,\n\nSomeone tried several times to sign in to your account with a "
+            "wrong password. If it was you, there is nothing to do. If not, choose a new "
+            "password that you use nowhere else:\n%(link)s\n\nAn address that keeps failing "
+            "is turned away for a while; you can still sign in as usual.",
+            name=user.display_name,
+            link=url_for("accounts.reset_request", _external=True),
+        )
+    queue_email(user, subject, body, kind="login_failures")
 
 
 def start_session(user: User) -> UserSession:

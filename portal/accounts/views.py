@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -18,7 +20,7 @@ from portal.accounts.forms import (
     ResetRequestForm,
 )
 from portal.core.guards import login_required, public
-from portal.core.limits import configured
+from portal.core.limits import configured, sign_in_failed, sign_in_limit
 from portal.core.security import log_event, safe_next
 from portal.extensions import db, limiter
 
@@ -47,47 +49,69 @@ def register():
 
         form.locale.data = current_locale()
     if form.validate_on_submit():
-        try:
-            user = accounts.register(
-                form.email.data, form.display_name.data, form.password.data, form.locale.data
-            )
-        except accounts.AccountError as err:
-            form.email.errors.append(err.message)
-        else:
-            _sign_in(user)
-            db.session.commit()
-            log_event("register", user=user.id)
-            flash(
-                _(
-                    "Welcome! We sent a link to confirm your email address. Next, tell us "
-                    "which community you live in."
-                ),
-                "success",
-            )
-            return redirect(url_for("residency.status"))
+        accounts.register(
+            form.email.data, form.display_name.data, form.password.data, form.locale.data
+        )
+        db.session.commit()
+        log_event("register_requested")
+        # The same page whether or not the address has an account already.
+        return render_template("accounts/check_mail.html", email=form.email.data)
     return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/register/<token>", methods=["GET", "POST"])
+@public
+def complete_registration(token: str):
+    """The link of the registration mail: a button creates the account (a link checker that
+    opens the mail creates nothing), then signs its owner in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    data = accounts.registration_in(token)
+    if data is None:
+        flash(
+            _("This link is invalid, expired or used already. Sign in, or register again."),
+            "error",
+        )
+        return redirect(url_for("accounts.login"))
+    form = EmptyForm()
+    if form.validate_on_submit():
+        user = accounts.complete_registration(token)
+        _sign_in(user)
+        db.session.commit()
+        log_event("register", user=user.id)
+        flash(
+            _("Welcome! Your account is ready. Next, tell us which community you live in."),
+            "success",
+        )
+        return redirect(url_for("residency.status"))
+    return render_template("accounts/complete_registration.html", form=form, data=data)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(configured("LOGIN_LIMIT"), methods=["POST"])
+@sign_in_limit()
 def login():
     next_url = safe_next(request.values.get("next"), url_for("main.home"))
     if current_user.is_authenticated:
         return redirect(next_url)
     form = LoginForm()
     if form.validate_on_submit():
-        if accounts.account_locked(form.email.data):
+        wait = accounts.sign_in_wait(form.email.data, request.remote_addr)
+        if wait is not None:
             log_event("login_locked")
             form.password.errors.append(
                 _(
-                    "Too many failed sign-ins for this account. "
-                    "Try again in an hour, or reset your password."
+                    "Too many failed sign-ins to this account from here. Try again in "
+                    "%(minutes)d minutes, or reset your password.",
+                    minutes=math.ceil(wait / 60),
                 )
             )
-            return render_template("accounts/login.html", form=form, next=next_url), 429
-        user = accounts.authenticate(form.email.data, form.password.data)
+            page = render_template("accounts/login.html", form=form, next=next_url)
+            return page, 429, {"Retry-After": str(wait)}
+        user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr)
         if user is None:
+            sign_in_failed()
+            db.session.commit()  # the owner's notice of failed sign-ins, when one is due
             log_event("login_failure", channel="web")
             form.password.errors.append(_("The email address or password is not correct."))
         else:

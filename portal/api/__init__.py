@@ -26,9 +26,17 @@ OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fields: dict | None = None,
+        headers: dict | None = None,
+    ):
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields
+        self.headers = headers or {}
 
 
 @bp.errorhandler(ApiError)
@@ -36,7 +44,9 @@ def _api_error(err: ApiError):
     from portal.extensions import db
 
     db.session.rollback()
-    return error_response(err.status, err.code, err.message, err.fields)
+    response = error_response(err.status, err.code, err.message, err.fields)
+    response.headers.update(err.headers)
+    return response
 
 
 # Views that authenticate a bearer token inside their own statement, so that the whole request

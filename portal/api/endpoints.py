@@ -13,7 +13,7 @@ from portal.accounts.models import ApiToken
 from portal.api import ApiError, body, bp, iso, require_user
 from portal.api.pagination import keyset
 from portal.core.guards import login_required, public
-from portal.core.limits import configured
+from portal.core.limits import configured, sign_in_failed, sign_in_limit, user_key
 from portal.core.security import log_event
 from portal.extensions import db, limiter
 from portal.notifications import services as notes
@@ -30,7 +30,7 @@ from portal.roles import permissions
 
 @bp.post("/auth/token")
 @public
-@limiter.limit(configured("LOGIN_LIMIT"))
+@sign_in_limit()
 def create_token():
     data = body()
     email, password = data.get("email"), data.get("password")
@@ -45,11 +45,18 @@ def create_token():
                 if not isinstance(data.get(k), str) or not data.get(k)
             },
         )
-    if accounts.account_locked(email):
+    wait = accounts.sign_in_wait(email, request.remote_addr)
+    if wait is not None:
         log_event("login_locked")
-        raise ApiError(429, "rate_limited", "Too many failed sign-ins for this account.")
-    user = accounts.authenticate(email, password)
+        raise ApiError(
+            429,
+            "rate_limited",
+            "Too many failed sign-ins to this account from this address.",
+            headers={"Retry-After": str(wait)},
+        )
+    user = accounts.authenticate(email, password, request.remote_addr)
     if user is None:
+        sign_in_failed()
         db.session.commit()
         log_event("login_failure", channel="api")
         raise ApiError(401, "invalid_credentials", "The email or password is not correct.")
@@ -79,14 +86,18 @@ def create_account():
     fields = api_registration_errors(data)
     if fields:
         raise ApiError(400, "validation_failed", "Some fields are not valid.", fields)
-    try:
-        user = accounts.register(
-            data["email"], data["display_name"], data["password"], data.get("locale") or "zh_Hans"
-        )
-    except accounts.AccountError as err:
-        raise ApiError(409, "already_registered", err.message, {"email": err.message}) from None
+    accounts.register(
+        data["email"], data["display_name"], data["password"], data.get("locale") or "zh_Hans"
+    )
     db.session.commit()
-    return jsonify(_me(user)), 201
+    log_event("register_requested")
+    # The same answer whether or not the address has an account already.
+    return jsonify(
+        {
+            "status": "check_mail",
+            "message": _("Check your mail: we sent a link to finish registering to this address."),
+        }
+    ), 202
 
 
 # --- me --------------------------------------------------------------------------------------
@@ -163,8 +174,14 @@ def community(code: str):
 # --- residency -------------------------------------------------------------------------------
 
 
+_residency_limit = configured("RESIDENCY_REQUEST_LIMIT")
+_residency_ip_limit = configured("RESIDENCY_REQUEST_IP_LIMIT")
+
+
 @bp.post("/residency")
 @login_required
+@limiter.shared_limit(_residency_limit, "residency-request", key_func=user_key)
+@limiter.shared_limit(_residency_ip_limit, "residency-request-ip")
 def create_residency():
     user = require_user()
     data = body()

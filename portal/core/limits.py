@@ -22,3 +22,26 @@ def user_key() -> str:
         user_id = token_user_id(token_hash)
         return f"user:{user_id}" if user_id is not None else request.remote_addr
     return f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr
+
+
+_SIGN_IN_FAILED = "commons.sign_in_failed"
+
+
+def sign_in_failed() -> None:
+    """Count this request's failed sign-in against its address (``sign_in_limit``)."""
+    request.environ[_SIGN_IN_FAILED] = True
+
+
+def _failed(_response) -> bool:
+    return bool(request.environ.get(_SIGN_IN_FAILED))
+
+
+def sign_in_limit():
+    """One per-address budget of failed sign-ins for every way of signing in (the web form, the
+    API's token): checked before the attempt, spent only by a failure, so a household behind
+    one address is never turned away for signing in."""
+    from portal.extensions import limiter
+
+    return limiter.shared_limit(
+        configured("LOGIN_LIMIT"), scope="sign-in", methods=["POST"], deduct_when=_failed
+    )

@@ -10,12 +10,18 @@ from flask_login import current_user
 from portal.api import ApiError, body, bp, iso, require_user
 from portal.api.pagination import cursor_arg, encode_cursor, keyset, limit_arg
 from portal.core.guards import login_required, public
+from portal.core.limits import configured, user_key
 from portal.deliberation import services as delib
 from portal.deliberation.models import STANCES, Appeal, Comment, ModerationAction
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.places.services import community_by_code
 from portal.proposals import services as proposals
 from portal.proposals.models import Proposal
+
+_comment_limit = configured("COMMENT_LIMIT")
+_comment_ip_limit = configured("COMMENT_IP_LIMIT")
+_report_limit = configured("REPORT_LIMIT")
+_report_ip_limit = configured("REPORT_IP_LIMIT")
 
 
 def _error(err: delib.DeliberationError) -> ApiError:
@@ -84,6 +90,8 @@ def comments(proposal_id: int):
 
 @bp.post("/proposals/<int:proposal_id>/comments")
 @login_required
+@limiter.shared_limit(_comment_limit, "comment", key_func=user_key)
+@limiter.shared_limit(_comment_ip_limit, "comment-ip")
 def create_comment(proposal_id: int):
     user = require_user()
     p = _proposal(proposal_id)
@@ -159,6 +167,8 @@ def remove_comment(comment_id: int):
 
 @bp.post("/reports")
 @login_required
+@limiter.shared_limit(_report_limit, "report", key_func=user_key)
+@limiter.shared_limit(_report_ip_limit, "report-ip")
 def create_report():
     user = require_user()
     data = body()

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from portal.accounts.forms import EmptyForm
 from portal.core.guards import login_required, public
 from portal.core.i18n import city_timezone_name
+from portal.core.limits import configured, user_key
 from portal.core.security import safe_next
 from portal.deliberation import bp
 from portal.deliberation import services as delib
@@ -26,7 +27,7 @@ from portal.deliberation.forms import (
     ReportForm,
 )
 from portal.deliberation.models import Appeal, Comment, ModerationAction
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.places.services import community_by_code
 from portal.proposals import services as proposals
 from portal.proposals.models import Proposal
@@ -45,6 +46,12 @@ def _back(p_or_id, anchor: str = "comments"):
     return redirect(url_for("proposals.show", proposal_id=pid) + f"#{anchor}")
 
 
+_comment_limit = configured("COMMENT_LIMIT")
+_comment_ip_limit = configured("COMMENT_IP_LIMIT")
+_report_limit = configured("REPORT_LIMIT")
+_report_ip_limit = configured("REPORT_IP_LIMIT")
+
+
 def _fail(err: delib.DeliberationError):
     db.session.rollback()
     if err.status == 403 and err.code not in ("blocked", "not_allowed"):
@@ -54,6 +61,8 @@ def _fail(err: delib.DeliberationError):
 
 @bp.post("/proposals/<int:proposal_id>/comments")
 @login_required
+@limiter.shared_limit(_comment_limit, "comment", key_func=user_key)
+@limiter.shared_limit(_comment_ip_limit, "comment-ip")
 def comment(proposal_id: int):
     p = _proposal(proposal_id)
     form = CommentForm()
@@ -127,6 +136,8 @@ def delete_comment(comment_id: int):
 
 @bp.post("/reports")
 @login_required
+@limiter.shared_limit(_report_limit, "report", key_func=user_key)
+@limiter.shared_limit(_report_ip_limit, "report-ip")
 def report():
     form = ReportForm()
     back = safe_next(request.form.get("next"), url_for("main.home"))

@@ -19,9 +19,14 @@ MAX_ATTEMPTS = 5
 
 
 def queue_email(user, subject: str, body: str, *, kind: str) -> OutboxMessage:
-    msg = OutboxMessage(
-        user_id=user.id, to_address=user.email, subject=subject, body=body, kind=kind
-    )
+    return queue_email_to(user.email, subject, body, kind=kind, user_id=user.id)
+
+
+def queue_email_to(
+    address: str, subject: str, body: str, *, kind: str, user_id: int | None = None
+) -> OutboxMessage:
+    """A message to an address that may belong to no account (yet)."""
+    msg = OutboxMessage(user_id=user_id, to_address=address, subject=subject, body=body, kind=kind)
     db.session.add(msg)
     db.session.flush()
     if current_app.config.get("MAIL_ECHO"):

@@ -13,7 +13,8 @@ from wtforms import SelectChoice
 from portal.audit.services import record
 from portal.core.errors import error_response
 from portal.core.guards import login_required
-from portal.extensions import db
+from portal.core.limits import configured, user_key
+from portal.extensions import db, limiter
 from portal.places.models import Community, Street
 from portal.places.services import community_by_code, find_communities
 from portal.residency import bp
@@ -94,8 +95,15 @@ def status():
     return _status_page(invite=invite)
 
 
+_request_limit = configured("RESIDENCY_REQUEST_LIMIT")
+_request_ip_limit = configured("RESIDENCY_REQUEST_IP_LIMIT")
+
+
+# Asking to join and using an invitation code share one budget: codes are not to be guessed.
 @bp.post("/residency/request")
 @login_required
+@limiter.shared_limit(_request_limit, "residency-request", key_func=user_key)
+@limiter.shared_limit(_request_ip_limit, "residency-request-ip")
 def request_join():
     form, searching = _join_form()
     if form.validate_on_submit():
@@ -118,6 +126,8 @@ def request_join():
 
 @bp.post("/residency/invitation")
 @login_required
+@limiter.shared_limit(_request_limit, "residency-request", key_func=user_key)
+@limiter.shared_limit(_request_ip_limit, "residency-request-ip")
 def use_code():
     form = InvitationForm(prefix="invite")
     if form.validate_on_submit():

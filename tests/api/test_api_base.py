@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from portal.accounts.models import User
+from portal.notifications.models import OutboxMessage
 from tests.conftest import DEMO_PASSWORD
 
 GOOD = "plum tree lantern 42 harbour"
@@ -67,16 +68,22 @@ def test_register_through_the_api(client, db):
             "locale": "en",
         },
     )
-    assert r.status_code == 201
-    body = r.get_json()
-    assert body["display_name"] == "接口用户" and body["locale"] == "en"
-    assert body["residency"]["status"] == "none" and body["email_confirmed"] is False
-    assert db.session.get(User, body["id"]).email == "api.user@example.org"
+    assert r.status_code == 202 and r.get_json()["status"] == "check_mail"
+    mail = db.session.scalar(
+        db.select(OutboxMessage).where(OutboxMessage.to_address == "api.user@example.org")
+    )
+    assert mail.kind == "confirm_email" and "/register/" in mail.body
+    assert db.session.scalar(db.select(User).where(User.email == "api.user@example.org")) is None
+    # An address with an account gets the same answer; its owner gets a note.
     again = client.post(
         "/api/v1/accounts",
-        json={"email": "API.user@example.org", "password": GOOD, "display_name": "又一个"},
+        json={"email": "Resident1@example.org", "password": GOOD, "display_name": "又一个"},
     )
-    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_registered"
+    assert again.status_code == 202 and again.get_json() == r.get_json()
+    note = db.session.scalar(
+        db.select(OutboxMessage).where(OutboxMessage.to_address == "resident1@example.org")
+    )
+    assert note.kind == "register_existing"
 
 
 def test_register_validation_reports_each_field(client):

@@ -16,17 +16,37 @@ NEW_PASSWORD = "plum tree lantern 42 harbour"
 pytestmark = pytest.mark.browser
 
 
-def register(tab, email: str, name: str) -> None:
-    """Through /register; a new account lands on /residency, not yet a resident."""
+def register(tab, live_server, email: str, name: str) -> None:
+    """Through /register and the link of its mail; a new account lands on /residency, not yet
+    a resident."""
     tab.visit("/register")
     tab.page.locator("#email").fill(email)
     tab.page.locator("#display_name").fill(name)
     tab.page.locator("#password").fill(NEW_PASSWORD)
     expect(tab.page.locator("#locale-0")).to_be_checked()  # 简体中文, from Accept-Language
     tab.submit(tab.main_button())
+    expect(tab.page.get_by_role("heading", level=1)).to_have_text("请查收邮件")
+    tab.visit(mailed_link(live_server, email))
+    tab.submit(tab.main_button())
     assert tab.page.url.endswith("/residency"), tab.page.url
     expect(tab.page.locator(".status-box")).to_have_class(re.compile(r"\bstatus-none\b"))
     expect(tab.page.locator(".flash-success")).to_be_visible()
+
+
+def mailed_link(live_server, address: str) -> str:
+    """The path of the link in the newest mail to ``address`` in the live server's outbox."""
+    from portal.extensions import db
+    from portal.notifications.models import OutboxMessage
+
+    with live_server.app.app_context():
+        body = db.session.scalar(
+            db.select(OutboxMessage.body)
+            .where(OutboxMessage.to_address == address)
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+        db.session.remove()
+    return re.search(r"https?://[^/\s]+(/\S+)", body).group(1)
 
 
 def unread_badge(tab):
@@ -73,10 +93,10 @@ def test_visitor_switches_language_and_text_size(new_tab):
     assert page.url.endswith("/places")
 
 
-def test_new_resident_asks_to_join_and_the_committee_approves(new_tab):
+def test_new_resident_asks_to_join_and_the_committee_approves(new_tab, live_server):
     name = "新邻居小林"
     newbie = new_tab(locale="zh-CN")
-    register(newbie, "newbie@example.org", name)
+    register(newbie, live_server, "newbie@example.org", name)
 
     page = newbie.page
     page.locator("#join-community_code").select_option(COMMUNITY)
@@ -121,7 +141,7 @@ def test_new_resident_asks_to_join_and_the_committee_approves(new_tab):
     expect(unread_badge(newbie)).to_have_count(0)
 
 
-def test_invitation_letters_confirm_a_new_resident_at_once(new_tab):
+def test_invitation_letters_confirm_a_new_resident_at_once(new_tab, live_server):
     committee = new_tab(locale="zh-CN")
     committee.sign_in(COMMITTEE)
     committee.visit(f"/communities/{COMMUNITY}/invitations")
@@ -147,7 +167,7 @@ def test_invitation_letters_confirm_a_new_resident_at_once(new_tab):
     expect(page.locator("main table tbody tr")).to_contain_text("5号楼")
 
     newcomer = new_tab(locale="zh-CN")
-    register(newcomer, "newbie2@example.org", "新邻居小周")
+    register(newcomer, live_server, "newbie2@example.org", "新邻居小周")
     newcomer.page.locator("#invite-invitation_code").fill(codes[1])
     newcomer.submit(newcomer.main_button("[action='/residency/invitation']"))
     assert newcomer.page.url.endswith("/residency")
@@ -162,12 +182,14 @@ def test_invitation_letters_confirm_a_new_resident_at_once(new_tab):
     expect(page.locator("article.letter.used .code")).to_have_text(codes[1])
 
 
-def test_a_resident_of_a_large_city_finds_the_community_by_search(new_tab, monkeypatch):
+def test_a_resident_of_a_large_city_finds_the_community_by_search(
+    new_tab, live_server, monkeypatch
+):
     from portal.residency import views
 
     monkeypatch.setattr(views, "LIST_ALL_UNDER", 2)  # the demo's communities stand in for 1,000
     tab = new_tab(locale="zh-CN")
-    register(tab, "finder@example.org", "找社区的人")
+    register(tab, live_server, "finder@example.org", "找社区的人")
     page = tab.page
     expect(page.locator("#find")).to_be_visible()
     expect(page.locator(f"#join-community_code option[value='{COMMUNITY}']")).to_have_count(0)

@@ -11,6 +11,7 @@ PUBLIC = {
     "main.set_display",
     "main.healthz",
     "accounts.register",
+    "accounts.complete_registration",
     "accounts.login",
     "accounts.confirm_email",
     "accounts.reset_request",
