@@ -143,6 +143,21 @@ def is_visible(user, p: Proposal) -> bool:
     return True
 
 
+def can_read(user, p: Proposal) -> bool:
+    """Whether ``user`` may read the proposal's text (title, summary, body, author, place) and
+    see its photos. A proposal the committee hid (or that reports hid until it is reviewed)
+    keeps only its number, status and the reason it is hidden for everyone but its author and
+    the committee that moderates it. Reads only the proposal's own columns, so lists of cases
+    can ask it row by row without loading anything more."""
+    if not is_visible(user, p):
+        return False
+    if not p.hidden:
+        return True
+    return getattr(user, "is_authenticated", False) and (
+        user.id == p.author_id or p.community_id in permissions.committee_community_ids(user)
+    )
+
+
 # --- the one transition function -------------------------------------------------------------
 
 
@@ -346,10 +361,10 @@ def photos(p: Proposal) -> list[ProposalPhoto]:
 
 
 def can_view_photos(user, p: Proposal) -> bool:
-    """Photos of rejected proposals stay with the author and the committee."""
-    if not is_visible(user, p):
+    """Photos of rejected or hidden proposals stay with the author and the committee."""
+    if not can_read(user, p):
         return False
-    if p.status == S.rejected or p.hidden:
+    if p.status == S.rejected:
         return getattr(user, "is_authenticated", False) and (
             user.id == p.author_id or permissions.is_committee(user, p.community)
         )
