@@ -24,7 +24,7 @@ from portal.core.database import alone_engine, run_alone
 from portal.core.i18n import table_label
 from portal.core.text import grams, render_markdown
 from portal.extensions import db
-from portal.media.images import ImageError, process_image
+from portal.media.images import ImageError, process_images
 from portal.media.storage import storage_for
 from portal.notifications.services import notify, register_type
 from portal.places.models import Community, Grid
@@ -387,7 +387,7 @@ def add_photos(author: User, p: Proposal, uploads: list[bytes]) -> list[Proposal
             "photos",
         )
     try:
-        processed = [process_image(data) for data in uploads]
+        processed = process_images(uploads)
     except ImageError as err:
         raise ProposalError(err.code, str(err.message), 400, "photos") from None
     storage = storage_for(current_app)
