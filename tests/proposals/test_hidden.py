@@ -135,3 +135,16 @@ def test_public_photos_are_cached_for_a_minute_at_most(app, db, make_proposal, t
         etag = served.headers["ETag"]
     with visitor.get(_photo_url(db, p), headers={"If-None-Match": etag}) as again:
         assert again.status_code == 304
+
+
+def test_hidden_proposal_is_in_no_public_list_or_search(app, hidden, api_token):
+    visitor = app.test_client()
+    for url in (
+        "/api/v1/proposals?community=110101001001",
+        "/api/v1/proposals?community=110101001001&q=" + SECRET[:2],
+        "/api/v1/proposals/similar?community=110101001001&q=" + SECRET,
+        "/communities/110101001001/proposals",
+        "/communities/110101001001/proposals?q=" + SECRET[:2],
+    ):
+        r = visitor.get(url, headers=api_token("resident2") if "api" in url else {})
+        assert r.status_code == 200 and SECRET not in r.get_data(as_text=True), url
