@@ -114,6 +114,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "INSTANCE_PATH": str(instance),
         "MEDIA_ROOT": env.get("MEDIA_ROOT", str(instance / "media")),
         "MEDIA_MAX_PHOTOS": 4,
+        # The prefix of an internal nginx location serving MEDIA_ROOT (e.g. "/_media/"): photos
+        # are then sent by nginx after the app checked who may see them. Empty: the app sends.
+        "MEDIA_ACCEL_REDIRECT": env.get("MEDIA_ACCEL_REDIRECT", ""),
     }
     if mode == "testing":
         cfg["WTF_CSRF_ENABLED"] = True

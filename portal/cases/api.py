@@ -15,6 +15,7 @@ from portal.cases.models import Case, RoutingRule
 from portal.cases.views import case_query
 from portal.core.guards import login_required, public
 from portal.extensions import db
+from portal.proposals import services as proposals
 from portal.roles.models import Agency
 
 
@@ -28,10 +29,14 @@ def _agency(a: Agency) -> dict:
 
 
 def _item(c: Case) -> dict:
+    readable = proposals.can_read(current_user, c.proposal)
     return {
         "number": c.number,
         "proposal_id": c.proposal_id,
-        "title": c.proposal.title,
+        # A proposal hidden for personal data keeps its title from all but its author and
+        # committee here too; the case itself stays public.
+        "title": c.proposal.title if readable else None,
+        "proposal_hidden": c.proposal.hidden,
         "category": c.category.code,
         "community_code": c.community.code,
         "agency": {"code": c.agency.code, "name": c.agency.name_zh},

@@ -464,14 +464,14 @@ def act(
 def _add_photos(case: Case, event: CaseEvent, uploads: list[bytes]) -> None:
     from flask import current_app
 
-    from portal.media.images import ImageError, process_image
+    from portal.media.images import ImageError, process_images
     from portal.media.storage import storage_for
 
     limit = current_app.config["MEDIA_MAX_PHOTOS"]
     if len(uploads) > limit:
         raise CaseError("too_many_photos", _("At most %(n)d photos.", n=limit), 400, "photos")
     try:
-        processed = [process_image(data) for data in uploads]
+        processed = process_images(uploads)
     except ImageError as err:
         raise CaseError(err.code, str(err.message), 400, "photos") from None
     storage = storage_for(current_app)

@@ -255,11 +255,21 @@ def _workspace_page(stmt, key=None) -> tuple[list[Case], str | None]:
 
     With ``key`` (a datetime column, nulls last) the list runs oldest key first, then by id;
     without it, newest case first. Only what the cards show is loaded: the case, its
-    proposal's title and its community.
+    proposal's title (and whether the reader may see it) and its community.
     """
     stmt = stmt.options(
         lazyload("*"),
-        joinedload(Case.proposal).load_only(Proposal.id, Proposal.title).lazyload("*"),
+        joinedload(Case.proposal)
+        # With what proposals.can_read asks: a hidden proposal's title shows only to some.
+        .load_only(
+            Proposal.id,
+            Proposal.title,
+            Proposal.status,
+            Proposal.hidden,
+            Proposal.author_id,
+            Proposal.community_id,
+        )
+        .lazyload("*"),
         joinedload(Case.community).lazyload("*"),
     )
     after = request.args.get("after", "")

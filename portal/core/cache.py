@@ -7,6 +7,10 @@ Entries live PAGE_CACHE_SECONDS (default 5) and are dropped at once when this pr
 a change; other processes catch up within the TTL. When an entry expires, one request renders it
 again while the others are served the expired copy (marked "stale") for up to one more TTL.
 A page that sets a cookie is never stored.
+
+Whatever PAGE_CACHE_SECONDS says, no copy is served once it is MAX_AGE_SECONDS (60) old, stale
+window included: the TTL is capped at half of that. A proposal the committee hides for personal
+data disappears from every process within a minute.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ CACHEABLE = {
     "api.agencies",
 }
 MAX_ENTRIES = 2000
+# The oldest a copy served from here may be (TTL plus the stale window of one more TTL).
+MAX_AGE_SECONDS = 60
 
 
 class PageStore:
@@ -127,8 +133,8 @@ def _key() -> tuple | None:
 
 
 def install(app: Flask) -> None:
-    ttl = app.config.get("PAGE_CACHE_SECONDS", 0)
-    if not ttl:
+    ttl = min(app.config.get("PAGE_CACHE_SECONDS", 0), MAX_AGE_SECONDS / 2)
+    if ttl <= 0:
         return
     event.listen(Session, "after_commit", _bump)
 

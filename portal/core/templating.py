@@ -104,6 +104,9 @@ def install_templating(app: Flask) -> None:
         button_label=cases.button_label,
         reason_text=delib.reason_text,
         case_state_label=cases.state_label,
+        # Whether the reader may see a proposal's text (no, once hidden, but for its author
+        # and committee): lists of cases and supports show a placeholder instead.
+        can_read_proposal=lambda p: proposals.can_read(current_user, p),
     )
 
     @app.context_processor

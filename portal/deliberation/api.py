@@ -52,20 +52,7 @@ def _comment(c: Comment) -> dict:
 
 def _proposal(proposal_id: int) -> Proposal:
     p = db.session.get(Proposal, proposal_id)
-    if (
-        p is None
-        or not proposals.is_visible(current_user, p)
-        or (
-            p.hidden
-            and not (
-                current_user.is_authenticated
-                and (
-                    current_user.id == p.author_id
-                    or delib.can_moderate(current_user, p.community_id)
-                )
-            )
-        )
-    ):
+    if p is None or not proposals.can_read(current_user, p):
         raise ApiError(404, "not_found", "No such proposal.")
     return p
 

@@ -9,6 +9,7 @@ comments and text chunks — residents often do not know their phone records whe
 from __future__ import annotations
 
 import contextlib
+import math
 import struct
 import warnings
 from dataclasses import dataclass
@@ -26,9 +27,16 @@ except ImportError:  # pragma: no cover - depends on how Pillow was built
 MAX_BYTES = 5 * 1024 * 1024
 MAX_EDGE = 1600
 THUMB_EDGE = 400
-# A photo from a phone is 12–24 megapixels. The limit bounds the memory one upload may take
-# (decoding 40 MP RGBA is 160 MB, and resizing briefly needs a second copy).
-MAX_PIXELS = 40_000_000
+# The most pixels one photo may decode to: 20 megapixels (80 MB as RGBA, the largest buffer
+# processing holds). A JPEG decodes at 1/2, 1/4 or 1/8 of its size when that still covers
+# MAX_EDGE, so a 12–48 MP phone photo decodes to a few megapixels and passes; a PNG or WebP
+# decodes whole, so at most 20 MP of it is accepted (a 6300×6300 PNG of zeros, 115 KB on the
+# wire, is refused from its header).
+MAX_PIXELS = 20_000_000
+# The most pixels all photos of one request may decode to together: bounds the time a request
+# takes (photos are decoded one at a time, each released before the next, so memory is bounded
+# by MAX_PIXELS). Four phone JPEGs take ~12 MP; two 20 MP PNGs are the most that pass.
+MAX_REQUEST_PIXELS = 40_000_000
 JPEG_QUALITY = 85
 WEBP_QUALITY = 85
 
@@ -42,14 +50,22 @@ ALLOWED: dict[str, tuple[str, str]] = {
 _OPEN_FORMATS = tuple(ALLOWED)
 
 ImageErrorCode = Literal[
-    "too_large", "not_an_image", "unsupported_type", "too_many_pixels", "empty"
+    "too_large",
+    "not_an_image",
+    "unsupported_type",
+    "too_many_pixels",
+    "too_many_pixels_together",
+    "empty",
 ]
 
 _MESSAGES = {
     "too_large": _l("The photo is larger than 5 MB."),
     "not_an_image": _l("This file is not a photo we can read. Use JPEG, PNG or WebP."),
     "unsupported_type": _l("Use a JPEG, PNG or WebP photo."),
-    "too_many_pixels": _l("The photo has too many pixels."),
+    "too_many_pixels": _l("The photo is too large: at most 20 megapixels."),
+    "too_many_pixels_together": _l(
+        "These photos are too large together: send fewer or smaller photos."
+    ),
     "empty": _l("The file is empty."),
 }
 
@@ -95,6 +111,21 @@ class ProcessedImage:
     height: int
 
 
+def process_images(uploads: list[bytes]) -> list[ProcessedImage]:
+    """Check and clean the photos of one request, within a budget of decoded pixels.
+
+    Every photo's header is read first (nothing is decoded) so that a request whose photos
+    together would decode to more than ``MAX_REQUEST_PIXELS`` is refused before any work;
+    then they are processed one at a time, each decoded image released before the next."""
+    total = 0
+    for data in uploads:
+        _fmt, pixels = _plan(data)
+        total += pixels
+    if total > MAX_REQUEST_PIXELS:
+        raise ImageError("too_many_pixels_together")
+    return [process_image(data) for data in uploads]
+
+
 def process_image(data: bytes) -> ProcessedImage:
     """Check an upload and return it cleaned, resized and with a thumbnail.
 
@@ -102,21 +133,21 @@ def process_image(data: bytes) -> ProcessedImage:
     orientation the camera recorded, sRGB colours, only the first frame of an animation, the
     longest edge at most ``MAX_EDGE`` (never enlarged) and no metadata at all.
     """
-    if not data:
-        raise ImageError("empty")
-    if len(data) > MAX_BYTES:
-        raise ImageError("too_large")
-    with warnings.catch_warnings():
-        # Pillow warns (rather than fails) between its own pixel limit and twice that; make the
-        # warning an error we report, so it never reaches the log or a test run with
-        # ``filterwarnings = error``. Its other warnings are about metadata we throw away.
-        # catch_warnings changes process-wide state; it is restored on exit and only filters
-        # warnings, so a concurrent thread at worst loses a Pillow warning for a moment.
-        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL(\.|$)")
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        fmt = _identify(data)
-        img = _prepare(_decode(data, fmt), fmt)
-        img.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS)
+    with _pillow_warnings():
+        fmt, _pixels = _plan(data)
+        decoded = _decode(data, fmt)
+        try:
+            img = decoded
+            if img.mode in ("P", "1"):
+                # Resizing would fall back to nearest-neighbour for these: final mode first.
+                img = img.convert(_target_mode(img, fmt))
+            # Shrink the largest buffer first: reduce() by a whole factor (a cheap box filter
+            # keeping at least twice the target size), then Lanczos to the size we keep.
+            # Turning upright and colour conversion then work on at most MAX_EDGE².
+            img.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS, reducing_gap=2.0)
+            img = _prepare(img, fmt)
+        finally:
+            decoded.close()  # the decoded pixels go now, not whenever the collector runs
         thumb = img.copy()
         thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
     content_type, extension = ALLOWED[fmt]
@@ -130,26 +161,66 @@ def process_image(data: bytes) -> ProcessedImage:
     )
 
 
-def _identify(data: bytes) -> str:
-    """The format family of ``data``, after Pillow has checked the file's structure."""
-    try:
-        with Image.open(BytesIO(data), formats=_OPEN_FORMATS) as probe:
-            # Camera JPEGs with an embedded preview or depth map open as MPO: still a JPEG.
-            fmt = "JPEG" if probe.format == "MPO" else probe.format
-            _check_pixels(probe.size)
-            probe.verify()
-    except ImageError:
-        raise
-    except Image.UnidentifiedImageError:
-        code = "unsupported_type" if _is_other_image(data) else "not_an_image"
-        raise ImageError(code) from None
-    except _BOMB:
-        raise ImageError("too_many_pixels") from None
-    except _DECODE_ERRORS:
-        raise ImageError("not_an_image") from None
+@contextlib.contextmanager
+def _pillow_warnings():
+    with warnings.catch_warnings():
+        # Pillow warns (rather than fails) between its own pixel limit and twice that; make the
+        # warning an error we report, so it never reaches the log or a test run with
+        # ``filterwarnings = error``. Its other warnings are about metadata we throw away.
+        # catch_warnings changes process-wide state; it is restored on exit and only filters
+        # warnings, so a concurrent thread at worst loses a Pillow warning for a moment.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL(\.|$)")
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        yield
+
+
+def _plan(data: bytes) -> tuple[str, int]:
+    """The format family of ``data`` and how many pixels decoding it will produce, after
+    Pillow has checked the file's structure. Only headers are read, never the pixels."""
+    if not data:
+        raise ImageError("empty")
+    if len(data) > MAX_BYTES:
+        raise ImageError("too_large")
+    with _pillow_warnings():
+        try:
+            with Image.open(BytesIO(data), formats=_OPEN_FORMATS) as probe:
+                # Camera JPEGs with an embedded preview or depth map open as MPO: still a JPEG.
+                fmt = "JPEG" if probe.format == "MPO" else probe.format
+                pixels = _check_pixels(_decoded_size(probe, fmt))
+                probe.verify()
+        except ImageError:
+            raise
+        except Image.UnidentifiedImageError:
+            code = "unsupported_type" if _is_other_image(data) else "not_an_image"
+            raise ImageError(code) from None
+        except _BOMB:
+            raise ImageError("too_many_pixels") from None
+        except _DECODE_ERRORS:
+            raise ImageError("not_an_image") from None
     if fmt not in ALLOWED:  # pragma: no cover - formats= above already restricts this
         raise ImageError("unsupported_type")
-    return fmt
+    return fmt, pixels
+
+
+def _fit(size: tuple[int, int], edge: int) -> tuple[int, int]:
+    """``size`` scaled down (never up) so that its longest side is at most ``edge``."""
+    width, height = size
+    scale = edge / max(width, height)
+    if scale >= 1:
+        return size
+    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
+
+
+def _decoded_size(img: Image.Image, fmt: str) -> tuple[int, int]:
+    """The size ``img`` will decode to. For a JPEG, libjpeg is first told to decode at 1/2,
+    1/4 or 1/8 scale as long as the result still covers what we keep (the same output for a
+    fraction of the memory and time); ``draft`` reads no pixels."""
+    width, height = img.size
+    if width <= 0 or height <= 0:
+        raise ImageError("not_an_image")
+    if fmt == "JPEG":
+        img.draft(None, _fit(img.size, MAX_EDGE))
+    return img.size
 
 
 def _is_other_image(data: bytes) -> bool:
@@ -165,7 +236,7 @@ def _is_other_image(data: bytes) -> bool:
         return False
 
 
-def _check_pixels(size: tuple[int, int]) -> None:
+def _check_pixels(size: tuple[int, int]) -> int:
     # Checked from the header, before anything is decoded: a few kilobytes of PNG can declare
     # a canvas that takes gigabytes to unpack.
     width, height = size
@@ -173,17 +244,15 @@ def _check_pixels(size: tuple[int, int]) -> None:
         raise ImageError("not_an_image")
     if width * height > MAX_PIXELS:
         raise ImageError("too_many_pixels")
+    return width * height
 
 
 def _decode(data: bytes, fmt: str) -> Image.Image:
-    """Decode the first frame. ``verify()`` leaves an image unusable, so the file is reopened."""
+    """Decode the first frame, at a reduced scale where the format allows it. ``verify()``
+    leaves an image unusable, so the file is opened again."""
     try:
         img = Image.open(BytesIO(data), formats=_OPEN_FORMATS)
-        _check_pixels(img.size)
-        if fmt == "JPEG":
-            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the result is still at least
-            # MAX_EDGE on both sides: the same output for much less memory and time.
-            img.draft(None, (MAX_EDGE, MAX_EDGE))
+        _check_pixels(_decoded_size(img, fmt))
         img.load()
     except ImageError:
         raise

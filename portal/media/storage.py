@@ -14,14 +14,19 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from flask import Flask, Response, send_file
+from flask import Flask, Response, current_app, send_file
 from werkzeug.exceptions import NotFound
 
 from portal.media.images import ALLOWED
 
 FILE_MODE = 0o640
 DIR_MODE = 0o750
-CACHE_SECONDS = 86400
+# How long a browser or a shared cache may keep a photo without asking again. Photos are served
+# by views that check who may see them on every request (a proposal the committee hides, or
+# rejects, stops showing its photos), so a copy must not outlive that check by more than a
+# minute; revalidating after that costs a 304 (ETag), not the photo. No stale-while-revalidate:
+# 60 s is the whole window.
+CACHE_SECONDS = 60
 
 _EXTENSIONS = {ext for _type, ext in ALLOWED.values()}
 _CONTENT_TYPES = dict(ALLOWED.values())  # content type → extension
@@ -107,7 +112,12 @@ def send_image(
     request. ``nosniff`` stops browsers second-guessing it, and the sandboxing CSP means that
     even a file opened directly as a page can run nothing and load nothing. ``private`` (the
     default) keeps the photo out of shared caches, for photos that not everyone may see; pass
-    ``private=False`` for public ones. A name that is invalid or missing is a 404.
+    ``private=False`` for public ones. Either way a copy is kept at most ``CACHE_SECONDS``.
+    A name that is invalid or missing is a 404.
+
+    With ``MEDIA_ACCEL_REDIRECT`` set (the prefix of an ``internal`` nginx location whose
+    ``alias`` is MEDIA_ROOT, e.g. ``/_media/``), the view still decides who may see the photo
+    but nginx sends the file (``X-Accel-Redirect``), with the headers set here.
     """
     extension = _CONTENT_TYPES.get(content_type)
     if extension is None:
@@ -118,10 +128,15 @@ def send_image(
         raise NotFound() from None
     if not path.is_file():
         raise NotFound()
-    response = send_file(path, mimetype=content_type, max_age=CACHE_SECONDS, conditional=True)
-    if private:
-        response.cache_control.public = False
-        response.cache_control.private = True
+    accel = current_app.config.get("MEDIA_ACCEL_REDIRECT")
+    if accel:
+        response = Response(mimetype=content_type)
+        response.headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + name
+    else:
+        response = send_file(path, mimetype=content_type, max_age=CACHE_SECONDS, conditional=True)
+    response.cache_control.max_age = CACHE_SECONDS
+    response.cache_control.public = not private
+    response.cache_control.private = private
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = f'inline; filename="photo{extension}"'
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

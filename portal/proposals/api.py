@@ -64,6 +64,20 @@ def _case_number(p: Proposal) -> str | None:
     return case.number if case else None
 
 
+# What a hidden proposal keeps from those who may not read it (see proposals.can_read): the
+# same keys, so clients need no second shape, with every text the author wrote set to null.
+_CONTENT = (
+    "title",
+    "summary",
+    "body_html",
+    "author",
+    "grid_code",
+    "location_note",
+    "withdraw_reason",
+    "review_note",
+)
+
+
 def _detail(p: Proposal) -> dict:
     data = _item(p)
     data.update(
@@ -89,7 +103,13 @@ def _detail(p: Proposal) -> dict:
             }
             for ph in (proposals.photos(p) if proposals.can_view_photos(current_user, p) else [])
         ],
+        hidden=p.hidden,
+        hidden_automatically=p.hidden_auto,
+        hidden_reason=p.hidden_reason,
+        hidden_note=p.hidden_note,
     )
+    if not proposals.can_read(current_user, p):
+        data.update(dict.fromkeys(_CONTENT))  # as the page: the notice, not the proposal
     if current_user.is_authenticated:
         data["supported_by_me"] = proposals.has_supported(current_user, p)
     return data

@@ -24,7 +24,7 @@ from portal.core.database import alone_engine, run_alone
 from portal.core.i18n import table_label
 from portal.core.text import grams, render_markdown
 from portal.extensions import db
-from portal.media.images import ImageError, process_image
+from portal.media.images import ImageError, process_images
 from portal.media.storage import storage_for
 from portal.notifications.services import notify, register_type
 from portal.places.models import Community, Grid
@@ -154,6 +154,21 @@ def is_visible(user, p: Proposal) -> bool:
             return user.id == p.author_id
         return user.id == p.author_id or permissions.is_committee(user, p.community)
     return True
+
+
+def can_read(user, p: Proposal) -> bool:
+    """Whether ``user`` may read the proposal's text (title, summary, body, author, place) and
+    see its photos. A proposal the committee hid (or that reports hid until it is reviewed)
+    keeps only its number, status and the reason it is hidden for everyone but its author and
+    the committee that moderates it. Reads only the proposal's own columns, so lists of cases
+    can ask it row by row without loading anything more."""
+    if not is_visible(user, p):
+        return False
+    if not p.hidden:
+        return True
+    return getattr(user, "is_authenticated", False) and (
+        user.id == p.author_id or p.community_id in permissions.committee_community_ids(user)
+    )
 
 
 # --- the one transition function -------------------------------------------------------------
@@ -359,10 +374,10 @@ def photos(p: Proposal) -> list[ProposalPhoto]:
 
 
 def can_view_photos(user, p: Proposal) -> bool:
-    """Photos of rejected proposals stay with the author and the committee."""
-    if not is_visible(user, p):
+    """Photos of rejected or hidden proposals stay with the author and the committee."""
+    if not can_read(user, p):
         return False
-    if p.status == S.rejected or p.hidden:
+    if p.status == S.rejected:
         return getattr(user, "is_authenticated", False) and (
             user.id == p.author_id or permissions.is_committee(user, p.community)
         )
@@ -385,7 +400,7 @@ def add_photos(author: User, p: Proposal, uploads: list[bytes]) -> list[Proposal
             "photos",
         )
     try:
-        processed = [process_image(data) for data in uploads]
+        processed = process_images(uploads)
     except ImageError as err:
         raise ProposalError(err.code, str(err.message), 400, "photos") from None
     storage = storage_for(current_app)

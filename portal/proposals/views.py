@@ -258,6 +258,7 @@ def show(proposal_id: int):
             and proposals.window_open(p)
             and not p.hidden
         ),
+        can_read=proposals.can_read(current_user, p),
         is_author=current_user.is_authenticated and current_user.id == p.author_id,
         is_committee=permissions.is_committee(current_user, p.community),
         withdraw_form=signed and WithdrawForm(),

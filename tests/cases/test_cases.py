@@ -564,6 +564,7 @@ def test_site_check_with_photos(app, make_case, login_as, db, tmp_path):
     assert f"/cases/{case.number}/photos/{row.id}" in html
     with app.test_client().get(f"/cases/{case.number}/photos/{row.id}") as served:
         assert served.status_code == 200 and b"FieldPhone" not in served.data
+        assert served.cache_control.public and served.cache_control.max_age <= 60
     bad = {
         "act-action": "verify",
         "act-passed": "yes",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 import warnings
+import weakref
 import zlib
 from io import BytesIO
 
 import pytest
-from PIL import ExifTags, Image, ImageCms
+from PIL import ExifTags, Image, ImageCms, ImageFile
 
 from portal.media import images
 from portal.media.images import (
@@ -58,17 +60,20 @@ def close_to(pixel, colour, tolerance: int = 40) -> bool:
     return all(abs(a - b) <= tolerance for a, b in zip(pixel[:3], colour, strict=True))
 
 
-def png_declaring(width: int, height: int) -> bytes:
-    """A real 1-bit PNG of the given size: a few kilobytes, however large it claims to be."""
+@functools.cache
+def png_declaring(width: int, height: int, rgb: bool = False) -> bytes:
+    """A real PNG of the given size, all zeros (1-bit grey, or 8-bit RGB): a few kilobytes
+    (about 115 KB for 6300 × 6300 RGB), however large it claims to be."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         crc = zlib.crc32(kind + body)
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
 
-    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte, then the packed bits
+    # The filter byte, then the pixels (packed bits, or three bytes each).
+    row = b"\x00" * (1 + (width * 3 if rgb else (width + 7) // 8))
     comp = zlib.compressobj(9)
     idat = b"".join(comp.compress(row) for _ in range(height)) + comp.flush()
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, 8 if rgb else 1, 2 if rgb else 0, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
     )
@@ -373,5 +378,80 @@ def test_errors_carry_a_code_and_a_message_for_the_resident():
         "not_an_image",
         "unsupported_type",
         "too_many_pixels",
+        "too_many_pixels_together",
         "empty",
     }
+
+
+# --- how much one photo and one request may cost -----------------------------------------
+
+
+def test_a_photo_decodes_to_at_most_20_megapixels():
+    assert images.MAX_PIXELS == 20_000_000
+    # The PNG of zeros that took 1.5 s and 150 MB: 6300 × 6300 is 39.7 megapixels.
+    bomb = png_declaring(6300, 6300, rgb=True)
+    assert len(bomb) < 200_000
+    assert refused(bomb) == "too_many_pixels"
+    assert refused(png_declaring(4500, 4500)) == "too_many_pixels"  # 20.25 MP
+
+
+def test_the_cap_is_checked_before_anything_is_decoded(monkeypatch):
+    def no_decoding(*_args):
+        raise AssertionError("pixels decoded")
+
+    monkeypatch.setattr(images, "_decode", no_decoding)
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    assert refused(png_declaring(6300, 6300, rgb=True)) == "too_many_pixels"
+    with pytest.raises(ImageError) as info:
+        images.process_images([png_declaring(4000, 4000)] * 3)
+    assert info.value.code == "too_many_pixels_together"
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale():
+    """6000 × 4000 is 24 MP on paper, over the cap, but libjpeg decodes it at half size
+    (6 MP), which still covers the 1600 pixels we keep: it is accepted, and cheap."""
+    data = encode(halves((6000, 4000)), "JPEG", quality=40)
+    with Image.open(BytesIO(data)) as probe:
+        assert images._decoded_size(probe, "JPEG") == (3000, 2000)
+    result = process_image(data)
+    assert (result.width, result.height) == (1600, 1067)
+    main = opened(result.data)
+    assert close_to(main.getpixel((10, 500)), RED) and close_to(main.getpixel((1590, 500)), BLUE)
+
+
+def test_one_request_decodes_at_most_40_megapixels_in_all():
+    assert images.MAX_REQUEST_PIXELS == 40_000_000
+    twelve = png_declaring(4000, 3000)  # 12 MP each
+    with pytest.raises(ImageError) as info:
+        images.process_images([twelve] * 4)  # 48 MP together
+    assert info.value.code == "too_many_pixels_together"
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        assert "too large" in str(info.value.message)
+    done = images.process_images([twelve, encode(halves((300, 200)), "PNG")])
+    assert [(r.width, r.height) for r in done] == [(1600, 1200), (300, 200)]
+
+
+def test_photos_of_a_request_are_decoded_one_at_a_time(monkeypatch):
+    """Each photo's decoded pixels are released before the next photo is decoded."""
+    real, alive = images._decode, []
+
+    def spy(data, fmt):
+        assert all(ref() is None or _closed(ref()) for ref in alive)
+        img = real(data, fmt)
+        alive.append(weakref.ref(img))
+        return img
+
+    monkeypatch.setattr(images, "_decode", spy)
+    photo = encode(halves((2400, 1800)), "JPEG")
+    assert len(images.process_images([photo, photo, encode(halves((900, 900)), "PNG")])) == 3
+    assert len(alive) == 3
+
+
+def _closed(img: Image.Image) -> bool:
+    try:
+        img.getpixel((0, 0))
+    except ValueError:
+        return True
+    return False

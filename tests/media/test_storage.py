@@ -146,7 +146,7 @@ def test_send_image_serves_with_a_safe_content_type(flask_app, storage):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Disposition"] == 'inline; filename="photo.jpg"'
     assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
-    assert response.cache_control.max_age == 86400
+    assert response.cache_control.max_age == 60
     assert response.cache_control.private and not response.cache_control.public
 
 
@@ -159,6 +159,34 @@ def test_send_image_can_allow_shared_caches_for_public_photos(flask_app, storage
 
     assert response.cache_control.public and not response.cache_control.private
     assert response.headers["Content-Disposition"] == 'inline; filename="photo.webp"'
+
+
+def test_no_copy_of_a_photo_outlives_a_minute(flask_app, storage):
+    """Who may see a photo is checked on every request: a proposal hidden now must not stay
+    in a browser or a shared cache for a day."""
+    name = storage.save(JPEG, ".jpg")
+    for private in (True, False):
+        with flask_app.test_request_context():
+            response = send_image(storage, name, "image/jpeg", private=private)
+            served(response)
+        assert 0 < response.cache_control.max_age <= 60
+        assert response.cache_control.s_maxage is None
+        assert "stale" not in response.headers["Cache-Control"]
+
+
+def test_send_image_lets_nginx_send_the_file_when_configured(flask_app, storage):
+    flask_app.config["MEDIA_ACCEL_REDIRECT"] = "/_media/"
+    name = storage.save(JPEG, ".jpg")
+    with flask_app.test_request_context():
+        response = send_image(storage, name, "image/jpeg", private=False)
+        body = served(response)
+        with pytest.raises(NotFound):
+            send_image(storage, "ab/ab" + "x" * 22 + ".jpg", "image/jpeg")
+    assert body == b"" and response.headers["X-Accel-Redirect"] == f"/_media/{name}"
+    assert response.mimetype == "image/jpeg"
+    assert response.cache_control.public and response.cache_control.max_age == 60
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
 
 def test_send_image_answers_a_revalidation_with_not_modified(flask_app, storage):

@@ -108,3 +108,27 @@ def test_uploads_above_the_limit_are_413(app, login_as):
         "/account", data=b"-" * (2 * 1024 * 1024), content_type="multipart/form-data; boundary=xyz"
     )
     assert r.status_code == 413
+
+
+def test_a_decompression_bomb_is_refused_at_the_field_keeping_the_text(app, login_as, db):
+    """A 6300 × 6300 PNG of zeros (115 KB) is refused from its header, and several large
+    photos are refused together: the usual field error, and what was typed stays."""
+    from flask_babel import force_locale
+
+    from portal.media.images import ImageError
+    from tests.media.test_images import png_declaring
+
+    client = app.test_client()
+    login_as("resident", client)
+    before = db.session.scalar(sa.select(sa.func.count(Proposal.id)))
+    for files, code in (
+        ([png_declaring(6300, 6300, rgb=True)], "too_many_pixels"),
+        ([png_declaring(4000, 3000)] * 4, "too_many_pixels_together"),
+    ):
+        r = _post(client, files)
+        html = r.get_data(as_text=True)
+        assert r.status_code == 400 and 'id="photos-error"' in html
+        with force_locale("zh_Hans"):
+            assert str(ImageError(code).message) in html
+        assert 'value="社区卫生站太远了"' in html and "老人看病要走两公里" in html
+    assert db.session.scalar(sa.select(sa.func.count(Proposal.id))) == before
