@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 export COMMONS_ENV ?= development
 
-.PHONY: run test lint fmt db-check i18n install install-test clean bench bench-smoke wrk
+.PHONY: run test lint fmt db-check i18n install install-test clean bench bench-smoke wrk prod-local
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -27,6 +27,11 @@ run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## Production locally: gunicorn over HTTPS (self-signed) on PostgreSQL + Redis, demo data loaded
+## (tools/prod_local.sh stop|status; settings in the script)
+prod-local: install-test
+	bash tools/prod_local.sh start
 
 ## Install the test extras and run the whole suite (browser tests skip without Chromium)
 test: install-test

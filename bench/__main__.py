@@ -25,6 +25,7 @@ def app_for(url: str):
         {
             "COMMONS_ENV": "production",
             "SECRET_KEY": runner.SECRET,
+            "PUBLIC_URL": "http://127.0.0.1",
             "SQLALCHEMY_DATABASE_URI": url,
             "RATELIMIT_ENABLED": False,
         }

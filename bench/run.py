@@ -41,6 +41,7 @@ def env_for(db_url: str, redis_url: str | None) -> dict:
     env.update(
         COMMONS_ENV="production",
         SECRET_KEY=SECRET,
+        PUBLIC_URL="http://127.0.0.1",  # wrk and the burst reach it there (TRUSTED_HOSTS)
         DATABASE_URL=db_url,
         RATELIMIT_ENABLED="0",
         COMMONS_INSTANCE_PATH=str(ROOT / "instance" / "bench"),

@@ -9,11 +9,12 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import ROOT, load_config
+from portal.core.urls import Portal, refuse_untrusted_host
 
 
 def create_app(config: dict | None = None) -> Flask:
     cfg = load_config(config)
-    app = Flask(
+    app = Portal(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "portal" / "static"),
@@ -21,9 +22,12 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(cfg)
     app.config["TESTING"] = cfg["COMMONS_ENV"] == "testing" or cfg.get("TESTING", False)
+    # Before every other hook: a request for an unknown host (TRUSTED_HOSTS) goes no further.
+    app.before_request(refuse_untrusted_host)
     if cfg["COMMONS_ENV"] == "production":
-        # One TLS-terminating proxy in front: trust its X-Forwarded-For and -Proto.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        # One TLS-terminating proxy in front: trust its X-Forwarded-For and -Proto, and nothing
+        # else (its X-Forwarded-Host would let a client choose the host links are built for).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"

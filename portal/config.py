@@ -1,7 +1,8 @@
 """Configuration: defaults, overridden by the environment.
 
-COMMONS_ENV selects development (default), testing or production. Only three variables are
-needed to run: DATABASE_URL, SECRET_KEY and COMMONS_ENV.
+COMMONS_ENV selects development (default), testing or production. Production needs
+DATABASE_URL, SECRET_KEY and PUBLIC_URL (the address people reach the site at: every link sent
+out of the site is built from it, never from the request's Host).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +30,25 @@ def _int(value: str | None, default: int) -> int:
 
 class ConfigError(RuntimeError):
     """Raised when the environment does not describe a runnable configuration."""
+
+
+DEFAULT_PUBLIC_URL = {"development": "http://127.0.0.1:5000", "testing": "http://localhost"}
+
+
+def _public_url(value: str | None) -> str:
+    """The site's public base URL, without a trailing slash: scheme, host, optional path."""
+    parts = urlsplit((value or "").strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(
+            f"PUBLIC_URL must be an http(s) URL such as https://commons.example, not {value!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def _hosts(value: str | None) -> list[str] | None:
+    if value is None or not value.strip():
+        return None
+    return [h.strip().lower() for h in value.split(",") if h.strip()]
 
 
 def load_config(overrides: dict | None = None) -> dict:
@@ -75,6 +96,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_FROM": env.get("MAIL_FROM", "Commons <no-reply@commons.invalid>"),
         "MAIL_ECHO": mode == "development",
         "SERVER_NAME": env.get("SERVER_NAME") or None,
+        # Every link sent out (mails, QR codes) starts with PUBLIC_URL. Requests whose Host is
+        # not in TRUSTED_HOSTS (Flask's setting; production default: PUBLIC_URL's host) get 400.
+        "PUBLIC_URL": env.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL.get(mode),
+        "TRUSTED_HOSTS": _hosts(env.get("TRUSTED_HOSTS")),
         # Failed sign-ins per address, web form and API token together.
         "LOGIN_LIMIT": env.get("LOGIN_LIMIT", "10 per minute;50 per hour"),
         # Failed sign-ins per (account, address); past LOGIN_FAILURES_PER_ACCOUNT in all, an
@@ -128,4 +153,14 @@ def load_config(overrides: dict | None = None) -> dict:
             raise ConfigError("SECRET_KEY must be set when COMMONS_ENV=production")
         # Development and testing get a key that is stable for the process only.
         cfg["SECRET_KEY"] = "dev-only-" + os.urandom(16).hex()
+    if not cfg.get("PUBLIC_URL"):
+        raise ConfigError("PUBLIC_URL must be set when COMMONS_ENV=production")
+    cfg["PUBLIC_URL"] = _public_url(cfg["PUBLIC_URL"])
+    if isinstance(cfg.get("TRUSTED_HOSTS"), str):
+        cfg["TRUSTED_HOSTS"] = _hosts(cfg["TRUSTED_HOSTS"])
+    public_host = urlsplit(cfg["PUBLIC_URL"]).hostname
+    if cfg.get("TRUSTED_HOSTS") is None and mode == "production":
+        cfg["TRUSTED_HOSTS"] = [public_host]
+    elif cfg.get("TRUSTED_HOSTS") is not None and public_host not in cfg["TRUSTED_HOSTS"]:
+        cfg["TRUSTED_HOSTS"] = [*cfg["TRUSTED_HOSTS"], public_host]  # the site's own address
     return cfg

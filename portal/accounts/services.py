@@ -7,7 +7,7 @@ import secrets
 import time
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,6 +20,7 @@ from portal.accounts.auth import hash_token
 from portal.accounts.models import ApiToken, User, UserSession
 from portal.accounts.passwords import dummy_hash, hash_password, verify_password
 from portal.core import clock
+from portal.core.urls import external_url
 from portal.extensions import db, limiter
 from portal.notifications.mail import queue_email, queue_email_to
 from portal.notifications.services import notify, register_type
@@ -310,7 +311,7 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
 
 def send_confirmation(user: User) -> None:
     token = _serializer("confirm-email").dumps({"id": user.id, "email": user.email})
-    link = url_for("accounts.confirm_email", token=token, _external=True)
+    link = external_url("accounts.confirm_email", token=token)
     with force_locale(user.locale):
         subject = _("Confirm your email address for Commons")
         body = _(
@@ -347,7 +348,7 @@ def request_password_reset(email: str) -> None:
     token = _serializer("reset-password").dumps(
         {"id": user.id, "h": hash_token(user.password_hash)[:16]}
     )
-    link = url_for("accounts.reset_password", token=token, _external=True)
+    link = external_url("accounts.reset_password", token=token)
     with force_locale(user.locale):
         subject = _("Reset your Commons password")
         body = _(

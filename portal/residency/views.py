@@ -14,6 +14,7 @@ from portal.audit.services import record
 from portal.core.errors import error_response
 from portal.core.guards import login_required
 from portal.core.limits import configured, user_key
+from portal.core.urls import external_url
 from portal.extensions import db, limiter
 from portal.places.models import Community, Street
 from portal.places.services import community_by_code, find_communities
@@ -261,10 +262,11 @@ def print_batch(code: str, batch_id: int):
         .where(InvitationCode.batch_id == batch.id)
         .order_by(InvitationCode.id)
     ).all()
-    join_url = url_for("residency.status", _external=True)
+    join_url = external_url("residency.status")
     letters = []
     for inv in codes:
-        qr = segno.make(f"{join_url}?code={residency.format_code(inv.code)}", error="m")
+        link = external_url("residency.status", code=residency.format_code(inv.code))
+        qr = segno.make(link, error="m")
         # Reviewed exception: segno writes this SVG itself and escapes its one text, our code.
         svg = Markup(qr.svg_inline(scale=3, title=residency.format_code(inv.code)))  # noqa: S704  # nosec B704
         letters.append(

@@ -28,6 +28,7 @@ def test_production_cookies_and_hsts(monkeypatch, tmp_path):
         {
             "COMMONS_ENV": "production",
             "SECRET_KEY": "x" * 32,
+            "PUBLIC_URL": "http://localhost",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}",
         }
     )
@@ -211,6 +212,7 @@ def _crashing_app(tmp_path):
         {
             "COMMONS_ENV": "production",
             "SECRET_KEY": "x" * 32,
+            "PUBLIC_URL": "http://localhost",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'crash.db'}",
         }
     )

@@ -1,0 +1,55 @@
+"""Links that leave the site, and the hosts the site answers to.
+
+A link sent by mail or printed on a QR code is built from PUBLIC_URL, never from the request:
+the Host and X-Forwarded-Host headers are chosen by whoever sends the request, and a reset link
+pointing at their server hands them the account. Requests for a host outside TRUSTED_HOSTS
+(Flask's own check) are refused with the site's usual 400 page.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Request, abort, current_app, request
+from werkzeug.exceptions import SecurityError
+from werkzeug.routing import MapAdapter
+
+from portal.core.security import log_event
+
+UNTRUSTED_HOST = "commons.untrusted_host"
+
+
+def external_url(endpoint: str, **values) -> str:
+    """The absolute URL of ``endpoint`` under PUBLIC_URL, in or outside a request."""
+    base = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme
+    )
+    current_app.inject_url_defaults(endpoint, values)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+class Portal(Flask):
+    """Flask, answering a request for an unknown host with the site's own 400 page.
+
+    Flask refuses a Host outside TRUSTED_HOSTS while it binds the URL map, which leaves the
+    request without one: the error page could not build a single link. Here the request is
+    bound to PUBLIC_URL's host instead and marked, and ``refuse_untrusted_host`` (the first
+    hook of every request) answers 400 before anything else runs."""
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        try:
+            return super().create_url_adapter(request)
+        except SecurityError:
+            if request is None:
+                raise
+            public_host = urlsplit(self.config["PUBLIC_URL"]).netloc
+            request.environ[UNTRUSTED_HOST] = request.environ.get("HTTP_HOST", "")
+            request.environ["HTTP_HOST"] = public_host
+            return super().create_url_adapter(request)
+
+
+def refuse_untrusted_host() -> None:
+    if UNTRUSTED_HOST in request.environ:
+        log_event("untrusted_host", host=repr(request.environ[UNTRUSTED_HOST][:100]))
+        abort(400)

@@ -1,0 +1,175 @@
+"""Links sent out of the site come from PUBLIC_URL; unknown hosts are refused (issue #12)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import segno
+
+from portal import create_app
+from portal.config import ConfigError
+from portal.notifications.models import OutboxMessage
+from tests.conftest import build_app, real_session
+
+PUBLIC = "https://commons.example"
+EVIL = "evil.example"
+GOOD_PASSWORD = "plum tree lantern 42 harbour"
+
+
+def _token(client, page: str, **kwargs) -> str:
+    html = client.get(page, **kwargs).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def _mails(db, kind: str) -> list[str]:
+    return list(
+        db.session.scalars(
+            db.select(OutboxMessage.body)
+            .where(OutboxMessage.kind == kind)
+            .order_by(OutboxMessage.id.desc())
+        )
+    )
+
+
+def _links(body: str) -> list[str]:
+    return re.findall(r"https?://\S+", body)
+
+
+def _send_reset_and_confirmation(client, email: str, **kwargs) -> None:
+    """A password reset for ``email`` and a registration (its confirmation mail), both sent
+    with the request options in ``kwargs`` (a forged Host, X-Forwarded-Host)."""
+    token = _token(client, "/reset", **kwargs)
+    r = client.post("/reset", data={"csrf_token": token, "email": email}, **kwargs)
+    assert r.status_code == 302
+    token = _token(client, "/register", **kwargs)
+    data = {
+        "csrf_token": token,
+        "email": "fresh.person@example.org",
+        "display_name": "新居民",
+        "password": GOOD_PASSWORD,
+        "locale": "zh_Hans",
+    }
+    assert client.post("/register", data=data, **kwargs).status_code == 302
+
+
+def _assert_only_public_links(db, public: str) -> None:
+    for kind in ("reset_password", "confirm_email"):
+        body = _mails(db, kind)[0]
+        links = _links(body)
+        assert links, body
+        assert all(link.startswith(public + "/") for link in links), links
+        assert EVIL not in body
+
+
+def test_mail_links_ignore_a_forged_host(app, client, db, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", PUBLIC)
+    _send_reset_and_confirmation(client, "resident1@example.org", base_url=f"http://{EVIL}")
+    _assert_only_public_links(db, PUBLIC)
+
+
+def test_invitation_qr_codes_ignore_a_forged_host(app, db, login_as, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", PUBLIC)
+    encoded: list[str] = []
+    real_make = segno.make
+
+    def spy(content, *args, **kwargs):
+        encoded.append(content)
+        return real_make(content, *args, **kwargs)
+
+    monkeypatch.setattr(segno, "make", spy)
+    staff = app.test_client()
+    login_as("committee", staff)
+    page = "/communities/110101001001/invitations"
+    r = staff.form(page, {"size": 2, "label": "1号楼", "valid_days": 90}, page=page)
+    assert r.status_code == 302
+    session = staff.get_cookie("commons_session")
+    staff.set_cookie("commons_session", session.value, domain=EVIL)
+    html = staff.get(r.headers["Location"], base_url=f"http://{EVIL}").get_data(as_text=True)
+    assert len(encoded) == 2
+    assert all(
+        re.fullmatch(rf"{PUBLIC}/residency\?code=[A-Z0-9]{{5}}-[A-Z0-9]{{5}}", c) for c in encoded
+    )
+    assert f"{PUBLIC}/residency" in html and EVIL not in html
+
+
+@pytest.fixture
+def production(tmp_path_factory, monkeypatch):
+    """The production configuration (behind one proxy) on a database of its own."""
+    monkeypatch.delenv("TRUSTED_HOSTS", raising=False)
+    url = f"sqlite:///{tmp_path_factory.mktemp('prod') / 'db.sqlite3'}"
+    app = build_app(tmp_path_factory, url, COMMONS_ENV="production", PUBLIC_URL=PUBLIC)
+    with real_session():
+        yield app
+
+
+def test_production_mail_links_ignore_forwarded_and_host_headers(production):
+    from portal.extensions import db
+
+    client = production.test_client()
+    forged = {"X-Forwarded-Host": EVIL, "X-Forwarded-Proto": "https", "X-Forwarded-For": "1.2.3.4"}
+    _send_reset_and_confirmation(client, "resident1@example.org", base_url=PUBLIC, headers=forged)
+    with production.app_context():
+        _assert_only_public_links(db, PUBLIC)
+
+
+def test_production_refuses_unknown_hosts_with_the_usual_errors(production):
+    assert production.config["TRUSTED_HOSTS"] == ["commons.example"]
+    client = production.test_client()
+    assert client.get("/", base_url=PUBLIC).status_code == 200
+    assert client.get("/", base_url=PUBLIC + ":443").status_code == 200
+    page = client.get("/reset", base_url=f"https://{EVIL}", headers={"Accept-Language": "en"})
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    assert "Bad request" in html and "Error code: 400" in html and EVIL not in html
+    api = client.get("/api/v1/communities", base_url=f"https://{EVIL}")
+    assert api.status_code == 400 and api.get_json()["error"]["code"] == "bad_request"
+    # Nothing behind the refusal runs: not even for a path that does not exist.
+    assert client.get("/nope", base_url=f"https://{EVIL}").status_code == 400
+    assert client.post("/reset", base_url=f"https://{EVIL}").status_code == 400
+
+
+def test_production_requires_a_public_url(monkeypatch):
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    config = {
+        "COMMONS_ENV": "production",
+        "SECRET_KEY": "x" * 32,
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    }
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        create_app(config)
+    for bad in ("commons.example", "ftp://commons.example", "https://", "https://a.example/?x=1"):
+        with pytest.raises(ConfigError, match="PUBLIC_URL"):
+            create_app({**config, "PUBLIC_URL": bad})
+
+
+def test_trusted_hosts_from_the_environment(monkeypatch):
+    monkeypatch.setenv("TRUSTED_HOSTS", "Commons.example, .city.example")
+    app = create_app(
+        {
+            "COMMONS_ENV": "production",
+            "SECRET_KEY": "x" * 32,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "PUBLIC_URL": "https://www.commons.example/",
+        }
+    )
+    assert app.config["PUBLIC_URL"] == "https://www.commons.example"
+    # The site's own address is always among them.
+    assert app.config["TRUSTED_HOSTS"] == [
+        "commons.example",
+        ".city.example",
+        "www.commons.example",
+    ]
+
+
+def test_external_url_outside_a_request_and_under_a_path(app, monkeypatch):
+    from portal.core.urls import external_url
+
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://commons.example/city")
+    with app.app_context():
+        assert external_url("accounts.reset_password", token="t") == (
+            "https://commons.example/city/reset/t"
+        )
+        assert external_url("residency.status", code="ABCDE-FGHJK") == (
+            "https://commons.example/city/residency?code=ABCDE-FGHJK"
+        )
