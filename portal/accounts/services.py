@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import parse as parse_limit
 from limits import parse_many
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.auth import hash_token
 from portal.accounts.models import ApiToken, User, UserSession
@@ -111,7 +112,8 @@ def registration_in(token: str) -> dict | None:
 def complete_registration(token: str, password: str) -> User | None:
     """Create the account of a registration link with the password its owner chose on the
     link's page (its address is then confirmed); None when the link is invalid, expired or
-    used."""
+    used, also when the same link created the account a moment ago (two submissions at once:
+    the database's unique address refuses the second, which is then told the link is used)."""
     data = registration_in(token)
     if data is None:
         return None
@@ -122,8 +124,11 @@ def complete_registration(token: str, password: str) -> User | None:
         password_hash=hash_password(password),
         email_confirmed_at=clock.now(),
     )
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        return None
     return user
 
 

@@ -72,6 +72,8 @@ def complete_registration(token: str):
     form = CompleteRegistrationForm(email=data["email"], display_name=data["name"])
     if form.validate_on_submit():
         user = accounts.complete_registration(token, form.password.data)
+        if user is None:  # the same link created the account a moment ago
+            return _registration_link_refused()
         _sign_in(user)
         db.session.commit()
         log_event("register", user=user.id)

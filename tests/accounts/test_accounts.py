@@ -117,6 +117,31 @@ def test_common_weak_and_mistyped_passwords_are_refused_on_the_link_page(client,
     assert _choose_password(client, link).headers["Location"] == "/residency"
 
 
+def test_a_registration_link_used_at_the_same_moment_twice_is_refused_cleanly(
+    client, app, db, monkeypatch
+):
+    """Two submissions of one link at once both find the address free; the second insert hits
+    the unique address. It is told the link is used, not shown an error page."""
+    from portal.accounts import services
+
+    _register(client, email="twice@example.org")
+    (mail,) = _mails_to(db, "twice@example.org")
+    link = _link_of(mail)
+    csrf = client.csrf_token(link)
+    # The other submission created the account between this one's check and its insert.
+    assert _choose_password(app.test_client(), link).status_code == 302
+    monkeypatch.setattr(services, "find_by_email", lambda email: None)
+    r = client.post(
+        link, data={"csrf_token": csrf, "password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD}
+    )
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+    monkeypatch.undo()
+    assert client.get("/account").status_code == 302  # not signed in
+    rows = db.session.scalars(db.select(User).where(User.email == "twice@example.org")).all()
+    assert len(rows) == 1
+    assert "此链接无效、已过期或已被使用" in client.get("/login").get_data(as_text=True)
+
+
 def test_registering_a_taken_address_answers_as_for_a_new_one(client, app, db):
     """The page tells nothing; the owner of the address hears of it by mail."""
     new = _register(client, email="someone.new@example.org")
