@@ -14,16 +14,19 @@ LOCALE_CHOICES = [SelectChoice("zh_Hans", "简体中文"), SelectChoice("en", "E
 
 
 class _NewPassword:
-    """Checks the policy, with the email and name fields as context when present."""
+    """Checks the policy, with the email and name fields as context when present (or the
+    form's ``password_context``, when they come from elsewhere)."""
 
     def __call__(self, form, field):
-        email = getattr(form, "email", None)
-        name = getattr(form, "display_name", None)
-        problem = password_problem(
-            field.data or "",
-            email=email.data or "" if email else "",
-            display_name=name.data or "" if name else "",
-        )
+        context = getattr(form, "password_context", None)
+        if context is None:
+            email = getattr(form, "email", None)
+            name = getattr(form, "display_name", None)
+            context = {
+                "email": email.data or "" if email else "",
+                "display_name": name.data or "" if name else "",
+            }
+        problem = password_problem(field.data or "", **context)
         if problem:
             raise ValidationError(problem)
 
@@ -48,6 +51,15 @@ class RegisterForm(FlaskForm):
             Length(min=2, max=40, message=_l("Use 2 to 40 characters.")),
         ],
     )
+    locale = RadioField(
+        _l("Language"), choices=LOCALE_CHOICES, default="zh_Hans", validators=[DataRequired()]
+    )
+
+
+class CompleteRegistrationForm(FlaskForm):
+    """The page of the mailed registration link: the password is chosen here, so the link
+    never carries it."""
+
     password = PasswordField(
         _l("Password"),
         description=_l(
@@ -56,9 +68,14 @@ class RegisterForm(FlaskForm):
         ),
         validators=[DataRequired(_l("Choose a password.")), _NewPassword()],
     )
-    locale = RadioField(
-        _l("Language"), choices=LOCALE_CHOICES, default="zh_Hans", validators=[DataRequired()]
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[EqualTo("password", _l("The two passwords differ."))],
     )
+
+    def __init__(self, *args, email: str = "", display_name: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.password_context = {"email": email, "display_name": display_name}
 
 
 class LoginForm(FlaskForm):
@@ -125,10 +142,16 @@ class EmptyForm(FlaskForm):
 
 
 def api_registration_errors(data: dict) -> dict[str, str]:
-    """Run the registration form's checks on a JSON body; field → message."""
+    """Run the registration form's checks on a JSON body; field → message. A password is
+    refused rather than dropped: it is chosen on the page of the mailed link, and a client
+    that sent one would otherwise believe it set."""
     fields: dict[str, str] = {}
+    if "password" in data:
+        fields["password"] = str(
+            _l("Do not send a password: it is chosen on the page of the link we mail.")
+        )
     clean = {}
-    for key in ("email", "display_name", "password", "locale"):
+    for key in ("email", "display_name", "locale"):
         value = data.get(key)
         if value is None and key == "locale":
             continue

@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import parse as parse_limit
 from limits import parse_many
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.auth import hash_token
 from portal.accounts.models import ApiToken, User, UserSession
@@ -46,13 +47,14 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(db.func.lower(User.email) == email.lower()))
 
 
-def register(email: str, display_name: str, password: str, locale: str) -> None:
+def register(email: str, display_name: str, locale: str) -> None:
     """Start a registration, answering nothing about the address: a new address is sent a link
-    that creates the account when its owner opens it (``complete_registration``); the owner of
-    an address with an account already is told that someone tried. Either way the caller says
-    "check your mail", and an address receives at most REGISTER_MAILS_PER_ADDRESS of these."""
+    whose page asks for a password and creates the account (``complete_registration``); the
+    owner of an address with an account already is told that someone tried. Either way the
+    caller says "check your mail", and an address receives at most REGISTER_MAILS_PER_ADDRESS
+    of these. The link is signed, not encrypted, so it carries no password material: the
+    password is chosen on the link's page."""
     email = normalize_email(email)
-    password_hash = hash_password(password)  # in both cases: the time taken tells nothing
     existing = find_by_email(email)
     if not _may_mail(email):
         return
@@ -60,13 +62,14 @@ def register(email: str, display_name: str, password: str, locale: str) -> None:
         _tell_owner_of_registration(existing)
         return
     token = _serializer("register").dumps(
-        {"email": email, "name": display_name.strip(), "locale": locale, "pw": password_hash}
+        {"email": email, "name": display_name.strip(), "locale": locale}
     )
     link = url_for("accounts.complete_registration", token=token, _external=True)
     with force_locale(locale):
         subject = _("Confirm your email address for Commons")
         body = _(
-            "Hello %(name)s,\n\nTo create your account, open this link within 2 days:\n"
+            "Hello %(name)s,\n\nTo create your account, open this link within 2 days and "
+            "choose your password there:\n"
             "%(link)s\n\nIf you did not register, ignore this message; no account is created.",
             name=display_name.strip(),
             link=link,
@@ -107,9 +110,11 @@ def registration_in(token: str) -> dict | None:
     return data
 
 
-def complete_registration(token: str) -> User | None:
-    """Create the account of a registration link (its address is then confirmed); None when
-    the link is invalid, expired or used."""
+def complete_registration(token: str, password: str) -> User | None:
+    """Create the account of a registration link with the password its owner chose on the
+    link's page (its address is then confirmed); None when the link is invalid, expired or
+    used, also when the same link created the account a moment ago (two submissions at once:
+    the database's unique address refuses the second, which is then told the link is used)."""
     data = registration_in(token)
     if data is None:
         return None
@@ -117,11 +122,14 @@ def complete_registration(token: str) -> User | None:
         email=data["email"],
         display_name=data["name"],
         locale=data["locale"],
-        password_hash=data["pw"],
+        password_hash=hash_password(password),
         email_confirmed_at=clock.now(),
     )
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        return None
     return user
 
 

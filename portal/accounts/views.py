@@ -12,6 +12,7 @@ from portal.accounts import bp
 from portal.accounts import services as accounts
 from portal.accounts.forms import (
     ChangePasswordForm,
+    CompleteRegistrationForm,
     EmptyForm,
     LoginForm,
     ProfileForm,
@@ -49,9 +50,7 @@ def register():
 
         form.locale.data = current_locale()
     if form.validate_on_submit():
-        accounts.register(
-            form.email.data, form.display_name.data, form.password.data, form.locale.data
-        )
+        accounts.register(form.email.data, form.display_name.data, form.locale.data)
         db.session.commit()
         log_event("register_requested")
         # The same page whether or not the address has an account already.
@@ -62,20 +61,19 @@ def register():
 @bp.route("/register/<token>", methods=["GET", "POST"])
 @public
 def complete_registration(token: str):
-    """The link of the registration mail: a button creates the account (a link checker that
-    opens the mail creates nothing), then signs its owner in."""
+    """The link of the registration mail: its owner chooses the password here, and the form
+    creates the account (a link checker that opens the mail creates nothing), then signs them
+    in."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     data = accounts.registration_in(token)
     if data is None:
-        flash(
-            _("This link is invalid, expired or used already. Sign in, or register again."),
-            "error",
-        )
-        return redirect(url_for("accounts.login"))
-    form = EmptyForm()
+        return _registration_link_refused()
+    form = CompleteRegistrationForm(email=data["email"], display_name=data["name"])
     if form.validate_on_submit():
-        user = accounts.complete_registration(token)
+        user = accounts.complete_registration(token, form.password.data)
+        if user is None:  # the same link created the account a moment ago
+            return _registration_link_refused()
         _sign_in(user)
         db.session.commit()
         log_event("register", user=user.id)
@@ -85,6 +83,14 @@ def complete_registration(token: str):
         )
         return redirect(url_for("residency.status"))
     return render_template("accounts/complete_registration.html", form=form, data=data)
+
+
+def _registration_link_refused():
+    flash(
+        _("This link is invalid, expired or used already. Sign in, or register again."),
+        "error",
+    )
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

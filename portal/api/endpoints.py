@@ -86,16 +86,17 @@ def create_account():
     fields = api_registration_errors(data)
     if fields:
         raise ApiError(400, "validation_failed", "Some fields are not valid.", fields)
-    accounts.register(
-        data["email"], data["display_name"], data["password"], data.get("locale") or "zh_Hans"
-    )
+    accounts.register(data["email"], data["display_name"], data.get("locale") or "zh_Hans")
     db.session.commit()
     log_event("register_requested")
     # The same answer whether or not the address has an account already.
     return jsonify(
         {
             "status": "check_mail",
-            "message": _("Check your mail: we sent a link to finish registering to this address."),
+            "message": _(
+                "Check your mail: we sent a link to this address. Open it in a browser to "
+                "choose your password and finish registering."
+            ),
         }
     ), 202
 

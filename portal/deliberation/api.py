@@ -125,6 +125,8 @@ def _own(comment_id: int) -> Comment:
 
 @bp.patch("/comments/<int:comment_id>")
 @login_required
+@limiter.shared_limit(_comment_limit, "comment", key_func=user_key)  # as writing one
+@limiter.shared_limit(_comment_ip_limit, "comment-ip")
 def patch_comment(comment_id: int):
     user = require_user()
     c = _own(comment_id)

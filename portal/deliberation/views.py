@@ -102,6 +102,10 @@ def _own_comment(comment_id: int) -> Comment:
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
 @login_required
+# Editing rewrites what others read: the same budget as writing a comment, or a person could
+# publish a short comment and rewrite it without limit.
+@limiter.shared_limit(_comment_limit, "comment", key_func=user_key, methods=["POST"])
+@limiter.shared_limit(_comment_ip_limit, "comment-ip", methods=["POST"])
 def edit_comment(comment_id: int):
     c = _own_comment(comment_id)
     form = EditCommentForm(obj=c)

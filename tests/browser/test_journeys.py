@@ -22,11 +22,13 @@ def register(tab, live_server, email: str, name: str) -> None:
     tab.visit("/register")
     tab.page.locator("#email").fill(email)
     tab.page.locator("#display_name").fill(name)
-    tab.page.locator("#password").fill(NEW_PASSWORD)
     expect(tab.page.locator("#locale-0")).to_be_checked()  # 简体中文, from Accept-Language
     tab.submit(tab.main_button())
     expect(tab.page.get_by_role("heading", level=1)).to_have_text("请查收邮件")
     tab.visit(mailed_link(live_server, email))
+    # The password is chosen on the link's page; the link carries none.
+    tab.page.locator("#password").fill(NEW_PASSWORD)
+    tab.page.locator("#confirm").fill(NEW_PASSWORD)
     tab.submit(tab.main_button())
     assert tab.page.url.endswith("/residency"), tab.page.url
     expect(tab.page.locator(".status-box")).to_have_class(re.compile(r"\bstatus-none\b"))

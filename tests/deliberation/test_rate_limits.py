@@ -101,3 +101,53 @@ def test_reports_per_address(app, client, api_token, proposal, monkeypatch):
     assert _api_report(client, api_token("resident"), proposal).status_code == 201
     assert _api_report(client, api_token("resident2"), proposal).status_code == 201
     _limited_json(_api_report(client, api_token("resident3@example.org"), proposal))
+
+
+def _web_edit(client, token, comment_id, address=A):
+    return client.post(
+        f"/comments/{comment_id}/edit",
+        data={"csrf_token": token, "body": "改一下"},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def _api_edit(client, headers, comment_id, address=A):
+    return client.patch(
+        f"/api/v1/comments/{comment_id}",
+        json={"body": "再改一下"},
+        headers=headers,
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_editing_a_comment_spends_the_comment_budget(
+    app, client, login_as, api_token, proposal, monkeypatch
+):
+    """Without it, a short comment could be rewritten without limit (what others read changes
+    as fast as one can send)."""
+    monkeypatch.setitem(app.config, "COMMENT_LIMIT", "3 per minute")
+    login_as("resident2")
+    token = client.csrf_token()
+    headers = api_token("resident2")
+    r = _api_comment(client, headers, proposal, "198.51.100.1")
+    assert r.status_code == 201
+    comment_id = r.get_json()["id"]
+    assert client.get(f"/comments/{comment_id}/edit").status_code == 200  # reading is free
+    assert _web_edit(client, token, comment_id, "198.51.100.2").status_code == 302
+    assert _api_edit(client, headers, comment_id, "198.51.100.3").status_code == 200
+    _limited_page(_web_edit(client, token, comment_id, "198.51.100.4"))
+    _limited_json(_api_edit(client, headers, comment_id, "198.51.100.5"))
+    assert client.get(f"/comments/{comment_id}/edit").status_code == 200
+    # Someone else at the same address comments on.
+    assert _api_comment(client, api_token("resident"), proposal).status_code == 201
+
+
+def test_editing_comments_per_address(app, client, api_token, proposal, monkeypatch):
+    monkeypatch.setitem(app.config, "COMMENT_IP_LIMIT", "2 per minute")
+    headers = api_token("resident")
+    r = _api_comment(client, headers, proposal, "198.51.100.1")
+    comment_id = r.get_json()["id"]
+    assert _api_edit(client, headers, comment_id).status_code == 200
+    assert _api_comment(client, api_token("resident2"), proposal).status_code == 201
+    _limited_json(_api_edit(client, headers, comment_id))
+    assert _api_edit(client, headers, comment_id, "198.51.100.2").status_code == 200
