@@ -7,7 +7,7 @@ import secrets
 import time
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -64,7 +64,7 @@ def register(email: str, display_name: str, locale: str) -> None:
     token = _serializer("register").dumps(
         {"email": email, "name": display_name.strip(), "locale": locale}
     )
-    link = url_for("accounts.complete_registration", token=token, _external=True)
+    link = external_url("accounts.complete_registration", token=token)
     with force_locale(locale):
         subject = _("Confirm your email address for Commons")
         body = _(
@@ -93,8 +93,8 @@ def _tell_owner_of_registration(user: User) -> None:
             "forgot your password, choose a new one:\n%(reset)s\n\nIf it was not you, ignore "
             "this message; nothing has changed.",
             name=user.display_name,
-            login=url_for("accounts.login", _external=True),
-            reset=url_for("accounts.reset_request", _external=True),
+            login=external_url("accounts.login"),
+            reset=external_url("accounts.reset_request"),
         )
     queue_email(user, subject, body, kind="register_existing")
 
@@ -241,7 +241,7 @@ def _tell_owner_of_failures(user: User) -> None:
             "password that you use nowhere else:\n%(link)s\n\nAn address that keeps failing "
             "is turned away for a while; you can still sign in as usual.",
             name=user.display_name,
-            link=url_for("accounts.reset_request", _external=True),
+            link=external_url("accounts.reset_request"),
         )
     queue_email(user, subject, body, kind="login_failures")
 
