@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -22,6 +21,7 @@ from wtforms.validators import (
     Regexp,
 )
 
+from portal.core.forms import FlaskForm
 from portal.roles.models import Role
 
 ROLE_LABELS = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from sqlalchemy import func, select
 from portal.accounts.forms import EmptyForm
 from portal.core.guards import login_required, public
 from portal.core.i18n import city_timezone_name
+from portal.core.input import BadCursor, Key, decode_cursor, encode_cursor, id_arg
 from portal.core.security import safe_next
 from portal.deliberation import bp
 from portal.deliberation import services as delib
@@ -52,7 +52,7 @@ def _fail(err: delib.DeliberationError):
     flash(err.message, "error")
 
 
-@bp.post("/proposals/<int:proposal_id>/comments")
+@bp.post("/proposals/<id:proposal_id>/comments")
 @login_required
 def comment(proposal_id: int):
     p = _proposal(proposal_id)
@@ -91,7 +91,7 @@ def _own_comment(comment_id: int) -> Comment:
     return c
 
 
-@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@bp.route("/comments/<id:comment_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_comment(comment_id: int):
     c = _own_comment(comment_id)
@@ -110,7 +110,7 @@ def edit_comment(comment_id: int):
     )
 
 
-@bp.post("/comments/<int:comment_id>/delete")
+@bp.post("/comments/<id:comment_id>/delete")
 @login_required
 def delete_comment(comment_id: int):
     c = _own_comment(comment_id)
@@ -166,13 +166,14 @@ def _committee_community(code: str):
 def workspace(code: str):
     community = _committee_community(code)
     after = None
-    if request.args.get("after"):
-        try:
-            after = delib.parse_queue_cursor(json.loads(request.args["after"]))
-        except ValueError:
-            after = None
-        if after is None:
-            abort(400)
+    try:
+        raw = decode_cursor(
+            request.args.get("after"), Key.instant, Key.one_of("proposal", "comment"), Key.id
+        )
+    except BadCursor:
+        abort(400)
+    if raw is not None:
+        after = tuple(raw)
     items = delib.queue(community, delib.QUEUE_PAGE + 1, after)
     more_url = None
     if len(items) > delib.QUEUE_PAGE:
@@ -180,7 +181,7 @@ def workspace(code: str):
         more_url = url_for(
             "deliberation.workspace",
             code=code,
-            after=json.dumps(delib.queue_cursor(items[-1]), separators=(",", ":")),
+            after=encode_cursor(delib.queue_cursor(items[-1])),
         )
     return render_template(
         "deliberation/workspace.html",
@@ -251,7 +252,7 @@ def log(code: str):
     community = community_by_code(code)
     if community is None:
         abort(404)
-    rows, more = delib.public_log(community, before=request.args.get("before", type=int))
+    rows, more = delib.public_log(community, before=id_arg("before"))
     return render_template(
         "deliberation/log.html",
         community=community,
@@ -343,7 +344,7 @@ def appeals_page():
     )
 
 
-@bp.post("/appeals/<int:appeal_id>/decision")
+@bp.post("/appeals/<id:appeal_id>/decision")
 @login_required
 def decide(appeal_id: int):
     a = db.session.get(Appeal, appeal_id)

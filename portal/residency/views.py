@@ -220,7 +220,7 @@ def invitations(code: str):
     ), (400 if request.method == "POST" else 200)
 
 
-@bp.get("/communities/<code>/invitations/<int:batch_id>")
+@bp.get("/communities/<code>/invitations/<id:batch_id>")
 @login_required
 def print_batch(code: str, batch_id: int):
     community = _committee_community(code)
