@@ -3,8 +3,9 @@
 The committed ``openapi.json`` holds the hand-written side (summaries, security, responses).
 ``build`` replaces, for every API route, the path parameters (from the route's converters), the
 query parameters (from the view's query model) and the request body (from its body model), so
-the document says exactly what the server accepts. ``tools/openapi.py`` writes the result back
-to the file, and ``tools/openapi.py --check`` (run by the tests) fails when the file is stale.
+the document says exactly what the server accepts. Every operation lists 400 (a malformed
+request), and every one with path parameters 404 (nothing there). ``tools/openapi.py`` writes
+the result back to the file; ``tools/openapi.py --check`` and the tests fail when it is stale.
 """
 
 from __future__ import annotations
@@ -143,9 +144,7 @@ def build(app: Flask, base: dict | None = None) -> dict:
                         "application/json": {"schema": {"$ref": REF.format(model=body.__name__)}}
                     },
                 }
-            needs = set()
-            if query is not None or body is not None:
-                needs.add("400")
+            needs = {"400"}  # any request may be malformed (NUL in its query string, say)
             if names:
                 needs.add("404")
             for status in sorted(needs - set(op["responses"])):

@@ -37,10 +37,26 @@ def clean_text(value: str) -> bool:
     return BAD_CHARS.search(value) is None
 
 
-class IdConverter(BaseConverter):
-    """A database id in a URL: 1 to 2**31 - 1, written without leading zeros or a sign."""
+def _at_most(limit: int) -> str:
+    """A regular expression for the whole numbers 1..``limit`` without leading zeros."""
+    digits = str(limit)
+    parts = [rf"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    for i, d in enumerate(digits):
+        rest = len(digits) - i - 1
+        low = "1" if i == 0 else "0"
+        if i < len(digits) - 1 and int(d) > int(low):
+            parts.append(rf"{digits[:i]}[{low}-{int(d) - 1}][0-9]{{{rest}}}")
+        elif i == len(digits) - 1:
+            parts.append(rf"{digits[:i]}[{low}-{d}]")
+    return "(?:" + "|".join(parts) + ")"
 
-    regex = r"[1-9][0-9]{0,9}"
+
+class IdConverter(BaseConverter):
+    """A database id in a URL: 1 to 2**31 - 1, written without leading zeros or a sign. A
+    larger number does not match the route at all, so the answer is 404 whatever methods
+    other routes of the same path allow."""
+
+    regex = _at_most(MAX_ID)
     part_isolating = True
 
     def to_python(self, value: str) -> int:
