@@ -21,12 +21,12 @@ from portal.residency.models import ResidencyStatus
 
 class Credentials(Body):
     email: Annotated[text(254), Field(min_length=1)]
-    password: Annotated[text(1024), Field(min_length=1)]
+    password: Annotated[text(200), Field(min_length=1)]
 
 
 class NewAccount(Body):
     email: Annotated[EmailStr, Field(max_length=254)]
-    password: Annotated[text(1024), Field(min_length=12)]
+    password: Annotated[text(200), Field(min_length=12)]
     display_name: Annotated[text(40, required=True), Field(min_length=2)]
     locale: Literal["zh_Hans", "en"] | None = None
 

@@ -36,14 +36,17 @@ def _clean(value: str) -> str:
 Text = Annotated[str, AfterValidator(_clean)]
 
 
+def _pattern(required: bool) -> str:
+    # No NUL (stated in the document too); ``required``: something besides white space.
+    return r"^[^\x00]*[^\s\x00][^\x00]*$" if required else r"^[^\x00]*$"
+
+
 def text(max_length: int | None = None, *, required: bool = False, pattern: str | None = None):
     """A text type: at most ``max_length`` characters; ``required`` means not blank (as WTForms'
     DataRequired: something other than white space)."""
     return Annotated[
         str,
-        StringConstraints(
-            max_length=max_length, pattern=r"\S" if required and pattern is None else pattern
-        ),
+        StringConstraints(max_length=max_length, pattern=pattern or _pattern(required)),
         AfterValidator(_clean),
     ]
 

@@ -79,7 +79,14 @@ def install_error_handlers(app: Flask) -> None:
             log_event("forbidden")
         if status == 429:
             return error_response(429)
-        if status == 405 or status in _messages():
+        if status == 405:
+            response = error_response(405)
+            if not isinstance(response, tuple):
+                response.headers["Allow"] = ", ".join(sorted(err.valid_methods or ()))
+            else:
+                response = (*response, {"Allow": ", ".join(sorted(err.valid_methods or ()))})
+            return response
+        if status in _messages():
             return error_response(status)
         return error_response(400 if status < 500 else 500)
 

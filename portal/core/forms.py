@@ -27,3 +27,20 @@ class FlaskForm(_FlaskForm):
         for field in self:
             field.errors = [BAD_TEXT] if field in bad else []
         return False
+
+
+NOT_AN_ID = _l("This is not a valid reference.")
+
+
+def id_value(form, field) -> None:
+    """A validator for fields that carry a database id (hidden fields, mostly): a whole number
+    from 1 to 2**31 - 1, or empty (combine with DataRequired where it must be given)."""
+    from wtforms.validators import StopValidation
+
+    from portal.core.input import MAX_ID
+
+    raw = (field.data or "").strip() if isinstance(field.data, str) else field.data
+    if raw in ("", None):
+        return
+    if not (str(raw).isdigit() and len(str(raw)) <= 10 and 1 <= int(str(raw)) <= MAX_ID):
+        raise StopValidation(str(NOT_AN_ID))

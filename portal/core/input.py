@@ -82,6 +82,15 @@ def int_arg(name: str, *, low: int = MIN_INT, high: int = MAX_ID) -> int | None:
     return value if low <= value <= high else None
 
 
+def as_id(value: Any) -> int | None:
+    """``value`` (text from a form, say) as a database id, or None when it is not one."""
+    text = str(value or "")
+    if not re.fullmatch(r"[0-9]{1,10}", text):
+        return None
+    number = int(text)
+    return number if is_id(number) else None
+
+
 def id_arg(name: str) -> int | None:
     return int_arg(name, low=1, high=MAX_ID)
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from portal.accounts.forms import EmptyForm
 from portal.core.guards import login_required, public
 from portal.core.i18n import city_timezone_name
-from portal.core.input import BadCursor, Key, decode_cursor, encode_cursor, id_arg
+from portal.core.input import BadCursor, Key, as_id, decode_cursor, encode_cursor, id_arg
 from portal.core.security import safe_next
 from portal.deliberation import bp
 from portal.deliberation import services as delib
@@ -63,11 +63,8 @@ def comment(proposal_id: int):
         return _back(p)
     parent = None
     if form.parent_id.data:
-        parent = (
-            db.session.get(Comment, int(form.parent_id.data))
-            if form.parent_id.data.isdigit()
-            else None
-        )
+        parent_id = as_id(form.parent_id.data)
+        parent = db.session.get(Comment, parent_id) if parent_id else None
         if parent is None:
             abort(404)
     try:
@@ -216,8 +213,8 @@ def moderate():
     targets = []
     for raw in request.form.getlist("target") or (form.targets.data or "").split(","):
         kind, _sep, ident = raw.partition(":")
-        if kind in ("proposal", "comment") and ident.isdigit():
-            targets.append((kind, int(ident)))
+        if kind in ("proposal", "comment") and as_id(ident):
+            targets.append((kind, as_id(ident)))
     if not form.validate_on_submit() or not targets:
         flash(_("Choose at least one item and an action."), "error")
         return redirect(back)
@@ -290,11 +287,8 @@ def _target_url(action: ModerationAction) -> str | None:
 def appeals_page():
     form = AppealForm()
     if request.method == "POST":
-        action = (
-            db.session.get(ModerationAction, int(form.action_id.data))
-            if (form.action_id.data or "").isdigit()
-            else None
-        )
+        action_id = as_id(form.action_id.data)
+        action = db.session.get(ModerationAction, action_id) if action_id else None
         if action is None:
             abort(404)
         if form.validate_on_submit():

@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 from portal.accounts.forms import EmptyForm
 from portal.core.guards import login_required, public
 from portal.core.i18n import current_locale
-from portal.core.input import id_arg
+from portal.core.input import as_id, id_arg
 from portal.core.limits import configured, user_key
 from portal.extensions import db, limiter
 from portal.media.images import MAX_BYTES
@@ -378,7 +378,7 @@ def _review(p: Proposal, form: ReviewForm) -> None:
     original = None
     if form.duplicate_of.data:
         ref = form.duplicate_of.data.strip().lstrip("#")
-        original = db.session.get(Proposal, int(ref)) if ref.isdigit() else None
+        original = db.session.get(Proposal, as_id(ref)) if as_id(ref) else None
     proposals.review(
         current_user,
         p,

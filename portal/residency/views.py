@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 
 from portal.audit.services import record
 from portal.core.guards import login_required
+from portal.core.input import as_id
 from portal.extensions import db
 from portal.places.models import Community, Street
 from portal.places.services import community_by_code, find_communities
@@ -173,8 +174,8 @@ def decide(code: str):
     community = _committee_community(code)
     form = DecisionForm()
     req = None
-    if form.request_id.data and form.request_id.data.isdigit():
-        req = db.session.get(ResidencyRequest, int(form.request_id.data))
+    if request_id := as_id(form.request_id.data):
+        req = db.session.get(ResidencyRequest, request_id)
     if req is None or req.community_id != community.id:
         abort(404)
     if form.validate_on_submit():

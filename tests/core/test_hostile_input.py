@@ -147,6 +147,9 @@ class Recorder:
             r = client.open(url, method=method, **kwargs)
         except Exception as err:  # the app re-raises in testing mode: that is a 500
             self.failures.append(f"{method} {url[:150]}: raised {type(err).__name__}: {err}")
+            from portal.extensions import db
+
+            db.session.rollback()  # what the 500 handler does, so the walk can go on
             return None
         refused = 400 <= r.status_code < 500 or (
             r.status_code == 302 and "/login" in r.headers.get("Location", "")
