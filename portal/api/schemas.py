@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field, model_validator
 
-from portal.api.validation import ABSENT, Body, Id, Instant, Page, Query, text
+from portal.api.validation import ABSENT, Body, Id, Instant, Page, Query, text, whole
 from portal.cases.models import CaseState
 from portal.deliberation.models import REPORT_REASONS, STANCES
 from portal.proposals.listing import PUBLIC_STATUSES, SORTS
@@ -175,7 +175,7 @@ class CaseAction(Body):
 
 class CaseFeedback(Body):
     solved: bool
-    satisfaction: Annotated[int, Field(ge=1, le=5)]
+    satisfaction: whole(1, 5)
     comment: text(500) | None = ""
 
 

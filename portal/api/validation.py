@@ -16,6 +16,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -54,8 +55,19 @@ def text(max_length: int | None = None, *, required: bool = False, pattern: str 
 # The default of a member that may be left out but never be null (None when left out).
 ABSENT: Any = Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None))
 
+
+def _integral(value: Any) -> Any:
+    # JSON Schema counts 1.0 as an integer; strict pydantic would not.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def whole(low: int, high: int):
+    """A whole number from ``low`` to ``high``, as JSON Schema means it (1.0 is one)."""
+    return Annotated[int, Field(ge=low, le=high), BeforeValidator(_integral)]
+
+
 # A database id: PostgreSQL integer, positive.
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Id = whole(1, MAX_ID)
 Instant = AwareDatetime
 
 
