@@ -35,6 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
     logging.getLogger("portal").setLevel(logging.INFO)
 
     _init_extensions(app)
+    from portal.core import input as input_layer
+
+    input_layer.install(app)  # the ``id`` converter must exist before the routes use it
     _register_blueprints(app)
     _register_cli(app)
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from portal.accounts.passwords import password_problem
+from portal.core.forms import FlaskForm
 
 LOCALE_CHOICES = [SelectChoice("zh_Hans", "简体中文"), SelectChoice("en", "English")]
 

@@ -28,7 +28,8 @@ def password_problem(password: str, *, email: str = "", display_name: str = "") 
     if lowered in _common() or lowered.rstrip("0123456789!") in _common():
         return _("This password is on a list of commonly used passwords. Choose another.")
     inputs = [s for s in (email, email.split("@")[0], display_name) if s]
-    if zxcvbn(password[:100], user_inputs=inputs)["score"] < 3:
+    # zxcvbn refuses (ValueError) anything past 72 characters; the first 72 say enough.
+    if zxcvbn(password[:72], user_inputs=inputs)["score"] < 3:
         return _("This password is too easy to guess. Try a longer phrase of unrelated words.")
     return None
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -22,6 +21,7 @@ from wtforms.validators import (
     Regexp,
 )
 
+from portal.core.forms import FlaskForm, id_value
 from portal.roles.models import Role
 
 ROLE_LABELS = {
@@ -47,7 +47,7 @@ class GrantForm(FlaskForm):
 
 
 class RevokeForm(FlaskForm):
-    grant_id = HiddenField(validators=[DataRequired()])
+    grant_id = HiddenField(validators=[DataRequired(), id_value])
 
 
 class AgencyForm(FlaskForm):
@@ -143,7 +143,7 @@ class RoutingForm(FlaskForm):
 
 
 class DeleteForm(FlaskForm):
-    item_id = HiddenField(validators=[DataRequired()])
+    item_id = HiddenField(validators=[DataRequired(), id_value])
 
 
 class CalendarForm(FlaskForm):

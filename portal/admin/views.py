@@ -111,7 +111,7 @@ def agencies():
 
 
 @bp.route("/categories", methods=["GET", "POST"])
-@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+@bp.route("/categories/<id:category_id>", methods=["GET", "POST"])
 @admin_required
 def categories(category_id: int | None = None):
     from portal.proposals import services as proposals

@@ -6,7 +6,6 @@ never be abused cross-site (which is why the API needs no CSRF token).
 
 from __future__ import annotations
 
-import json
 from functools import wraps
 from pathlib import Path
 
@@ -133,7 +132,15 @@ def signed_in_by_token() -> None:
 @bp.get("/openapi.json")
 @public
 def openapi():
-    return jsonify(json.loads(OPENAPI_PATH.read_text(encoding="utf-8")))
+    """The document with its request side built from the views' models (``api.openapi``)."""
+    from flask import current_app
+
+    from portal.api.openapi import build
+
+    doc = current_app.extensions.get("openapi_document")
+    if doc is None:
+        doc = current_app.extensions["openapi_document"] = build(current_app)
+    return jsonify(doc)
 
 
 def iso(dt) -> str | None:
@@ -142,7 +149,11 @@ def iso(dt) -> str | None:
 
 
 def body() -> dict:
-    data = request.get_json(silent=True)
+    """The JSON object of a request whose view has no body model (see ``validation.accepts``)."""
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        data = None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
     return data

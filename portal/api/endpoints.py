@@ -10,8 +10,10 @@ from sqlalchemy import or_
 from portal.accounts import services as accounts
 from portal.accounts.forms import api_registration_errors
 from portal.accounts.models import ApiToken
-from portal.api import ApiError, body, bp, iso, require_user
+from portal.api import ApiError, bp, iso, require_user
+from portal.api import schemas as S
 from portal.api.pagination import keyset
+from portal.api.validation import accepts
 from portal.core.guards import login_required, public
 from portal.core.limits import configured, sign_in_failed, sign_in_limit, user_key
 from portal.core.security import log_event
@@ -31,20 +33,9 @@ from portal.roles import permissions
 @bp.post("/auth/token")
 @public
 @sign_in_limit()
-def create_token():
-    data = body()
-    email, password = data.get("email"), data.get("password")
-    if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
-        raise ApiError(
-            400,
-            "validation_failed",
-            "Email and password are required.",
-            {
-                k: "This field is required."
-                for k in ("email", "password")
-                if not isinstance(data.get(k), str) or not data.get(k)
-            },
-        )
+@accepts(body=S.Credentials)
+def create_token(data: S.Credentials):
+    email, password = data.email, data.password
     wait = accounts.sign_in_wait(email, request.remote_addr)
     if wait is not None:
         log_event("login_locked")
@@ -81,8 +72,9 @@ def delete_token():
 @bp.post("/accounts")
 @public
 @limiter.limit(configured("REGISTER_LIMIT"))
-def create_account():
-    data = body()
+@accepts(body=S.NewAccount)
+def create_account(data: S.NewAccount):
+    data = data.model_dump(exclude_none=True)
     fields = api_registration_errors(data)
     if fields:
         raise ApiError(400, "validation_failed", "Some fields are not valid.", fields)
@@ -140,12 +132,12 @@ def _community(c: Community) -> dict:
 
 @bp.get("/communities")
 @public
-def communities():
+@accepts(query=S.CommunitiesQuery)
+def communities(params: S.CommunitiesQuery):
     stmt = db.select(Community).join(Community.street).join(Street.district)
-    district = request.args.get("district")
-    if district:
-        stmt = stmt.where(District.code == district)
-    q = (request.args.get("q") or "").strip()
+    if params.district:
+        stmt = stmt.where(District.code == params.district)
+    q = (params.q or "").strip()
     if q:
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(
@@ -183,28 +175,14 @@ _residency_ip_limit = configured("RESIDENCY_REQUEST_IP_LIMIT")
 @login_required
 @limiter.shared_limit(_residency_limit, "residency-request", key_func=user_key)
 @limiter.shared_limit(_residency_ip_limit, "residency-request-ip")
-def create_residency():
+@accepts(body=S.ResidencyApplication)
+def create_residency(data: S.ResidencyApplication):
     user = require_user()
-    data = body()
     try:
-        if data.get("invitation_code"):
-            if not isinstance(data["invitation_code"], str):
-                raise ApiError(
-                    400,
-                    "validation_failed",
-                    "Invalid invitation code.",
-                    {"invitation_code": "Must be a string."},
-                )
-            req = residency.use_invitation(user, data["invitation_code"])
+        if data.invitation_code:
+            req = residency.use_invitation(user, data.invitation_code)
         else:
-            code, note = data.get("community_code"), data.get("address_note", "")
-            fields = {}
-            if not isinstance(code, str) or not code:
-                fields["community_code"] = _("Choose a community.")
-            if not isinstance(note, str) or len(note) > 200:
-                fields["address_note"] = _("Use at most %(n)d characters.", n=200)
-            if fields:
-                raise ApiError(400, "validation_failed", "Some fields are not valid.", fields)
+            code, note = data.community_code, data.address_note
             community = community_by_code(code)
             if community is None:
                 raise ApiError(
@@ -240,20 +218,14 @@ def _residency_item(req: ResidencyRequest, *, personal: bool = True) -> dict:
 
 @bp.get("/communities/<code>/residency-requests")
 @login_required
-def residency_requests(code: str):
+@accepts(query=S.ResidencyRequestsQuery)
+def residency_requests(code: str, params: S.ResidencyRequestsQuery):
     community = _get_community(code)
     if not residency_may.can_see_requests(current_user, community):
         raise ApiError(
             403, "forbidden", "Only the community's committee or district supervisor sees these."
         )
-    status = request.args.get("status", "pending")
-    if status not in {s.value for s in ResidencyStatus}:
-        raise ApiError(
-            400,
-            "invalid_parameter",
-            "Unknown status.",
-            {"status": "Use pending, confirmed, rejected or withdrawn."},
-        )
+    status = params.status
     stmt = db.select(ResidencyRequest).where(
         ResidencyRequest.community_id == community.id,
         ResidencyRequest.status == ResidencyStatus(status),
@@ -276,9 +248,10 @@ def residency_requests(code: str):
     return jsonify({"items": [_residency_item(r) for r in rows], "next": next_url})
 
 
-@bp.post("/residency-requests/<int:request_id>/decision")
+@bp.post("/residency-requests/<id:request_id>/decision")
 @login_required
-def decide_residency(request_id: int):
+@accepts(body=S.ResidencyDecision)
+def decide_residency(request_id: int, data: S.ResidencyDecision):
     user = require_user()
     req = db.session.get(ResidencyRequest, request_id)
     if req is None or not permissions.is_staff(user):
@@ -287,17 +260,8 @@ def decide_residency(request_id: int):
         residency.check_decider(user, req)
     except residency.ResidencyError as err:
         raise ApiError(err.status, err.code, err.message) from None
-    data = body()
-    decision, reason = data.get("decision"), data.get("reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
-        raise ApiError(
-            400,
-            "validation_failed",
-            "Reason is too long.",
-            {"reason": _("Use at most %(n)d characters.", n=500)},
-        )
     try:
-        residency.decide(user, req, decision if isinstance(decision, str) else "", reason)
+        residency.decide(user, req, data.decision, data.reason)
     except residency.ResidencyError as err:
         raise ApiError(
             err.status,
@@ -327,16 +291,10 @@ def _notification(n: Notification) -> dict:
 
 @bp.get("/notifications")
 @login_required
-def notifications():
+@accepts(query=S.NotificationsQuery)
+def notifications(params: S.NotificationsQuery):
     stmt = db.select(Notification).where(Notification.user_id == current_user.id)
-    unread = request.args.get("unread")
-    if unread not in (None, "", "true", "false"):
-        raise ApiError(
-            400,
-            "invalid_parameter",
-            "unread must be true or false.",
-            {"unread": "Use true or false."},
-        )
+    unread = params.unread
     if unread == "true":
         stmt = stmt.where(Notification.read_at.is_(None))
     elif unread == "false":
@@ -347,24 +305,9 @@ def notifications():
 
 @bp.post("/notifications/read")
 @login_required
-def read_notifications():
+@accepts(body=S.MarkRead)
+def read_notifications(data: S.MarkRead):
     user = require_user()
-    data = body()
-    if data.get("all") is True:
-        changed = notes.mark_read(user)
-    else:
-        ids = data.get("ids")
-        if (
-            not isinstance(ids, list)
-            or not ids
-            or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
-        ):
-            raise ApiError(
-                400,
-                "validation_failed",
-                "Send ids (a list of numbers) or all: true.",
-                {"ids": "A non-empty list of notification ids."},
-            )
-        changed = notes.mark_read(user, ids)
+    changed = notes.mark_read(user) if data.all else notes.mark_read(user, data.ids)
     db.session.commit()
     return jsonify({"marked": changed, "unread": notes.unread_count(user)})

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import json
-
 from flask import request, url_for
 
 from portal.api import ApiError
+from portal.core.input import BadCursor, Key, decode_cursor
+from portal.core.input import encode_cursor as encode_cursor
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -34,41 +33,28 @@ def limit_arg() -> int:
     return value
 
 
-def encode_cursor(values: list) -> str:
-    raw = json.dumps(values, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def bad_cursor() -> ApiError:
+    return ApiError(
+        400,
+        "invalid_cursor",
+        "The cursor is not valid.",
+        {"cursor": "Use the next link of a previous page."},
+    )
 
 
-def cursor_arg() -> list | None:
-    raw = request.args.get("cursor")
-    if not raw:
-        return None
+def cursor_arg(*shape) -> list | None:
+    """The values of the request's cursor, checked against ``shape`` (see ``decode_cursor``)."""
     try:
-        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-    except (ValueError, TypeError):
-        data = None
-    if not isinstance(data, list) or not data:
-        raise ApiError(
-            400,
-            "invalid_cursor",
-            "The cursor is not valid.",
-            {"cursor": "Use the next link of a previous page."},
-        )
-    return data
+        return decode_cursor(request.args.get("cursor"), *(shape or (Key.id,)))
+    except BadCursor:
+        raise bad_cursor() from None
 
 
 def keyset(stmt, column, *, descending: bool = False, extra: dict | None = None):
     """Apply cursor and limit on a unique integer column; returns (rows, next_url)."""
     limit = limit_arg()
-    cursor = cursor_arg()
+    cursor = cursor_arg(Key.id)
     if cursor is not None:
-        if not isinstance(cursor[0], int):
-            raise ApiError(
-                400,
-                "invalid_cursor",
-                "The cursor is not valid.",
-                {"cursor": "Use the next link of a previous page."},
-            )
         stmt = stmt.where(column < cursor[0] if descending else column > cursor[0])
     stmt = stmt.order_by(column.desc() if descending else column.asc()).limit(limit + 1)
     from portal.extensions import db

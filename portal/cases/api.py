@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.api import ApiError, body, bp, iso, require_user
+from portal.api import ApiError, bp, iso, require_user
+from portal.api import schemas as S
 from portal.api.pagination import keyset
+from portal.api.validation import accepts
 from portal.cases import services as cases
 from portal.cases.models import Case, RoutingRule
 from portal.cases.views import case_query
@@ -75,7 +75,8 @@ def _detail(c: Case) -> dict:
 
 @bp.get("/cases")
 @public
-def cases_list():
+@accepts(query=S.CasesQuery)
+def cases_list(params: S.CasesQuery):
     stmt, bad = case_query(request.args)
     if bad:
         raise ApiError(
@@ -104,51 +105,16 @@ def _error(err: cases.CaseError) -> ApiError:
     )
 
 
-def _parse_dt(value, field: str) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ApiError(
-            400,
-            "validation_failed",
-            "Use an ISO 8601 date-time.",
-            {field: "An ISO 8601 date-time with a time zone."},
-        )
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise ApiError(
-            400,
-            "validation_failed",
-            "Use an ISO 8601 date-time.",
-            {field: "An ISO 8601 date-time with a time zone."},
-        )
-    return parsed
-
-
 @bp.post("/cases/<number>/actions")
 @login_required
-def case_action(number: str):
+@accepts(body=S.CaseAction)
+def case_action(number: str, data: S.CaseAction):
     user = require_user()
     c = _load(number)
-    data = body()
-    action, note = data.get("action"), data.get("note")
-    if not isinstance(action, str) or (note is not None and not isinstance(note, str)):
-        raise ApiError(
-            400,
-            "validation_failed",
-            "action and note are text.",
-            {"action": "One of: " + ", ".join(cases.ACTIONS)},
-        )
+    action, note = data.action, data.note
     agency = None
-    if data.get("agency_code") is not None:
-        agency = (
-            db.session.scalar(select(Agency).where(Agency.code == data["agency_code"]))
-            if isinstance(data["agency_code"], str)
-            else None
-        )
+    if data.agency_code is not None:
+        agency = db.session.scalar(select(Agency).where(Agency.code == data.agency_code))
         if agency is None:
             raise ApiError(
                 400,
@@ -156,26 +122,14 @@ def case_action(number: str):
                 "No agency has this code.",
                 {"agency_code": "Use a code from /api/v1/agencies."},
             )
-    passed = data.get("passed")
-    if passed is not None and not isinstance(passed, bool):
-        raise ApiError(
-            400, "validation_failed", "passed is true or false.", {"passed": "true or false"}
-        )
-    reason = data.get("reason_code")
-    if reason is not None and not isinstance(reason, str):
-        raise ApiError(
-            400,
-            "validation_failed",
-            "reason_code is text.",
-            {"reason_code": "duplicate, not-responsible or no-further-action"},
-        )
+    passed, reason = data.passed, data.reason_code
     try:
         cases.act(
             user,
             c,
             action,
             note=note,
-            expected_at=_parse_dt(data.get("expected_at"), "expected_at"),
+            expected_at=data.expected_at,
             agency=agency,
             passed=passed,
             reason_code=reason,
@@ -188,28 +142,11 @@ def case_action(number: str):
 
 @bp.post("/cases/<number>/feedback")
 @login_required
-def case_feedback(number: str):
+@accepts(body=S.CaseFeedback)
+def case_feedback(number: str, data: S.CaseFeedback):
     user = require_user()
     c = _load(number)
-    data = body()
-    solved, satisfaction, comment = (
-        data.get("solved"),
-        data.get("satisfaction"),
-        data.get("comment", ""),
-    )
-    fields = {}
-    if not isinstance(solved, bool):
-        fields["solved"] = "true or false"
-    if (
-        not isinstance(satisfaction, int)
-        or isinstance(satisfaction, bool)
-        or not 1 <= satisfaction <= 5
-    ):
-        fields["satisfaction"] = "A whole number from 1 to 5."
-    if comment is not None and (not isinstance(comment, str) or len(comment) > 500):
-        fields["comment"] = "At most 500 characters."
-    if fields:
-        raise ApiError(400, "validation_failed", "Some fields are not valid.", fields)
+    solved, satisfaction, comment = data.solved, data.satisfaction, data.comment
     try:
         cases.give_feedback(
             user, c, solved=solved, satisfaction=satisfaction, comment=comment or ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from portal.cases.models import Case, CasePhoto, CaseState
 from portal.core import clock
 from portal.core.guards import login_required, public
 from portal.core.i18n import city_timezone_name, current_locale
+from portal.core.input import id_arg, is_id
 from portal.extensions import db
 from portal.media.images import MAX_BYTES
 from portal.media.storage import send_image, storage_for
@@ -76,7 +78,7 @@ def index():
     stmt, bad = case_query(request.args)
     if bad:
         abort(400)
-    before = request.args.get("before", type=int)
+    before = id_arg("before")
     if before:
         stmt = stmt.where(Case.id < before)
     # Load exactly what the list shows: a wide join chain made this query the page's cost.
@@ -201,8 +203,8 @@ def _allow_site_photos():
         request.max_content_length = 4 * MAX_BYTES + 1024 * 1024
 
 
-@bp.get("/cases/<number>/photos/<int:photo_id>")
-@bp.get("/cases/<number>/photos/<int:photo_id>/<any(thumb):size>")
+@bp.get("/cases/<number>/photos/<id:photo_id>")
+@bp.get("/cases/<number>/photos/<id:photo_id>/<any(thumb):size>")
 @public
 def photo(number: str, photo_id: int, size: str = "full"):
     case = _load(number)
@@ -275,7 +277,7 @@ def _workspace_page(stmt, key=None) -> tuple[list[Case], str | None]:
     after = request.args.get("after", "")
     if key is None:
         if after:
-            if not after.isdigit():
+            if not re.fullmatch(r"[0-9]{1,10}", after) or not is_id(int(after)):
                 abort(400)
             stmt = stmt.where(Case.id < int(after))
         stmt = stmt.order_by(Case.id.desc())
@@ -283,9 +285,11 @@ def _workspace_page(stmt, key=None) -> tuple[list[Case], str | None]:
         if after:
             when, _sep, last_id = after.rpartition("~")
             try:
-                last_id = int(last_id)
+                last_id = int(last_id) if re.fullmatch(r"[0-9]{1,10}", last_id) else 0
                 when = datetime.fromisoformat(when) if when else None
             except ValueError:
+                abort(400)
+            if not is_id(last_id):
                 abort(400)
             if when is None:
                 stmt = stmt.where(key.is_(None), Case.id > last_id)

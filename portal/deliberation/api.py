@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import jsonify, request, url_for
 from flask_login import current_user
 
-from portal.api import ApiError, body, bp, iso, require_user
-from portal.api.pagination import cursor_arg, encode_cursor, keyset, limit_arg
+from portal.api import ApiError, bp, iso, require_user
+from portal.api import schemas as S
+from portal.api.pagination import cursor_arg, encode_cursor, keyset
+from portal.api.validation import accepts
 from portal.core.guards import login_required, public
+from portal.core.input import Key
 from portal.core.limits import configured, user_key
 from portal.deliberation import services as delib
-from portal.deliberation.models import STANCES, Appeal, Comment, ModerationAction
+from portal.deliberation.models import Appeal, Comment, ModerationAction
 from portal.extensions import db, limiter
 from portal.places.services import community_by_code
 from portal.proposals import services as proposals
@@ -57,15 +58,12 @@ def _proposal(proposal_id: int) -> Proposal:
     return p
 
 
-@bp.get("/proposals/<int:proposal_id>/comments")
+@bp.get("/proposals/<id:proposal_id>/comments")
 @public
-def comments(proposal_id: int):
+@accepts(query=S.CommentsQuery)
+def comments(proposal_id: int, params: S.CommentsQuery):
     p = _proposal(proposal_id)
-    stance = request.args.get("stance") or None
-    if stance is not None and stance not in STANCES:
-        raise ApiError(
-            400, "invalid_parameter", "Unknown stance.", {"stance": "for, against or question"}
-        )
+    stance = params.stance
     stmt = db.select(Comment).where(Comment.proposal_id == p.id)
     if stance:
         stmt = stmt.where(Comment.stance == stance)
@@ -75,29 +73,15 @@ def comments(proposal_id: int):
     )
 
 
-@bp.post("/proposals/<int:proposal_id>/comments")
+@bp.post("/proposals/<id:proposal_id>/comments")
 @login_required
 @limiter.shared_limit(_comment_limit, "comment", key_func=user_key)
 @limiter.shared_limit(_comment_ip_limit, "comment-ip")
-def create_comment(proposal_id: int):
+@accepts(body=S.NewComment)
+def create_comment(proposal_id: int, data: S.NewComment):
     user = require_user()
     p = _proposal(proposal_id)
-    data = body()
-    text, stance, parent_id = data.get("body"), data.get("stance"), data.get("parent_id")
-    if (
-        not isinstance(text, str)
-        or (stance is not None and not isinstance(stance, str))
-        or (
-            parent_id is not None
-            and (not isinstance(parent_id, int) or isinstance(parent_id, bool))
-        )
-    ):
-        raise ApiError(
-            400,
-            "validation_failed",
-            "body is text, stance text, parent_id a number.",
-            {"body": "Text of at most 1,000 characters."},
-        )
+    text, stance, parent_id = data.body, data.stance, data.parent_id
     parent = None
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id)
@@ -123,16 +107,15 @@ def _own(comment_id: int) -> Comment:
     return c
 
 
-@bp.patch("/comments/<int:comment_id>")
+@bp.patch("/comments/<id:comment_id>")
 @login_required
 @limiter.shared_limit(_comment_limit, "comment", key_func=user_key)  # as writing one
 @limiter.shared_limit(_comment_ip_limit, "comment-ip")
-def patch_comment(comment_id: int):
+@accepts(body=S.CommentPatch)
+def patch_comment(comment_id: int, data: S.CommentPatch):
     user = require_user()
     c = _own(comment_id)
-    text = body().get("body")
-    if not isinstance(text, str):
-        raise ApiError(400, "validation_failed", "body is text.", {"body": "Text."})
+    text = data.body
     try:
         delib.edit_comment(user, c, text)
     except delib.DeliberationError as err:
@@ -141,7 +124,7 @@ def patch_comment(comment_id: int):
     return jsonify(_comment(c))
 
 
-@bp.delete("/comments/<int:comment_id>")
+@bp.delete("/comments/<id:comment_id>")
 @login_required
 def remove_comment(comment_id: int):
     user = require_user()
@@ -158,27 +141,11 @@ def remove_comment(comment_id: int):
 @login_required
 @limiter.shared_limit(_report_limit, "report", key_func=user_key)
 @limiter.shared_limit(_report_ip_limit, "report-ip")
-def create_report():
+@accepts(body=S.NewReport)
+def create_report(data: S.NewReport):
     user = require_user()
-    data = body()
-    target_type, target_id = data.get("target_type"), data.get("target_id")
-    reason, note = data.get("reason"), data.get("note", "")
-    if (
-        not isinstance(target_type, str)
-        or not isinstance(target_id, int)
-        or isinstance(target_id, bool)
-        or not isinstance(reason, str)
-        or (note is not None and (not isinstance(note, str) or len(note) > 500))
-    ):
-        raise ApiError(
-            400,
-            "validation_failed",
-            "Some fields are not valid.",
-            {
-                "target_id": "target_type (proposal|comment), target_id (number), "
-                "reason, note (≤ 500)"
-            },
-        )
+    target_type, target_id = data.target_type, data.target_id
+    reason, note = data.reason, data.note
     try:
         r = delib.report(user, target_type, target_id, reason, note or "")
     except delib.DeliberationError as err:
@@ -198,22 +165,16 @@ def _community(code: str):
 
 @bp.get("/communities/<code>/moderation-queue")
 @login_required
-def moderation_queue(code: str):
+@accepts(query=S.Page)
+def moderation_queue(code: str, params: S.Page):
     community = _community(code)
     if not delib.can_moderate(current_user, community.id):
         raise ApiError(403, "forbidden", "Only this community's committee moderates it.")
-    limit = limit_arg()
+    limit = params.limit
     after = None
-    raw = cursor_arg()
+    raw = cursor_arg(Key.instant, Key.one_of("proposal", "comment"), Key.id)
     if raw is not None:
-        after = delib.parse_queue_cursor(raw)
-        if after is None:
-            raise ApiError(
-                400,
-                "invalid_cursor",
-                "The cursor is not valid.",
-                {"cursor": "Use the next link of a previous page."},
-            )
+        after = tuple(raw)
     items = delib.queue(community, limit + 1, after)
     next_url = None
     if len(items) > limit:
@@ -245,49 +206,11 @@ def moderation_queue(code: str):
 
 @bp.post("/moderation/actions")
 @login_required
-def moderation_action():
+@accepts(body=S.ModerationRequest)
+def moderation_action(data: S.ModerationRequest):
     user = require_user()
-    data = body()
-    action, target_type, target_id = (
-        data.get("action"),
-        data.get("target_type"),
-        data.get("target_id"),
-    )
-    if (
-        action not in ("hide", "restore", "dismiss", "lock", "unlock", "block", "unblock")
-        or target_type not in ("proposal", "comment")
-        or not isinstance(target_id, int)
-        or isinstance(target_id, bool)
-    ):
-        raise ApiError(
-            400,
-            "validation_failed",
-            "Some fields are not valid.",
-            {
-                "action": "hide|restore|dismiss|lock|unlock|block|unblock; target_type "
-                "proposal|comment; target_id a number"
-            },
-        )
-    until = data.get("until")
-    if until is not None:
-        try:
-            until = datetime.fromisoformat(str(until).replace("Z", "+00:00"))
-            if until.tzinfo is None:
-                raise ValueError
-        except ValueError:
-            raise ApiError(
-                400,
-                "validation_failed",
-                "until is an ISO 8601 date-time.",
-                {"until": "An ISO 8601 date-time with a time zone."},
-            ) from None
-    note, reason = data.get("note"), data.get("reason_code")
-    if (note is not None and not isinstance(note, str)) or (
-        reason is not None and not isinstance(reason, str)
-    ):
-        raise ApiError(
-            400, "validation_failed", "note and reason_code are text.", {"note": "Text."}
-        )
+    action, target_type, target_id = data.action, data.target_type, data.target_id
+    until, note, reason = data.until, data.note, data.reason_code
     try:
         entry = delib.moderate(
             user, action, target_type, target_id, reason_code=reason, note=note, until=until
@@ -316,7 +239,8 @@ def _log_entry(e: ModerationAction) -> dict:
 
 @bp.get("/communities/<code>/moderation-log")
 @public
-def moderation_log(code: str):
+@accepts(query=S.Page)
+def moderation_log(code: str, params: S.Page):
     community = _community(code)
     stmt = db.select(ModerationAction).where(ModerationAction.community_id == community.id)
     rows, next_url = keyset(stmt, ModerationAction.id, descending=True)
@@ -325,22 +249,10 @@ def moderation_log(code: str):
 
 @bp.post("/appeals")
 @login_required
-def create_appeal():
+@accepts(body=S.NewAppeal)
+def create_appeal(data: S.NewAppeal):
     user = require_user()
-    data = body()
-    action_id, note = data.get("action_id"), data.get("note")
-    if (
-        not isinstance(action_id, int)
-        or isinstance(action_id, bool)
-        or not isinstance(note, str)
-        or len(note) > 1000
-    ):
-        raise ApiError(
-            400,
-            "validation_failed",
-            "action_id is a number, note text ≤ 1000.",
-            {"note": "Say why the decision should change."},
-        )
+    action_id, note = data.action_id, data.note
     action = db.session.get(ModerationAction, action_id)
     if action is None:
         raise ApiError(404, "not_found", "No such moderation action.")
@@ -364,22 +276,15 @@ def _appeal(a: Appeal) -> dict:
     }
 
 
-@bp.post("/appeals/<int:appeal_id>/decision")
+@bp.post("/appeals/<id:appeal_id>/decision")
 @login_required
-def appeal_decision(appeal_id: int):
+@accepts(body=S.AppealDecision)
+def appeal_decision(appeal_id: int, data: S.AppealDecision):
     user = require_user()
     a = db.session.get(Appeal, appeal_id)
     if a is None:
         raise ApiError(404, "not_found", "No such appeal.")
-    data = body()
-    decision, note = data.get("decision"), data.get("note")
-    if decision not in ("uphold", "reverse") or not isinstance(note, str) or len(note) > 1000:
-        raise ApiError(
-            400,
-            "validation_failed",
-            "decision uphold|reverse and a note.",
-            {"decision": "uphold or reverse, with a note (≤ 1000)"},
-        )
+    decision, note = data.decision, data.note
     try:
         delib.decide_appeal(user, a, decision, note)
     except delib.DeliberationError as err:

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from portal.core.forms import FlaskForm, id_value
 
 STANCE_CHOICES = [
     SelectChoice("for", _l("For")),
@@ -42,7 +43,7 @@ class CommentForm(FlaskForm):
             Length(max=1000, message=_l("Use at most 1,000 characters.")),
         ],
     )
-    parent_id = HiddenField()
+    parent_id = HiddenField(validators=[id_value])
 
 
 class EditCommentForm(FlaskForm):
@@ -53,7 +54,7 @@ class EditCommentForm(FlaskForm):
 
 class ReportForm(FlaskForm):
     target_type = HiddenField(validators=[DataRequired()])
-    target_id = HiddenField(validators=[DataRequired()])
+    target_id = HiddenField(validators=[DataRequired(), id_value])
     reason = SelectField(_l("What is wrong?"), choices=REPORT_CHOICES, validators=[DataRequired()])
     note = TextAreaField(
         _l("Details (optional unless “something else”)"), validators=[Optional(), Length(max=500)]
@@ -71,7 +72,7 @@ class ModerateForm(FlaskForm):
 
 
 class AppealForm(FlaskForm):
-    action_id = HiddenField(validators=[DataRequired()])
+    action_id = HiddenField(validators=[DataRequired(), id_value])
     note = TextAreaField(
         _l("Why should the decision change?"),
         validators=[DataRequired(_l("Say why the decision should change.")), Length(max=1000)],

@@ -777,20 +777,6 @@ def queue_cursor(item: dict) -> list:
     return [item["first_report_at"].isoformat(), item["target_type"], item["target_id"]]
 
 
-def parse_queue_cursor(raw) -> tuple | None:
-    """The (time, kind, id) of a queue cursor, or None when it is not one."""
-    if not isinstance(raw, list) or len(raw) != 3:
-        return None
-    when, kind, ident = raw
-    if not isinstance(when, str) or kind not in ("proposal", "comment") or type(ident) is not int:
-        return None
-    try:
-        parsed = datetime.fromisoformat(when)
-    except ValueError:
-        return None
-    return (parsed, kind, ident) if parsed.tzinfo is not None else None
-
-
 def queue(community: Community, limit: int = QUEUE_PAGE, after: tuple | None = None) -> list[dict]:
     """Open reports grouped by target, oldest first, with waiting time; keyset-paginated on
     (first report, kind, id) after ``after``."""

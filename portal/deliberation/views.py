@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from sqlalchemy import func, select
 from portal.accounts.forms import EmptyForm
 from portal.core.guards import login_required, public
 from portal.core.i18n import city_timezone_name
+from portal.core.input import BadCursor, Key, as_id, decode_cursor, encode_cursor, id_arg
 from portal.core.limits import configured, user_key
 from portal.core.security import safe_next
 from portal.deliberation import bp
@@ -59,7 +59,7 @@ def _fail(err: delib.DeliberationError):
     flash(err.message, "error")
 
 
-@bp.post("/proposals/<int:proposal_id>/comments")
+@bp.post("/proposals/<id:proposal_id>/comments")
 @login_required
 @limiter.shared_limit(_comment_limit, "comment", key_func=user_key)
 @limiter.shared_limit(_comment_ip_limit, "comment-ip")
@@ -72,11 +72,8 @@ def comment(proposal_id: int):
         return _back(p)
     parent = None
     if form.parent_id.data:
-        parent = (
-            db.session.get(Comment, int(form.parent_id.data))
-            if form.parent_id.data.isdigit()
-            else None
-        )
+        parent_id = as_id(form.parent_id.data)
+        parent = db.session.get(Comment, parent_id) if parent_id else None
         if parent is None:
             abort(404)
     try:
@@ -100,7 +97,7 @@ def _own_comment(comment_id: int) -> Comment:
     return c
 
 
-@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@bp.route("/comments/<id:comment_id>/edit", methods=["GET", "POST"])
 @login_required
 # Editing rewrites what others read: the same budget as writing a comment, or a person could
 # publish a short comment and rewrite it without limit.
@@ -123,7 +120,7 @@ def edit_comment(comment_id: int):
     )
 
 
-@bp.post("/comments/<int:comment_id>/delete")
+@bp.post("/comments/<id:comment_id>/delete")
 @login_required
 def delete_comment(comment_id: int):
     c = _own_comment(comment_id)
@@ -181,13 +178,14 @@ def _committee_community(code: str):
 def workspace(code: str):
     community = _committee_community(code)
     after = None
-    if request.args.get("after"):
-        try:
-            after = delib.parse_queue_cursor(json.loads(request.args["after"]))
-        except ValueError:
-            after = None
-        if after is None:
-            abort(400)
+    try:
+        raw = decode_cursor(
+            request.args.get("after"), Key.instant, Key.one_of("proposal", "comment"), Key.id
+        )
+    except BadCursor:
+        abort(400)
+    if raw is not None:
+        after = tuple(raw)
     items = delib.queue(community, delib.QUEUE_PAGE + 1, after)
     more_url = None
     if len(items) > delib.QUEUE_PAGE:
@@ -195,7 +193,7 @@ def workspace(code: str):
         more_url = url_for(
             "deliberation.workspace",
             code=code,
-            after=json.dumps(delib.queue_cursor(items[-1]), separators=(",", ":")),
+            after=encode_cursor(delib.queue_cursor(items[-1])),
         )
     return render_template(
         "deliberation/workspace.html",
@@ -230,8 +228,8 @@ def moderate():
     targets = []
     for raw in request.form.getlist("target") or (form.targets.data or "").split(","):
         kind, _sep, ident = raw.partition(":")
-        if kind in ("proposal", "comment") and ident.isdigit():
-            targets.append((kind, int(ident)))
+        if kind in ("proposal", "comment") and as_id(ident):
+            targets.append((kind, as_id(ident)))
     if not form.validate_on_submit() or not targets:
         flash(_("Choose at least one item and an action."), "error")
         return redirect(back)
@@ -266,7 +264,7 @@ def log(code: str):
     community = community_by_code(code)
     if community is None:
         abort(404)
-    rows, more = delib.public_log(community, before=request.args.get("before", type=int))
+    rows, more = delib.public_log(community, before=id_arg("before"))
     return render_template(
         "deliberation/log.html",
         community=community,
@@ -304,11 +302,8 @@ def _target_url(action: ModerationAction) -> str | None:
 def appeals_page():
     form = AppealForm()
     if request.method == "POST":
-        action = (
-            db.session.get(ModerationAction, int(form.action_id.data))
-            if (form.action_id.data or "").isdigit()
-            else None
-        )
+        action_id = as_id(form.action_id.data)
+        action = db.session.get(ModerationAction, action_id) if action_id else None
         if action is None:
             abort(404)
         if form.validate_on_submit():
@@ -358,7 +353,7 @@ def appeals_page():
     )
 
 
-@bp.post("/appeals/<int:appeal_id>/decision")
+@bp.post("/appeals/<id:appeal_id>/decision")
 @login_required
 def decide(appeal_id: int):
     a = db.session.get(Appeal, appeal_id)

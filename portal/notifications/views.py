@@ -27,7 +27,7 @@ def index():
     return render_template("notifications/index.html", page=page, title_of=notes.title)
 
 
-@bp.post("/notifications/<int:notification_id>/open")
+@bp.post("/notifications/<id:notification_id>/open")
 @login_required
 def open_one(notification_id: int):
     n = db.session.get(Notification, notification_id)

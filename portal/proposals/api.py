@@ -12,7 +12,6 @@ from werkzeug.datastructures import MultiDict
 from portal.api import (
     ApiError,
     authenticate_deferred,
-    body,
     bp,
     iso,
     require_user,
@@ -20,7 +19,8 @@ from portal.api import (
     signed_in_by_token,
     token_in_statement,
 )
-from portal.api.pagination import limit_arg
+from portal.api import schemas as S
+from portal.api.validation import accepts
 from portal.core.guards import login_required, public
 from portal.core.limits import configured, user_key
 from portal.extensions import db, limiter
@@ -128,10 +128,11 @@ def categories():
 
 @bp.get("/proposals")
 @public
-def proposals_list():
+@accepts(query=S.ProposalsQuery)
+def proposals_list(params: S.ProposalsQuery):
     community = district_id = category = None
-    if request.args.get("community"):
-        community = community_by_code(request.args["community"])
+    if params.community:
+        community = community_by_code(params.community)
         if community is None:
             raise ApiError(
                 400,
@@ -139,10 +140,8 @@ def proposals_list():
                 "Unknown community.",
                 {"community": "No community has this code."},
             )
-    if request.args.get("district"):
-        district_id = db.session.scalar(
-            select(District.id).where(District.code == request.args["district"])
-        )
+    if params.district:
+        district_id = db.session.scalar(select(District.id).where(District.code == params.district))
         if district_id is None:
             raise ApiError(
                 400,
@@ -150,10 +149,8 @@ def proposals_list():
                 "Unknown district.",
                 {"district": "No district has this code."},
             )
-    if request.args.get("category"):
-        category = next(
-            (c for c in active_categories() if c.code == request.args["category"]), None
-        )
+    if params.category:
+        category = next((c for c in active_categories() if c.code == params.category), None)
         if category is None:
             raise ApiError(
                 400,
@@ -161,29 +158,16 @@ def proposals_list():
                 "Unknown category.",
                 {"category": "Use a code from /api/v1/categories."},
             )
-    status = request.args.get("status") or None
-    if status is not None and status not in listing.PUBLIC_STATUSES:
-        raise ApiError(
-            400,
-            "invalid_parameter",
-            "Unknown status.",
-            {"status": "Use " + ", ".join(listing.PUBLIC_STATUSES) + "."},
-        )
-    sort = request.args.get("sort", "new")
-    if sort not in listing.SORTS:
-        raise ApiError(
-            400, "invalid_parameter", "Unknown sort.", {"sort": "Use new, top, closing or active."}
-        )
     f = listing.Filters(
         community=community,
         district_id=district_id,
         category=category,
-        status=status,
-        q=(request.args.get("q") or "")[:50],
-        sort=sort,
+        status=params.status,
+        q=(params.q or "")[:50],
+        sort=params.sort,
     )
     try:
-        items, nxt = listing.page(f, request.args.get("cursor"), limit_arg())
+        items, nxt = listing.page(f, params.cursor, params.limit)
     except listing.BadCursor:
         raise ApiError(
             400,
@@ -208,8 +192,9 @@ def proposals_list():
 
 @bp.get("/proposals/similar")
 @public
-def similar_proposals():
-    community = community_by_code(request.args.get("community") or "")
+@accepts(query=S.SimilarQuery)
+def similar_proposals(params: S.SimilarQuery):
+    community = community_by_code(params.community)
     if community is None:
         raise ApiError(
             400,
@@ -217,7 +202,7 @@ def similar_proposals():
             "Unknown community.",
             {"community": "No community has this code."},
         )
-    q = (request.args.get("q") or "").strip()
+    q = params.q.strip()
     if not q:
         raise ApiError(
             400,
@@ -236,13 +221,14 @@ def _load(proposal_id: int, lean: bool = False) -> Proposal:
     return p
 
 
-@bp.get("/proposals/<int:proposal_id>")
+@bp.get("/proposals/<id:proposal_id>")
 @public
 def proposal(proposal_id: int):
     return jsonify(_detail(_load(proposal_id)))
 
 
 def _form_from_json(data: dict, community, partial: Proposal | None = None) -> dict:
+    """``data``: the body model's members (None for those not sent)."""
     """Validate a JSON body with the proposal form's rules; returns the service arguments."""
     fields: dict[str, str] = {}
     values = {}
@@ -301,21 +287,14 @@ _create_limit = configured("PROPOSAL_CREATE_LIMIT")
 @bp.post("/proposals")
 @login_required
 @limiter.limit(_create_limit, key_func=user_key)
-def create_proposal():
+@accepts(body=S.NewProposal)
+def create_proposal(data: S.NewProposal):
     user = require_user()
-    data = body()
     community = user.community
     if community is None:
         raise ApiError(403, "not_a_resident", "Only confirmed residents can write proposals.")
-    submit = data.get("submit", False)
-    if not isinstance(submit, bool):
-        raise ApiError(
-            400,
-            "validation_failed",
-            "submit must be true or false.",
-            {"submit": "Use true or false."},
-        )
-    values = _form_from_json(data, community)
+    submit = data.submit
+    values = _form_from_json(data.model_dump(), community)
     try:
         p = proposals.create(user, community, submit=submit, **values)
     except proposals.ProposalError as err:
@@ -324,14 +303,15 @@ def create_proposal():
     return jsonify(_detail(p)), 201
 
 
-@bp.patch("/proposals/<int:proposal_id>")
+@bp.patch("/proposals/<id:proposal_id>")
 @login_required
-def update_proposal(proposal_id: int):
+@accepts(body=S.ProposalPatch)
+def update_proposal(proposal_id: int, data: S.ProposalPatch):
     user = require_user()
     p = _load(proposal_id)
     if p.author_id != user.id:
         raise ApiError(403, "not_author", "Only the author can edit this proposal.")
-    values = _form_from_json(body(), p.community, partial=p)
+    values = _form_from_json(data.model_dump(), p.community, partial=p)
     try:
         proposals.edit(user, p, **values)
     except proposals.ProposalError as err:
@@ -340,7 +320,7 @@ def update_proposal(proposal_id: int):
     return jsonify(_detail(p))
 
 
-@bp.post("/proposals/<int:proposal_id>/submit")
+@bp.post("/proposals/<id:proposal_id>/submit")
 @login_required
 def submit_proposal(proposal_id: int):
     user = require_user()
@@ -353,19 +333,13 @@ def submit_proposal(proposal_id: int):
     return jsonify(_detail(p))
 
 
-@bp.post("/proposals/<int:proposal_id>/withdraw")
+@bp.post("/proposals/<id:proposal_id>/withdraw")
 @login_required
-def withdraw_proposal(proposal_id: int):
+@accepts(body=S.Withdraw)
+def withdraw_proposal(proposal_id: int, data: S.Withdraw):
     user = require_user()
     p = _load(proposal_id)
-    reason = body().get("reason")
-    if not isinstance(reason, str) or len(reason) > 500:
-        raise ApiError(
-            400,
-            "validation_failed",
-            "Give a reason (at most 500 characters).",
-            {"reason": _("Say why you withdraw the proposal.")},
-        )
+    reason = data.reason
     try:
         proposals.withdraw(user, p, reason)
     except proposals.ProposalError as err:
@@ -376,13 +350,14 @@ def withdraw_proposal(proposal_id: int):
 
 @bp.get("/communities/<code>/review-queue")
 @login_required
-def review_queue(code: str):
+@accepts(query=S.LimitQuery)
+def review_queue(code: str, params: S.LimitQuery):
     community = community_by_code(code)
     if community is None:
         raise ApiError(404, "not_found", "No community has this code.")
     if not permissions.is_committee(current_user, community):
         raise ApiError(403, "forbidden", "Only this community's committee sees its queue.")
-    items = db.session.scalars(proposals.review_queue(community).limit(limit_arg())).all()
+    items = db.session.scalars(proposals.review_queue(community).limit(params.limit)).all()
     out = []
     for p in items:
         item = _item(p)
@@ -395,31 +370,16 @@ def review_queue(code: str):
     return jsonify({"items": out, "next": None})
 
 
-@bp.post("/proposals/<int:proposal_id>/review")
+@bp.post("/proposals/<id:proposal_id>/review")
 @login_required
-def review(proposal_id: int):
+@accepts(body=S.Review)
+def review(proposal_id: int, data: S.Review):
     user = require_user()
     p = _load(proposal_id)
     if not permissions.is_committee(user, p.community):
         raise ApiError(403, "forbidden", "Only this community's committee reviews it.")
-    data = body()
-    decision = data.get("decision")
-    reason, note, dup = data.get("reason_code"), data.get("note"), data.get("duplicate_of")
-    if (
-        not isinstance(decision, str)
-        or (reason is not None and not isinstance(reason, str))
-        or (note is not None and (not isinstance(note, str) or len(note) > 1000))
-        or (dup is not None and (not isinstance(dup, int) or isinstance(dup, bool)))
-    ):
-        raise ApiError(
-            400,
-            "validation_failed",
-            "Some fields are not valid.",
-            {
-                "decision": "approve, request_changes or reject; reason_code and note "
-                "are text (note ≤ 1000); duplicate_of is a proposal id."
-            },
-        )
+    decision = data.decision
+    reason, note, dup = data.reason_code, data.note, data.duplicate_of
     original = db.session.get(Proposal, dup) if dup is not None else None
     try:
         proposals.review(user, p, decision, reason_code=reason, note=note, duplicate_of=original)
@@ -433,7 +393,7 @@ _support_limit = configured("SUPPORT_LIMIT")
 _support_ip_limit = configured("SUPPORT_IP_LIMIT")
 
 
-@bp.route("/proposals/<int:proposal_id>/support", methods=["POST", "DELETE"])
+@bp.route("/proposals/<id:proposal_id>/support", methods=["POST", "DELETE"])
 @signed_in_by_statement
 @limiter.limit(_support_limit, key_func=user_key)
 @limiter.limit(_support_ip_limit)

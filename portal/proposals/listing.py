@@ -6,14 +6,13 @@ seen (no OFFSET, no COUNT), so a page costs the same on the first page and the t
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import and_, or_, select, tuple_
 
 from portal.core import clock
+from portal.core.input import BadCursor as BadCursor  # what ``page`` raises
+from portal.core.input import Key, decode_cursor, encode_cursor
 from portal.extensions import db
 from portal.places.models import Community, Street
 from portal.proposals import services
@@ -21,10 +20,6 @@ from portal.proposals.models import Category, Proposal, Status
 
 PUBLIC_STATUSES = ("open", "qualified", "expired", "rejected", "withdrawn")
 SORTS = ("new", "top", "closing", "active")
-
-
-class BadCursor(ValueError):
-    pass
 
 
 @dataclass
@@ -37,21 +32,10 @@ class Filters:
     sort: str = "new"
 
 
-def encode(values: list) -> str:
-    raw = json.dumps(values, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode(cursor: str | None) -> list | None:
-    if not cursor:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError):
-        raise BadCursor(cursor) from None
-    if not isinstance(data, list) or len(data) != 2 or not isinstance(data[1], int):
-        raise BadCursor(cursor)
-    return data
+def decode(cursor: str | None, sort: str) -> list | None:
+    """The (key, id) of a cursor of this sort, the key parsed; BadCursor for anything else."""
+    key = {"top": Key.count, "closing": Key.instant, "active": Key.instant}.get(sort, Key.id)
+    return decode_cursor(cursor, key, Key.id)
 
 
 def _status_clause(status: str | None):
@@ -102,7 +86,7 @@ def page(f: Filters, cursor: str | None, limit: int) -> tuple[list[Proposal], st
     """One page of proposals and the cursor of the next page (None at the end)."""
     sort = f.sort if f.sort in SORTS else "new"
     stmt = query(f)
-    after = decode(cursor)
+    after = decode(cursor, sort)
     if sort == "top":
         if after:
             stmt = stmt.where(tuple_(Proposal.support_count, Proposal.id) < tuple_(*after))
@@ -110,14 +94,12 @@ def page(f: Filters, cursor: str | None, limit: int) -> tuple[list[Proposal], st
     elif sort == "closing":
         stmt = stmt.where(Proposal.closes_at.is_not(None))
         if after:
-            stmt = stmt.where(
-                tuple_(Proposal.closes_at, Proposal.id) > tuple_(_dt(after[0]), after[1])
-            )
+            stmt = stmt.where(tuple_(Proposal.closes_at, Proposal.id) > tuple_(after[0], after[1]))
         stmt = stmt.order_by(Proposal.closes_at.asc(), Proposal.id.asc())
     elif sort == "active":
         if after:
             stmt = stmt.where(
-                tuple_(Proposal.last_activity_at, Proposal.id) < tuple_(_dt(after[0]), after[1])
+                tuple_(Proposal.last_activity_at, Proposal.id) < tuple_(after[0], after[1])
             )
         stmt = stmt.order_by(Proposal.last_activity_at.desc(), Proposal.id.desc())
     else:
@@ -125,14 +107,5 @@ def page(f: Filters, cursor: str | None, limit: int) -> tuple[list[Proposal], st
             stmt = stmt.where(Proposal.id < after[1])
         stmt = stmt.order_by(Proposal.id.desc())
     rows = list(db.session.scalars(stmt.limit(limit + 1)).unique())
-    nxt = encode(_key(rows[limit - 1], sort)) if len(rows) > limit else None
+    nxt = encode_cursor(_key(rows[limit - 1], sort)) if len(rows) > limit else None
     return rows[:limit], nxt
-
-
-def _dt(value) -> datetime:
-    if not isinstance(value, str):
-        raise BadCursor(value)
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise BadCursor(value) from None

@@ -11,6 +11,7 @@ from wtforms import SelectChoice
 from portal.accounts.forms import EmptyForm
 from portal.core.guards import login_required, public
 from portal.core.i18n import current_locale
+from portal.core.input import as_id, id_arg
 from portal.core.limits import configured, user_key
 from portal.extensions import db, limiter
 from portal.media.images import MAX_BYTES
@@ -218,7 +219,7 @@ def _load(proposal_id: int) -> Proposal:
     return p
 
 
-@bp.get("/proposals/<int:proposal_id>")
+@bp.get("/proposals/<id:proposal_id>")
 @public
 def show(proposal_id: int):
     from portal.cases.services import case_for_proposal  # cases build on proposals
@@ -231,9 +232,7 @@ def show(proposal_id: int):
     signed = current_user.is_authenticated
     stance = request.args.get("stance")
     order = "newest" if request.args.get("order") == "newest" else "oldest"
-    comments, replies, more = delib.thread(
-        p, stance=stance, order=order, after=request.args.get("after", type=int)
-    )
+    comments, replies, more = delib.thread(p, stance=stance, order=order, after=id_arg("after"))
     return render_template(
         "proposals/show.html",
         comments=comments,
@@ -271,7 +270,7 @@ def show(proposal_id: int):
     )
 
 
-@bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
+@bp.route("/proposals/<id:proposal_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(proposal_id: int):
     p = _load(proposal_id)
@@ -331,7 +330,7 @@ def _act(proposal_id: int, action, success: str, form=None):
     return redirect(url_for("proposals.show", proposal_id=p.id))
 
 
-@bp.post("/proposals/<int:proposal_id>/submit")
+@bp.post("/proposals/<id:proposal_id>/submit")
 @login_required
 def submit(proposal_id: int):
     return _act(
@@ -341,7 +340,7 @@ def submit(proposal_id: int):
     )
 
 
-@bp.post("/proposals/<int:proposal_id>/withdraw")
+@bp.post("/proposals/<id:proposal_id>/withdraw")
 @login_required
 def withdraw(proposal_id: int):
     return _act(
@@ -352,7 +351,7 @@ def withdraw(proposal_id: int):
     )
 
 
-@bp.post("/proposals/<int:proposal_id>/support")
+@bp.post("/proposals/<id:proposal_id>/support")
 @login_required
 @limiter.limit(_support_limit, key_func=user_key)
 @limiter.limit(_support_ip_limit)
@@ -364,7 +363,7 @@ def support(proposal_id: int):
     )
 
 
-@bp.post("/proposals/<int:proposal_id>/unsupport")
+@bp.post("/proposals/<id:proposal_id>/unsupport")
 @login_required
 @limiter.limit(_support_limit, key_func=user_key)
 @limiter.limit(_support_ip_limit)
@@ -380,7 +379,7 @@ def _review(p: Proposal, form: ReviewForm) -> None:
     original = None
     if form.duplicate_of.data:
         ref = form.duplicate_of.data.strip().lstrip("#")
-        original = db.session.get(Proposal, int(ref)) if ref.isdigit() else None
+        original = db.session.get(Proposal, as_id(ref)) if as_id(ref) else None
     proposals.review(
         current_user,
         p,
@@ -391,7 +390,7 @@ def _review(p: Proposal, form: ReviewForm) -> None:
     )
 
 
-@bp.post("/proposals/<int:proposal_id>/review")
+@bp.post("/proposals/<id:proposal_id>/review")
 @login_required
 def review(proposal_id: int):
     p = _load(proposal_id)
@@ -432,8 +431,8 @@ def my_supports():
     return render_template("proposals/my_supports.html", rows=rows)
 
 
-@bp.get("/proposals/<int:proposal_id>/photos/<int:photo_id>")
-@bp.get("/proposals/<int:proposal_id>/photos/<int:photo_id>/<any(thumb):size>")
+@bp.get("/proposals/<id:proposal_id>/photos/<id:photo_id>")
+@bp.get("/proposals/<id:proposal_id>/photos/<id:photo_id>/<any(thumb):size>")
 @public
 def photo(proposal_id: int, photo_id: int, size: str = "full"):
     p = db.session.get(Proposal, proposal_id)
@@ -454,7 +453,7 @@ def photo(proposal_id: int, photo_id: int, size: str = "full"):
     )
 
 
-@bp.post("/proposals/<int:proposal_id>/photos/<int:photo_id>/delete")
+@bp.post("/proposals/<id:proposal_id>/photos/<id:photo_id>/delete")
 @login_required
 def delete_photo(proposal_id: int, photo_id: int):
     p = _load(proposal_id)

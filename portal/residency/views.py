@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 from portal.audit.services import record
 from portal.core.errors import error_response
 from portal.core.guards import login_required
+from portal.core.input import as_id
 from portal.core.limits import configured, user_key
 from portal.core.urls import external_url
 from portal.extensions import db, limiter
@@ -201,8 +202,8 @@ def decide(code: str):
     community = _queue_community(code)
     form = DecisionForm()
     req = None
-    if form.request_id.data and form.request_id.data.isdigit():
-        req = db.session.get(ResidencyRequest, int(form.request_id.data))
+    if request_id := as_id(form.request_id.data):
+        req = db.session.get(ResidencyRequest, request_id)
     if req is None or req.community_id != community.id:
         abort(404)
     if form.validate_on_submit():
@@ -250,7 +251,7 @@ def invitations(code: str):
     ), (400 if request.method == "POST" else 200)
 
 
-@bp.get("/communities/<code>/invitations/<int:batch_id>")
+@bp.get("/communities/<code>/invitations/<id:batch_id>")
 @login_required
 def print_batch(code: str, batch_id: int):
     community = _committee_community(code)

@@ -373,3 +373,11 @@ def test_anonymous_public_pages_are_cached_briefly(tmp_path_factory, app):
             data={"csrf_token": csrf, "email": "resident1@example.org", "password": DEMO_PASSWORD},
         )
         assert "X-Page-Cache" not in member.get("/places").headers
+
+
+def test_method_not_allowed_says_which_methods_are(client):
+    """RFC 9110: a 405 carries Allow (schemathesis checks it on every API operation)."""
+    for url in ("/api/v1/agencies", "/healthz"):
+        r = client.open(url, method="TRACE")
+        assert r.status_code == 405
+        assert "GET" in r.headers["Allow"].split(", "), url
