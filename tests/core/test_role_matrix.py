@@ -208,6 +208,12 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
         "api.read_notifications": {"ids": [notification]},
         "api.update_proposal": {"title": "probe title"},
         "api.withdraw_proposal": {"reason": "probe"},
+        "api.create_proposal": {
+            "title": "probe title",
+            "summary": "probe summary",
+            "body": "probe body",
+            "category": "health",
+        },
     }
     users = {
         **{role: user_by_email(email) for role, email in DEMO_USERS.items()},
