@@ -41,6 +41,7 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python tools/i18n.py --check
+	$(BIN)/mypy
 
 fmt: install-test
 	$(BIN)/ruff format .

@@ -170,7 +170,8 @@ def routing_set(category: str, place_code: str, agency_code: str) -> None:
         cat = db.session.scalar(db.select(Category).where(Category.code == category))
         if cat is None:
             raise click.ClickException(f"no category {category}")
-    model = {6: District, 9: Street, 12: Community}.get(len(place_code))
+    levels: dict[int, type[District | Street | Community]] = {6: District, 9: Street, 12: Community}
+    model = levels.get(len(place_code))
     place = model and db.session.scalar(db.select(model).where(model.code == place_code))
     if not place:
         raise click.ClickException(f"no district, street or community {place_code}")

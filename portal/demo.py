@@ -104,6 +104,8 @@ def _resident(user: User, community_code: str) -> None:
     from portal.residency.services import _move_resident
 
     community = community_by_code(community_code)
+    if community is None:  # the demo's places are loaded first
+        raise LookupError(f"no community {community_code}")
     if user.community_id == community.id:
         return
     db.session.add(
@@ -182,6 +184,8 @@ def load_demo() -> bool:
     from portal.places.services import community_by_code
 
     demo = community_by_code("110101001001")
+    if demo is None:
+        raise LookupError("no community 110101001001")
     demo.support_minimum, demo.support_percent = 3, 1.0
     from portal.cases.services import set_rule
     from portal.proposals.models import Category

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -33,6 +35,16 @@ def _client_ip() -> str:
 
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
+
+if TYPE_CHECKING:
+    # A type checker cannot take a base class from an attribute (db.Model, python/mypy#8603):
+    # to it a model is what db.Model is made of, the declarative Base plus Flask-SQLAlchemy's.
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Model(Base, _FlaskModel):
+        pass
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
@@ -13,6 +15,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.selectable import Select
 
 from portal.accounts.models import ApiToken, User, UserSession
 from portal.core import clock
@@ -27,7 +30,7 @@ def hash_token(raw: str) -> str:
 
 
 _USER_COLUMNS = list(User.__table__.c)
-_statements: dict[str, object] = {}
+_statements: dict[str, Select[Any]] = {}
 
 
 def user_from_columns(values) -> User:
@@ -159,6 +162,7 @@ def read_sign_in() -> SignIn | None:
     cached = enabled()
     statement = _session_query(cached)
     engine = alone_engine()
+    row: Sequence[Any] | None
     if engine is None:
         row = db.session.execute(statement, {"sid": sid}).first()
     else:

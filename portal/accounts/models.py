@@ -10,10 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
 from portal.core.types import UTCDateTime
-from portal.extensions import db
+from portal.extensions import Model
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("locale IN ('zh_Hans', 'en')", name="locale"),
@@ -46,7 +46,7 @@ class User(UserMixin, db.Model):
         return self.email_confirmed_at is not None
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """A signed-in browser session. The cookie holds only its random id."""
 
     __tablename__ = "user_sessions"
@@ -59,7 +59,7 @@ class UserSession(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for API clients; only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"

@@ -6,6 +6,7 @@ import math
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from portal.accounts import bp
@@ -102,7 +103,7 @@ def login():
         return redirect(next_url)
     form = LoginForm()
     if form.validate_on_submit():
-        wait = accounts.sign_in_wait(form.email.data, request.remote_addr)
+        wait = accounts.sign_in_wait(form.email.data, get_remote_address())
         if wait is not None:
             log_event("login_locked")
             form.password.errors.append(
@@ -114,7 +115,7 @@ def login():
             )
             page = render_template("accounts/login.html", form=form, next=next_url)
             return page, 429, {"Retry-After": str(wait)}
-        user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr)
+        user = accounts.authenticate(form.email.data, form.password.data, get_remote_address())
         if user is None:
             sign_in_failed()
             db.session.commit()  # the owner's notice of failed sign-ins, when one is due

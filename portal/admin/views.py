@@ -197,7 +197,12 @@ def routing():
     ]
     form.agency.choices = [SelectChoice(a.code, f"{a.code} {a.name_zh}") for a in agencies_]
     if form.validate_on_submit():
-        model = {6: District, 9: Street, 12: Community}[len(form.place_code.data)]
+        levels: dict[int, type[District | Street | Community]] = {
+            6: District,
+            9: Street,
+            12: Community,
+        }
+        model = levels[len(form.place_code.data)]
         place = db.session.scalar(db.select(model).where(model.code == form.place_code.data))
         category = next((c for c in cats if c.code == form.category.data), None)
         agency = next(a for a in agencies_ if a.code == form.agency.data)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import g, jsonify
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import or_
 
@@ -36,7 +37,7 @@ from portal.roles import permissions
 @accepts(body=S.Credentials)
 def create_token(data: S.Credentials):
     email, password = data.email, data.password
-    wait = accounts.sign_in_wait(email, request.remote_addr)
+    wait = accounts.sign_in_wait(email, get_remote_address())
     if wait is not None:
         log_event("login_locked")
         raise ApiError(
@@ -45,7 +46,7 @@ def create_token(data: S.Credentials):
             "Too many failed sign-ins to this account from this address.",
             headers={"Retry-After": str(wait)},
         )
-    user = accounts.authenticate(email, password, request.remote_addr)
+    user = accounts.authenticate(email, password, get_remote_address())
     if user is None:
         sign_in_failed()
         db.session.commit()
@@ -74,11 +75,11 @@ def delete_token():
 @limiter.limit(configured("REGISTER_LIMIT"))
 @accepts(body=S.NewAccount)
 def create_account(data: S.NewAccount):
-    data = data.model_dump(exclude_none=True)
-    fields = api_registration_errors(data)
+    sent = data.model_dump(exclude_none=True)
+    fields = api_registration_errors(sent)
     if fields:
         raise ApiError(400, "validation_failed", "Some fields are not valid.", fields)
-    accounts.register(data["email"], data["display_name"], data.get("locale") or "zh_Hans")
+    accounts.register(sent["email"], sent["display_name"], sent.get("locale") or "zh_Hans")
     db.session.commit()
     log_event("register_requested")
     # The same answer whether or not the address has an account already.

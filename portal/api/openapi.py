@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from pydantic import BaseModel
 from werkzeug.routing import Rule
 
 from portal.core.input import MAX_ID
@@ -51,7 +52,7 @@ def _strip_titles(schema: Any) -> Any:
     return schema
 
 
-def model_schema(model: type, schemas: dict) -> dict:
+def model_schema(model: type[BaseModel], schemas: dict) -> dict:
     """The model's JSON schema; nested models go to ``schemas`` (components)."""
     schema = _strip_titles(model.model_json_schema(ref_template=REF))
     for name, sub in schema.pop("$defs", {}).items():
@@ -125,7 +126,7 @@ def build(app: Flask, base: dict | None = None) -> dict:
         converters = [c or "default" for c, _v in _VARIABLE.findall(rule.rule)]
         view = app.view_functions[rule.endpoint]
         body, query = getattr(view, "__api_body__", None), getattr(view, "__api_query__", None)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             op = doc["paths"][path].get(method.lower())
             if op is None:
                 continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from flask import request, url_for
 
 from portal.api import ApiError
@@ -63,10 +65,10 @@ def keyset(stmt, column, *, descending: bool = False, extra: dict | None = None)
     next_url = None
     if len(rows) > limit:
         rows = rows[:limit]
-        args = {k: v for k, v in request.args.items() if k != "cursor"}
+        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
         args.update(extra or {})
         next_url = url_for(
-            request.endpoint,
+            cast(str, request.endpoint),  # a view runs for a matched rule only
             **(request.view_args or {}),
             **args,
             cursor=encode_cursor([getattr(rows[-1], column.key)]),

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field, model_validator
 
-from portal.api.validation import ABSENT, Body, Id, Instant, Page, Query, text, whole
+from portal.api.validation import ABSENT, WHOLE, Body, Id, Instant, Page, Query, text
 from portal.cases.models import CaseState
 from portal.deliberation.models import REPORT_REASONS, STANCES
 from portal.proposals.listing import PUBLIC_STATUSES, SORTS
@@ -20,8 +20,8 @@ from portal.residency.models import ResidencyStatus
 
 
 class Credentials(Body):
-    email: Annotated[text(254), Field(min_length=1)]
-    password: Annotated[text(200), Field(min_length=1)]
+    email: Annotated[str, text(254), Field(min_length=1)]
+    password: Annotated[str, text(200), Field(min_length=1)]
 
 
 class NewAccount(Body):
@@ -31,7 +31,7 @@ class NewAccount(Body):
         description="Never sent: the password is chosen on the page of the mailed link, and a "
         "body with one is refused (400, fields.password) so no client believes it set one.",
     )
-    display_name: Annotated[text(40, required=True), Field(min_length=2)]
+    display_name: Annotated[str, text(40, required=True), Field(min_length=2)]
     locale: Literal["zh_Hans", "en"] | None = None
 
 
@@ -47,9 +47,9 @@ class ResidencyApplication(Body):
         }
     }
 
-    community_code: Annotated[text(40), Field(min_length=1)] = ABSENT
-    address_note: text(200) = ""
-    invitation_code: Annotated[text(40), Field(min_length=1)] = ABSENT
+    community_code: Annotated[str, text(40), Field(min_length=1)] = ABSENT
+    address_note: Annotated[str, text(200)] = ""
+    invitation_code: Annotated[str, text(40), Field(min_length=1)] = ABSENT
 
     @model_validator(mode="after")
     def _one_way(self):
@@ -60,7 +60,7 @@ class ResidencyApplication(Body):
 
 class ResidencyDecision(Body):
     decision: Literal["approve", "reject"]
-    reason: text(500) | None = Field(
+    reason: Annotated[str, text(500)] | None = Field(
         default=None, description="Required to reject; shown to the person"
     )
 
@@ -73,8 +73,8 @@ class ResidencyRequestsQuery(Page):
 
 
 class CommunitiesQuery(Page):
-    district: text(40) | None = None
-    q: text(100) | None = None
+    district: Annotated[str, text(40)] | None = None
+    q: Annotated[str, text(100)] | None = None
 
 
 class NotificationsQuery(Page):
@@ -102,17 +102,17 @@ class MarkRead(Body):
 
 
 class ProposalsQuery(Page):
-    community: text(40) | None = None
-    district: text(40) | None = None
-    category: text(40) | None = None
-    q: text(200) | None = None
+    community: Annotated[str, text(40)] | None = None
+    district: Annotated[str, text(40)] | None = None
+    category: Annotated[str, text(40)] | None = None
+    q: Annotated[str, text(200)] | None = None
     status: Literal[PUBLIC_STATUSES] | None = None  # type: ignore[valid-type]
     sort: Literal[SORTS] = "new"  # type: ignore[valid-type]
 
 
 class SimilarQuery(Query):
-    community: text(40)
-    q: text(400, required=True)
+    community: Annotated[str, text(40)]
+    q: Annotated[str, text(400, required=True)]
 
 
 class LimitQuery(Query):
@@ -120,34 +120,36 @@ class LimitQuery(Query):
 
 
 class NewProposal(Body):
-    title: text(80, required=True)
-    summary: text(300, required=True)
-    body: text(6000, required=True) = Field(description="Markdown")
-    category: text(40, required=True)
-    grid_code: text(40) = ""
-    location_note: text(200) = ""
+    title: Annotated[str, text(80, required=True)]
+    summary: Annotated[str, text(300, required=True)]
+    body: Annotated[str, text(6000, required=True)] = Field(description="Markdown")
+    category: Annotated[str, text(40, required=True)]
+    grid_code: Annotated[str, text(40)] = ""
+    location_note: Annotated[str, text(200)] = ""
     submit: bool = False
 
 
 class ProposalPatch(Body):
     """Only the members sent change."""
 
-    title: text(80, required=True) | None = None
-    summary: text(300, required=True) | None = None
-    body: text(6000, required=True) | None = Field(default=None, description="Markdown")
-    category: text(40, required=True) | None = None
-    grid_code: text(40) | None = None
-    location_note: text(200) | None = None
+    title: Annotated[str, text(80, required=True)] | None = None
+    summary: Annotated[str, text(300, required=True)] | None = None
+    body: Annotated[str, text(6000, required=True)] | None = Field(
+        default=None, description="Markdown"
+    )
+    category: Annotated[str, text(40, required=True)] | None = None
+    grid_code: Annotated[str, text(40)] | None = None
+    location_note: Annotated[str, text(200)] | None = None
 
 
 class Withdraw(Body):
-    reason: text(500, required=True)
+    reason: Annotated[str, text(500, required=True)]
 
 
 class Review(Body):
     decision: Literal["approve", "request_changes", "reject"]
     reason_code: Literal[tuple(r.value for r in RejectReason)] | None = None  # type: ignore[valid-type]
-    note: text(1000) | None = None
+    note: Annotated[str, text(1000)] | None = None
     duplicate_of: Id | None = None
 
 
@@ -156,9 +158,9 @@ class Review(Body):
 
 class CasesQuery(Page):
     state: Literal[tuple(s.value for s in CaseState)] | None = None  # type: ignore[valid-type]
-    agency: text(40) | None = None
-    community: text(40) | None = None
-    category: text(40) | None = None
+    agency: Annotated[str, text(40)] | None = None
+    community: Annotated[str, text(40)] | None = None
+    category: Annotated[str, text(40)] | None = None
     overdue: Literal["true", "false"] | None = None
 
 
@@ -170,17 +172,17 @@ def _case_actions() -> tuple[str, ...]:
 
 class CaseAction(Body):
     action: Literal[_case_actions()]  # type: ignore[valid-type]
-    note: text(2000) | None = None
+    note: Annotated[str, text(2000)] | None = None
     expected_at: Instant | None = None
-    agency_code: text(40) | None = None
+    agency_code: Annotated[str, text(40)] | None = None
     passed: bool | None = None
     reason_code: Literal["duplicate", "not-responsible", "no-further-action"] | None = None
 
 
 class CaseFeedback(Body):
     solved: bool
-    satisfaction: whole(1, 5)
-    comment: text(500) | None = ""
+    satisfaction: Annotated[int, Field(ge=1, le=5), WHOLE]
+    comment: Annotated[str, text(500)] | None = ""
 
 
 # --- deliberation -----------------------------------------------------------------------------
@@ -191,36 +193,36 @@ class CommentsQuery(Page):
 
 
 class NewComment(Body):
-    body: text(1000, required=True)
+    body: Annotated[str, text(1000, required=True)]
     stance: Literal[STANCES] | None = None  # type: ignore[valid-type]
     parent_id: Id | None = None
 
 
 class CommentPatch(Body):
-    body: text(1000, required=True)
+    body: Annotated[str, text(1000, required=True)]
 
 
 class NewReport(Body):
     target_type: Literal["proposal", "comment"]
     target_id: Id
     reason: Literal[REPORT_REASONS]  # type: ignore[valid-type]
-    note: text(500) | None = ""
+    note: Annotated[str, text(500)] | None = ""
 
 
 class ModerationRequest(Body):
     action: Literal["hide", "restore", "dismiss", "lock", "unlock", "block", "unblock"]
     target_type: Literal["proposal", "comment"]
     target_id: Id
-    reason_code: text(40) | None = None
-    note: text(1000) | None = None
+    reason_code: Annotated[str, text(40)] | None = None
+    note: Annotated[str, text(1000)] | None = None
     until: Instant | None = None
 
 
 class NewAppeal(Body):
     action_id: Id
-    note: text(1000, required=True)
+    note: Annotated[str, text(1000, required=True)]
 
 
 class AppealDecision(Body):
     decision: Literal["uphold", "reverse"]
-    note: text(1000, required=True)
+    note: Annotated[str, text(1000, required=True)]

@@ -7,7 +7,7 @@ field that is wrong. The models are also the request side of the OpenAPI documen
 (``portal.api.openapi``), so what is documented is what is accepted.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Annotated, Any
 
@@ -42,18 +42,29 @@ def _pattern(required: bool) -> str:
     return r"^[^\x00]*[^\s\x00][^\x00]*$" if required else r"^[^\x00]*$"
 
 
-def text(max_length: int | None = None, *, required: bool = False, pattern: str | None = None):
-    """A text type: at most ``max_length`` characters; ``required`` means not blank (as WTForms'
-    DataRequired: something other than white space)."""
-    return Annotated[
-        str,
-        StringConstraints(max_length=max_length, pattern=pattern or _pattern(required)),
-        AfterValidator(_clean),
-    ]
+class _TextRules(StringConstraints):
+    """The length and pattern of a text member, then the check that PostgreSQL can store it."""
+
+    def __iter__(self) -> Iterator[Any]:
+        yield from super().__iter__()
+        yield AfterValidator(_clean)
+
+
+def text(
+    max_length: int | None = None, *, required: bool = False, pattern: str | None = None
+) -> StringConstraints:
+    """The rules of a text member, written ``Annotated[str, text(80)]``: at most ``max_length``
+    characters; ``required`` means not blank (as WTForms' DataRequired: something other than
+    white space)."""
+    return _TextRules(max_length=max_length, pattern=pattern or _pattern(required))
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
 
 
 # The default of a member that may be left out but never be null (None when left out).
-ABSENT: Any = Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None))
+ABSENT: Any = Field(default=None, json_schema_extra=_no_default)
 
 
 def _integral(value: Any) -> Any:
@@ -61,13 +72,11 @@ def _integral(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def whole(low: int, high: int):
-    """A whole number from ``low`` to ``high``, as JSON Schema means it (1.0 is one)."""
-    return Annotated[int, Field(ge=low, le=high), BeforeValidator(_integral)]
-
-
+# Makes an int member a whole number as JSON Schema means it (1.0 is one); after the bounds:
+# ``Annotated[int, Field(ge=1, le=5), WHOLE]``.
+WHOLE = BeforeValidator(_integral)
 # A database id: PostgreSQL integer, positive.
-Id = whole(1, MAX_ID)
+Id = Annotated[int, Field(ge=1, le=MAX_ID), WHOLE]
 Instant = AwareDatetime
 
 

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core import clock
 from portal.core.types import UTCDateTime
-from portal.extensions import db
+from portal.extensions import Model
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Who did what to which object. Details reference people by id only, never personal data.
 
     UPDATE and DELETE are refused by triggers on PostgreSQL and SQLite (see the migration).

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
 from portal.core.types import UTCDateTime
-from portal.extensions import db
+from portal.extensions import Model
 
 
-class RoutingRule(db.Model):
+class RoutingRule(Model):
     """(category, place) → agency. A rule without a category is the district's fallback
     (属地兜底) when it sits on a district; the most specific place wins."""
 
@@ -63,7 +63,7 @@ class RoutingRule(db.Model):
         return "community" if self.community_id else "street" if self.street_id else "district"
 
 
-class CalendarDay(db.Model):
+class CalendarDay(Model):
     """An exception to the Monday–Friday week: a public holiday on a weekday, or a make-up
     working day (调休) on a weekend."""
 
@@ -86,7 +86,7 @@ class CaseState(enum.StrEnum):
 STATE_VALUES = ", ".join(f"'{s.value}'" for s in CaseState)
 
 
-class Case(db.Model):
+class Case(Model):
     __tablename__ = "cases"
     __table_args__ = (
         CheckConstraint(f"state IN ({STATE_VALUES})", name="state"),
@@ -147,7 +147,7 @@ class Case(db.Model):
     grid = relationship("Grid", lazy="select")
 
 
-class CaseCounter(db.Model):
+class CaseCounter(Model):
     """The last case sequence per community and year; bumped with a row lock when filing."""
 
     __tablename__ = "case_counters"
@@ -157,7 +157,7 @@ class CaseCounter(db.Model):
     last: Mapped[int] = mapped_column(default=0)
 
 
-class CaseEvent(db.Model):
+class CaseEvent(Model):
     """One step of the public timeline."""
 
     __tablename__ = "case_events"
@@ -176,7 +176,7 @@ class CaseEvent(db.Model):
     agency = relationship("Agency", lazy="joined")
 
 
-class CaseFeedback(db.Model):
+class CaseFeedback(Model):
     """A supporter's answer to "is it solved?". Who answered is never shown, only counts."""
 
     __tablename__ = "case_feedback"
@@ -195,7 +195,7 @@ class CaseFeedback(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
-class CasePhoto(db.Model):
+class CasePhoto(Model):
     """A photo taken at the site check (核查), cleaned like proposal photos (portal.media)."""
 
     __tablename__ = "case_photos"

@@ -396,7 +396,9 @@ def act(
         db.session.flush()
         db.session.refresh(case)
     elif action == "plan":
-        limit = case.extension_until if case.extension == "approved" else case.handling_due_at
+        # An approved extension's date (the handling limit since its approval).
+        approved = case.extension_until if case.extension == "approved" else None
+        limit = approved or case.handling_due_at
         if expected_at is None or expected_at <= now:
             raise CaseError(
                 "invalid_date", _("Give an expected date in the future."), 400, "expected_at"
@@ -425,9 +427,11 @@ def act(
         public_step = False
     elif action == "approve_extension":
         case.extension = "approved"
-        case.handling_due_at = case.extension_until
+        # The request this approves named its date (request_extension refuses one without).
+        until = case.extension_until or case.handling_due_at
+        case.handling_due_at = until
         if case.state == C.in_progress:
-            case.stage_due_at = case.extension_until
+            case.stage_due_at = until
         case.overdue_notified_at = None
     elif action == "deny_extension":
         case.extension, case.extension_until = "denied", None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -90,7 +91,7 @@ def index():
     rows = list(db.session.scalars(stmt.order_by(Case.id.desc()).limit(PAGE_SIZE + 1)))
     more_url = None
     if len(rows) > PAGE_SIZE:
-        args = {k: v for k, v in request.args.items() if k != "before"}
+        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "before"}
         more_url = url_for("cases.index", **args, before=rows[PAGE_SIZE - 1].id)
     loc = current_locale()
     categories = db.session.scalars(select(Category).order_by(Category.position)).all()
@@ -188,10 +189,10 @@ def act(number: str):
     else:
         db.session.commit()
         flash(_("Saved: %(step)s.", step=cases.action_label(form.action.data)), "success")
+    back = request.form.get("back", "")
     return redirect(
-        request.form.get("back")
-        if request.form.get("back", "").startswith("/")
-        and not request.form.get("back", "").startswith("//")
+        back
+        if back.startswith("/") and not back.startswith("//")
         else url_for("cases.show", number=number)
     )
 
@@ -283,10 +284,10 @@ def _workspace_page(stmt, key=None) -> tuple[list[Case], str | None]:
         stmt = stmt.order_by(Case.id.desc())
     else:
         if after:
-            when, _sep, last_id = after.rpartition("~")
+            when_text, _sep, last_id_text = after.rpartition("~")
             try:
-                last_id = int(last_id) if re.fullmatch(r"[0-9]{1,10}", last_id) else 0
-                when = datetime.fromisoformat(when) if when else None
+                last_id = int(last_id_text) if re.fullmatch(r"[0-9]{1,10}", last_id_text) else 0
+                when = datetime.fromisoformat(when_text) if when_text else None
             except ValueError:
                 abort(400)
             if not is_id(last_id):
@@ -309,8 +310,9 @@ def _workspace_page(stmt, key=None) -> tuple[list[Case], str | None]:
         else:
             value = getattr(last, key.key)
             cursor = f"{value.isoformat() if value else ''}~{last.id}"
-        args = {k: v for k, v in request.args.items() if k != "after"}
-        more = url_for(request.endpoint, **(request.view_args or {}), **args, after=cursor)
+        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after"}
+        endpoint = cast(str, request.endpoint)  # a view runs for a matched rule only
+        more = url_for(endpoint, **(request.view_args or {}), **args, after=cursor)
     return rows[:WORKSPACE_PAGE], more
 
 

@@ -17,13 +17,18 @@ a data-modifying CTE, commits in the one round trip).
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import has_request_context
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.selectable import Select
+
+if TYPE_CHECKING:
+    import psycopg
 
 LAZY = "commons_lazy_begin"
 SINGLE_STATEMENT = "commons_single_statement"
@@ -35,7 +40,7 @@ class Session(FlaskSession):
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
         engine = super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
-        if bind is None and has_request_context():
+        if bind is None and isinstance(engine, Engine) and has_request_context():
             return _lazy_engines.get(engine, engine)
         return engine
 
@@ -61,7 +66,7 @@ def alone_engine() -> Engine | None:
 _driver_sql: dict[int, str] = {}
 
 
-def run_alone(engine: Engine, statement, params: dict):
+def run_alone(engine: Engine, statement: ClauseElement, params: dict[str, Any]) -> Any:
     """Run one statement on a pooled connection of its own, by the driver, in autocommit;
     return its first row as the driver gives it (timestamps in the connection's zone). For
     the hottest statements (the sign-in, the support): the session's and the engine's layers
@@ -73,7 +78,8 @@ def run_alone(engine: Engine, statement, params: dict):
     if sql is None:  # as SQLAlchemy renders it for psycopg: %(name)s placeholders, %% escaped
         sql = _driver_sql[id(statement)] = str(statement.compile(dialect=engine.dialect))
     raw = engine.raw_connection()
-    driver = raw.driver_connection
+    # alone_engine() is PostgreSQL through psycopg only.
+    driver = cast("psycopg.Connection[Any]", raw.driver_connection)
     try:
         driver.autocommit = True
         row = driver.execute(sql, params).fetchone()
@@ -173,3 +179,9 @@ def _configure_sqlite(engine: Engine) -> None:
         # concurrency in WAL mode instead of waiting; IMMEDIATE takes the write lock up front
         # and waits for it within busy_timeout.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched: the session's execute() types every result as a
+    plain Result, though for such a statement it is the cursor's."""
+    return cast("CursorResult[Any]", result).rowcount

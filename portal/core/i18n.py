@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from werkzeug.local import LocalProxy
 
 LOCALES = ("zh_Hans", "en")
 
@@ -46,7 +51,7 @@ def clear_city_timezone(*_args) -> None:
 
 def city_timezone_name() -> str:
     """The city's time zone; one deployment serves one city (the first one configured)."""
-    app = current_app._get_current_object()
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()  # typed as the app
     hit = _tz_cache.get(id(app))
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]

@@ -4,6 +4,7 @@ and a per-person key."""
 from __future__ import annotations
 
 from flask import current_app, g, request
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 
@@ -20,8 +21,8 @@ def user_key() -> str:
         from portal.accounts.auth import token_user_id
 
         user_id = token_user_id(token_hash)
-        return f"user:{user_id}" if user_id is not None else request.remote_addr
-    return f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr
+        return f"user:{user_id}" if user_id is not None else get_remote_address()
+    return f"user:{current_user.id}" if current_user.is_authenticated else get_remote_address()
 
 
 _SIGN_IN_FAILED = "commons.sign_in_failed"

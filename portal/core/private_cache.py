@@ -71,9 +71,10 @@ def _loud_statement(statement) -> bool:
         table = getattr(statement.table, "name", None)
         if table is None:
             return True
-        if isinstance(statement, Insert) or not getattr(statement, "_values", None):
+        values = getattr(statement, "_values", None)
+        if isinstance(statement, Insert) or not values:
             return _loud(table, "")
-        return any(_loud(table, getattr(c, "key", str(c))) for c in statement._values)
+        return any(_loud(table, getattr(c, "key", str(c))) for c in values)
     sql = getattr(statement, "text", "").lstrip()[:6].upper()
     return bool(sql) and sql not in ("SELECT", "SHOW")
 
@@ -174,7 +175,9 @@ def install(app: Flask) -> None:
         g.private_cache_key = key
         from portal.accounts.auth import read_sign_in, touch
 
-        state = read_sign_in()
+        state = read_sign_in()  # read by _key() already: there is a sign-in
+        if state is None:
+            return None
         hit = _store.get(key)
         if hit is None:
             return None

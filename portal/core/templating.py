@@ -60,7 +60,7 @@ def install_wtforms_translations() -> None:
     from flask_babel import get_locale
     from wtforms.i18n import messages_path
 
-    loaded: dict[str, support.Translations] = {}
+    loaded: dict[str, support.NullTranslations] = {}
 
     def _get_translations():
         if not request:
@@ -78,7 +78,8 @@ def install_wtforms_translations() -> None:
 
 
 def install_templating(app: Flask) -> None:
-    app.jinja_env.install_gettext_callables(
+    # Added to the environment by Jinja's i18n extension, which Flask-Babel loads.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
         pgettext=lambda c, s: _translations().upgettext(c, s),

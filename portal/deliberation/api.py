@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify, request, url_for
 from flask_login import current_user
 
@@ -179,7 +181,7 @@ def moderation_queue(code: str, params: S.Page):
     next_url = None
     if len(items) > limit:
         items = items[:limit]
-        args = {k: v for k, v in request.args.items() if k != "cursor"}
+        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
         next_url = url_for(
             "api.moderation_queue",
             code=code,

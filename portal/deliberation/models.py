@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
 from portal.core.types import UTCDateTime
-from portal.extensions import db
+from portal.extensions import Model
 
 STANCES = ("for", "against", "question")
 REPORT_REASONS = ("spam", "offensive", "personal-data", "off-topic", "other")
@@ -18,7 +18,7 @@ HIDE_REASONS = ("spam", "offensive", "personal-data", "off-topic", "other")
 RESTORE_REASONS = ("no-violation", "edited-by-author", "appeal-upheld", "other")
 
 
-class Comment(db.Model):
+class Comment(Model):
     __tablename__ = "comments"
     __table_args__ = (
         CheckConstraint(
@@ -55,7 +55,7 @@ class Comment(db.Model):
     badge_agency = relationship("Agency", lazy="joined")
 
 
-class Report(db.Model):
+class Report(Model):
     __tablename__ = "reports"
     __table_args__ = (
         UniqueConstraint(
@@ -76,7 +76,7 @@ class Report(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class ModerationAction(db.Model):
+class ModerationAction(Model):
     """One entry of the public moderation log (and of the audit log)."""
 
     __tablename__ = "moderation_actions"
@@ -98,7 +98,7 @@ class ModerationAction(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
-class Block(db.Model):
+class Block(Model):
     __tablename__ = "blocks"
     __table_args__ = (Index("ix_blocks_active", "community_id", "user_id", "lifted_at"),)
 
@@ -112,7 +112,7 @@ class Block(db.Model):
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class Appeal(db.Model):
+class Appeal(Model):
     __tablename__ = "appeals"
     __table_args__ = (
         UniqueConstraint("action_id", name="uq_appeals_action"),

@@ -230,7 +230,8 @@ def thread(
             .where(Comment.proposal_id == p.id, Comment.parent_id.in_(list(replies)))
             .order_by(Comment.id)
         ).unique():
-            replies[r.parent_id].append(r)
+            if r.parent_id is not None:  # always: replies were asked for
+                replies[r.parent_id].append(r)
     return top, replies, nxt
 
 
@@ -246,7 +247,8 @@ def stance_counts(p: Proposal) -> dict[str, int]:
         .group_by(Comment.stance)
     ).all()
     counts = dict.fromkeys(STANCES, 0)
-    counts.update(dict(rows))
+    # Every top-level comment has a stance (the table's CHECK).
+    counts.update({stance: n for stance, n in rows if stance is not None})
     return counts
 
 
@@ -269,7 +271,7 @@ def _community_id(obj) -> int:
     return (
         obj.community_id
         if isinstance(obj, Proposal)
-        else db.session.get(Proposal, obj.proposal_id).community_id
+        else db.session.get_one(Proposal, obj.proposal_id).community_id
     )
 
 
@@ -310,7 +312,7 @@ def report(user: User, target_type: str, target_id: int, reason: str, note: str 
     )
     db.session.flush()
     db.session.refresh(obj)
-    community = db.session.get(Community, community_id)
+    community = db.session.get_one(Community, community_id)
     threshold = current_app.config.get("AUTO_HIDE_REPORTS", 3)
     if not obj.hidden and counting_reports(target_type, obj.id, community) >= threshold:
         _hide(obj, None, community_id, reason_code=reason, note=None, automatic=True)
@@ -356,13 +358,16 @@ def counts_toward_hiding(community: Community):
 
 def counting_reports(target_type: str, target_id: int, community: Community) -> int:
     """Open reports of a target that count toward hiding it automatically."""
-    return db.session.scalar(
-        select(func.count(Report.id)).where(
-            Report.target_type == target_type,
-            Report.target_id == target_id,
-            Report.resolved_at.is_(None),
-            counts_toward_hiding(community),
+    return (
+        db.session.scalar(
+            select(func.count(Report.id)).where(
+                Report.target_type == target_type,
+                Report.target_id == target_id,
+                Report.resolved_at.is_(None),
+                counts_toward_hiding(community),
+            )
         )
+        or 0
     )
 
 
@@ -521,7 +526,7 @@ def moderate(
         # From a proposal or comment in the queue: its author, in its community.
         return block_user(
             user,
-            db.session.get(Community, community_id),
+            db.session.get_one(Community, community_id),
             obj.author,
             action=action,
             note=note,
@@ -695,7 +700,7 @@ def committee_members(community_id: int) -> list[int]:
 
 
 def supervisors(community_id: int) -> list[int]:
-    community = db.session.get(Community, community_id)
+    community = db.session.get_one(Community, community_id)
     return list(
         db.session.scalars(
             select(RoleGrant.user_id).where(
@@ -714,7 +719,7 @@ def can_decide_appeal(user, a: Appeal) -> bool:
         return False
     if a.decider_role == "committee":
         return can_moderate(user, a.action.community_id)
-    community = db.session.get(Community, a.action.community_id)
+    community = db.session.get_one(Community, a.action.community_id)
     return permissions.is_supervisor(user, community.street.district)
 
 
@@ -812,23 +817,23 @@ def queue(community: Community, limit: int = QUEUE_PAGE, after: tuple | None = N
         ):
             loaded["proposal", obj.id] = obj
     if wanted["comment"]:
-        for obj in db.session.scalars(
+        for comment in db.session.scalars(
             select(Comment)
             .where(Comment.id.in_(wanted["comment"]))
             .options(lazyload("*"), joinedload(Comment.author).lazyload("*"))
         ).unique():
-            loaded["comment", obj.id] = obj
+            loaded["comment", comment.id] = comment
     items = []
-    for target_type, target_id, first, count in rows:
-        obj = loaded.get((target_type, target_id))
-        if obj is None:
+    for target_type, target_id, first_at, count in rows:
+        target = loaded.get((target_type, target_id))
+        if target is None:
             continue
         items.append(
             {
                 "target_type": target_type,
                 "target_id": target_id,
-                "object": obj,
-                "first_report_at": first,
+                "object": target,
+                "first_report_at": first_at,
                 "reports": count,
             }
         )
@@ -862,8 +867,11 @@ def figures(community: Community) -> dict:
     hours = [(r - s).total_seconds() / 3600 for s, r in reviewed if r and s]
     return {
         "waiting": waiting
-        + db.session.scalar(
-            select(func.count()).select_from(proposals.review_queue(community).subquery())
+        + (
+            db.session.scalar(
+                select(func.count()).select_from(proposals.review_queue(community).subquery())
+            )
+            or 0
         ),
         "median_review_hours": round(statistics.median(hours), 1) if hours else None,
     }

@@ -225,11 +225,12 @@ def moderate():
         abort(403)
     form = ModerateForm()
     back = safe_next(request.form.get("next"), url_for("main.home"))
-    targets = []
+    targets: list[tuple[str, int]] = []
     for raw in request.form.getlist("target") or (form.targets.data or "").split(","):
         kind, _sep, ident = raw.partition(":")
-        if kind in ("proposal", "comment") and as_id(ident):
-            targets.append((kind, as_id(ident)))
+        target_id = as_id(ident)
+        if kind in ("proposal", "comment") and target_id:
+            targets.append((kind, target_id))
     if not form.validate_on_submit() or not targets:
         flash(_("Choose at least one item and an action."), "error")
         return redirect(back)

@@ -21,8 +21,10 @@ from PIL import Image, ImageOps
 
 try:  # Little CMS ships in Pillow's wheels, but a distribution build may leave it out.
     from PIL import ImageCms
+
+    _HAVE_CMS = True
 except ImportError:  # pragma: no cover - depends on how Pillow was built
-    ImageCms = None
+    _HAVE_CMS = False
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_EDGE = 1600
@@ -191,7 +193,7 @@ def _plan(data: bytes) -> tuple[str, int]:
         except ImageError:
             raise
         except Image.UnidentifiedImageError:
-            code = "unsupported_type" if _is_other_image(data) else "not_an_image"
+            code: ImageErrorCode = "unsupported_type" if _is_other_image(data) else "not_an_image"
             raise ImageError(code) from None
         except _BOMB:
             raise ImageError("too_many_pixels") from None
@@ -211,7 +213,7 @@ def _fit(size: tuple[int, int], edge: int) -> tuple[int, int]:
     return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
 
 
-def _decoded_size(img: Image.Image, fmt: str) -> tuple[int, int]:
+def _decoded_size(img: Image.Image, fmt: str | None) -> tuple[int, int]:
     """The size ``img`` will decode to. For a JPEG, libjpeg is first told to decode at 1/2,
     1/4 or 1/8 scale as long as the result still covers what we keep (the same output for a
     fraction of the memory and time); ``draft`` reads no pixels."""
@@ -283,7 +285,7 @@ def _to_srgb(img: Image.Image, icc_profile: bytes | None) -> Image.Image:
 
     The profile itself is dropped with the rest of the metadata, and without this the colours
     of such photos would come out washed out or, for CMYK, wrong."""
-    if not icc_profile or ImageCms is None or img.mode not in {"RGB", "RGBA", "CMYK"}:
+    if not icc_profile or not _HAVE_CMS or img.mode not in {"RGB", "RGBA", "CMYK"}:
         return img
     try:
         source = ImageCms.ImageCmsProfile(BytesIO(icc_profile))

@@ -136,7 +136,7 @@ def send_image(
         response = send_file(path, mimetype=content_type, max_age=CACHE_SECONDS, conditional=True)
     response.cache_control.max_age = CACHE_SECONDS
     response.cache_control.public = not private
-    response.cache_control.private = private
+    response.cache_control.private = True if private else None
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = f'inline; filename="photo{extension}"'
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -38,6 +38,7 @@ def queue_email_to(
 def _connect():
     cfg = current_app.config
     host, port = cfg["MAIL_SERVER"], cfg["MAIL_PORT"]
+    smtp: smtplib.SMTP
     if cfg["MAIL_USE_SSL"]:
         smtp = smtplib.SMTP_SSL(host, port, context=ssl.create_default_context(), timeout=30)
     else:

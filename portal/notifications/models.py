@@ -9,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core import clock
 from portal.core.types import UTCDateTime
-from portal.extensions import db
+from portal.extensions import Model
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One message for one person. The title is rendered when read, in the reader's language."""
 
     __tablename__ = "notifications"
@@ -29,7 +29,7 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """An email waiting to be sent by ``flask outbox send``."""
 
     __tablename__ = "outbox"

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, update
 
 from portal.core import clock
+from portal.core.database import rowcount
 from portal.core.i18n import current_locale
 from portal.extensions import db
 from portal.notifications.models import Notification
@@ -68,8 +69,10 @@ def notify(
 
 
 def type_name(subject) -> str:
-    table = getattr(subject, "__tablename__", None)
-    return {"residency_requests": "residency_request"}.get(table, table or "object")
+    table: str | None = getattr(subject, "__tablename__", None)
+    if not table:
+        return "object"
+    return {"residency_requests": "residency_request"}.get(table, table)
 
 
 def title(n: Notification) -> str:
@@ -116,4 +119,4 @@ def mark_read(user, ids: Iterable[int] | None = None) -> int:
             return 0
         stmt = stmt.where(Notification.id.in_(ids))
     result = db.session.execute(stmt.values(read_at=clock.now()))
-    return result.rowcount or 0
+    return rowcount(result) or 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model
 
 
 class _Named:
@@ -16,7 +16,7 @@ class _Named:
         return self.name_en if locale == "en" and self.name_en else self.name_zh
 
 
-class City(_Named, db.Model):
+class City(_Named, Model):
     __tablename__ = "cities"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -24,7 +24,7 @@ class City(_Named, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
 
 
-class District(_Named, db.Model):
+class District(_Named, Model):
     __tablename__ = "districts"
     __table_args__ = (CheckConstraint("length(code) = 6", name="code_length"),)
 
@@ -35,7 +35,7 @@ class District(_Named, db.Model):
     city = relationship(City, lazy="select")
 
 
-class Street(_Named, db.Model):
+class Street(_Named, Model):
     __tablename__ = "streets"
     __table_args__ = (CheckConstraint("length(code) = 9", name="code_length"),)
 
@@ -46,7 +46,7 @@ class Street(_Named, db.Model):
     district = relationship(District, lazy="select")
 
 
-class Community(_Named, db.Model):
+class Community(_Named, Model):
     __tablename__ = "communities"
     __table_args__ = (
         CheckConstraint("length(code) = 12", name="code_length"),
@@ -75,7 +75,7 @@ class Community(_Named, db.Model):
         return self.street.district
 
 
-class Grid(_Named, db.Model):
+class Grid(_Named, Model):
     __tablename__ = "grids"
     __table_args__ = (CheckConstraint("length(code) = 15", name="code_length"),)
 

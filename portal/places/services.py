@@ -14,7 +14,14 @@ from portal.places.models import City, Community, District, Grid, Street
 
 LEVELS = ("city", "district", "street", "community", "grid")
 CODE_LENGTH = {"city": 6, "district": 6, "street": 9, "community": 12, "grid": 15}
-MODEL = {"city": City, "district": District, "street": Street, "community": Community, "grid": Grid}
+Place = City | District | Street | Community | Grid
+MODEL: dict[str, type[Place]] = {
+    "city": City,
+    "district": District,
+    "street": Street,
+    "community": Community,
+    "grid": Grid,
+}
 PARENT = {"district": "city", "street": "district", "community": "street", "grid": "community"}
 PARENT_FIELD = {
     "district": "city_id",
@@ -116,7 +123,7 @@ def upsert_place(row: dict, where: str) -> tuple[str, bool]:
     if created:
         obj = model(code=code)
     obj.name_zh, obj.name_en = name_zh, name_en or name_zh
-    if level == "city":
+    if isinstance(obj, City):
         tz = (row.get("timezone") or "Asia/Shanghai").strip()
         try:
             ZoneInfo(tz)
@@ -135,7 +142,7 @@ def upsert_place(row: dict, where: str) -> tuple[str, bool]:
         if level != "district" and not code.startswith(parent.code):
             raise ImportError_(f"{where}: code {code} does not start with its parent's code")
         setattr(obj, PARENT_FIELD[level], parent.id)
-    if level == "grid":
+    if isinstance(obj, Grid):
         geometry = row.get("geometry")
         if isinstance(geometry, str) and geometry.strip():
             try:

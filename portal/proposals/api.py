@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -180,7 +182,7 @@ def proposals_list(params: S.ProposalsQuery):
     if nxt:
         from flask import url_for
 
-        args = {k: v for k, v in request.args.items() if k != "cursor"}
+        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
         next_url = url_for("api.proposals_list", **args, cursor=nxt)
     return jsonify(
         {

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
 from portal.core.types import UTCDateTime
-from portal.extensions import db
+from portal.extensions import Model
 
 
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "categories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,7 +70,7 @@ STATUS_VALUES = ", ".join(f"'{s.value}'" for s in Status)
 REASON_VALUES = ", ".join(f"'{r.value}'" for r in RejectReason)
 
 
-class Proposal(db.Model):
+class Proposal(Model):
     __tablename__ = "proposals"
     __table_args__ = (
         CheckConstraint(f"status IN ({STATUS_VALUES})", name="status"),
@@ -168,7 +168,7 @@ class Proposal(db.Model):
         return and_(cls.hidden, cls.hidden_at < cls.closes_at)
 
 
-class ProposalEvent(db.Model):
+class ProposalEvent(Model):
     """The public status history: who (by role) moved the proposal where, when, and why."""
 
     __tablename__ = "proposal_events"
@@ -186,7 +186,7 @@ class ProposalEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
-class Support(db.Model):
+class Support(Model):
     """One resident's support (附议). Secret: only counts leave the database, and a resident's
     own supports."""
 
@@ -202,7 +202,7 @@ class Support(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
-class ProposalGram(db.Model):
+class ProposalGram(Model):
     """Inverted index of character bigrams (and Latin words) of title and summary, per
     community: Chinese-aware search and similarity without scanning every row."""
 
@@ -218,7 +218,7 @@ class ProposalGram(db.Model):
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
 
 
-class ProposalPhoto(db.Model):
+class ProposalPhoto(Model):
     """A photo of the place concerned: re-encoded without metadata, stored under a generated
     name outside the code tree (see portal.media)."""
 

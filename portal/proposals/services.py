@@ -9,18 +9,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import timedelta
+from typing import cast
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, literal, select, text, update
+from sqlalchemy import Table, delete, func, insert, literal, select, text, update
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import User
 from portal.audit.services import record
 from portal.core import clock
-from portal.core.database import alone_engine, run_alone
+from portal.core.database import alone_engine, rowcount, run_alone
 from portal.core.i18n import table_label
 from portal.core.text import grams, render_markdown
 from portal.extensions import db
@@ -103,8 +104,9 @@ def window_open(p: Proposal) -> bool:
 def resume_window(p: Proposal) -> None:
     """A proposal hidden while its support window ran could not be supported meanwhile: when it
     is restored, its window closes later by the time it was hidden. Call before unhiding."""
-    if p.status in SUPPORTABLE and p.window_paused:
-        p.closes_at = p.closes_at + (clock.now() - p.hidden_at)
+    closes_at, hidden_at = p.closes_at, p.hidden_at  # both set while the window is paused
+    if p.status in SUPPORTABLE and p.window_paused and closes_at and hidden_at:
+        p.closes_at = closes_at + (clock.now() - hidden_at)
 
 
 def threshold_for(community: Community) -> int:
@@ -542,10 +544,12 @@ def is_overdue(p: Proposal) -> bool:
 def _insert_ignoring_conflict(table):
     """INSERT … ON CONFLICT DO NOTHING on PostgreSQL and SQLite alike."""
     if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table).on_conflict_do_nothing()
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def _add_support(p: Proposal, user_id: int, *, unless_blocked: bool = False) -> int:
@@ -587,7 +591,7 @@ def _add_support(p: Proposal, user_id: int, *, unless_blocked: bool = False) -> 
         stmt = stmt.from_select(["proposal_id", "user_id", "created_at"], values)
     else:
         stmt = stmt.values(proposal_id=p.id, user_id=user_id, created_at=now)
-    table = Proposal.__table__
+    table = cast(Table, Proposal.__table__)  # typed as any FromClause; a model's is its Table
     bump = (
         update(table)
         .where(table.c.id == p.id)
@@ -622,12 +626,14 @@ def _add_support(p: Proposal, user_id: int, *, unless_blocked: bool = False) -> 
 
 def _qualify(p: Proposal, reached=None) -> None:
     reached = reached or clock.now()
-    changed = db.session.execute(
-        update(Proposal)
-        .where(Proposal.id == p.id, Proposal.status == S.open)
-        .values(status=S.qualified, threshold_reached_at=reached)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    changed = rowcount(
+        db.session.execute(
+            update(Proposal)
+            .where(Proposal.id == p.id, Proposal.status == S.open)
+            .values(status=S.qualified, threshold_reached_at=reached)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if not changed:
         return
     set_committed_value(p, "status", S.qualified)
@@ -780,7 +786,7 @@ def _qualify_apart(proposal_id: int, reached=None) -> Status:
     ``qualify_reached`` to retry, without undoing the support or failing its request."""
     db.session.commit()
     try:
-        p = db.session.get(Proposal, proposal_id)
+        p = db.session.get_one(Proposal, proposal_id)
         _qualify(p, reached)
         db.session.commit()
         return p.status
@@ -803,9 +809,11 @@ def unsupport(user: User, p: Proposal) -> int:
         raise ProposalError(
             "author_support", _("The author's support stays while the proposal is open.")
         )
-    gone = db.session.execute(
-        delete(Support).where(Support.proposal_id == p.id, Support.user_id == user.id)
-    ).rowcount
+    gone = rowcount(
+        db.session.execute(
+            delete(Support).where(Support.proposal_id == p.id, Support.user_id == user.id)
+        )
+    )
     if not gone:
         raise ProposalError("not_supported", _("You do not support this proposal."))
     count = db.session.execute(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
 from portal.core.types import UTCDateTime
-from portal.extensions import db
+from portal.extensions import Model
 
 
 class ResidencyStatus(enum.StrEnum):
@@ -20,7 +20,7 @@ class ResidencyStatus(enum.StrEnum):
     withdrawn = "withdrawn"  # replaced by a newer request from the same person
 
 
-class ResidencyRequest(db.Model):
+class ResidencyRequest(Model):
     __tablename__ = "residency_requests"
     __table_args__ = (
         # One pending request per person, enforced by the database.
@@ -61,7 +61,7 @@ class ResidencyRequest(db.Model):
     community = relationship("Community", lazy="joined")
 
 
-class InvitationBatch(db.Model):
+class InvitationBatch(Model):
     __tablename__ = "invitation_batches"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,7 +75,7 @@ class InvitationBatch(db.Model):
     community = relationship("Community", lazy="joined")
 
 
-class InvitationCode(db.Model):
+class InvitationCode(Model):
     """A one-time code printed on a letter to a household; using it confirms residency."""
 
     __tablename__ = "invitation_codes"

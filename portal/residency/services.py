@@ -12,6 +12,7 @@ from sqlalchemy import func, update
 from portal.accounts.models import User
 from portal.audit.services import record
 from portal.core import clock
+from portal.core.database import rowcount
 from portal.extensions import db
 from portal.notifications.services import notify
 from portal.places.models import Community, Street
@@ -165,11 +166,15 @@ def decide(actor: User, req: ResidencyRequest, decision: str, reason: str | None
         )
     status = ResidencyStatus.confirmed if decision == "approve" else ResidencyStatus.rejected
     # Conditional update: of two committee members deciding at once, one wins, one gets 409.
-    changed = db.session.execute(
-        update(ResidencyRequest)
-        .where(ResidencyRequest.id == req.id, ResidencyRequest.status == ResidencyStatus.pending)
-        .values(status=status, reason=reason, decided_by_id=actor.id, decided_at=clock.now())
-    ).rowcount
+    changed = rowcount(
+        db.session.execute(
+            update(ResidencyRequest)
+            .where(
+                ResidencyRequest.id == req.id, ResidencyRequest.status == ResidencyStatus.pending
+            )
+            .values(status=status, reason=reason, decided_by_id=actor.id, decided_at=clock.now())
+        )
+    )
     if not changed:
         raise ResidencyError("already_decided", _("This request has already been decided."))
     db.session.refresh(req)
@@ -291,11 +296,13 @@ def use_invitation(user: User, raw_code: str) -> ResidencyRequest:
             "invitation_code",
             403,
         )
-    claimed = db.session.execute(
-        update(InvitationCode)
-        .where(InvitationCode.id == inv.id, InvitationCode.used_at.is_(None))
-        .values(used_by_id=user.id, used_at=now)
-    ).rowcount
+    claimed = rowcount(
+        db.session.execute(
+            update(InvitationCode)
+            .where(InvitationCode.id == inv.id, InvitationCode.used_at.is_(None))
+            .values(used_by_id=user.id, used_at=now)
+        )
+    )
     if not claimed:
         raise ResidencyError(
             "already_used", _("This invitation code has already been used."), "invitation_code"

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
 from portal.core.types import UTCDateTime
-from portal.extensions import db
+from portal.extensions import Model
 
 
-class Agency(db.Model):
+class Agency(Model):
     __tablename__ = "agencies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,7 +36,7 @@ class Role(enum.StrEnum):
     admin = "admin"  # global
 
 
-class RoleGrant(db.Model):
+class RoleGrant(Model):
     __tablename__ = "role_grants"
     __table_args__ = (
         UniqueConstraint("user_id", "role", "scope_key", name="uq_role_grants_user_role_scope"),

@@ -33,7 +33,12 @@ def is_staff(user) -> bool:
 
 
 def committee_community_ids(user) -> set[int]:
-    return {gr.community_id for gr in grants(user) if gr.role == Role.committee}
+    # A committee grant always names its community (the table's CHECK).
+    return {
+        gr.community_id
+        for gr in grants(user)
+        if gr.role == Role.committee and gr.community_id is not None
+    }
 
 
 def is_committee(user, community) -> bool:
