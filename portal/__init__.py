@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     if cfg["COMMONS_ENV"] == "production":
         # One TLS-terminating proxy in front: trust its X-Forwarded-For and -Proto, and nothing
         # else (its X-Forwarded-Host would let a client choose the host links are built for).
+        # Wrapping wsgi_app is Flask's documented way to add middleware; mypy sees a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(

@@ -16,6 +16,10 @@ from portal.proposals.listing import PUBLIC_STATUSES, SORTS
 from portal.proposals.models import RejectReason
 from portal.residency.models import ResidencyStatus
 
+# Each Literal[...] of values read from the enum or constant it mirrors (so the two cannot drift
+# apart) carries a ``type: ignore[valid-type]``: pydantic takes it at run time, a type checker
+# wants the values written out.
+
 # --- auth and accounts ------------------------------------------------------------------------
 
 

@@ -156,6 +156,7 @@ def accepts(*, body: type[Body] | None = None, query: type[Query] | None = None)
                 kwargs["data"] = parse_body(body)
             return view(*args, **kwargs)
 
+        # Read by the OpenAPI builder; a function takes no attribute the type checker knows of.
         wrapper.__api_body__ = body  # type: ignore[attr-defined]
         wrapper.__api_query__ = query  # type: ignore[attr-defined]
         return wrapper
