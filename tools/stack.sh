@@ -4,6 +4,8 @@
 # production profile (tools/prod_local.sh: PostgreSQL, Redis, the demo data).
 #
 #   tools/stack.sh start|stop|status        (make stack = start)
+#   tools/stack.sh stop-app                 (gunicorn only, nginx keeps serving its cache;
+#                                            start brings it back)
 #
 # Everything lives under $STACK_DIR (instance/stack): gunicorn's files, socket and instance
 # folder in app/, nginx's configuration, pid, logs, temporary files and cache in nginx/. No
@@ -152,9 +154,10 @@ status() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  stop-app) prod_local stop ;;
   status) status ;;
   *)
-    echo "usage: $0 start|stop|status" >&2
+    echo "usage: $0 start|stop|stop-app|status" >&2
     exit 2
     ;;
 esac

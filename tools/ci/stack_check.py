@@ -7,9 +7,12 @@
 3. a visitor who chose English or large text gets that page even when a Chinese or
    standard-text copy is cached, and the other way round;
 4. a proposal the committee hides stops being served within 60 s (the time is printed);
-5. a forged X-Forwarded-Host or Host and a junk If-None-Match are answered correctly.
+5. a forged X-Forwarded-Host or Host and a junk If-None-Match are answered correctly;
+6. with --outage: also when the app stops right after the hiding (nginx serves stale copies
+   while the app is down, but none older than the cache's bound); the app is stopped and
+   started again with tools/stack.sh.
 
-    python tools/ci/stack_check.py https://127.0.0.1:9443
+    python tools/ci/stack_check.py [--outage] https://127.0.0.1:9443
 
 Standard library only; the certificate is not checked (the stack's is self-signed). Exits 1
 with a message naming the failed check.
@@ -21,11 +24,15 @@ import http.client
 import json
 import re
 import secrets
+import shutil
 import ssl
+import subprocess
 import sys
 import time
 import urllib.parse
+from pathlib import Path
 
+STACK = [shutil.which("bash") or "/bin/bash", str(Path(__file__).resolve().parents[1] / "stack.sh")]
 PASSWORD = "commons-demo-2026"  # noqa: S105 - the documented demo password (portal/demo.py)
 HIDE_WITHIN = 60.0
 SIGN_OUT = 'action="/logout"'
@@ -173,7 +180,7 @@ def seed(base: str) -> dict:
     made: dict = {}
     residents = iter(f"resident{n}@example.org" for n in range(1, 6))
     author = me_token
-    for role in ("page", "hide"):
+    for role in ("page", "hide", "outage"):
         title = f"Stack check {role} {secrets.token_hex(4)}"
         while True:
             status, proposal = api.api(
@@ -344,8 +351,8 @@ def check_preferences(base: str, data: dict) -> None:
     print("  English/Chinese and large/standard text each get their own copy")
 
 
-def check_hidden(base: str, data: dict) -> None:
-    hidden = data["hide"]
+def check_hidden(base: str, data: dict, which: str = "hide", after_hiding=None) -> None:
+    hidden = data[which]
     anon = Client(base)
     pages = (f"/proposals/{hidden['id']}", f"/communities/{data['code']}/proposals")
     for path in pages:
@@ -370,7 +377,10 @@ def check_hidden(base: str, data: dict) -> None:
     )
     require(status == 201, f"hiding the proposal as the committee: {status} {answer}")
     hidden_at = time.monotonic()
+    if after_hiding is not None:
+        after_hiding()
     gone: dict[str, float] = {}
+    answers: dict[str, int] = {}
     while len(gone) < len(pages):
         waited = time.monotonic() - hidden_at
         require(
@@ -382,13 +392,28 @@ def check_hidden(base: str, data: dict) -> None:
             if path in gone:
                 continue
             page = anon.get(path)
-            require(page.status in (200, 404, 410), f"{path} after hiding: {page.status}")
+            ok = (200, 404, 410) if after_hiding is None else (200, 404, 410, 502, 503, 504)
+            require(page.status in ok, f"{path} after hiding: {page.status}")
             if hidden["title"] not in page.text:
                 gone[path] = time.monotonic() - hidden_at
+                answers[path] = page.status
         time.sleep(0.25)
     for path in pages:  # and it stays gone
         require(hidden["title"] not in anon.get(path).text, f"{path}: the title came back")
-    print("  hidden proposal gone: " + ", ".join(f"{p} after {t:.1f} s" for p, t in gone.items()))
+    print(
+        "  hidden proposal gone: "
+        + ", ".join(f"{p} after {t:.1f} s ({answers[p]})" for p, t in gone.items())
+    )
+
+
+def check_outage(base: str, data: dict) -> None:
+    def stop_app() -> None:
+        subprocess.run([*STACK, "stop-app"], check=True, capture_output=True)  # noqa: S603
+
+    try:
+        check_hidden(base, data, "outage", after_hiding=stop_app)
+    finally:
+        subprocess.run([*STACK, "start"], check=True, capture_output=True)  # noqa: S603
 
 
 def check_forged(base: str, data: dict) -> None:
@@ -427,18 +452,25 @@ CHECKS = [
     ("4. hidden content gone within 60 s", check_hidden),
     ("5. forged headers", check_forged),
 ]
+OUTAGE = ("6. hidden content gone within 60 s, the app stopped right after hiding", check_outage)
 
 
-def main(base: str) -> int:
+def main(base: str, outage: bool) -> int:
     base = base.rstrip("/")
     started = time.monotonic()
     try:
         data = seed(base)
-        for label, check in CHECKS:
+        for label, check in CHECKS + ([OUTAGE] if outage else []):
             print(label)
             check(base, data)
     except CheckFailed as err:
         print(f"stack check FAILED: {err}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as err:
+        print(
+            f"stack check FAILED: {err.cmd} answered {err.returncode}: {err.stderr}",
+            file=sys.stderr,
+        )
         return 1
     except (OSError, http.client.HTTPException, json.JSONDecodeError) as err:
         print(f"stack check FAILED: cannot talk to {base}: {err!r}", file=sys.stderr)
@@ -448,6 +480,9 @@ def main(base: str) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or not sys.argv[1].startswith("https://"):
+    args = sys.argv[1:]
+    outage = "--outage" in args
+    args = [a for a in args if a != "--outage"]
+    if len(args) != 1 or not args[0].startswith("https://"):
         raise SystemExit(__doc__)
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(args[0], outage))

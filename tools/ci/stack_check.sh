@@ -28,5 +28,5 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$PY" tools/ci/stack_check.py "https://127.0.0.1:$PORT"
+"$PY" tools/ci/stack_check.py --outage "https://127.0.0.1:$PORT"
 echo "stack check took $((SECONDS - start)) s"
