@@ -2,13 +2,43 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+import hashlib
+import os
+import threading
+
+from flask import Flask, current_app, g, request, url_for
 from flask_babel import get_translations
 from flask_login import current_user
 from markupsafe import Markup
 
 from portal.core.i18n import current_locale, fmt_datetime
 from portal.core.security import safe_next
+
+# filename → (mtime_ns, size, version): a file's hash is read again only when it changed.
+_static_versions: dict[str, tuple[int, int, str]] = {}
+_static_lock = threading.Lock()
+
+
+def static_url(filename: str) -> str:
+    """The URL of a file under the static folder with ``?v=`` a hash of its content.
+
+    A changed file gets a new URL, so browsers may keep each one for a year: nginx answers
+    ``/static/`` requests that carry ``v`` with ``Cache-Control: public, max-age=31536000,
+    immutable`` (deploy/nginx/commons.conf)."""
+    path = os.path.join(current_app.static_folder or "", filename)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return url_for("static", filename=filename)  # a missing file: Flask's own 404
+    known = _static_versions.get(filename)
+    if known is not None and known[:2] == (st.st_mtime_ns, st.st_size):
+        version = known[2]
+    else:
+        with open(path, "rb") as fh:
+            version = hashlib.sha256(fh.read()).hexdigest()[:12]
+        with _static_lock:
+            _static_versions[filename] = (st.st_mtime_ns, st.st_size, version)
+    return url_for("static", filename=filename, v=version)
 
 
 def display_mode() -> str:
@@ -88,6 +118,7 @@ def install_templating(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = fmt_datetime
     app.jinja_env.globals["safe_next"] = safe_next
     app.jinja_env.globals["csrf_field"] = csrf_field
+    app.jinja_env.globals["static_url"] = static_url
     install_wtforms_translations()
     from portal.cases import services as cases
     from portal.core import clock
