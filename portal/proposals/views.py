@@ -138,13 +138,15 @@ def _prepare_form(form: ProposalForm, community) -> None:
 def _form_values(form: ProposalForm, community) -> dict:
     category = next((c for c in categories() if c.code == form.category.data), None)
     if category is None:
-        raise proposals.ProposalError("invalid_category", _("Choose a category."), 400, "category")
+        raise proposals.ProposalError(
+            "invalid_category", _("Choose a category."), status=400, field="category"
+        )
     grid = None
     if form.grid.data:
         grid = db.session.scalar(select(Grid).where(Grid.code == form.grid.data))
         if grid is None or grid.community_id != community.id:
             raise proposals.ProposalError(
-                "invalid_grid", _("Choose a grid of this community."), 400, "grid"
+                "invalid_grid", _("Choose a grid of this community."), status=400, field="grid"
             )
     return {
         "title": form.title.data,
