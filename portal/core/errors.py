@@ -9,10 +9,10 @@ message and a redirect back (``redirect_on_error``), or as the error page.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
-from flask import Flask, flash, g, jsonify, redirect, render_template, request
+from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -59,10 +59,14 @@ def field_error(form: Form, err: DomainError, default: str | None = None) -> Non
     field.errors = [*field.errors, err.message]
 
 
-def redirect_on_error(url: str) -> None:
-    """Where the page handler sends the browser back to when a ``DomainError`` ends this
-    request (with its message flashed)."""
-    g.domain_error_redirect = url
+_REDIRECT = "commons.domain_error_redirect"
+
+
+def redirect_on_error(url: str, *, flashed: Collection[str] = ()) -> None:
+    """Where the page handler sends the browser back to, with the message flashed, when a
+    ``DomainError`` ends this request. A 403 or 404 shows the error page instead, unless its
+    code is one of ``flashed`` (a refusal that is better told where the person was)."""
+    request.environ[_REDIRECT] = (url, frozenset(flashed))  # this request's, not the g's
 
 
 def wants_json() -> bool:
@@ -134,11 +138,13 @@ def _domain_error(err: DomainError) -> ResponseReturnValue:
         response = error_response(err.status, err.code, err.message, err.fields)
         response.headers.update(err.headers)
         return response
-    back = g.pop("domain_error_redirect", None)
-    if back is None or err.status in (403, 404):
-        return error_response(err.status, err.code, err.message)
-    flash(err.message, "error")
-    return redirect(back)
+    back: tuple[str, frozenset[str]] | None = request.environ.get(_REDIRECT)
+    if back is not None and (err.status not in (403, 404) or err.code in back[1]):
+        flash(err.message, "error")
+        return redirect(back[0])
+    if err.status == 403:
+        log_event("forbidden")
+    return error_response(err.status, err.code, err.message)
 
 
 def install_error_handlers(app: Flask) -> None:
