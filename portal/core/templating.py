@@ -6,8 +6,10 @@ import hashlib
 import os
 import threading
 
+from babel import Locale
+from babel.support import NullTranslations
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -47,23 +49,21 @@ def display_mode() -> str:
     return "large" if request.cookies.get("display") == "large" else "standard"
 
 
-def _translations():
+def _translations() -> NullTranslations:
     """Flask-Babel's translations for the current locale, looked up once per request and
     locale instead of on each of the hundred or so strings a page translates (each lookup
-    walks the app context several times and formats the locale's name)."""
-    try:
-        ctx = g._flask_babel
-        return ctx.commons_translations[ctx.babel_locale]
-    except (AttributeError, KeyError, RuntimeError):
-        pass
-    translations = get_translations()
-    ctx = getattr(g, "_flask_babel", None) if g else None
-    locale = getattr(ctx, "babel_locale", None)
-    if ctx is not None and locale is not None:  # force_locale sets another babel_locale
-        if not hasattr(ctx, "commons_translations"):
-            ctx.commons_translations = {}
-        ctx.commons_translations[locale] = translations
-    return translations
+    goes through the domain's cache under the locale's name). Keyed by the locale, so that
+    ``force_locale`` gets its own."""
+    if not g:
+        return get_translations()
+    locale = get_locale()
+    cache: dict[Locale | None, NullTranslations] | None = g.get("commons_translations")
+    if cache is None:
+        cache = g.commons_translations = {}
+    found = cache.get(locale)
+    if found is None:
+        found = cache[locale] = get_translations()
+    return found
 
 
 def csrf_field(form=None, name: str = "csrf_token") -> Markup:
@@ -81,32 +81,6 @@ def csrf_field(form=None, name: str = "csrf_token") -> Markup:
     )
 
 
-def install_wtforms_translations() -> None:
-    """WTForms' own messages ("This field is required.") in the request's language, loaded
-    once per language: Flask-WTF read the catalogue from disk for every request that built a
-    form."""
-    import flask_wtf.i18n as wtf_i18n
-    from babel import support
-    from flask_babel import get_locale
-    from wtforms.i18n import messages_path
-
-    loaded: dict[str, support.Translations] = {}
-
-    def _get_translations():
-        if not request:
-            return None
-        locale = get_locale()
-        key = str(locale)
-        found = loaded.get(key)
-        if found is None:
-            found = loaded[key] = support.Translations.load(
-                messages_path(), [locale], domain="wtforms"
-            )
-        return found
-
-    wtf_i18n._get_translations = _get_translations
-
-
 def install_templating(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
@@ -119,7 +93,6 @@ def install_templating(app: Flask) -> None:
     app.jinja_env.globals["safe_next"] = safe_next
     app.jinja_env.globals["csrf_field"] = csrf_field
     app.jinja_env.globals["static_url"] = static_url
-    install_wtforms_translations()
     from portal.cases import services as cases
     from portal.core import clock
     from portal.deliberation import services as delib
