@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 export COMMONS_ENV ?= development
 
-.PHONY: run test lint fmt db-check i18n install install-test clean bench bench-smoke wrk prod-local
+.PHONY: run test lint fmt db-check i18n install install-test clean bench bench-smoke wrk prod-local stack
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,11 @@ run: install
 ## (tools/prod_local.sh stop|status; settings in the script)
 prod-local: install-test
 	bash tools/prod_local.sh start
+
+## The deployed stack locally: nginx (deploy/nginx: TLS, static files, micro-cache) in front of
+## prod-local's gunicorn, at https://127.0.0.1:9443 (tools/stack.sh stop|status; settings there)
+stack: install-test
+	bash tools/stack.sh start
 
 ## Install the test extras and run the whole suite (browser tests skip without Chromium)
 test: install-test

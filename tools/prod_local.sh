@@ -10,6 +10,10 @@
 # (redis://127.0.0.1:6379/12), PROD_LOCAL_WORKERS (2), PROD_LOCAL_DIR (instance/prod-local:
 # certificate, key, pid file and log; gitignored), PROD_LOCAL_FRESH=1 (start on an empty
 # database and an empty Redis database: give the profile a Redis database of its own). SECRET_KEY is new at every start and written nowhere.
+#
+# Behind a TLS-terminating proxy (tools/stack.sh): PROD_LOCAL_BIND (unix:PATH or HOST:PORT)
+# makes gunicorn answer plain HTTP there instead, and PROD_LOCAL_PUBLIC_URL is then the
+# proxy's address. gunicorn reads deploy/gunicorn.conf.py; the flags here override it.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,7 +26,10 @@ PG=${PROD_LOCAL_PG:-postgresql+psycopg://postgres@127.0.0.1:5432}
 DB=${PROD_LOCAL_DB:-commons_prod_local}
 REDIS=${PROD_LOCAL_REDIS_URL:-redis://127.0.0.1:6379/12}
 WORKERS=${PROD_LOCAL_WORKERS:-2}
-URL="https://$HOST:$PORT"
+BIND=${PROD_LOCAL_BIND:-}
+URL=${PROD_LOCAL_PUBLIC_URL:-https://$HOST:$PORT}
+AUTHORITY=${URL#*://}
+AUTHORITY=${AUTHORITY%%/*}
 PIDFILE="$DIR/gunicorn.pid"
 LOG="$DIR/gunicorn.log"
 
@@ -31,7 +38,19 @@ running() {
 }
 
 answers() {
-  curl -skf -o /dev/null --max-time 2 "$URL/healthz"
+  # /healthz where gunicorn listens, under the site's own Host (TRUSTED_HOSTS).
+  case $BIND in
+    "") curl -skf -o /dev/null --max-time 2 "$URL/healthz" ;;
+    unix:*)
+      curl -sf -o /dev/null --max-time 2 --unix-socket "${BIND#unix:}" \
+        -H "Host: $AUTHORITY" "http://localhost/healthz"
+      ;;
+    *) curl -sf -o /dev/null --max-time 2 -H "Host: $AUTHORITY" "http://$BIND/healthz" ;;
+  esac
+}
+
+where() {
+  if [[ -n $BIND ]]; then echo "$URL (gunicorn at $BIND)"; else echo "$URL"; fi
 }
 
 certificate() {
@@ -73,12 +92,12 @@ EOF
 
 start() {
   if running; then
-    echo "prod-local already running at $URL (pid $(cat "$PIDFILE"))"
+    echo "prod-local already running at $(where) (pid $(cat "$PIDFILE"))"
     return
   fi
   rm -f "$PIDFILE"
   if answers; then
-    echo "something else already answers at $URL (set PROD_LOCAL_PORT)" >&2
+    echo "something else already answers at $(where) (set PROD_LOCAL_PORT or PROD_LOCAL_BIND)" >&2
     return 1
   fi
   mkdir -p "$DIR/instance"
@@ -91,18 +110,22 @@ start() {
   export SECRET_KEY
   "$VENV/bin/flask" db upgrade >/dev/null
   "$VENV/bin/flask" demo
-  "$VENV/bin/gunicorn" --daemon --pid "$PIDFILE" --chdir "$ROOT" \
-    --bind "$HOST:$PORT" --certfile "$DIR/cert.pem" --keyfile "$DIR/key.pem" \
+  local listen=(--bind "$HOST:$PORT" --certfile "$DIR/cert.pem" --keyfile "$DIR/key.pem")
+  if [[ -n $BIND ]]; then
+    listen=(--bind "$BIND")
+  fi
+  "$VENV/bin/gunicorn" --config "$ROOT/deploy/gunicorn.conf.py" --daemon --pid "$PIDFILE" \
+    --chdir "$ROOT" "${listen[@]}" \
     --workers "$WORKERS" --threads 4 --worker-class gthread \
     --access-logfile "$LOG" --error-logfile "$LOG" wsgi:app
   for _ in $(seq 1 120); do
     if answers; then
-      echo "prod-local running at $URL (pid $(cat "$PIDFILE"), log $LOG)"
+      echo "prod-local running at $(where) (pid $(cat "$PIDFILE"), log $LOG)"
       return
     fi
     sleep 0.5
   done
-  echo "prod-local did not answer at $URL; the end of $LOG:" >&2
+  echo "prod-local did not answer at $(where); the end of $LOG:" >&2
   tail -n 30 "$LOG" >&2 || true
   stop >/dev/null || true
   return 1
@@ -130,7 +153,7 @@ stop() {
 
 status() {
   if running; then
-    echo "prod-local running at $URL (pid $(cat "$PIDFILE"))"
+    echo "prod-local running at $(where) (pid $(cat "$PIDFILE"))"
   else
     echo "prod-local not running"
     return 3

@@ -21,6 +21,7 @@ from portal.accounts.auth import hash_token
 from portal.accounts.models import ApiToken, User, UserSession
 from portal.accounts.passwords import dummy_hash, hash_password, verify_password
 from portal.core import clock
+from portal.core.errors import DomainError
 from portal.core.urls import external_url
 from portal.extensions import db, limiter
 from portal.notifications.mail import queue_email, queue_email_to
@@ -31,10 +32,8 @@ RESET_MAX_AGE = 2 * 3600
 REGISTER_MAX_AGE = 2 * 24 * 3600
 
 
-class AccountError(Exception):
-    def __init__(self, code: str, message: str, field: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.field = code, message, field
+class AccountError(DomainError):
+    """An account rule said no."""
 
 
 def normalize_email(email: str) -> str:
@@ -286,7 +285,9 @@ def sign_out_everywhere(user: User) -> None:
 def change_password(user: User, current: str, new: str) -> None:
     if not verify_password(user.password_hash, current):
         raise AccountError(
-            "invalid_credentials", _("The current password is not correct."), "current_password"
+            "invalid_credentials",
+            _("The current password is not correct."),
+            field="current_password",
         )
     user.password_hash = hash_password(new)
     sign_out_everywhere(user)

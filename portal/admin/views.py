@@ -20,6 +20,7 @@ from portal.admin.forms import (
     RoutingForm,
     SupportRulesForm,
 )
+from portal.core.errors import field_error
 from portal.core.guards import admin_required
 from portal.extensions import db
 from portal.places.models import District
@@ -59,7 +60,7 @@ def role_grants():
                     form.scope_code.data,
                 )
             except roles.RoleError as err:
-                getattr(form, err.field or "role").errors.append(err.message)
+                field_error(form, err, default="role")
             else:
                 db.session.commit()
                 flash(_("Role granted."), "success")

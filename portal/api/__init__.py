@@ -9,11 +9,11 @@ from __future__ import annotations
 from functools import wraps
 from pathlib import Path
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from flask_login import current_user
 
 from portal.accounts.auth import bearer_token, forget_token, hash_token, user_from_bearer
-from portal.core.errors import error_response
+from portal.core.errors import DomainError, error_response
 from portal.core.guards import public
 from portal.extensions import csrf, login_manager
 
@@ -24,27 +24,43 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 
 
-class ApiError(Exception):
+class ApiError(DomainError):
+    """An error only the API raises (a malformed request, an unknown code): the feature errors
+    need no translation into it, the one handler (``core.errors``) answers every DomainError.
+    ``fields`` may name several inputs; ``headers`` go out with the response."""
+
     def __init__(
         self,
-        status: int,
         code: str,
         message: str,
-        fields: dict | None = None,
-        headers: dict | None = None,
-    ):
-        super().__init__(message)
-        self.status, self.code, self.message, self.fields = status, code, message, fields
+        *,
+        status: int = 400,
+        fields: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(code, message, status=status)
+        self._fields = fields
         self.headers = headers or {}
 
+    @property
+    def fields(self) -> dict[str, str] | None:
+        return self._fields
 
-@bp.errorhandler(ApiError)
-def _api_error(err: ApiError):
+
+@bp.after_request
+def _commit(response: Response) -> Response:
+    """The one commit of an API request: what its view changed is kept when it answered with
+    success; an error answer keeps nothing (a DomainError rolled back already, in its handler).
+    Only a session that holds a transaction commits: a support that ran on a connection of its
+    own (``core.database.run_alone``) left none, and costs no round trip here."""
     from portal.extensions import db
 
-    db.session.rollback()
-    response = error_response(err.status, err.code, err.message, err.fields)
-    response.headers.update(err.headers)
+    session = db.session()
+    if session.in_transaction():
+        if response.status_code < 400:
+            session.commit()
+        else:
+            session.rollback()
     return response
 
 
@@ -157,13 +173,13 @@ def body() -> dict:
     except RecursionError:
         data = None
     if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+        raise ApiError("invalid_json", "The request body must be a JSON object.", status=400)
     return data
 
 
 def require_user():
     if not current_user.is_authenticated:
-        raise ApiError(401, "unauthenticated", "Sign in or send a bearer token.")
+        raise ApiError("unauthenticated", "Sign in or send a bearer token.", status=401)
     return current_user._get_current_object()
 
 

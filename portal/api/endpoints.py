@@ -41,19 +41,18 @@ def create_token(data: S.Credentials):
     if wait is not None:
         log_event("login_locked")
         raise ApiError(
-            429,
             "rate_limited",
             "Too many failed sign-ins to this account from this address.",
+            status=429,
             headers={"Retry-After": str(wait)},
         )
     user = accounts.authenticate(email, password, get_remote_address())
     if user is None:
         sign_in_failed()
-        db.session.commit()
+        db.session.commit()  # the failure counts although the request is refused
         log_event("login_failure", channel="api")
-        raise ApiError(401, "invalid_credentials", "The email or password is not correct.")
+        raise ApiError("invalid_credentials", "The email or password is not correct.", status=401)
     raw, token = accounts.issue_token(user)
-    db.session.commit()
     log_event("login_success", channel="api", user=user.id)
     return jsonify({"token": raw, "expires_at": iso(token.expires_at)}), 201
 
@@ -64,9 +63,8 @@ def delete_token():
     token_id = g.get("api_token_id")
     token = db.session.get(ApiToken, token_id) if token_id is not None else None
     if token is None:
-        raise ApiError(400, "no_token", "Send the bearer token to revoke in Authorization.")
+        raise ApiError("no_token", "Send the bearer token to revoke in Authorization.", status=400)
     accounts.revoke_token(token)
-    db.session.commit()
     return "", 204
 
 
@@ -78,9 +76,8 @@ def create_account(data: S.NewAccount):
     sent = data.model_dump(exclude_none=True)
     fields = api_registration_errors(sent)
     if fields:
-        raise ApiError(400, "validation_failed", "Some fields are not valid.", fields)
+        raise ApiError("validation_failed", "Some fields are not valid.", status=400, fields=fields)
     accounts.register(sent["email"], sent["display_name"], sent.get("locale") or "zh_Hans")
-    db.session.commit()
     log_event("register_requested")
     # The same answer whether or not the address has an account already.
     return jsonify(
@@ -155,7 +152,7 @@ def communities(params: S.CommunitiesQuery):
 def _get_community(code: str) -> Community:
     c = community_by_code(code)
     if c is None:
-        raise ApiError(404, "not_found", "No community has this code.")
+        raise ApiError("not_found", "No community has this code.", status=404)
     return c
 
 
@@ -179,28 +176,19 @@ _residency_ip_limit = configured("RESIDENCY_REQUEST_IP_LIMIT")
 @accepts(body=S.ResidencyApplication)
 def create_residency(data: S.ResidencyApplication):
     user = require_user()
-    try:
-        if data.invitation_code:
-            req = residency.use_invitation(user, data.invitation_code)
-        else:
-            code, note = data.community_code, data.address_note
-            community = community_by_code(code)
-            if community is None:
-                raise ApiError(
-                    400,
-                    "validation_failed",
-                    "Unknown community.",
-                    {"community_code": _("No community has this code.")},
-                )
-            req = residency.request_residency(user, community, note)
-    except residency.ResidencyError as err:
-        raise ApiError(
-            err.status,
-            err.code,
-            err.message,
-            {err.field: err.message} if err.field and err.status == 400 else None,
-        ) from None
-    db.session.commit()
+    if data.invitation_code:
+        req = residency.use_invitation(user, data.invitation_code)
+    else:
+        code, note = data.community_code, data.address_note
+        community = community_by_code(code)
+        if community is None:
+            raise ApiError(
+                "validation_failed",
+                "Unknown community.",
+                status=400,
+                fields={"community_code": _("No community has this code.")},
+            )
+        req = residency.request_residency(user, community, note)
     return jsonify(_residency_item(req, personal=False)), 201
 
 
@@ -224,7 +212,9 @@ def residency_requests(code: str, params: S.ResidencyRequestsQuery):
     community = _get_community(code)
     if not residency_may.can_see_requests(current_user, community):
         raise ApiError(
-            403, "forbidden", "Only the community's committee or district supervisor sees these."
+            "forbidden",
+            "Only the community's committee or district supervisor sees these.",
+            status=403,
         )
     status = params.status
     stmt = db.select(ResidencyRequest).where(
@@ -245,7 +235,6 @@ def residency_requests(code: str, params: S.ResidencyRequestsQuery):
             count=len(rows),
             user_ids=[r.user_id for r in rows],
         )
-        db.session.commit()
     return jsonify({"items": [_residency_item(r) for r in rows], "next": next_url})
 
 
@@ -256,21 +245,8 @@ def decide_residency(request_id: int, data: S.ResidencyDecision):
     user = require_user()
     req = db.session.get(ResidencyRequest, request_id)
     if req is None or not permissions.is_staff(user):
-        raise ApiError(404, "not_found", "No such residency request.")
-    try:
-        residency.check_decider(user, req)
-    except residency.ResidencyError as err:
-        raise ApiError(err.status, err.code, err.message) from None
-    try:
-        residency.decide(user, req, data.decision, data.reason)
-    except residency.ResidencyError as err:
-        raise ApiError(
-            err.status,
-            err.code,
-            err.message,
-            {err.field: err.message} if err.field and err.status == 400 else None,
-        ) from None
-    db.session.commit()
+        raise ApiError("not_found", "No such residency request.", status=404)
+    residency.decide(user, req, data.decision, data.reason)  # its decider first
     return jsonify(_residency_item(req))
 
 
@@ -310,5 +286,4 @@ def notifications(params: S.NotificationsQuery):
 def read_notifications(data: S.MarkRead):
     user = require_user()
     changed = notes.mark_read(user) if data.all else notes.mark_read(user, data.ids)
-    db.session.commit()
     return jsonify({"marked": changed, "unread": notes.unread_count(user)})

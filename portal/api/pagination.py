@@ -20,27 +20,27 @@ def limit_arg() -> int:
         value = int(raw)
     except ValueError:
         raise ApiError(
-            400,
             "invalid_parameter",
             "limit must be a whole number.",
-            {"limit": "Must be a whole number from 1 to 100."},
+            status=400,
+            fields={"limit": "Must be a whole number from 1 to 100."},
         ) from None
     if not 1 <= value <= MAX_LIMIT:
         raise ApiError(
-            400,
             "invalid_parameter",
             "limit must be between 1 and 100.",
-            {"limit": "Must be a whole number from 1 to 100."},
+            status=400,
+            fields={"limit": "Must be a whole number from 1 to 100."},
         )
     return value
 
 
 def bad_cursor() -> ApiError:
     return ApiError(
-        400,
         "invalid_cursor",
         "The cursor is not valid.",
-        {"cursor": "Use the next link of a previous page."},
+        status=400,
+        fields={"cursor": "Use the next link of a previous page."},
     )
 
 

@@ -118,14 +118,16 @@ def _not_an_object(err: ValidationError) -> bool:
 
 def parse_body(model: type[Body]) -> Body:
     if not request.is_json:
-        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+        raise ApiError("invalid_json", "The request body must be a JSON object.", status=400)
     try:
         return model.model_validate_json(request.get_data(cache=True) or b"null")
     except ValidationError as err:
         if _not_an_object(err):
-            raise ApiError(400, "invalid_json", "The request body must be a JSON object.") from None
+            raise ApiError(
+                "invalid_json", "The request body must be a JSON object.", status=400
+            ) from None
         raise ApiError(
-            400, "validation_failed", "Some fields are not valid.", _fields(err)
+            "validation_failed", "Some fields are not valid.", status=400, fields=_fields(err)
         ) from None
 
 
@@ -136,12 +138,14 @@ def parse_query(model: type[Query]) -> Query:
         fields = _fields(err)
         if set(fields) == {"cursor"}:
             raise ApiError(
-                400,
                 "invalid_cursor",
                 "The cursor is not valid.",
-                {"cursor": "Use the next link of a previous page."},
+                status=400,
+                fields={"cursor": "Use the next link of a previous page."},
             ) from None
-        raise ApiError(400, "invalid_parameter", "Some parameters are not valid.", fields) from None
+        raise ApiError(
+            "invalid_parameter", "Some parameters are not valid.", status=400, fields=fields
+        ) from None
 
 
 def accepts(*, body: type[Body] | None = None, query: type[Query] | None = None) -> Callable:

@@ -80,7 +80,10 @@ def cases_list(params: S.CasesQuery):
     stmt, bad = case_query(request.args)
     if bad:
         raise ApiError(
-            400, "invalid_parameter", f"Unknown {bad}.", {bad: "Use a known code or value."}
+            "invalid_parameter",
+            f"Unknown {bad}.",
+            status=400,
+            fields={bad: "Use a known code or value."},
         )
     rows, next_url = keyset(stmt, Case.id, descending=True)
     return jsonify({"items": [_item(c) for c in rows], "next": next_url})
@@ -89,7 +92,7 @@ def cases_list(params: S.CasesQuery):
 def _load(number: str) -> Case:
     case = db.session.scalar(select(Case).where(Case.number == number))
     if case is None:
-        raise ApiError(404, "not_found", "No case has this number.")
+        raise ApiError("not_found", "No case has this number.", status=404)
     return case
 
 
@@ -97,12 +100,6 @@ def _load(number: str) -> Case:
 @public
 def case(number: str):
     return jsonify(_detail(_load(number)))
-
-
-def _error(err: cases.CaseError) -> ApiError:
-    return ApiError(
-        err.status, err.code, err.message, {err.field: err.message} if err.field else None
-    )
 
 
 @bp.post("/cases/<number>/actions")
@@ -117,26 +114,22 @@ def case_action(number: str, data: S.CaseAction):
         agency = db.session.scalar(select(Agency).where(Agency.code == data.agency_code))
         if agency is None:
             raise ApiError(
-                400,
                 "unknown_agency",
                 "No agency has this code.",
-                {"agency_code": "Use a code from /api/v1/agencies."},
+                status=400,
+                fields={"agency_code": "Use a code from /api/v1/agencies."},
             )
     passed, reason = data.passed, data.reason_code
-    try:
-        cases.act(
-            user,
-            c,
-            action,
-            note=note,
-            expected_at=data.expected_at,
-            agency=agency,
-            passed=passed,
-            reason_code=reason,
-        )
-    except cases.CaseError as err:
-        raise _error(err) from None
-    db.session.commit()
+    cases.act(
+        user,
+        c,
+        action,
+        note=note,
+        expected_at=data.expected_at,
+        agency=agency,
+        passed=passed,
+        reason_code=reason,
+    )
     return jsonify(_detail(c))
 
 
@@ -147,13 +140,7 @@ def case_feedback(number: str, data: S.CaseFeedback):
     user = require_user()
     c = _load(number)
     solved, satisfaction, comment = data.solved, data.satisfaction, data.comment
-    try:
-        cases.give_feedback(
-            user, c, solved=solved, satisfaction=satisfaction, comment=comment or ""
-        )
-    except cases.CaseError as err:
-        raise _error(err) from None
-    db.session.commit()
+    cases.give_feedback(user, c, solved=solved, satisfaction=satisfaction, comment=comment or "")
     return jsonify({"verification": cases.feedback_summary(c)}), 201
 
 

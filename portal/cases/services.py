@@ -26,6 +26,7 @@ from portal.cases.models import (
     RoutingRule,
 )
 from portal.core import clock
+from portal.core.errors import DomainError
 from portal.core.i18n import city_timezone_name, table_label
 from portal.extensions import db
 from portal.notifications.services import notify, register_type
@@ -78,10 +79,8 @@ for _name, _text in {
     register_type(_name, _text)
 
 
-class CaseError(Exception):
-    def __init__(self, code: str, message: str, status: int = 409, field: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.status, self.field = code, message, status, field
+class CaseError(DomainError):
+    """A case rule said no."""
 
 
 # --- routing ---------------------------------------------------------------------------------
@@ -106,7 +105,9 @@ def set_rule(actor, category: Category | None, place, agency: Agency) -> Routing
         place.__tablename__
     ]
     if category is None and kind != "district":
-        raise CaseError("invalid_rule", _("A fallback agency is set for a whole district."), 400)
+        raise CaseError(
+            "invalid_rule", _("A fallback agency is set for a whole district."), status=400
+        )
     category_key = str(category.id) if category else "*"
     place_key = f"{kind}:{place.id}"
     rule = db.session.scalar(
@@ -346,7 +347,7 @@ def act(
 ) -> None:
     move = TRANSITIONS.get((case.state, action))
     if action not in ACTIONS:
-        raise CaseError("invalid_action", _("Unknown action."), 400, "action")
+        raise CaseError("invalid_action", _("Unknown action."), status=400, field="action")
     if move is None:
         raise CaseError(
             "invalid_transition",
@@ -356,13 +357,17 @@ def act(
             ),
         )
     if not role_for(user, case, move.role):
-        raise CaseError("forbidden", _("Your role does not allow this action on this case."), 403)
+        raise CaseError(
+            "forbidden", _("Your role does not allow this action on this case."), status=403
+        )
     problem = _precondition(case, action)
     if problem:
         raise CaseError("invalid_transition", problem)
     note = (note or "").strip() or None
     if action in NOTE_REQUIRED and not note:
-        raise CaseError("note_required", _("A note is required for this action."), 400, "note")
+        raise CaseError(
+            "note_required", _("A note is required for this action."), status=400, field="note"
+        )
     now = clock.now()
     frm = case.state
     if move.to is not None:
@@ -376,13 +381,15 @@ def act(
         case.stage_due_at = None
     elif action == "reroute":
         if agency is None:
-            raise CaseError("unknown_agency", _("Choose an existing agency."), 400, "agency_code")
+            raise CaseError(
+                "unknown_agency", _("Choose an existing agency."), status=400, field="agency_code"
+            )
         if agency.id == case.agency_id:
             raise CaseError(
                 "same_agency",
                 _("Choose another agency than the one that returned the case."),
-                400,
-                "agency_code",
+                status=400,
+                field="agency_code",
             )
         if not agency_in_scope(user, case, agency):
             raise CaseError(
@@ -401,7 +408,10 @@ def act(
         limit = approved or case.handling_due_at
         if expected_at is None or expected_at <= now:
             raise CaseError(
-                "invalid_date", _("Give an expected date in the future."), 400, "expected_at"
+                "invalid_date",
+                _("Give an expected date in the future."),
+                status=400,
+                field="expected_at",
             )
         if expected_at > limit:
             raise CaseError(
@@ -410,8 +420,8 @@ def act(
                     "The expected date is after the handling time limit;"
                     " ask for an extension first."
                 ),
-                400,
-                "expected_at",
+                status=400,
+                field="expected_at",
             )
         case.expected_at = expected_at
         case.stage_due_at = limit
@@ -420,8 +430,8 @@ def act(
             raise CaseError(
                 "invalid_date",
                 _("Ask for a date after the current time limit."),
-                400,
-                "expected_at",
+                status=400,
+                field="expected_at",
             )
         case.extension, case.extension_until = "requested", expected_at
         public_step = False
@@ -443,18 +453,25 @@ def act(
         case.verify_passed, case.verified_at = None, None
     elif action == "verify":
         if passed is None:
-            raise CaseError("passed_required", _("Say whether the check passed."), 400, "passed")
+            raise CaseError(
+                "passed_required", _("Say whether the check passed."), status=400, field="passed"
+            )
         case.verify_passed, case.verified_at = passed, now
     elif action == "close":
         if reason_code not in CLOSE_REASONS:
             raise CaseError(
-                "reason_required", _("Choose a reason for closing."), 400, "reason_code"
+                "reason_required",
+                _("Choose a reason for closing."),
+                status=400,
+                field="reason_code",
             )
         case.closed_at, case.close_reason, case.stage_due_at = now, reason_code, None
     if move.to is not None and move.to != frm:
         case.overdue_notified_at = None
     if photos and action != "verify":
-        raise CaseError("no_photos_here", _("Photos are added with the site check."), 400, "photos")
+        raise CaseError(
+            "no_photos_here", _("Photos are added with the site check."), status=400, field="photos"
+        )
     event = _event(case, action, user, move.role, note=note, expected_at=expected_at)
     record(user, f"case.{action}", case, state=case.state.value, agency=case.agency.code)
     db.session.flush()
@@ -473,11 +490,13 @@ def _add_photos(case: Case, event: CaseEvent, uploads: list[bytes]) -> None:
 
     limit = current_app.config["MEDIA_MAX_PHOTOS"]
     if len(uploads) > limit:
-        raise CaseError("too_many_photos", _("At most %(n)d photos.", n=limit), 400, "photos")
+        raise CaseError(
+            "too_many_photos", _("At most %(n)d photos.", n=limit), status=400, field="photos"
+        )
     try:
         processed = process_images(uploads)
     except ImageError as err:
-        raise CaseError(err.code, str(err.message), 400, "photos") from None
+        raise CaseError(err.code, str(err.message), status=400, field="photos") from None
     storage = storage_for(current_app)
     for img in processed:
         db.session.add(
@@ -554,10 +573,12 @@ def give_feedback(
     )
     if supported is None:
         raise CaseError(
-            "not_a_supporter", _("Only residents who supported the proposal answer."), 403
+            "not_a_supporter", _("Only residents who supported the proposal answer."), status=403
         )
     if not 1 <= satisfaction <= 5:
-        raise CaseError("invalid_satisfaction", _("Choose 1 to 5."), 400, "satisfaction")
+        raise CaseError(
+            "invalid_satisfaction", _("Choose 1 to 5."), status=400, field="satisfaction"
+        )
     if has_answered(user, case):
         raise CaseError("already_answered", _("You have already answered."))
     fb = CaseFeedback(

@@ -19,6 +19,7 @@ from portal.cases import services as cases
 from portal.cases.forms import ActionForm, FeedbackForm
 from portal.cases.models import Case, CasePhoto, CaseState
 from portal.core import clock
+from portal.core.errors import redirect_on_error
 from portal.core.guards import login_required, public
 from portal.core.i18n import city_timezone_name, current_locale
 from portal.core.input import id_arg, is_id
@@ -169,32 +170,24 @@ def act(number: str):
         agency = db.session.scalar(select(Agency).where(Agency.code == form.agency_code.data))
     passed = {"yes": True, "no": False}.get(form.passed.data or "")
     uploads = [f.read() for f in request.files.getlist("act-photos") if f.filename]
-    try:
-        cases.act(
-            current_user._get_current_object(),
-            case,
-            form.action.data,
-            note=form.note.data,
-            expected_at=_local_to_utc(form.expected_at.data),
-            agency=agency,
-            passed=passed,
-            reason_code=form.reason_code.data or None,
-            photos=uploads,
-        )
-    except cases.CaseError as err:
-        db.session.rollback()
-        if err.status == 403:
-            abort(403)
-        flash(err.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Saved: %(step)s.", step=cases.action_label(form.action.data)), "success")
     back = request.form.get("back", "")
-    return redirect(
-        back
-        if back.startswith("/") and not back.startswith("//")
-        else url_for("cases.show", number=number)
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for("cases.show", number=number)
+    redirect_on_error(back)
+    cases.act(
+        current_user._get_current_object(),
+        case,
+        form.action.data,
+        note=form.note.data,
+        expected_at=_local_to_utc(form.expected_at.data),
+        agency=agency,
+        passed=passed,
+        reason_code=form.reason_code.data or None,
+        photos=uploads,
     )
+    db.session.commit()
+    flash(_("Saved: %(step)s.", step=cases.action_label(form.action.data)), "success")
+    return redirect(back)
 
 
 @bp.before_app_request
@@ -226,22 +219,16 @@ def feedback(number: str):
     case = _load(number)
     form = FeedbackForm(prefix="fb")
     if form.validate_on_submit():
-        try:
-            cases.give_feedback(
-                current_user._get_current_object(),
-                case,
-                solved=form.solved.data == "yes",
-                satisfaction=int(form.satisfaction.data),
-                comment=form.comment.data or "",
-            )
-        except cases.CaseError as err:
-            db.session.rollback()
-            if err.status == 403:
-                abort(403)
-            flash(err.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Thank you. Your answer is counted; your name is not shown."), "success")
+        redirect_on_error(url_for("cases.show", number=number))
+        cases.give_feedback(
+            current_user._get_current_object(),
+            case,
+            solved=form.solved.data == "yes",
+            satisfaction=int(form.satisfaction.data),
+            comment=form.comment.data or "",
+        )
+        db.session.commit()
+        flash(_("Thank you. Your answer is counted; your name is not shown."), "success")
     else:
         for errors in form.errors.values():
             flash(" ".join(str(e) for e in errors), "error")

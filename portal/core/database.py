@@ -23,6 +23,7 @@ from flask import has_request_context
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.selectable import Select
@@ -148,7 +149,7 @@ def _configure_lazy_begin(engine: Engine) -> None:
     def _begin_before_write(conn, statement, _multiparams, _params, execution_options):
         if not conn.get_execution_options().get(LAZY):
             return
-        options = getattr(statement, "_execution_options", None) or {}
+        options = statement.get_execution_options() if isinstance(statement, Executable) else {}
         if execution_options.get(SINGLE_STATEMENT) or options.get(SINGLE_STATEMENT):
             return
         if _writes(statement):

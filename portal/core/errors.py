@@ -1,17 +1,72 @@
-"""Error pages in both languages, and JSON errors under /api/."""
+"""Error pages in both languages, and JSON errors under /api/.
+
+``DomainError`` is what a service raises when a rule says no; every feature's error (``CaseError``,
+``ProposalError``, ...) is a subclass with the same signature. One handler answers it: under
+/api/ as the JSON error ``{"error": {"code", "message", "fields"?}}``, on pages as a flashed
+message and a redirect back (``redirect_on_error``), or as the error page.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.core.security import log_event
 
+if TYPE_CHECKING:
+    from flask.typing import ResponseReturnValue
+    from wtforms import Form
+
 log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A rule said no. ``code`` is stable for clients, ``message`` is for people (translated),
+    ``status`` is the HTTP status an interface answers with, ``field`` the input it is about."""
+
+    headers: Mapping[str, str] = {}
+
+    def __init__(
+        self, code: str, message: str, *, status: int = 409, field: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.field = field
+
+    @property
+    def fields(self) -> dict[str, str] | None:
+        """The JSON error's ``fields``: the message at its field, if it has one."""
+        return {self.field: self.message} if self.field else None
+
+
+def field_error(form: Form, err: DomainError, default: str | None = None) -> None:
+    """Show ``err`` at its field of ``form`` (or at ``default``), keeping what was typed; a
+    message about no field of the form is flashed instead."""
+    field = getattr(form, err.field or default or "", None)
+    if field is None and default is not None:
+        field = getattr(form, default, None)
+    if field is None:
+        flash(err.message, "error")
+        return
+    field.errors = [*field.errors, err.message]
+
+
+_REDIRECT = "commons.domain_error_redirect"
+
+
+def redirect_on_error(url: str, *, flashed: Collection[str] = ()) -> None:
+    """Where the page handler sends the browser back to, with the message flashed, when a
+    ``DomainError`` ends this request. A 403 or 404 shows the error page instead, unless its
+    code is one of ``flashed`` (a refusal that is better told where the person was)."""
+    request.environ[_REDIRECT] = (url, frozenset(flashed))  # this request's, not the g's
 
 
 def wants_json() -> bool:
@@ -74,7 +129,27 @@ def _carried_headers(err: HTTPException) -> list[tuple[str, str]]:
     ]
 
 
+def _domain_error(err: DomainError) -> ResponseReturnValue:
+    """The one answer to a rule that said no: nothing of the request is kept."""
+    from portal.extensions import db
+
+    db.session.rollback()
+    if wants_json():
+        response = error_response(err.status, err.code, err.message, err.fields)
+        response.headers.update(err.headers)
+        return response
+    back: tuple[str, frozenset[str]] | None = request.environ.get(_REDIRECT)
+    if back is not None and (err.status not in (403, 404) or err.code in back[1]):
+        flash(err.message, "error")
+        return redirect(back[0])
+    if err.status == 403:
+        log_event("forbidden")
+    return error_response(err.status, err.code, err.message)
+
+
 def install_error_handlers(app: Flask) -> None:
+    app.register_error_handler(DomainError, _domain_error)
+
     @app.errorhandler(CSRFError)
     def _csrf(err: CSRFError):
         log_event("csrf_failure", reason=err.description)

@@ -6,15 +6,46 @@ error, and the form's own validators (which may query the database) do not run.
 
 from __future__ import annotations
 
+from babel import support
+from flask import has_request_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm as _FlaskForm
+from wtforms.i18n import messages_path
 
 from portal.core.input import clean_text
 
 BAD_TEXT = _l("This contains characters that cannot be used.")
 
 
+_wtforms_catalogues: dict[str, support.Translations] = {}
+
+
+def wtforms_translations() -> support.Translations | None:
+    """WTForms' own messages ("This field is required.") in the request's language, each
+    catalogue loaded once per process: Flask-WTF's read it from disk for every request that
+    built a form."""
+    if not has_request_context():
+        return None
+    locale = get_locale()
+    if locale is None:
+        return None
+    key = str(locale)
+    found = _wtforms_catalogues.get(key)
+    if found is None:
+        found = _wtforms_catalogues[key] = support.Translations.load(
+            messages_path(), [locale], domain="wtforms"
+        )
+    return found
+
+
 class FlaskForm(_FlaskForm):
+    class Meta(_FlaskForm.Meta):
+        def get_translations(self, form):
+            """WTForms' documented hook (``Meta.get_translations``) for its messages."""
+            found = wtforms_translations()
+            return super().get_translations(form) if found is None else found
+
     def validate(self, extra_validators=None) -> bool:
         bad = [
             field

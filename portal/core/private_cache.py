@@ -32,6 +32,7 @@ from itertools import chain
 from flask import Flask, Response, current_app, g, request, session
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.dml import Insert, UpdateBase
 
 from portal.core.cache import PageStore, storable
@@ -64,7 +65,8 @@ def enabled() -> bool:
 
 def _loud_statement(statement) -> bool:
     """Does this DML (or text) statement change something a cached page may show?"""
-    declared = (getattr(statement, "_execution_options", None) or {}).get("commons_writes")
+    options = statement.get_execution_options() if isinstance(statement, Executable) else {}
+    declared = options.get("commons_writes")
     if declared is not None:
         return any(_loud(*w.partition(".")[::2]) for w in declared)
     if isinstance(statement, UpdateBase):

@@ -2,13 +2,45 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
-from flask_babel import get_translations
+import hashlib
+import os
+import threading
+
+from babel import Locale
+from babel.support import NullTranslations
+from flask import Flask, current_app, g, request, url_for
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from markupsafe import Markup
 
 from portal.core.i18n import current_locale, fmt_datetime
 from portal.core.security import safe_next
+
+# filename → (mtime_ns, size, version): a file's hash is read again only when it changed.
+_static_versions: dict[str, tuple[int, int, str]] = {}
+_static_lock = threading.Lock()
+
+
+def static_url(filename: str) -> str:
+    """The URL of a file under the static folder with ``?v=`` a hash of its content.
+
+    A changed file gets a new URL, so browsers may keep each one for a year: nginx answers
+    ``/static/`` requests that carry ``v`` with ``Cache-Control: public, max-age=31536000,
+    immutable`` (deploy/nginx/commons.conf)."""
+    path = os.path.join(current_app.static_folder or "", filename)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return url_for("static", filename=filename)  # a missing file: Flask's own 404
+    known = _static_versions.get(filename)
+    if known is not None and known[:2] == (st.st_mtime_ns, st.st_size):
+        version = known[2]
+    else:
+        with open(path, "rb") as fh:
+            version = hashlib.sha256(fh.read()).hexdigest()[:12]
+        with _static_lock:
+            _static_versions[filename] = (st.st_mtime_ns, st.st_size, version)
+    return url_for("static", filename=filename, v=version)
 
 
 def display_mode() -> str:
@@ -17,23 +49,21 @@ def display_mode() -> str:
     return "large" if request.cookies.get("display") == "large" else "standard"
 
 
-def _translations():
+def _translations() -> NullTranslations:
     """Flask-Babel's translations for the current locale, looked up once per request and
     locale instead of on each of the hundred or so strings a page translates (each lookup
-    walks the app context several times and formats the locale's name)."""
-    try:
-        ctx = g._flask_babel
-        return ctx.commons_translations[ctx.babel_locale]
-    except (AttributeError, KeyError, RuntimeError):
-        pass
-    translations = get_translations()
-    ctx = getattr(g, "_flask_babel", None) if g else None
-    locale = getattr(ctx, "babel_locale", None)
-    if ctx is not None and locale is not None:  # force_locale sets another babel_locale
-        if not hasattr(ctx, "commons_translations"):
-            ctx.commons_translations = {}
-        ctx.commons_translations[locale] = translations
-    return translations
+    goes through the domain's cache under the locale's name). Keyed by the locale, so that
+    ``force_locale`` gets its own."""
+    if not g:
+        return get_translations()
+    locale = get_locale()
+    cache: dict[Locale | None, NullTranslations] | None = g.get("commons_translations")
+    if cache is None:
+        cache = g.commons_translations = {}
+    found = cache.get(locale)
+    if found is None:
+        found = cache[locale] = get_translations()
+    return found
 
 
 def csrf_field(form=None, name: str = "csrf_token") -> Markup:
@@ -51,32 +81,6 @@ def csrf_field(form=None, name: str = "csrf_token") -> Markup:
     )
 
 
-def install_wtforms_translations() -> None:
-    """WTForms' own messages ("This field is required.") in the request's language, loaded
-    once per language: Flask-WTF read the catalogue from disk for every request that built a
-    form."""
-    import flask_wtf.i18n as wtf_i18n
-    from babel import support
-    from flask_babel import get_locale
-    from wtforms.i18n import messages_path
-
-    loaded: dict[str, support.NullTranslations] = {}
-
-    def _get_translations():
-        if not request:
-            return None
-        locale = get_locale()
-        key = str(locale)
-        found = loaded.get(key)
-        if found is None:
-            found = loaded[key] = support.Translations.load(
-                messages_path(), [locale], domain="wtforms"
-            )
-        return found
-
-    wtf_i18n._get_translations = _get_translations
-
-
 def install_templating(app: Flask) -> None:
     # Added to the environment by Jinja's i18n extension, which Flask-Babel loads.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
@@ -89,7 +93,7 @@ def install_templating(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = fmt_datetime
     app.jinja_env.globals["safe_next"] = safe_next
     app.jinja_env.globals["csrf_field"] = csrf_field
-    install_wtforms_translations()
+    app.jinja_env.globals["static_url"] = static_url
     from portal.cases import services as cases
     from portal.core import clock
     from portal.deliberation import services as delib

@@ -27,12 +27,6 @@ _report_limit = configured("REPORT_LIMIT")
 _report_ip_limit = configured("REPORT_IP_LIMIT")
 
 
-def _error(err: delib.DeliberationError) -> ApiError:
-    return ApiError(
-        err.status, err.code, err.message, {err.field: err.message} if err.field else None
-    )
-
-
 def _comment(c: Comment) -> dict:
     visible = not c.hidden and c.deleted_at is None
     return {
@@ -56,7 +50,7 @@ def _comment(c: Comment) -> dict:
 def _proposal(proposal_id: int) -> Proposal:
     p = db.session.get(Proposal, proposal_id)
     if p is None or not proposals.can_read(current_user, p):
-        raise ApiError(404, "not_found", "No such proposal.")
+        raise ApiError("not_found", "No such proposal.", status=404)
     return p
 
 
@@ -89,23 +83,19 @@ def create_comment(proposal_id: int, data: S.NewComment):
         parent = db.session.get(Comment, parent_id)
         if parent is None:
             raise ApiError(
-                400,
                 "validation_failed",
                 "Unknown parent comment.",
-                {"parent_id": "Reply to a comment of this proposal."},
+                status=400,
+                fields={"parent_id": "Reply to a comment of this proposal."},
             )
-    try:
-        c = delib.add_comment(user, p, text, stance, parent)
-    except delib.DeliberationError as err:
-        raise _error(err) from None
-    db.session.commit()
+    c = delib.add_comment(user, p, text, stance, parent)
     return jsonify(_comment(c)), 201
 
 
 def _own(comment_id: int) -> Comment:
     c = db.session.get(Comment, comment_id)
     if c is None:
-        raise ApiError(404, "not_found", "No such comment.")
+        raise ApiError("not_found", "No such comment.", status=404)
     return c
 
 
@@ -118,11 +108,7 @@ def patch_comment(comment_id: int, data: S.CommentPatch):
     user = require_user()
     c = _own(comment_id)
     text = data.body
-    try:
-        delib.edit_comment(user, c, text)
-    except delib.DeliberationError as err:
-        raise _error(err) from None
-    db.session.commit()
+    delib.edit_comment(user, c, text)
     return jsonify(_comment(c))
 
 
@@ -131,11 +117,7 @@ def patch_comment(comment_id: int, data: S.CommentPatch):
 def remove_comment(comment_id: int):
     user = require_user()
     c = _own(comment_id)
-    try:
-        delib.delete_comment(user, c)
-    except delib.DeliberationError as err:
-        raise _error(err) from None
-    db.session.commit()
+    delib.delete_comment(user, c)
     return "", 204
 
 
@@ -148,11 +130,7 @@ def create_report(data: S.NewReport):
     user = require_user()
     target_type, target_id = data.target_type, data.target_id
     reason, note = data.reason, data.note
-    try:
-        r = delib.report(user, target_type, target_id, reason, note or "")
-    except delib.DeliberationError as err:
-        raise _error(err) from None
-    db.session.commit()
+    r = delib.report(user, target_type, target_id, reason, note or "")
     return jsonify(
         {"id": r.id, "target_type": r.target_type, "target_id": r.target_id, "reason": r.reason}
     ), 201
@@ -161,7 +139,7 @@ def create_report(data: S.NewReport):
 def _community(code: str):
     c = community_by_code(code)
     if c is None:
-        raise ApiError(404, "not_found", "No community has this code.")
+        raise ApiError("not_found", "No community has this code.", status=404)
     return c
 
 
@@ -171,7 +149,7 @@ def _community(code: str):
 def moderation_queue(code: str, params: S.Page):
     community = _community(code)
     if not delib.can_moderate(current_user, community.id):
-        raise ApiError(403, "forbidden", "Only this community's committee moderates it.")
+        raise ApiError("forbidden", "Only this community's committee moderates it.", status=403)
     limit = params.limit
     after = None
     raw = cursor_arg(Key.instant, Key.one_of("proposal", "comment"), Key.id)
@@ -213,13 +191,9 @@ def moderation_action(data: S.ModerationRequest):
     user = require_user()
     action, target_type, target_id = data.action, data.target_type, data.target_id
     until, note, reason = data.until, data.note, data.reason_code
-    try:
-        entry = delib.moderate(
-            user, action, target_type, target_id, reason_code=reason, note=note, until=until
-        )
-    except delib.DeliberationError as err:
-        raise _error(err) from None
-    db.session.commit()
+    entry = delib.moderate(
+        user, action, target_type, target_id, reason_code=reason, note=note, until=until
+    )
     return jsonify(_log_entry(entry)), 201
 
 
@@ -257,12 +231,8 @@ def create_appeal(data: S.NewAppeal):
     action_id, note = data.action_id, data.note
     action = db.session.get(ModerationAction, action_id)
     if action is None:
-        raise ApiError(404, "not_found", "No such moderation action.")
-    try:
-        a = delib.appeal(user, action, note)
-    except delib.DeliberationError as err:
-        raise _error(err) from None
-    db.session.commit()
+        raise ApiError("not_found", "No such moderation action.", status=404)
+    a = delib.appeal(user, action, note)
     return jsonify(_appeal(a)), 201
 
 
@@ -285,11 +255,7 @@ def appeal_decision(appeal_id: int, data: S.AppealDecision):
     user = require_user()
     a = db.session.get(Appeal, appeal_id)
     if a is None:
-        raise ApiError(404, "not_found", "No such appeal.")
+        raise ApiError("not_found", "No such appeal.", status=404)
     decision, note = data.decision, data.note
-    try:
-        delib.decide_appeal(user, a, decision, note)
-    except delib.DeliberationError as err:
-        raise _error(err) from None
-    db.session.commit()
+    delib.decide_appeal(user, a, decision, note)
     return jsonify(_appeal(a))

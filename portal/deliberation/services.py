@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from portal.accounts.models import User
 from portal.audit.services import record
 from portal.core import clock
+from portal.core.errors import DomainError
 from portal.core.text import linkify
 from portal.deliberation.models import (
     HIDE_REASONS,
@@ -55,10 +56,8 @@ for _name, _text in {
     register_type(_name, _text)
 
 
-class DeliberationError(Exception):
-    def __init__(self, code: str, message: str, status: int = 409, field: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.status, self.field = code, message, status, field
+class DeliberationError(DomainError):
+    """A deliberation rule (comments, reports, blocks) said no."""
 
 
 # --- blocks ----------------------------------------------------------------------------------
@@ -83,7 +82,7 @@ def active_block(user, community_id: int) -> Block | None:
 def check_not_blocked(user, community_id: int) -> None:
     if active_block(user, community_id) is not None:
         raise DeliberationError(
-            "blocked", _("You are blocked from taking part in this community."), 403
+            "blocked", _("You are blocked from taking part in this community."), status=403
         )
 
 
@@ -125,7 +124,7 @@ def add_comment(
                 "committee and the agency handling the case "
                 "can comment."
             ),
-            403,
+            status=403,
         )
     check_not_blocked(user, p.community_id)
     if p.hidden:
@@ -135,22 +134,25 @@ def add_comment(
     if p.status not in COMMENTABLE:
         raise DeliberationError("not_open", _("Comments open once the proposal is published."))
     if not body:
-        raise DeliberationError("body_required", _("Write something."), 400, "body")
+        raise DeliberationError("body_required", _("Write something."), status=400, field="body")
     if len(body) > MAX_BODY:
         raise DeliberationError(
-            "too_long", _("Use at most %(n)d characters.", n=MAX_BODY), 400, "body"
+            "too_long", _("Use at most %(n)d characters.", n=MAX_BODY), status=400, field="body"
         )
     if parent is not None:
         if parent.proposal_id != p.id or parent.parent_id is not None:
             raise DeliberationError(
-                "invalid_parent", _("Reply to a comment of this proposal."), 400, "parent_id"
+                "invalid_parent",
+                _("Reply to a comment of this proposal."),
+                status=400,
+                field="parent_id",
             )
         if parent.hidden or parent.deleted_at is not None:
             raise DeliberationError("hidden", _("This comment can no longer be answered."))
         stance = None
     elif stance not in STANCES:
         raise DeliberationError(
-            "stance_required", _("Choose for, against or question."), 400, "stance"
+            "stance_required", _("Choose for, against or question."), status=400, field="stance"
         )
     badge, agency_id = _badge(user, p)
     c = Comment(
@@ -178,7 +180,7 @@ def add_comment(
 
 def edit_comment(user: User, c: Comment, body: str) -> None:
     if c.author_id != user.id:
-        raise DeliberationError("not_author", _("Only the author can edit a comment."), 403)
+        raise DeliberationError("not_author", _("Only the author can edit a comment."), status=403)
     if c.deleted_at is not None or c.hidden:
         raise DeliberationError("not_editable", _("This comment can no longer be edited."))
     if clock.now() - c.created_at > timedelta(minutes=EDIT_MINUTES):
@@ -188,7 +190,7 @@ def edit_comment(user: User, c: Comment, body: str) -> None:
     body = (body or "").strip()
     if not body or len(body) > MAX_BODY:
         raise DeliberationError(
-            "invalid_body", _("Write 1 to %(n)d characters.", n=MAX_BODY), 400, "body"
+            "invalid_body", _("Write 1 to %(n)d characters.", n=MAX_BODY), status=400, field="body"
         )
     c.body, c.body_html, c.edited_at = body, render_body(body), clock.now()
     db.session.flush()
@@ -196,7 +198,9 @@ def edit_comment(user: User, c: Comment, body: str) -> None:
 
 def delete_comment(user: User, c: Comment) -> None:
     if c.author_id != user.id:
-        raise DeliberationError("not_author", _("Only the author can delete a comment."), 403)
+        raise DeliberationError(
+            "not_author", _("Only the author can delete a comment."), status=403
+        )
     if c.deleted_at is not None:
         raise DeliberationError("already_deleted", _("This comment is already deleted."))
     c.deleted_at = clock.now()
@@ -259,11 +263,11 @@ def _target(target_type: str, target_id: int):
     model = {"proposal": Proposal, "comment": Comment}.get(target_type)
     if model is None:
         raise DeliberationError(
-            "invalid_target", _("Report a proposal or a comment."), 400, "target_type"
+            "invalid_target", _("Report a proposal or a comment."), status=400, field="target_type"
         )
     obj = db.session.get(model, target_id)
     if obj is None:
-        raise DeliberationError("not_found", _("There is nothing to report here."), 404)
+        raise DeliberationError("not_found", _("There is nothing to report here."), status=404)
     return obj
 
 
@@ -279,13 +283,13 @@ def report(user: User, target_type: str, target_id: int, reason: str, note: str 
     obj = _target(target_type, target_id)
     community_id = _community_id(obj)
     if isinstance(obj, Proposal) and not proposals.is_visible(user, obj):
-        raise DeliberationError("not_found", _("There is nothing to report here."), 404)
+        raise DeliberationError("not_found", _("There is nothing to report here."), status=404)
     check_not_blocked(user, community_id)
     if reason not in REPORT_REASONS:
-        raise DeliberationError("invalid_reason", _("Choose a reason."), 400, "reason")
+        raise DeliberationError("invalid_reason", _("Choose a reason."), status=400, field="reason")
     note = (note or "").strip()
     if reason == "other" and not note:
-        raise DeliberationError("note_required", _("Say what is wrong."), 400, "note")
+        raise DeliberationError("note_required", _("Say what is wrong."), status=400, field="note")
     exists = db.session.scalar(
         select(Report.id).where(
             Report.target_type == target_type,
@@ -521,7 +525,7 @@ def moderate(
     obj = _target(target_type, target_id)
     community_id = _community_id(obj)
     if not can_moderate(user, community_id):
-        raise DeliberationError("forbidden", _("You moderate only your own community."), 403)
+        raise DeliberationError("forbidden", _("You moderate only your own community."), status=403)
     if action in ("block", "unblock"):
         # From a proposal or comment in the queue: its author, in its community.
         return block_user(
@@ -534,20 +538,26 @@ def moderate(
         )
     if action == "hide":
         if reason_code not in HIDE_REASONS:
-            raise DeliberationError("reason_required", _("Choose a reason."), 400, "reason_code")
+            raise DeliberationError(
+                "reason_required", _("Choose a reason."), status=400, field="reason_code"
+            )
         if obj.hidden and not obj.hidden_auto:
             raise DeliberationError("already_hidden", _("This is already hidden."))
         _resolve_reports(obj)
         return _hide(obj, user, community_id, reason_code=reason_code, note=note, automatic=False)
     if action == "restore":
         if reason_code not in RESTORE_REASONS:
-            raise DeliberationError("reason_required", _("Choose a reason."), 400, "reason_code")
+            raise DeliberationError(
+                "reason_required", _("Choose a reason."), status=400, field="reason_code"
+            )
         if not obj.hidden:
             raise DeliberationError("not_hidden", _("This is not hidden."))
         return _restore(obj, user, community_id, reason_code, note)
     if action == "dismiss":
         if reason_code not in RESTORE_REASONS:
-            raise DeliberationError("reason_required", _("Choose a reason."), 400, "reason_code")
+            raise DeliberationError(
+                "reason_required", _("Choose a reason."), status=400, field="reason_code"
+            )
         _resolve_reports(obj)
         if obj.hidden and obj.hidden_auto:
             return _restore(obj, user, community_id, reason_code, note)
@@ -565,13 +575,16 @@ def moderate(
     if action in ("lock", "unlock"):
         if not isinstance(obj, Proposal):
             raise DeliberationError(
-                "invalid_target", _("Lock a proposal's discussion."), 400, "target_type"
+                "invalid_target",
+                _("Lock a proposal's discussion."),
+                status=400,
+                field="target_type",
             )
         if obj.locked == (action == "lock"):
             raise DeliberationError(f"already_{action}ed", _("Nothing to change."))
         if action == "lock" and not note:
             raise DeliberationError(
-                "note_required", _("Say why the discussion is locked."), 400, "note"
+                "note_required", _("Say why the discussion is locked."), status=400, field="note"
             )
         obj.locked, obj.lock_reason = action == "lock", note if action == "lock" else None
         return _log(
@@ -583,7 +596,7 @@ def moderate(
             target_id=obj.id,
             note=note,
         )
-    raise DeliberationError("invalid_action", _("Unknown action."), 400, "action")
+    raise DeliberationError("invalid_action", _("Unknown action."), status=400, field="action")
 
 
 def block_user(
@@ -596,16 +609,16 @@ def block_user(
     until: datetime | None = None,
 ) -> ModerationAction:
     if not can_moderate(user, community.id):
-        raise DeliberationError("forbidden", _("You moderate only your own community."), 403)
+        raise DeliberationError("forbidden", _("You moderate only your own community."), status=403)
     current = active_block(target, community.id)
     if action == "block":
         if not note:
             raise DeliberationError(
-                "note_required", _("Give the reason for the block."), 400, "note"
+                "note_required", _("Give the reason for the block."), status=400, field="note"
             )
         if until is not None and until <= clock.now():
             raise DeliberationError(
-                "invalid_until", _("Choose a date in the future."), 400, "until"
+                "invalid_until", _("Choose a date in the future."), status=400, field="until"
             )
         if current is not None:
             raise DeliberationError("already_blocked", _("This participant is already blocked."))
@@ -666,12 +679,12 @@ def appeal(user: User, action: ModerationAction, note: str) -> Appeal:
         raise DeliberationError(
             "not_appealable",
             _("You can appeal only a decision about your own content or participation."),
-            403,
+            status=403,
         )
     note = (note or "").strip()
     if not note:
         raise DeliberationError(
-            "note_required", _("Say why the decision should change."), 400, "note"
+            "note_required", _("Say why the decision should change."), status=400, field="note"
         )
     if db.session.scalar(select(Appeal.id).where(Appeal.action_id == action.id)) is not None:
         raise DeliberationError("already_appealed", _("This decision has already been appealed."))
@@ -725,13 +738,18 @@ def can_decide_appeal(user, a: Appeal) -> bool:
 
 def decide_appeal(user: User, a: Appeal, decision: str, note: str) -> None:
     if not can_decide_appeal(user, a):
-        raise DeliberationError("forbidden", _("This appeal is for another person to decide."), 403)
+        raise DeliberationError(
+            "forbidden", _("This appeal is for another person to decide."), status=403
+        )
     if a.status != "pending":
         raise DeliberationError("already_decided", _("This appeal has already been decided."))
     note = (note or "").strip()
     if decision not in ("uphold", "reverse") or not note:
         raise DeliberationError(
-            "invalid_decision", _("Choose uphold or reverse, with a note."), 400, "decision"
+            "invalid_decision",
+            _("Choose uphold or reverse, with a note."),
+            status=400,
+            field="decision",
         )
     a.status = "upheld" if decision == "uphold" else "reversed"
     a.decided_by_id, a.decided_at, a.decision_note = user.id, clock.now(), note

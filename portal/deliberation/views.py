@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from portal.accounts.forms import EmptyForm
+from portal.core.errors import redirect_on_error
 from portal.core.guards import login_required, public
 from portal.core.i18n import city_timezone_name
 from portal.core.input import BadCursor, Key, as_id, decode_cursor, encode_cursor, id_arg
@@ -41,9 +42,13 @@ def _proposal(proposal_id: int) -> Proposal:
     return p
 
 
-def _back(p_or_id, anchor: str = "comments"):
+def _back_url(p_or_id: Proposal | int, anchor: str = "comments") -> str:
     pid = p_or_id if isinstance(p_or_id, int) else p_or_id.id
-    return redirect(url_for("proposals.show", proposal_id=pid) + f"#{anchor}")
+    return url_for("proposals.show", proposal_id=pid) + f"#{anchor}"
+
+
+def _back(p_or_id: Proposal | int, anchor: str = "comments") -> Response:
+    return redirect(_back_url(p_or_id, anchor))
 
 
 _comment_limit = configured("COMMENT_LIMIT")
@@ -52,11 +57,12 @@ _report_limit = configured("REPORT_LIMIT")
 _report_ip_limit = configured("REPORT_IP_LIMIT")
 
 
-def _fail(err: delib.DeliberationError):
-    db.session.rollback()
-    if err.status == 403 and err.code not in ("blocked", "not_allowed"):
-        abort(403)
-    flash(err.message, "error")
+# Refusals about the person's standing are told on the page they came from, not as a 403 page.
+_FLASHED = ("blocked", "not_allowed")
+
+
+def _on_error_back_to(url: str) -> None:
+    redirect_on_error(url, flashed=_FLASHED)
 
 
 @bp.post("/proposals/<id:proposal_id>/comments")
@@ -76,13 +82,10 @@ def comment(proposal_id: int):
         parent = db.session.get(Comment, parent_id) if parent_id else None
         if parent is None:
             abort(404)
-    try:
-        c = delib.add_comment(
-            current_user._get_current_object(), p, form.body.data, form.stance.data, parent
-        )
-    except delib.DeliberationError as err:
-        _fail(err)
-        return _back(p)
+    _on_error_back_to(_back_url(p))
+    c = delib.add_comment(
+        current_user._get_current_object(), p, form.body.data, form.stance.data, parent
+    )
     db.session.commit()
     flash(_("Your comment is published."), "success")
     return _back(p, f"comment-{c.id}")
@@ -107,11 +110,8 @@ def edit_comment(comment_id: int):
     c = _own_comment(comment_id)
     form = EditCommentForm(obj=c)
     if form.validate_on_submit():
-        try:
-            delib.edit_comment(current_user._get_current_object(), c, form.body.data)
-        except delib.DeliberationError as err:
-            _fail(err)
-            return _back(c.proposal_id)
+        _on_error_back_to(_back_url(c.proposal_id))
+        delib.edit_comment(current_user._get_current_object(), c, form.body.data)
         db.session.commit()
         flash(_("Your comment is updated."), "success")
         return _back(c.proposal_id, f"comment-{c.id}")
@@ -125,11 +125,8 @@ def edit_comment(comment_id: int):
 def delete_comment(comment_id: int):
     c = _own_comment(comment_id)
     if EmptyForm().validate_on_submit():
-        try:
-            delib.delete_comment(current_user._get_current_object(), c)
-        except delib.DeliberationError as err:
-            _fail(err)
-            return _back(c.proposal_id)
+        _on_error_back_to(_back_url(c.proposal_id))
+        delib.delete_comment(current_user._get_current_object(), c)
         db.session.commit()
         flash(_("Your comment is deleted."), "success")
     return _back(c.proposal_id)
@@ -146,19 +143,14 @@ def report():
         for errors in form.errors.values():
             flash(" ".join(str(e) for e in errors), "error")
         return redirect(back)
-    try:
-        delib.report(
-            current_user._get_current_object(),
-            form.target_type.data,
-            int(form.target_id.data),
-            form.reason.data,
-            form.note.data or "",
-        )
-    except delib.DeliberationError as err:
-        if err.status == 404:
-            abort(404)
-        _fail(err)
-        return redirect(back)
+    _on_error_back_to(back)
+    delib.report(
+        current_user._get_current_object(),
+        form.target_type.data,
+        int(form.target_id.data),
+        form.reason.data,
+        form.note.data or "",
+    )
     db.session.commit()
     flash(_("Thank you. The committee will look at your report."), "success")
     return redirect(back)
@@ -308,16 +300,10 @@ def appeals_page():
         if action is None:
             abort(404)
         if form.validate_on_submit():
-            try:
-                delib.appeal(current_user._get_current_object(), action, form.note.data)
-            except delib.DeliberationError as err:
-                _fail(err)
-            else:
-                db.session.commit()
-                flash(
-                    _("Your appeal is sent. Someone other than the moderator decides it."),
-                    "success",
-                )
+            _on_error_back_to(url_for("deliberation.appeals_page"))
+            delib.appeal(current_user._get_current_object(), action, form.note.data)
+            db.session.commit()
+            flash(_("Your appeal is sent. Someone other than the moderator decides it."), "success")
         else:
             flash(_("Say why the decision should change."), "error")
         return redirect(url_for("deliberation.appeals_page"))
@@ -364,15 +350,12 @@ def decide(appeal_id: int):
         abort(403)
     form = AppealDecisionForm()
     if form.validate_on_submit():
-        try:
-            delib.decide_appeal(
-                current_user._get_current_object(), a, form.decision.data, form.note.data
-            )
-        except delib.DeliberationError as err:
-            _fail(err)
-        else:
-            db.session.commit()
-            flash(_("Decision saved and published in the moderation log."), "success")
+        _on_error_back_to(url_for("deliberation.appeals_page"))
+        delib.decide_appeal(
+            current_user._get_current_object(), a, form.decision.data, form.note.data
+        )
+        db.session.commit()
+        flash(_("Decision saved and published in the moderation log."), "success")
     else:
         flash(_("Choose a decision and write a note."), "error")
     return redirect(url_for("deliberation.appeals_page"))

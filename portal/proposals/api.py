@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -31,7 +31,7 @@ from portal.places.services import community_by_code
 from portal.proposals import listing
 from portal.proposals import services as proposals
 from portal.proposals.forms import ProposalForm
-from portal.proposals.models import Category, Proposal
+from portal.proposals.models import Category, Proposal, Status
 from portal.proposals.views import categories as active_categories
 from portal.roles import permissions
 
@@ -117,11 +117,6 @@ def _detail(p: Proposal) -> dict:
     return data
 
 
-def _error(err: proposals.ProposalError) -> ApiError:
-    fields = {err.field: err.message} if err.field else None
-    return ApiError(err.status, err.code, err.message, fields)
-
-
 @bp.get("/categories")
 @public
 def categories():
@@ -137,28 +132,28 @@ def proposals_list(params: S.ProposalsQuery):
         community = community_by_code(params.community)
         if community is None:
             raise ApiError(
-                400,
                 "invalid_parameter",
                 "Unknown community.",
-                {"community": "No community has this code."},
+                status=400,
+                fields={"community": "No community has this code."},
             )
     if params.district:
         district_id = db.session.scalar(select(District.id).where(District.code == params.district))
         if district_id is None:
             raise ApiError(
-                400,
                 "invalid_parameter",
                 "Unknown district.",
-                {"district": "No district has this code."},
+                status=400,
+                fields={"district": "No district has this code."},
             )
     if params.category:
         category = next((c for c in active_categories() if c.code == params.category), None)
         if category is None:
             raise ApiError(
-                400,
                 "invalid_parameter",
                 "Unknown category.",
-                {"category": "Use a code from /api/v1/categories."},
+                status=400,
+                fields={"category": "Use a code from /api/v1/categories."},
             )
     f = listing.Filters(
         community=community,
@@ -172,10 +167,10 @@ def proposals_list(params: S.ProposalsQuery):
         items, nxt = listing.page(f, params.cursor, params.limit)
     except listing.BadCursor:
         raise ApiError(
-            400,
             "invalid_cursor",
             "The cursor is not valid.",
-            {"cursor": "Use the next link of a previous page."},
+            status=400,
+            fields={"cursor": "Use the next link of a previous page."},
         ) from None
     mine = proposals.supported_ids(current_user, [p.id for p in items])
     next_url = None
@@ -199,18 +194,18 @@ def similar_proposals(params: S.SimilarQuery):
     community = community_by_code(params.community)
     if community is None:
         raise ApiError(
-            400,
             "invalid_parameter",
             "Unknown community.",
-            {"community": "No community has this code."},
+            status=400,
+            fields={"community": "No community has this code."},
         )
     q = params.q.strip()
     if not q:
         raise ApiError(
-            400,
             "invalid_parameter",
             "Say what to compare.",
-            {"q": "Give the title or summary you are about to submit."},
+            status=400,
+            fields={"q": "Give the title or summary you are about to submit."},
         )
     items = proposals.similar(community, q[:400])
     return jsonify({"items": [_item(p) for p in items], "next": None})
@@ -219,7 +214,7 @@ def similar_proposals(params: S.SimilarQuery):
 def _load(proposal_id: int, lean: bool = False) -> Proposal:
     p = db.session.get(Proposal, proposal_id, options=[lazyload("*")] if lean else None)
     if p is None or not proposals.is_visible(current_user, p):
-        raise ApiError(404, "not_found", "No such proposal.")
+        raise ApiError("not_found", "No such proposal.", status=404)
     return p
 
 
@@ -268,7 +263,7 @@ def _form_from_json(data: dict, community, partial: Proposal | None = None) -> d
     for name, errors in form.errors.items():
         fields.setdefault("grid_code" if name == "grid" else name, str(errors[0]))
     if fields:
-        raise ApiError(400, "validation_failed", "Some fields are not valid.", fields)
+        raise ApiError("validation_failed", "Some fields are not valid.", status=400, fields=fields)
     category = next(c for c in active_categories() if c.code == values["category"])
     grid = None
     if values.get("grid_code"):
@@ -294,14 +289,12 @@ def create_proposal(data: S.NewProposal):
     user = require_user()
     community = user.community
     if community is None:
-        raise ApiError(403, "not_a_resident", "Only confirmed residents can write proposals.")
+        raise ApiError(
+            "not_a_resident", "Only confirmed residents can write proposals.", status=403
+        )
     submit = data.submit
     values = _form_from_json(data.model_dump(), community)
-    try:
-        p = proposals.create(user, community, submit=submit, **values)
-    except proposals.ProposalError as err:
-        raise _error(err) from None
-    db.session.commit()
+    p = proposals.create(user, community, submit=submit, **values)
     return jsonify(_detail(p)), 201
 
 
@@ -312,13 +305,9 @@ def update_proposal(proposal_id: int, data: S.ProposalPatch):
     user = require_user()
     p = _load(proposal_id)
     if p.author_id != user.id:
-        raise ApiError(403, "not_author", "Only the author can edit this proposal.")
+        raise ApiError("not_author", "Only the author can edit this proposal.", status=403)
     values = _form_from_json(data.model_dump(), p.community, partial=p)
-    try:
-        proposals.edit(user, p, **values)
-    except proposals.ProposalError as err:
-        raise _error(err) from None
-    db.session.commit()
+    proposals.edit(user, p, **values)
     return jsonify(_detail(p))
 
 
@@ -327,11 +316,7 @@ def update_proposal(proposal_id: int, data: S.ProposalPatch):
 def submit_proposal(proposal_id: int):
     user = require_user()
     p = _load(proposal_id)
-    try:
-        proposals.submit_proposal(user, p)
-    except proposals.ProposalError as err:
-        raise _error(err) from None
-    db.session.commit()
+    proposals.submit_proposal(user, p)
     return jsonify(_detail(p))
 
 
@@ -342,11 +327,7 @@ def withdraw_proposal(proposal_id: int, data: S.Withdraw):
     user = require_user()
     p = _load(proposal_id)
     reason = data.reason
-    try:
-        proposals.withdraw(user, p, reason)
-    except proposals.ProposalError as err:
-        raise _error(err) from None
-    db.session.commit()
+    proposals.withdraw(user, p, reason)
     return jsonify(_detail(p))
 
 
@@ -356,9 +337,9 @@ def withdraw_proposal(proposal_id: int, data: S.Withdraw):
 def review_queue(code: str, params: S.LimitQuery):
     community = community_by_code(code)
     if community is None:
-        raise ApiError(404, "not_found", "No community has this code.")
+        raise ApiError("not_found", "No community has this code.", status=404)
     if not permissions.is_committee(current_user, community):
-        raise ApiError(403, "forbidden", "Only this community's committee sees its queue.")
+        raise ApiError("forbidden", "Only this community's committee sees its queue.", status=403)
     items = db.session.scalars(proposals.review_queue(community).limit(params.limit)).all()
     out = []
     for p in items:
@@ -379,15 +360,11 @@ def review(proposal_id: int, data: S.Review):
     user = require_user()
     p = _load(proposal_id)
     if not permissions.is_committee(user, p.community):
-        raise ApiError(403, "forbidden", "Only this community's committee reviews it.")
+        raise ApiError("forbidden", "Only this community's committee reviews it.", status=403)
     decision = data.decision
     reason, note, dup = data.reason_code, data.note, data.duplicate_of
     original = db.session.get(Proposal, dup) if dup is not None else None
-    try:
-        proposals.review(user, p, decision, reason_code=reason, note=note, duplicate_of=original)
-    except proposals.ProposalError as err:
-        raise _error(err) from None
-    db.session.commit()
+    proposals.review(user, p, decision, reason_code=reason, note=note, duplicate_of=original)
     return jsonify(_detail(p))
 
 
@@ -420,17 +397,10 @@ def support(proposal_id: int):
             return _supported(*done)
     # Without the joined community, category and author: supporting needs none of them.
     p = _load(proposal_id, lean=True)
-    try:
-        count = proposals.support(user, p) if adding else proposals.unsupport(user, p)
-    except proposals.ProposalError as err:
-        raise _error(err) from None
-    # Built before the commit, which would expire the proposal and cost a reload.
+    count = proposals.support(user, p) if adding else proposals.unsupport(user, p)
     body = {"support_count": count, "status": proposals.effective_status(p).value}
-    db.session.commit()
     return jsonify(body), 201 if adding else 200
 
 
-def _supported(count: int, status):
-    if db.session().in_transaction():  # not when the support ran on a connection of its own
-        db.session.commit()
+def _supported(count: int, status: Status) -> tuple[Response, int]:
     return jsonify({"support_count": count, "status": status.value}), 201

@@ -22,6 +22,7 @@ from portal.accounts.models import User
 from portal.audit.services import record
 from portal.core import clock
 from portal.core.database import alone_engine, rowcount, run_alone
+from portal.core.errors import DomainError
 from portal.core.i18n import table_label
 from portal.core.text import grams, render_markdown
 from portal.extensions import db
@@ -73,12 +74,8 @@ register_type("proposal_rejected", _l("Your proposal “%(title)s” was not acc
 register_type("proposal_qualified", _l("Your proposal “%(title)s” reached its support threshold."))
 
 
-class ProposalError(Exception):
-    """A rule said no. ``status`` is the HTTP status an interface should answer with."""
-
-    def __init__(self, code: str, message: str, status: int = 409, field: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.status, self.field = code, message, status, field
+class ProposalError(DomainError):
+    """A proposal rule said no."""
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -237,7 +234,9 @@ def transition(
 def _check_resident(user: User, community: Community) -> None:
     if user.community_id != community.id:
         raise ProposalError(
-            "not_a_resident", _("Only confirmed residents of this community can do this."), 403
+            "not_a_resident",
+            _("Only confirmed residents of this community can do this."),
+            status=403,
         )
 
 
@@ -252,9 +251,13 @@ def _apply_fields(
     location_note: str,
 ) -> None:
     if grid is not None and grid.community_id != p.community_id:
-        raise ProposalError("invalid_grid", _("Choose a grid of this community."), 400, "grid")
+        raise ProposalError(
+            "invalid_grid", _("Choose a grid of this community."), status=400, field="grid"
+        )
     if not category.active:
-        raise ProposalError("invalid_category", _("Choose a category."), 400, "category")
+        raise ProposalError(
+            "invalid_category", _("Choose a category."), status=400, field="category"
+        )
     p.title, p.summary, p.body = title.strip(), summary.strip(), body.strip()
     p.body_html = render_markdown(p.body)
     p.category_id, p.grid_id = category.id, grid.id if grid else None
@@ -323,7 +326,7 @@ def create(
 
 def edit(author: User, p: Proposal, **fields) -> None:
     if author.id != p.author_id:
-        raise ProposalError("not_author", _("Only the author can edit this proposal."), 403)
+        raise ProposalError("not_author", _("Only the author can edit this proposal."), status=403)
     if p.status not in EDITABLE:
         raise ProposalError(
             "not_editable",
@@ -336,7 +339,9 @@ def edit(author: User, p: Proposal, **fields) -> None:
 
 def submit_proposal(author: User, p: Proposal) -> None:
     if author.id != p.author_id:
-        raise ProposalError("not_author", _("Only the author can submit this proposal."), 403)
+        raise ProposalError(
+            "not_author", _("Only the author can submit this proposal."), status=403
+        )
     _check_resident(author, p.community)
     transition(
         p,
@@ -349,11 +354,13 @@ def submit_proposal(author: User, p: Proposal) -> None:
 
 def withdraw(author: User, p: Proposal, reason: str) -> None:
     if author.id != p.author_id:
-        raise ProposalError("not_author", _("Only the author can withdraw this proposal."), 403)
+        raise ProposalError(
+            "not_author", _("Only the author can withdraw this proposal."), status=403
+        )
     reason = (reason or "").strip()
     if not reason:
         raise ProposalError(
-            "reason_required", _("Say why you withdraw the proposal."), 400, "reason"
+            "reason_required", _("Say why you withdraw the proposal."), status=400, field="reason"
         )
     if effective_status(p) == S.expired:
         raise ProposalError("invalid_transition", _("The support window has closed."))
@@ -389,7 +396,7 @@ def can_view_photos(user, p: Proposal) -> bool:
 def add_photos(author: User, p: Proposal, uploads: list[bytes]) -> list[ProposalPhoto]:
     """Check, clean (EXIF/GPS stripped, resized) and store up to the allowed number of photos."""
     if author.id != p.author_id:
-        raise ProposalError("not_author", _("Only the author can add photos."), 403)
+        raise ProposalError("not_author", _("Only the author can add photos."), status=403)
     if not uploads:
         return []
     limit = current_app.config["MEDIA_MAX_PHOTOS"]
@@ -398,13 +405,13 @@ def add_photos(author: User, p: Proposal, uploads: list[bytes]) -> list[Proposal
         raise ProposalError(
             "too_many_photos",
             _("A proposal can have at most %(n)d photos.", n=limit),
-            400,
-            "photos",
+            status=400,
+            field="photos",
         )
     try:
         processed = process_images(uploads)
     except ImageError as err:
-        raise ProposalError(err.code, str(err.message), 400, "photos") from None
+        raise ProposalError(err.code, str(err.message), status=400, field="photos") from None
     storage = storage_for(current_app)
     added = []
     for i, img in enumerate(processed, start=len(existing)):
@@ -426,7 +433,7 @@ def add_photos(author: User, p: Proposal, uploads: list[bytes]) -> list[Proposal
 def remove_photo(author: User, p: Proposal, photo: ProposalPhoto) -> tuple[str, str]:
     """Delete the row; returns the file names for the caller to delete after the commit."""
     if author.id != p.author_id or photo.proposal_id != p.id:
-        raise ProposalError("not_author", _("Only the author can remove photos."), 403)
+        raise ProposalError("not_author", _("Only the author can remove photos."), status=403)
     if p.status not in EDITABLE:
         raise ProposalError(
             "not_editable",
@@ -452,7 +459,7 @@ def review(
 ) -> None:
     if not permissions.is_committee(actor, p.community):
         raise ProposalError(
-            "forbidden", _("Only this community's committee reviews its proposals."), 403
+            "forbidden", _("Only this community's committee reviews its proposals."), status=403
         )
     note = (note or "").strip() or None
     params = {"title": p.title}
@@ -477,7 +484,9 @@ def review(
         _add_support(p, p.author_id)
     elif decision == "request_changes":
         if not note:
-            raise ProposalError("note_required", _("Say what should change."), 400, "note")
+            raise ProposalError(
+                "note_required", _("Say what should change."), status=400, field="note"
+            )
         transition(
             p,
             S.changes_requested,
@@ -491,7 +500,10 @@ def review(
         valid = {r.value for r in RejectReason}
         if reason_code not in valid:
             raise ProposalError(
-                "reason_required", _("Choose a reason for the rejection."), 400, "reason_code"
+                "reason_required",
+                _("Choose a reason for the rejection."),
+                status=400,
+                field="reason_code",
             )
         if reason_code == RejectReason.duplicate.value:
             if (
@@ -502,8 +514,8 @@ def review(
                 raise ProposalError(
                     "duplicate_required",
                     _("Name the original proposal of this community."),
-                    400,
-                    "duplicate_of",
+                    status=400,
+                    field="duplicate_of",
                 )
             p.duplicate_of_id = duplicate_of.id
         transition(
@@ -521,7 +533,10 @@ def review(
         notify([p.author_id], "proposal_rejected", p, url=url, params=params)
     else:
         raise ProposalError(
-            "invalid_decision", _("Choose approve, request changes or reject."), 400, "decision"
+            "invalid_decision",
+            _("Choose approve, request changes or reject."),
+            status=400,
+            field="decision",
         )
     db.session.flush()
 
@@ -611,7 +626,7 @@ def _add_support(p: Proposal, user_id: int, *, unless_blocked: bool = False) -> 
 
         if unless_blocked and active_block(db.session.get(User, user_id), p.community_id):
             raise ProposalError(
-                "blocked", _("You are blocked from taking part in this community."), 403
+                "blocked", _("You are blocked from taking part in this community."), status=403
             )
         raise ProposalError("already_supported", _("You already support this proposal."))
     count, status, threshold = row
@@ -661,7 +676,9 @@ def _qualify(p: Proposal, reached=None) -> None:
 def support(user: User, p: Proposal) -> int:
     if not getattr(user, "community_id", None) or user.community_id != p.community_id:
         raise ProposalError(
-            "not_a_resident", _("Only confirmed residents of this community can support it."), 403
+            "not_a_resident",
+            _("Only confirmed residents of this community can support it."),
+            status=403,
         )
     if not window_open(p):
         raise ProposalError("not_open", _("This proposal is not open for support."))
@@ -982,7 +999,10 @@ def save_category(
     if category is None:
         if db.session.scalar(select(Category.id).where(Category.code == code)) is not None:
             raise ProposalError(
-                "code_taken", _("A category with this code already exists."), 400, "code"
+                "code_taken",
+                _("A category with this code already exists."),
+                status=400,
+                field="code",
             )
         category = Category(code=code)
         db.session.add(category)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from portal.accounts.forms import EmptyForm
+from portal.core.errors import field_error, redirect_on_error
 from portal.core.guards import login_required, public
 from portal.core.i18n import current_locale
 from portal.core.input import as_id, id_arg
@@ -138,13 +139,15 @@ def _prepare_form(form: ProposalForm, community) -> None:
 def _form_values(form: ProposalForm, community) -> dict:
     category = next((c for c in categories() if c.code == form.category.data), None)
     if category is None:
-        raise proposals.ProposalError("invalid_category", _("Choose a category."), 400, "category")
+        raise proposals.ProposalError(
+            "invalid_category", _("Choose a category."), status=400, field="category"
+        )
     grid = None
     if form.grid.data:
         grid = db.session.scalar(select(Grid).where(Grid.code == form.grid.data))
         if grid is None or grid.community_id != community.id:
             raise proposals.ProposalError(
-                "invalid_grid", _("Choose a grid of this community."), 400, "grid"
+                "invalid_grid", _("Choose a grid of this community."), status=400, field="grid"
             )
     return {
         "title": form.title.data,
@@ -154,14 +157,6 @@ def _form_values(form: ProposalForm, community) -> dict:
         "grid": grid,
         "location_note": form.location_note.data or "",
     }
-
-
-def _field_error(form, err: proposals.ProposalError) -> None:
-    field = getattr(form, err.field or "", None)
-    if field is not None:
-        field.errors = [*field.errors, err.message]
-    else:
-        flash(err.message, "error")
 
 
 @bp.route("/communities/<code>/proposals/new", methods=["GET", "POST"])
@@ -200,7 +195,7 @@ def new(code: str):
             form.confirmed.data = "1"
         except proposals.ProposalError as err:
             db.session.rollback()
-            _field_error(form, err)
+            field_error(form, err)
     status = 400 if request.method == "POST" and (form.errors or similar) else 200
     return render_template(
         "proposals/form.html",
@@ -298,7 +293,7 @@ def edit(proposal_id: int):
             return redirect(url_for("proposals.show", proposal_id=p.id))
         except proposals.ProposalError as err:
             db.session.rollback()
-            _field_error(form, err)
+            field_error(form, err)
     return render_template(
         "proposals/form.html",
         form=form,
@@ -317,16 +312,10 @@ def _act(proposal_id: int, action, success: str, form=None):
         for errors in form.errors.values():
             flash(" ".join(str(e) for e in errors), "error")
         return redirect(url_for("proposals.show", proposal_id=p.id))
-    try:
-        action(p, form)
-    except proposals.ProposalError as err:
-        db.session.rollback()
-        if err.status == 403:
-            abort(403)
-        flash(err.message, "error")
-    else:
-        db.session.commit()
-        flash(success, "success")
+    redirect_on_error(url_for("proposals.show", proposal_id=p.id))
+    action(p, form)
+    db.session.commit()
+    flash(success, "success")
     return redirect(url_for("proposals.show", proposal_id=p.id))
 
 
@@ -462,13 +451,8 @@ def delete_photo(proposal_id: int, photo_id: int):
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        names = proposals.remove_photo(current_user._get_current_object(), p, row)
-    except proposals.ProposalError as err:
-        if err.status == 403:
-            abort(403)
-        flash(err.message, "error")
-        return redirect(url_for("proposals.show", proposal_id=p.id))
+    redirect_on_error(url_for("proposals.show", proposal_id=p.id))
+    names = proposals.remove_photo(current_user._get_current_object(), p, row)
     db.session.commit()
     storage = storage_for(current_app)
     for name in names:  # files go only once the row is gone for good

@@ -13,6 +13,7 @@ from portal.accounts.models import User
 from portal.audit.services import record
 from portal.core import clock
 from portal.core.database import rowcount
+from portal.core.errors import DomainError
 from portal.extensions import db
 from portal.notifications.services import notify
 from portal.places.models import Community, Street
@@ -31,10 +32,8 @@ CODE_LENGTH = 10
 MAX_BATCH = 500
 
 
-class ResidencyError(Exception):
-    def __init__(self, code: str, message: str, field: str | None = None, status: int = 409):
-        super().__init__(message)
-        self.code, self.message, self.field, self.status = code, message, field, status
+class ResidencyError(DomainError):
+    """A residency rule said no."""
 
 
 def _names(community: Community) -> dict:
@@ -159,10 +158,15 @@ def decide(actor: User, req: ResidencyRequest, decision: str, reason: str | None
     role = "committee" if permissions.is_committee(actor, req.community) else "supervisor"
     reason = (reason or "").strip() or None
     if decision not in {"approve", "reject"}:
-        raise ResidencyError("invalid_decision", _("Choose approve or reject."), "decision", 400)
+        raise ResidencyError(
+            "invalid_decision", _("Choose approve or reject."), status=400, field="decision"
+        )
     if decision == "reject" and not reason:
         raise ResidencyError(
-            "reason_required", _("Give a reason when rejecting a request."), "reason", 400
+            "reason_required",
+            _("Give a reason when rejecting a request."),
+            status=400,
+            field="reason",
         )
     status = ResidencyStatus.confirmed if decision == "approve" else ResidencyStatus.rejected
     # Conditional update: of two committee members deciding at once, one wins, one gets 409.
@@ -240,7 +244,10 @@ def create_batch(
 ) -> InvitationBatch:
     if not 1 <= size <= MAX_BATCH:
         raise ResidencyError(
-            "invalid_size", _("Choose between 1 and %(n)d codes.", n=MAX_BATCH), "size", 400
+            "invalid_size",
+            _("Choose between 1 and %(n)d codes.", n=MAX_BATCH),
+            status=400,
+            field="size",
         )
     expires = clock.now() + timedelta(days=valid_days)
     batch = InvitationBatch(
@@ -269,16 +276,21 @@ def use_invitation(user: User, raw_code: str) -> ResidencyRequest:
     inv = db.session.scalar(db.select(InvitationCode).where(InvitationCode.code == code))
     if inv is None:
         raise ResidencyError(
-            "invalid_code", _("This invitation code is not valid."), "invitation_code", 400
+            "invalid_code",
+            _("This invitation code is not valid."),
+            status=400,
+            field="invitation_code",
         )
     if inv.used_at is not None:
         raise ResidencyError(
-            "already_used", _("This invitation code has already been used."), "invitation_code"
+            "already_used",
+            _("This invitation code has already been used."),
+            field="invitation_code",
         )
     now = clock.now()
     if inv.expires_at <= now:
         raise ResidencyError(
-            "code_expired", _("This invitation code has expired."), "invitation_code"
+            "code_expired", _("This invitation code has expired."), field="invitation_code"
         )
     if user.community_id == inv.community_id:
         raise ResidencyError(
@@ -293,8 +305,8 @@ def use_invitation(user: User, raw_code: str) -> ResidencyRequest:
                 "Ask to join instead: another committee member or the district supervisor "
                 "decides it."
             ),
-            "invitation_code",
-            403,
+            status=403,
+            field="invitation_code",
         )
     claimed = rowcount(
         db.session.execute(
@@ -305,7 +317,9 @@ def use_invitation(user: User, raw_code: str) -> ResidencyRequest:
     )
     if not claimed:
         raise ResidencyError(
-            "already_used", _("This invitation code has already been used."), "invitation_code"
+            "already_used",
+            _("This invitation code has already been used."),
+            field="invitation_code",
         )
     current = pending_request(user)
     if current is not None:

@@ -5,16 +5,15 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from portal.audit.services import record
+from portal.core.errors import DomainError
 from portal.extensions import db
 from portal.places.models import Community, District, Grid
 from portal.roles.models import Agency, Role, RoleGrant
 from portal.roles.permissions import forget_grants
 
 
-class RoleError(Exception):
-    def __init__(self, code: str, message: str, field: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.field = code, message, field
+class RoleError(DomainError):
+    """A role rule said no."""
 
 
 def resolve_scope(role: Role, scope_code: str | None) -> dict:
@@ -22,12 +21,12 @@ def resolve_scope(role: Role, scope_code: str | None) -> dict:
     code = (scope_code or "").strip()
     if role == Role.admin:
         if code:
-            raise RoleError("invalid_scope", _("The admin role has no scope."), "scope_code")
+            raise RoleError("invalid_scope", _("The admin role has no scope."), field="scope_code")
         return {"scope_key": "global"}
     if role == Role.committee:
         obj = db.session.scalar(db.select(Community).where(Community.code == code))
         if obj is None:
-            raise RoleError("unknown_scope", _("No community has this code."), "scope_code")
+            raise RoleError("unknown_scope", _("No community has this code."), field="scope_code")
         return {"community_id": obj.id, "scope_key": f"community:{obj.id}"}
     if role == Role.grid_worker:
         if len(code) == 15:
@@ -37,18 +36,20 @@ def resolve_scope(role: Role, scope_code: str | None) -> dict:
         community = db.session.scalar(db.select(Community).where(Community.code == code))
         if community is not None:
             return {"community_id": community.id, "scope_key": f"community:{community.id}"}
-        raise RoleError("unknown_scope", _("No grid or community has this code."), "scope_code")
+        raise RoleError(
+            "unknown_scope", _("No grid or community has this code."), field="scope_code"
+        )
     if role == Role.liaison:
         agency = db.session.scalar(db.select(Agency).where(Agency.code == code))
         if agency is None:
-            raise RoleError("unknown_scope", _("No agency has this code."), "scope_code")
+            raise RoleError("unknown_scope", _("No agency has this code."), field="scope_code")
         return {"agency_id": agency.id, "scope_key": f"agency:{agency.id}"}
     if role == Role.supervisor:
         district = db.session.scalar(db.select(District).where(District.code == code))
         if district is None:
-            raise RoleError("unknown_scope", _("No district has this code."), "scope_code")
+            raise RoleError("unknown_scope", _("No district has this code."), field="scope_code")
         return {"district_id": district.id, "scope_key": f"district:{district.id}"}
-    raise RoleError("invalid_role", _("Unknown role."), "role")
+    raise RoleError("invalid_role", _("Unknown role."), field="role")
 
 
 def grant(actor, user, role: Role, scope_code: str | None) -> RoleGrant:
@@ -79,7 +80,7 @@ def revoke(actor, row: RoleGrant) -> None:
 
 def create_agency(actor, *, code: str, name_zh: str, name_en: str, district: District) -> Agency:
     if db.session.scalar(db.select(Agency).where(Agency.code == code)) is not None:
-        raise RoleError("code_taken", _("An agency with this code already exists."), "code")
+        raise RoleError("code_taken", _("An agency with this code already exists."), field="code")
     agency = Agency(code=code, name_zh=name_zh, name_en=name_en, district_id=district.id)
     db.session.add(agency)
     db.session.flush()

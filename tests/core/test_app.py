@@ -381,3 +381,34 @@ def test_method_not_allowed_says_which_methods_are(client):
         r = client.open(url, method="TRACE")
         assert r.status_code == 405
         assert "GET" in r.headers["Allow"].split(", "), url
+
+
+def test_static_urls_carry_a_hash_of_the_file(client, app):
+    # nginx keeps /static/ URLs with ?v= for a year (deploy/nginx/commons.conf): the version
+    # must change whenever the file does.
+    import hashlib
+    import re
+    from pathlib import Path
+
+    page = client.get("/").get_data(as_text=True)
+    link = re.search(r'href="(/static/css/main\.css\?v=([0-9a-f]+))"', page)
+    assert link is not None, "the stylesheet is linked without a version"
+    content = (Path(app.static_folder) / "css" / "main.css").read_bytes()
+    assert link.group(2) == hashlib.sha256(content).hexdigest()[:12]
+    assert re.search(r'href="/static/favicon\.svg\?v=[0-9a-f]{12}"', page)
+    asset = client.get(link.group(1))
+    assert asset.status_code == 200
+    asset.close()
+
+
+def test_a_changed_static_file_gets_a_new_version(app, tmp_path, monkeypatch):
+    from portal.core import templating
+
+    (tmp_path / "a.css").write_bytes(b"body{}")
+    monkeypatch.setattr(app, "static_folder", str(tmp_path))
+    with app.test_request_context("/"):
+        first = templating.static_url("a.css")
+        (tmp_path / "a.css").write_bytes(b"body{color:red}")
+        second = templating.static_url("a.css")
+    assert first.startswith("/static/a.css?v=") and second.startswith("/static/a.css?v=")
+    assert first != second
