@@ -18,10 +18,10 @@ from portal.core.input import clean_text
 BAD_TEXT = _l("This contains characters that cannot be used.")
 
 
-_wtforms_catalogues: dict[str, support.Translations] = {}
+_wtforms_catalogues: dict[str, support.NullTranslations] = {}
 
 
-def wtforms_translations() -> support.Translations | None:
+def wtforms_translations() -> support.NullTranslations | None:
     """WTForms' own messages ("This field is required.") in the request's language, each
     catalogue loaded once per process: Flask-WTF's read it from disk for every request that
     built a form."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 
 from portal.accounts.forms import EmptyForm
 from portal.core.errors import redirect_on_error
