@@ -46,6 +46,7 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python tools/i18n.py --check
+	$(BIN)/python tools/openapi.py --check
 	$(BIN)/mypy
 
 fmt: install-test
