@@ -21,6 +21,7 @@ from portal.accounts.auth import hash_token
 from portal.accounts.models import ApiToken, User, UserSession
 from portal.accounts.passwords import dummy_hash, hash_password, verify_password
 from portal.core import clock
+from portal.core.database import rowcount
 from portal.core.errors import DomainError
 from portal.core.urls import external_url
 from portal.extensions import db, limiter
@@ -57,12 +58,15 @@ def register(email: str, display_name: str, locale: str) -> None:
     existing = find_by_email(email)
     if not _may_mail(email):
         return
-    if existing is not None:
+    if existing is not None and existing.email_confirmed:
         _tell_owner_of_registration(existing)
         return
-    token = _serializer("register").dumps(
-        {"email": email, "name": display_name.strip(), "locale": locale}
-    )
+    data: dict = {"email": email, "name": display_name.strip(), "locale": locale}
+    if existing is not None:
+        # An account nobody ever proved this mailbox for (made before registration waited for
+        # the mailed link): whoever opens the link proves it, and the account becomes theirs.
+        data["claim"] = existing.id
+    token = _serializer("register").dumps(data)
     link = external_url("accounts.complete_registration", token=token)
     with force_locale(locale):
         subject = _("Confirm your email address for Commons")
@@ -104,7 +108,10 @@ def registration_in(token: str) -> dict | None:
         data = _serializer("register").loads(token, max_age=REGISTER_MAX_AGE)
     except (BadSignature, SignatureExpired):
         return None
-    if not isinstance(data, dict) or find_by_email(data.get("email", "")) is not None:
+    if not isinstance(data, dict):
+        return None
+    existing = find_by_email(data.get("email", ""))
+    if existing is not None and (existing.email_confirmed or data.get("claim") != existing.id):
         return None
     return data
 
@@ -117,6 +124,8 @@ def complete_registration(token: str, password: str) -> User | None:
     data = registration_in(token)
     if data is None:
         return None
+    if data.get("claim") is not None:
+        return _claim_unconfirmed(data, password)
     user = User(
         email=data["email"],
         display_name=data["name"],
@@ -129,6 +138,30 @@ def complete_registration(token: str, password: str) -> User | None:
             db.session.add(user)
     except IntegrityError:
         return None
+    return user
+
+
+def _claim_unconfirmed(data: dict, password: str) -> User | None:
+    """The mailbox's owner takes over the unconfirmed account registered with their address:
+    their password and name, the address confirmed, and every session and token of whoever
+    made it signed out. Once only: the update applies while the address is unconfirmed."""
+    done = db.session.execute(
+        update(User)
+        .where(User.id == data["claim"], User.email_confirmed_at.is_(None))
+        .values(
+            password_hash=hash_password(password),
+            display_name=data["name"],
+            locale=data["locale"],
+            email_confirmed_at=clock.now(),
+            session_version=User.session_version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(done) != 1:
+        return None
+    user = db.session.get(User, data["claim"])
+    if user is not None:
+        db.session.refresh(user)
     return user
 
 

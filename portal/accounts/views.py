@@ -41,7 +41,7 @@ def _sign_in(user) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 @public
-@limiter.limit(configured("REGISTER_LIMIT"), methods=["POST"])
+@limiter.shared_limit(configured("REGISTER_LIMIT"), scope="register", methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))

@@ -70,7 +70,7 @@ def delete_token():
 
 @bp.post("/accounts")
 @public
-@limiter.limit(configured("REGISTER_LIMIT"))
+@limiter.shared_limit(configured("REGISTER_LIMIT"), scope="register")  # with the page
 @accepts(body=S.NewAccount)
 def create_account(data: S.NewAccount):
     sent = data.model_dump(exclude_none=True)
@@ -244,7 +244,8 @@ def residency_requests(code: str, params: S.ResidencyRequestsQuery):
 def decide_residency(request_id: int, data: S.ResidencyDecision):
     user = require_user()
     req = db.session.get(ResidencyRequest, request_id)
-    if req is None or not permissions.is_staff(user):
+    # Staff of another community learn nothing of which requests exist.
+    if req is None or not residency_may.can_see_requests(user, req.community):
         raise ApiError("not_found", "No such residency request.", status=404)
     residency.decide(user, req, data.decision, data.reason)  # its decider first
     return jsonify(_residency_item(req))

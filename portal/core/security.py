@@ -16,10 +16,19 @@ CSP = (
 )
 
 
+def _loggable_path() -> str:
+    """The path, or its route where the path carries a secret (a mailed link's token, which
+    for registration also spells out the address and name)."""
+    rule = request.url_rule
+    if rule is not None and "<token>" in rule.rule:
+        return rule.rule
+    return request.path
+
+
 def log_event(event: str, **fields) -> None:
     """Write a security event. Fields must never hold secrets or personal data (ids only)."""
     fields.setdefault("ip", request.remote_addr if request else None)
-    fields.setdefault("path", request.path if request else None)
+    fields.setdefault("path", _loggable_path() if request else None)
     details = " ".join(f"{k}={v}" for k, v in sorted(fields.items()) if v is not None)
     security_log.info("%s %s", event, details)
 

@@ -410,3 +410,69 @@ def test_long_passwords_are_judged_not_a_server_error(client, db):
     r = _choose_password(client, _link_of(mail), long)
     assert r.status_code == 302
     assert db.session.scalar(db.select(User).where(User.email == "long@example.org")) is not None
+
+
+def test_the_mailbox_owner_claims_an_account_someone_made_unconfirmed_with_it(
+    app, client, db, make_user, login_as, api_token
+):
+    """Before registration waited for the mailed link, anyone could make an account with any
+    address. Its real owner registering gets a real link (not "you have an account", which led
+    nowhere: a reset is never sent to an unconfirmed address), and the account becomes theirs."""
+    squatter = make_user(email="owner@example.org", name="冒名者", confirmed_email=False)
+    other = app.test_client()
+    login_as(squatter, other)
+    token = api_token(squatter)
+    assert other.get("/account").status_code == 200
+
+    r = _register(client, email="owner@example.org", display_name="真主人")
+    assert r.status_code == 200 and "owner@example.org" in r.get_data(as_text=True)
+    (mail,) = _mails_to(db, "owner@example.org")
+    assert mail.kind == "confirm_email"
+    link = _link_of(mail)
+    assert client.get(link).status_code == 200
+
+    r = _choose_password(client, link)
+    assert r.status_code == 302 and r.headers["Location"] == "/residency"
+    db.session.expire_all()
+    user = db.session.get(User, squatter.id)
+    assert user.email_confirmed and user.display_name == "真主人"
+    assert verify_password(user.password_hash, GOOD_PASSWORD)
+    assert client.get("/account").status_code == 200  # the owner is signed in
+    assert other.get("/account").status_code == 302  # whoever made it is signed out
+    assert client.get("/api/v1/me", headers=token).status_code == 401  # and their tokens
+
+    fresh = app.test_client()
+    refused = fresh.get(link)  # once only
+    assert refused.status_code == 302 and refused.headers["Location"].startswith("/login")
+
+
+def test_a_confirmed_account_is_never_claimed_by_registering(client, db, make_user):
+    owner = make_user(email="taken@example.org")
+    _register(client, email="taken@example.org")
+    (mail,) = _mails_to(db, "taken@example.org")
+    assert mail.kind == "register_existing" and "/register/" not in mail.body
+    assert db.session.get(User, owner.id).display_name == owner.display_name
+
+
+def test_registration_has_one_budget_per_address_for_page_and_api(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "REGISTER_LIMIT", "2 per minute")
+    where = {"REMOTE_ADDR": "203.0.113.77"}
+    token = client.csrf_token("/register")
+    page = {"csrf_token": token, "email": "a1@example.org", "display_name": "甲", "locale": "en"}
+    assert client.post("/register", data=page, environ_base=where).status_code == 200
+    body = {"email": "a2@example.org", "display_name": "乙乙"}
+    assert client.post("/api/v1/accounts", json=body, environ_base=where).status_code == 202
+    r = client.post("/api/v1/accounts", json=body, environ_base=where)
+    assert r.status_code == 429 and "Retry-After" in r.headers
+
+
+def test_a_registration_link_is_never_written_to_the_log(client, db, caplog):
+    """Its token spells out the address and the name (signed, not encrypted)."""
+    _register(client, email="logged@example.org")
+    (mail,) = _mails_to(db, "logged@example.org")
+    link = _link_of(mail)
+    with caplog.at_level("INFO", logger="portal.security"):
+        assert _choose_password(client, link).status_code == 302
+    logged = " ".join(r.getMessage() for r in caplog.records if r.name == "portal.security")
+    assert "register" in logged and "/register/<token>" in logged
+    assert link.rsplit("/", 1)[1][:20] not in logged

@@ -264,7 +264,7 @@ def test_staff_of_community_b_cannot_reach_a_s_objects_through_b_s_address(
         json={"decision": "approve"},
         headers=api_token("committee_b"),
     )
-    assert r.status_code == 403
+    assert r.status_code == 404  # as on the page: B's staff learn nothing of A's requests
     assert fresh(ResidencyRequest, mine["request"]).status.value == "pending"
 
 

@@ -146,7 +146,7 @@ def test_send_image_serves_with_a_safe_content_type(flask_app, storage):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Disposition"] == 'inline; filename="photo.jpg"'
     assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
-    assert response.cache_control.max_age == 60
+    assert response.cache_control.max_age == 30
     assert response.cache_control.private and not response.cache_control.public
 
 
@@ -184,7 +184,7 @@ def test_send_image_lets_nginx_send_the_file_when_configured(flask_app, storage)
             send_image(storage, "ab/ab" + "x" * 22 + ".jpg", "image/jpeg")
     assert body == b"" and response.headers["X-Accel-Redirect"] == f"/_media/{name}"
     assert response.mimetype == "image/jpeg"
-    assert response.cache_control.public and response.cache_control.max_age == 60
+    assert response.cache_control.public and response.cache_control.max_age == 30
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
 

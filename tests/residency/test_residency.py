@@ -314,14 +314,14 @@ def test_api_decision_visibility(client, api_token, make_user, db, community):
     db.session.add(req)
     db.session.commit()
     url = f"/api/v1/residency-requests/{req.id}/decision"
-    # A resident may not know the request exists; another committee may not decide it.
+    # Neither a resident nor another community's committee may know the request exists.
     assert (
         client.post(url, json={"decision": "approve"}, headers=api_token("resident")).status_code
         == 404
     )
     assert (
         client.post(url, json={"decision": "approve"}, headers=api_token("committee_b")).status_code
-        == 403
+        == 404
     )
     assert (
         client.post(
@@ -495,7 +495,7 @@ def test_the_district_supervisor_decides_where_no_other_member_exists(
     assert r.status_code == 403
     url = f"/api/v1/residency-requests/{req.id}/decision"
     r = client.post(url, json={"decision": "approve"}, headers=api_token(stranger))
-    assert r.status_code == 403
+    assert r.status_code == 404  # nor learn that it exists
     # The district's supervisor does, on the page.
     r = supervisor.form(page, {"request_id": req.id, "decision": "approve"}, page=page)
     assert r.status_code == 302
