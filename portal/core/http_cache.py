@@ -81,4 +81,5 @@ def install(app: Flask) -> None:
         else:
             response.headers["Cache-Control"] = "private, no-cache"
         response.add_etag()
-        return response.make_conditional(request)
+        response.make_conditional(request)  # a 304 in place when If-None-Match names it
+        return response
