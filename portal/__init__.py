@@ -42,14 +42,13 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
 
-    from portal.core import cache, private_cache
+    from portal.core import http_cache
     from portal.core.errors import install_error_handlers
     from portal.core.security import install_headers
     from portal.core.templating import install_templating
 
     install_error_handlers(app)
-    cache.install(app)  # before the header hook, so cached pages get the headers too
-    private_cache.install(app)
+    http_cache.install(app)  # before the header hook, so that it sees a signed-in no-store
     install_headers(app)
     install_templating(app)
     return app

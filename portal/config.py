@@ -119,13 +119,6 @@ def load_config(overrides: dict | None = None) -> dict:
         "SUPPORT_LIMIT": env.get("SUPPORT_LIMIT", "30 per minute;300 per hour"),
         "SUPPORT_IP_LIMIT": env.get("SUPPORT_IP_LIMIT", "300 per minute"),
         "PROPOSAL_CREATE_LIMIT": env.get("PROPOSAL_CREATE_LIMIT", "10 per hour"),
-        # Anonymous public pages are served from a per-process cache this long (0: off).
-        "PAGE_CACHE_SECONDS": _int(env.get("PAGE_CACHE_SECONDS"), 0 if mode == "testing" else 5),
-        # Staff work lists are kept per session this long, while nothing changed (0: off;
-        # PostgreSQL only; see core.private_cache).
-        "PRIVATE_PAGE_CACHE_SECONDS": _int(
-            env.get("PRIVATE_PAGE_CACHE_SECONDS"), 0 if mode == "testing" else 30
-        ),
         "AUTO_HIDE_REPORTS": _int(env.get("AUTO_HIDE_REPORTS"), 3),
         "PROPOSAL_CREATE_IP_LIMIT": env.get("PROPOSAL_CREATE_IP_LIMIT", "60 per hour"),
         # Comments, reports and residency requests (invitation codes included): per person,

@@ -34,7 +34,7 @@ prod_local() {
     PROD_LOCAL_DB=${STACK_DB:-commons_stack} \
     PROD_LOCAL_REDIS_URL=${STACK_REDIS_URL:-redis://127.0.0.1:6379/13} \
     PROD_LOCAL_FRESH=${STACK_FRESH:-0} \
-    MEDIA_ACCEL_REDIRECT=/_media/ PAGE_CACHE_SECONDS=0 \
+    MEDIA_ACCEL_REDIRECT=/_media/ \
     bash tools/prod_local.sh "$@"
 }
 

@@ -70,14 +70,11 @@ def _user_mapping() -> tuple:
     return _mapping
 
 
-def _session_query(with_generation: bool):
+def _session_query():
     """Session row, user and unread count in one round trip, as plain columns: every
-    signed-in page starts here, with the signed-in page cache also the generation its copies
-    are checked against. Built once: building it cost more than running it."""
-    name = f"session:{with_generation}"
-    stmt = _statements.get(name)
+    signed-in page starts here. Built once: building it cost more than running it."""
+    stmt = _statements.get("session")
     if stmt is None:
-        from portal.core.private_cache import generation_column
         from portal.notifications.models import Notification
 
         n = Notification.__table__
@@ -89,9 +86,7 @@ def _session_query(with_generation: bool):
         )
         t = UserSession.__table__
         columns = [t.c.user_id, t.c.session_version, t.c.last_seen_at, t.c.revoked_at, unread]
-        if with_generation:
-            columns.append(generation_column())
-        stmt = _statements[name] = (
+        stmt = _statements["session"] = (
             select(*columns, *_USER_COLUMNS)
             .join_from(t, u, u.c.id == t.c.user_id)
             .where(t.c.id == bindparam("sid"))
@@ -103,13 +98,12 @@ class SignIn:
     """What the sign-in query read of this request's session, as plain values; the user
     object is built only when something asks for it."""
 
-    __slots__ = ("_columns", "_user", "generation", "sid", "standing", "unread", "user_id")
+    __slots__ = ("_columns", "_user", "sid", "standing", "unread", "user_id")
 
-    def __init__(self, sid: str, standing: str, row, with_generation: bool):
+    def __init__(self, sid: str, standing: str, row):
         self.sid, self.standing = sid, standing
         self.unread = row[4] or 0
-        self.generation = row[5] if with_generation else None
-        self._columns = row[6 if with_generation else 5 :]
+        self._columns = row[5:]
         self.user_id = self._columns[0]
         self._user: User | None = None
 
@@ -147,9 +141,9 @@ _SIGN_IN = "commons.sign_in"
 
 
 def read_sign_in() -> SignIn | None:
-    """The sign-in query of this request, run once (the signed-in page cache asks before
-    Flask-Login does); None without a session. Kept with the request, not in ``g``, which
-    outlives it when the app context was pushed around several requests (tests)."""
+    """The sign-in query of this request, run once; None without a session. Kept with the
+    request, not in ``g``, which outlives it when the app context was pushed around several
+    requests (tests)."""
     found = request.environ.get(_SIGN_IN, _UNREAD)
     if found is not _UNREAD:
         return found
@@ -157,26 +151,20 @@ def read_sign_in() -> SignIn | None:
     sid = session.get("sid")
     if not sid or not isinstance(sid, str):
         return None
-    from portal.core.private_cache import enabled
-
-    cached = enabled()
-    statement = _session_query(cached)
+    statement = _session_query()
     engine = alone_engine()
     row: Sequence[Any] | None
     if engine is None:
         row = db.session.execute(statement, {"sid": sid}).first()
     else:
-        # Every signed-in request starts here: the driver's row on a connection of its own
-        # (a copy of a staff page is then served without the session ever starting), its
-        # timestamps in UTC as the columns' type gives them.
+        # Every signed-in request starts here: the driver's row on a connection of its own,
+        # its timestamps in UTC as the columns' type gives them.
         row = run_alone(engine, statement, {"sid": sid})
         if row is not None:
             row = tuple(_utc(v) if isinstance(v, datetime) else v for v in row)
     if row is None:
         return None
-    found = request.environ[_SIGN_IN] = SignIn(
-        sid, _standing(row, session.get("_user_id")), row, cached
-    )
+    found = request.environ[_SIGN_IN] = SignIn(sid, _standing(row, session.get("_user_id")), row)
     return found
 
 
@@ -206,8 +194,6 @@ def _load_from_session(user_id: str) -> User | None:
         return None
     if state.standing == "touch":
         touch(state)
-    if state.generation is not None:
-        g.page_generation = state.generation
     g.session_row_id = state.sid
     g.unread_count = (state.user_id, state.unread)
     return state.user

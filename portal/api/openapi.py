@@ -4,7 +4,8 @@ The committed ``openapi.json`` holds the hand-written side (summaries, security,
 ``build`` replaces, for every API route, the path parameters (from the route's converters), the
 query parameters (from the view's query model) and the request body (from its body model), so
 the document says exactly what the server accepts. Every operation lists 400 (a malformed
-request), and every one with path parameters 404 (nothing there). ``tools/openapi.py`` writes
+request), every one with path parameters 404 (nothing there), and every public read 304
+(core.http_cache answers If-None-Match). ``tools/openapi.py`` writes
 the result back to the file; ``tools/openapi.py --check`` and the tests fail when it is stale.
 """
 
@@ -20,6 +21,7 @@ from flask import Flask
 from pydantic import BaseModel
 from werkzeug.routing import Rule
 
+from portal.core.http_cache import PUBLIC
 from portal.core.input import MAX_ID
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
@@ -30,6 +32,7 @@ _STANDARD = {
     "400": "Validation failed or malformed request",
     "404": "Unknown object, or not visible to the caller",
 }
+_NOT_MODIFIED = "Not modified: the ETag named in If-None-Match is still current"
 
 
 def _shape(path: str) -> str:
@@ -150,6 +153,8 @@ def build(app: Flask, base: dict | None = None) -> dict:
                 needs.add("404")
             for status in sorted(needs - set(op["responses"])):
                 op["responses"][status] = {"description": _STANDARD[status], "content": _ERROR}
+            if method == "GET" and rule.endpoint in PUBLIC:  # core.http_cache: ETag and 304
+                op["responses"].setdefault("304", {"description": _NOT_MODIFIED})
             op["responses"] = dict(sorted(op["responses"].items()))
             doc["paths"][path][method.lower()] = _ordered(op)
     used = _referenced(doc)

@@ -718,8 +718,6 @@ _SUPPORT_IN_ONE = """
 """
 _ONE_STATEMENT_OPTIONS = {
     "commons_single_statement": True,
-    # Quiet for the signed-in page cache (core.private_cache): no staff list shows counts.
-    "commons_writes": ("supports", "proposals.support_count", "proposals.last_activity_at"),
 }
 _SUPPORT_AT_ONCE = text(
     _SUPPORT_IN_ONE.format(
@@ -749,13 +747,8 @@ def support_by_token(token_hash: str, proposal_id: int) -> tuple[int, Status] | 
     if engine is None:
         return _support_in_one(_SUPPORT_BY_TOKEN, proposal_id, params)
     # Nothing of the request's in the session yet: on a connection of its own, where the
-    # statement commits by itself; this process's anonymous page copies are dropped as a
-    # commit through the session drops them.
-    from portal.core import cache
-
+    # statement commits by itself.
     row = run_alone(engine, _SUPPORT_BY_TOKEN, params)
-    if row is not None:
-        cache.changed()
     return _supported_row(row, proposal_id)
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from portal import create_app
 from portal.config import ConfigError
-from portal.core import clock
 from portal.core.security import safe_next
 
 
@@ -297,82 +294,6 @@ def test_preference_switches_refuse_other_sites(client):
         headers={"Sec-Fetch-Site": "same-origin"},
     )
     assert "lang=en" in r.headers["Set-Cookie"]
-
-
-def test_anonymous_public_pages_are_cached_briefly(tmp_path_factory, app):
-    from tests.conftest import build_app, real_session
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('cache') / 'db.sqlite3'}"
-    cached = build_app(tmp_path_factory, url, PAGE_CACHE_SECONDS=30)
-    with real_session():
-        visitor = cached.test_client()
-        assert visitor.get("/places").headers["X-Page-Cache"] == "miss"
-        hit = visitor.get("/places")
-        assert hit.headers["X-Page-Cache"] == "hit"
-        assert "Content-Security-Policy" in hit.headers  # the security headers still apply
-        assert "X-Page-Cache" not in cached.test_client().get("/login").headers  # not cached
-        # Expired while another request renders it again: the expired copy is served meanwhile.
-        from portal.core import cache
-
-        key = next(k for k in cache._entries if k[0].startswith("/places"))
-        entry = cache._entries[key]
-        cache._entries[key] = (entry[0] - 30, *entry[1:])
-        cache._refreshing.add(key)
-        assert visitor.get("/places").headers["X-Page-Cache"] == "stale"
-        cache._refreshing.discard(key)
-        assert visitor.get("/places").headers["X-Page-Cache"] == "miss"  # this one renders
-        assert not cache._refreshing
-        assert visitor.get("/places").headers["X-Page-Cache"] == "hit"
-        # The public API reads too, for anonymous clients only.
-        first = visitor.get("/api/v1/proposals?community=110101001001")
-        again = visitor.get("/api/v1/proposals?community=110101001001")
-        assert first.headers["X-Page-Cache"] == "miss" and again.headers["X-Page-Cache"] == "hit"
-        assert again.get_json() == first.get_json()
-        from portal.accounts.auth import hash_token
-        from portal.accounts.models import ApiToken, User
-
-        with cached.test_request_context("/"):
-            from portal.extensions import db
-
-            user = db.session.scalar(db.select(User).where(User.email == "resident1@example.org"))
-            db.session.add(
-                ApiToken(
-                    token_hash=hash_token("cache-test-token"),
-                    user_id=user.id,
-                    session_version=user.session_version,
-                    expires_at=clock.now() + timedelta(days=1),
-                )
-            )
-            db.session.commit()
-        signed = visitor.get(
-            "/api/v1/proposals?community=110101001001",
-            headers={"Authorization": "Bearer cache-test-token"},
-        )
-        assert signed.status_code == 200 and "X-Page-Cache" not in signed.headers
-        # A change committed in this process drops the cache at once.
-        with cached.test_request_context("/"):
-            from portal.extensions import db
-            from portal.places.models import District
-
-            db.session.get(District, 1).name_zh = "东城区（改）"
-            db.session.commit()
-        fresh = visitor.get("/places")
-        assert fresh.headers["X-Page-Cache"] == "miss" and "东城区（改）" in fresh.get_data(
-            as_text=True
-        )
-        # Signed-in people (a session cookie) never see a cached page.
-        from tests.conftest import DEMO_PASSWORD
-
-        member = cached.test_client()
-        token = member.get("/login").get_data(as_text=True)
-        import re as _re
-
-        csrf = _re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', token).group(1)
-        member.post(
-            "/login",
-            data={"csrf_token": csrf, "email": "resident1@example.org", "password": DEMO_PASSWORD},
-        )
-        assert "X-Page-Cache" not in member.get("/places").headers
 
 
 def test_method_not_allowed_says_which_methods_are(client):

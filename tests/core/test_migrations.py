@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -45,3 +46,28 @@ def test_sqlite_runs_wal_with_foreign_keys(app, db):
     assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_the_page_generation_sequence_comes_back_on_downgrade(tmp_path_factory):
+    """0010 drops the sequence of the old signed-in page cache; its downgrade makes it again."""
+    from flask_migrate import downgrade, upgrade
+
+    url, drop = scratch_database(tmp_path_factory, "generation")
+    if not url.startswith("postgresql"):
+        pytest.skip("the sequence was PostgreSQL's only")
+    sequences = "SELECT count(*) FROM pg_class WHERE relkind = 'S' AND relname = :n"
+    try:
+        app = create_app(
+            {"COMMONS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"}
+        )
+        with app.app_context():
+            upgrade()
+            with _db.engine.connect() as conn:
+                n = {"n": "commons_page_generation"}
+                assert conn.scalar(sa.text(sequences), n) == 0
+                downgrade(revision="0009_proposal_hidden_at")
+                assert conn.scalar(sa.text(sequences), n) == 1
+            upgrade()
+            _db.engine.dispose()
+    finally:
+        drop()

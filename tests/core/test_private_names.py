@@ -13,9 +13,6 @@ Flask-WTF's ``_get_translations``, ``flask_babel.get_locale`` for ``g._flask_bab
   to look for FOR UPDATE would cost more than the round trip it saves.
 - SQLAlchemy's ``Select._independent_ctes`` (portal/core/database.py): the data-modifying CTEs
   added with ``add_cte()``, which make a SELECT a write. No public accessor.
-- SQLAlchemy's ``Update._values`` (portal/core/private_cache.py): the columns an UPDATE sets,
-  so a write to a column no cached page shows does not drop the signed-in page cache. No
-  public accessor short of compiling the statement.
 - Flask-SQLAlchemy's ``flask_sqlalchemy.session._app_ctx_id`` (tests/conftest.py): the scope of
   the session the tests bind to one connection, the same as the extension's own.
 - Werkzeug's ``LocalProxy._get_current_object()`` (``current_user._get_current_object()`` in
@@ -27,10 +24,9 @@ from __future__ import annotations
 
 from flask import current_app, g
 from flask_login import current_user
-from sqlalchemy import column, insert, select, table, update
+from sqlalchemy import column, insert, select, table
 
 from portal.core.database import _writes
-from portal.core.private_cache import _loud_statement
 
 things = table("things", column("id"), column("name"))
 
@@ -59,13 +55,6 @@ def test_sqlalchemy_select_keeps_added_ctes_in_independent_ctes():
     assert _writes(stmt)
     plain = select(things.c.id).cte("plain")
     assert not _writes(select(plain.c.id).add_cte(plain))
-
-
-def test_sqlalchemy_update_keeps_the_columns_it_sets_in_values():
-    assert not update(things)._values
-    stmt = update(things).values(name="y")
-    assert [getattr(c, "key", str(c)) for c in stmt._values] == ["name"]
-    assert _loud_statement(stmt)
 
 
 def test_flask_sqlalchemy_scopes_its_session_by_app_ctx_id(app):
