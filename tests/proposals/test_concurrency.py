@@ -94,8 +94,8 @@ def test_two_hundred_simultaneous_supports(tmp_path_factory):
 
 
 def _race(tmp_path_factory, url: str) -> None:
-    from portal.proposals import services
     from portal.proposals.models import Proposal, ProposalEvent, Status, Support
+    from portal.proposals.signals import proposal_qualified
     from tests.conftest import build_app
 
     app = build_app(
@@ -109,11 +109,11 @@ def _race(tmp_path_factory, url: str) -> None:
     qualified: list[int] = []
     lock = threading.Lock()
 
-    def hook(p):
+    def hook(p, **_extra):
         with lock:
             qualified.append(p.id)
 
-    services.on_qualified.append(hook)
+    proposal_qualified.connect(hook)
     barrier = threading.Barrier(50)
 
     def fire(token: str, wait: bool) -> int:
@@ -131,7 +131,7 @@ def _race(tmp_path_factory, url: str) -> None:
         with ThreadPoolExecutor(max_workers=50) as pool:
             codes = list(pool.map(lambda job: fire(*job), jobs))
     finally:
-        services.on_qualified.remove(hook)
+        proposal_qualified.disconnect(hook)
 
     # A revoked and an expired token sign no one in, on the path that checks the token inside
     # the support's statement (rate limits off) as on every other.
