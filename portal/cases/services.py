@@ -25,6 +25,7 @@ from portal.cases.models import (
     CaseState,
     RoutingRule,
 )
+from portal.cases.signals import case_closed
 from portal.core import clock
 from portal.core.errors import DomainError
 from portal.core.i18n import city_timezone_name, table_label
@@ -495,6 +496,8 @@ def act(
     if action == "verify" and passed is False:
         _reopen(case, None)
     _tell(case, action, public_step)
+    if action == "close":
+        case_closed.send(case, actor=user, reason=reason_code)
 
 
 def _add_photos(case: Case, event: CaseEvent, uploads: list[bytes]) -> None:
@@ -658,6 +661,7 @@ def sweep() -> dict[str, int]:
             _event(case, "close", None, "system")
             db.session.flush()
             _tell(case, "close", True)
+            case_closed.send(case, actor=None, reason="resolved")
             done["closed"] += 1
         else:
             _reopen(case, None)

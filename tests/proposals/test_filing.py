@@ -173,3 +173,36 @@ def test_importing_cases_connects_nothing():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_rejecting_sends_proposal_rejected(app, make_proposal):
+    from portal.proposals.signals import proposal_rejected
+
+    seen = []
+
+    def receiver(sender, **extra):
+        seen.append((sender.id, extra["reason_code"], extra["actor"].email))
+
+    proposal_rejected.connect(receiver)
+    try:
+        p = make_proposal("rejected")
+    finally:
+        proposal_rejected.disconnect(receiver)
+    assert seen == [(p.id, "other", "committee@example.org")]
+
+
+def test_supports_racing_past_the_threshold_wait_the_same_way(app, make_proposal, db):
+    """The support stored alone past the threshold (PostgreSQL's one-statement path) qualifies
+    in the next transaction under the same policy: qualified, waiting to be filed."""
+    from portal.proposals import services
+
+    p = make_proposal("open", threshold=2)
+    p.support_count = 3  # two supports stored alone, racing past the threshold
+    db.session.commit()
+    _no_routing(db)
+    with app.test_request_context("/"):
+        assert services._qualify_apart(p.id) == Status.qualified
+    db.session.expire_all()
+    p = db.session.get(Proposal, p.id)
+    assert p.filing_pending_since is not None and p.filing_error == "no_route"
+    assert _cases(db, p) == 0
