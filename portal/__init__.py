@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.core.templating import install_templating
 
     install_error_handlers(app)
+    connect_signals(app)
     http_cache.install(app)  # before the header hook, so that it sees a signed-in no-store
     install_headers(app)
     install_templating(app)
@@ -119,3 +120,11 @@ def _register_cli(app: Flask) -> None:
     from portal.cli import register
 
     register(app)
+
+
+def connect_signals(app: Flask) -> None:
+    """Subscribe each feature to the domain events of those below it (blinker signals declared
+    by their publishers). Here, not on import: importing a module connects nothing."""
+    from portal.cases.services import install as install_cases
+
+    install_cases(app)

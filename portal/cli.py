@@ -19,12 +19,13 @@ proposals_cli = AppGroup("proposals", help="Proposals.")
 
 @proposals_cli.command("sweep")
 def proposals_sweep() -> None:
-    """Qualify proposals left open at their threshold, then stamp those whose support window
-    closed as expired (safe to run again)."""
-    from portal.proposals.services import qualify_reached, sweep
+    """Qualify proposals left open at their threshold, retry filing the cases of those waiting
+    to be filed, then stamp those whose support window closed as expired (safe to run again)."""
+    from portal.proposals.services import file_waiting, qualify_reached, sweep
 
     with _request_context():  # qualifying notifies the author, with a link
         qualified, failed = qualify_reached()
+        filed, waiting = file_waiting()
         expired = 0
         while True:
             n = sweep()
@@ -32,7 +33,9 @@ def proposals_sweep() -> None:
             expired += n
             if n == 0:
                 break
-    click.echo(f"{qualified} qualified, {expired} expired")
+    click.echo(f"{qualified} qualified, {filed} filed, {expired} expired")
+    if waiting:
+        click.echo(f"{waiting} still waiting to be filed as a case (see the log)", err=True)
     if failed:
         click.echo(
             f"{failed} reached their threshold but could not qualify (see the log)", err=True

@@ -269,3 +269,39 @@ def calendar():
     return render_template("admin/calendar.html", form=form, days=days), (
         400 if request.method == "POST" else 200
     )
+
+
+@bp.get("/filing")
+@admin_required
+def filing():
+    """Qualified proposals whose case could not be filed yet, why, and a retry button."""
+    from portal.proposals import services as proposals
+
+    rows = [(p, proposals.filing_problem(p)) for p in proposals.waiting_to_be_filed()]
+    return render_template("admin/filing.html", rows=rows, retry=DeleteForm())
+
+
+@bp.post("/filing/retry")
+@admin_required
+def retry_filing():
+    from portal.proposals import services as proposals
+    from portal.proposals.models import Proposal
+
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    p = db.session.get(Proposal, int(form.item_id.data))
+    if p is None:
+        abort(404)
+    try:
+        filed = proposals.retry_filing(current_user._get_current_object(), p)
+    except proposals.ProposalError as err:
+        flash(err.message, "error")
+        return redirect(url_for("admin.filing"))
+    problem = None if filed else proposals.filing_problem(p)
+    db.session.commit()
+    if filed:
+        flash(_("The case of proposal %(id)s is filed.", id=p.id), "success")
+    else:
+        flash(_("Still cannot file the case: %(problem)s", problem=problem), "error")
+    return redirect(url_for("admin.filing"))

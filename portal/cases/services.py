@@ -25,13 +25,14 @@ from portal.cases.models import (
     CaseState,
     RoutingRule,
 )
+from portal.cases.signals import case_closed
 from portal.core import clock
 from portal.core.errors import DomainError
 from portal.core.i18n import city_timezone_name, table_label
 from portal.extensions import db
 from portal.notifications.services import notify, register_type
 from portal.places.models import Community, District, Grid, Street
-from portal.proposals import services as proposals
+from portal.proposals import signals as proposal_signals
 from portal.proposals.models import Category, Proposal, Support
 from portal.roles import permissions
 from portal.roles.models import Agency, Role, RoleGrant
@@ -198,12 +199,21 @@ def _event(
 
 
 def file_case(p: Proposal) -> Case:
-    """Called in the transaction of the support that qualified ``p``: file and dispatch.
-    The unique constraint on proposal_id makes a second filing impossible."""
+    """File and dispatch the case of the qualified ``p`` (on ``proposal_qualified``, inside the
+    transaction that qualified it or a retry's). The unique constraint on proposal_id makes a
+    second filing impossible."""
     community = p.community
     agency = route(p.category, community)
     if agency is None:
-        raise CaseError("no_route", "No routing rule or fallback agency covers this proposal.")
+        raise CaseError(
+            "no_route",
+            _(
+                "No routing rule for category “%(category)s” in community “%(community)s”, and"
+                " no fallback agency for its district.",
+                category=p.category.code,
+                community=community.code,
+            ),
+        )
     now = clock.now()
     year = now.astimezone(ZoneInfo(city_timezone_name())).year
     seq = _next_sequence(community.id, year)
@@ -235,11 +245,17 @@ def file_case(p: Proposal) -> Case:
     return case
 
 
-def _on_qualified(p: Proposal) -> None:
-    file_case(p)
+def _file_on_qualified(proposal: Proposal, **_extra) -> None:
+    """``proposal_qualified`` is sent again by each retry while the proposal waits to be filed:
+    a case filed already is left alone."""
+    if case_for_proposal(proposal) is None:
+        file_case(proposal)
 
 
-proposals.on_qualified.append(_on_qualified)
+def install(app) -> None:
+    """Subscribe cases to the domain events of the features below it (``create_app`` calls
+    this; importing this module connects nothing). Connecting twice is connecting once."""
+    proposal_signals.proposal_qualified.connect(_file_on_qualified)
 
 
 # --- who is told -----------------------------------------------------------------------------
@@ -480,6 +496,8 @@ def act(
     if action == "verify" and passed is False:
         _reopen(case, None)
     _tell(case, action, public_step)
+    if action == "close":
+        case_closed.send(case, actor=user, reason=reason_code)
 
 
 def _add_photos(case: Case, event: CaseEvent, uploads: list[bytes]) -> None:
@@ -643,6 +661,7 @@ def sweep() -> dict[str, int]:
             _event(case, "close", None, "system")
             db.session.flush()
             _tell(case, "close", True)
+            case_closed.send(case, actor=None, reason="resolved")
             done["closed"] += 1
         else:
             _reopen(case, None)

@@ -29,6 +29,7 @@ from portal.deliberation.models import (
     ModerationAction,
     Report,
 )
+from portal.deliberation.signals import comment_hidden
 from portal.extensions import db
 from portal.notifications.services import notify, register_type
 from portal.places.models import Community
@@ -474,6 +475,8 @@ def _hide(
         url=url_for("deliberation.appeals_page"),  # where the author can appeal
         params={"kind": _kind(obj), "reason": reason_label(reason_code)},
     )
+    if not isinstance(obj, Proposal):
+        comment_hidden.send(obj, actor=actor, reason_code=reason_code, automatic=automatic)
     return entry
 
 

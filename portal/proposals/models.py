@@ -96,6 +96,15 @@ class Proposal(Model):
         CheckConstraint("status != 'withdrawn' OR withdrawn_at IS NOT NULL", name="withdrawn"),
         # Hidden since when: the support window is paused meanwhile (services.resume_window).
         CheckConstraint("hidden = (hidden_at IS NOT NULL)", name="hidden_is_stamped"),
+        # Waiting to be filed as a case (services.file_waiting): only a qualified proposal, since
+        # when and why (the filing error's code).
+        CheckConstraint(
+            "filing_pending_since IS NULL OR status = 'qualified'", name="filing_pending_qualified"
+        ),
+        CheckConstraint(
+            "(filing_pending_since IS NULL) = (filing_error IS NULL)",
+            name="filing_pending_has_error",
+        ),
         # Lists: a community's proposals by status, newest, most supported, closing soon, active.
         Index("ix_proposals_community_status_id", "community_id", "status", "id"),
         Index("ix_proposals_community_top", "community_id", "support_count", "id"),
@@ -103,6 +112,7 @@ class Proposal(Model):
         Index("ix_proposals_community_active", "community_id", "last_activity_at", "id"),
         Index("ix_proposals_review_queue", "community_id", "status", "submitted_at"),
         Index("ix_proposals_status_closes", "status", "closes_at"),
+        Index("ix_proposals_filing_pending_since", "filing_pending_since"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -145,6 +155,10 @@ class Proposal(Model):
     report_count: Mapped[int] = mapped_column(default=0, server_default="0")
     locked: Mapped[bool] = mapped_column(default=False, server_default=false())
     lock_reason: Mapped[str | None] = mapped_column(String(500))
+    # Reached its threshold but its case could not be filed yet (no routing rule, say): since
+    # when, and the error's code; cleared when the case is filed.
+    filing_pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    filing_error: Mapped[str | None] = mapped_column(String(40))
 
     community = relationship("Community", lazy="joined")
     category = relationship(Category, lazy="joined")

@@ -7,7 +7,6 @@ the move, stamps the lifecycle timestamp, records the public history and audits 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from datetime import timedelta
 from typing import cast
 
@@ -23,7 +22,7 @@ from portal.audit.services import record
 from portal.core import clock
 from portal.core.database import alone_engine, rowcount, run_alone
 from portal.core.errors import DomainError
-from portal.core.i18n import table_label
+from portal.core.i18n import current_locale, table_label
 from portal.core.text import grams, render_markdown
 from portal.extensions import db
 from portal.media.images import ImageError, process_images
@@ -40,7 +39,9 @@ from portal.proposals.models import (
     Status,
     Support,
 )
+from portal.proposals.signals import proposal_qualified, proposal_rejected
 from portal.roles import permissions
+from portal.roles.models import Role, RoleGrant
 
 REVIEW_DAYS = 3
 S = Status
@@ -61,17 +62,16 @@ for _from in (S.draft, S.submitted, S.changes_requested, S.open):
 EDITABLE = {S.draft, S.changes_requested}
 SUPPORTABLE = {S.open, S.qualified}
 
-# Hooks run inside the transaction that qualifies a proposal (cases file here): the one of the
-# support that reached the threshold, or the one right after it when that support committed
-# alone (see support_at_once).
-on_qualified: list[Callable[[Proposal], None]] = []
-
 register_type("proposal_approved", _l("Your proposal “%(title)s” is open for support."))
 register_type(
     "proposal_changes_requested", _l("The committee asks for changes to your proposal “%(title)s”.")
 )
 register_type("proposal_rejected", _l("Your proposal “%(title)s” was not accepted."))
 register_type("proposal_qualified", _l("Your proposal “%(title)s” reached its support threshold."))
+register_type(
+    "proposal_filing_failed",
+    _l("Proposal “%(title)s” reached its threshold but could not be filed as a case yet."),
+)
 
 
 class ProposalError(DomainError):
@@ -531,6 +531,7 @@ def review(
 
         log_rejection(actor, p, reason_code, note)
         notify([p.author_id], "proposal_rejected", p, url=url, params=params)
+        proposal_rejected.send(p, actor=actor, reason_code=reason_code)
     else:
         raise ProposalError(
             "invalid_decision",
@@ -669,8 +670,132 @@ def _qualify(p: Proposal, reached=None) -> None:
         url=url_for("proposals.show", proposal_id=p.id),
         params={"title": p.title},
     )
-    for hook in on_qualified:
-        hook(p)
+    _file(p)
+
+
+# --- filing the case: one failure policy ----------------------------------------------------
+
+
+def _file(p: Proposal) -> bool:
+    """Tell the subscribers of ``proposal_qualified`` (cases files the case) in a savepoint.
+
+    The one failure policy of every path that qualifies a proposal (the support that reached
+    the threshold, supports racing past it, the sweep, an admin's retry): should a subscriber
+    fail (no routing rule covers the proposal, say), only its work is undone; the proposal stays
+    qualified and its supports stand, it is marked waiting to be filed (since when, and why), the
+    failure is logged, the committee and the admins are told the first time, and
+    ``file_waiting`` (the sweep) or ``retry_filing`` (an admin) tries again. Returns whether it
+    was filed."""
+    try:
+        with db.session.begin_nested():
+            proposal_qualified.send(p)
+    except Exception as err:  # a filing that fails never fails the support that caused it
+        code = err.code if isinstance(err, DomainError) else "error"
+        if isinstance(err, DomainError):
+            current_app.logger.warning(
+                "proposal %s waits to be filed as a case: %s (%s)", p.id, err.message, code
+            )
+        else:
+            current_app.logger.exception("proposal %s waits to be filed as a case", p.id)
+        first = p.filing_pending_since is None
+        if first:
+            p.filing_pending_since = clock.now()
+        p.filing_error = code[:40]
+        db.session.flush()
+        if first:
+            _tell_filing_failed(p)
+        return False
+    if p.filing_pending_since is not None:
+        p.filing_pending_since = p.filing_error = None
+        db.session.flush()
+    return True
+
+
+def _tell_filing_failed(p: Proposal) -> None:
+    params = {"title": p.title}
+    committee = db.session.scalars(
+        select(RoleGrant.user_id).where(
+            RoleGrant.role == Role.committee, RoleGrant.community_id == p.community_id
+        )
+    ).all()
+    admins = set(
+        db.session.scalars(select(RoleGrant.user_id).where(RoleGrant.role == Role.admin))
+    ) - set(committee)
+    url = url_for("proposals.show", proposal_id=p.id)
+    notify(committee, "proposal_filing_failed", p, url=url, params=params)
+    notify(admins, "proposal_filing_failed", p, url=url_for("admin.filing"), params=params)
+
+
+def waiting_to_be_filed(limit: int = 200) -> list[Proposal]:
+    """Qualified proposals whose case could not be filed yet, longest waiting first."""
+    return list(
+        db.session.scalars(
+            select(Proposal)
+            .where(Proposal.filing_pending_since.is_not(None))
+            .order_by(Proposal.filing_pending_since, Proposal.id)
+            .limit(limit)
+        )
+    )
+
+
+def _lock_waiting(proposal_id: int) -> Proposal | None:
+    """The proposal, locked, if it still waits to be filed (read again once the lock is held:
+    a filing that committed meanwhile is seen, so a case is filed once)."""
+    return db.session.scalar(
+        select(Proposal)
+        .where(Proposal.id == proposal_id, Proposal.filing_pending_since.is_not(None))
+        .with_for_update(of=Proposal)
+        .execution_options(populate_existing=True)
+    )
+
+
+def retry_filing(actor: User, p: Proposal) -> bool:
+    """An admin's "retry filing now": whether the case was filed. Audited."""
+    if not permissions.is_admin(actor):
+        raise ProposalError("forbidden", _("Only administrators retry filing."), status=403)
+    locked = _lock_waiting(p.id)
+    if locked is None:
+        raise ProposalError("not_waiting", _("This proposal is not waiting to be filed."))
+    filed = _file(locked)
+    record(actor, "proposal.retry_filing", locked, filed=filed, error=locked.filing_error)
+    return filed
+
+
+def file_waiting(limit: int = 1000) -> tuple[int, int]:
+    """The sweep's retry: each proposal waiting to be filed, in a transaction of its own.
+    Returns (filed, still waiting)."""
+    filed = waiting = 0
+    after = 0
+    while True:
+        batch = db.session.scalars(
+            select(Proposal.id)
+            .where(Proposal.filing_pending_since.is_not(None), Proposal.id > after)
+            .order_by(Proposal.id)
+            .limit(limit)
+        ).all()
+        if not batch:
+            return filed, waiting
+        for proposal_id in batch:
+            p = _lock_waiting(proposal_id)
+            if p is not None:
+                if _file(p):
+                    filed += 1
+                else:
+                    waiting += 1
+            db.session.commit()
+        after = batch[-1]
+
+
+def filing_problem(p: Proposal) -> str:
+    """Why ``p`` waits to be filed, in words, for the staff."""
+    if p.filing_error == "no_route":
+        return _(
+            "No routing rule for category “%(category)s” in community “%(community)s”, and no"
+            " fallback agency for its district.",
+            category=p.category.name(current_locale()),
+            community=p.community.name(current_locale()),
+        )
+    return _("Filing failed unexpectedly (%(code)s); see the server log.", code=p.filing_error)
 
 
 def support(user: User, p: Proposal) -> int:
@@ -772,8 +897,9 @@ def support_at_once(user: User, proposal_id: int) -> tuple[int, Status] | None:
     threshold; ``support`` then says which, or stores it and qualifies in one transaction) or
     on SQLite. When nothing was written before it in the request, the support commits on its
     own. Supports racing for the last places can still pass the threshold here: the proposal
-    is then qualified in the next transaction, and should that fail the support stands, the
-    failure is logged and ``qualify_reached`` (the sweep) tries again.
+    is then qualified in the next transaction (``_qualify_apart``), under the same failure
+    policy as the full path (``_file``): a case that cannot be filed leaves it qualified and
+    waiting to be filed.
     """
     community_id = getattr(user, "community_id", None)
     if community_id is None or db.session.get_bind().dialect.name != "postgresql":
@@ -792,8 +918,10 @@ def support_at_once(user: User, proposal_id: int) -> tuple[int, Status] | None:
 
 def _qualify_apart(proposal_id: int, reached=None) -> Status:
     """Qualify in a transaction of its own, after the support that reached the threshold was
-    stored: a failure (no agency covers the proposal, say) is logged and leaves it open for
-    ``qualify_reached`` to retry, without undoing the support or failing its request."""
+    stored. A case that cannot be filed leaves it qualified and waiting to be filed (``_file``,
+    the policy of every path); any other failure (the database gone, say) is logged and leaves
+    it open for ``qualify_reached`` to retry, without undoing the support or failing its
+    request."""
     db.session.commit()
     try:
         p = db.session.get_one(Proposal, proposal_id)
@@ -841,8 +969,9 @@ def unsupport(user: User, p: Proposal) -> int:
 
 def qualify_reached(limit: int = 1000) -> tuple[int, int]:
     """Qualify open proposals at their threshold, left so when the qualification that follows a
-    support failed. Each in a transaction of its own, stamped with the time of its last
-    support; one that fails again is logged and skipped. Returns (qualified, failed)."""
+    support stored alone did not run or failed. Each in a transaction of its own, stamped with
+    the time of its last support, filed or left waiting to be filed (``_file``); one that fails
+    again is logged and skipped. Returns (qualified, failed)."""
     done = failed = 0
     after = 0
     while True:

@@ -421,6 +421,28 @@ def test_supervisor_closes_with_a_reason(make_case, client, api_token):
     assert r.status_code == 409
 
 
+def test_closing_a_case_sends_case_closed(make_case, client, api_token):
+    from portal.cases.signals import case_closed
+
+    case = make_case("dispatched")
+    seen = []
+
+    def receiver(sender, **extra):
+        seen.append((sender.number, extra["reason"], extra["actor"].email))
+
+    case_closed.connect(receiver)
+    try:
+        r = client.post(
+            f"/api/v1/cases/{case.number}/actions",
+            json={"action": "close", "note": "与另一案件重复", "reason_code": "duplicate"},
+            headers=api_token("supervisor@example.org"),
+        )
+    finally:
+        case_closed.disconnect(receiver)
+    assert r.status_code == 200
+    assert seen == [(case.number, "duplicate", "supervisor@example.org")]
+
+
 # --- overdue ---------------------------------------------------------------------------------
 
 

@@ -175,6 +175,23 @@ def _hide(
     )
 
 
+def test_hiding_a_comment_sends_comment_hidden(client, api_token, proposal):
+    from portal.deliberation.signals import comment_hidden
+
+    c = _comment(client, api_token("resident2@example.org"), proposal, "你们都是骗子").get_json()
+    seen = []
+
+    def receiver(sender, **extra):
+        seen.append((sender.id, extra["reason_code"], extra["automatic"]))
+
+    comment_hidden.connect(receiver)
+    try:
+        assert _hide(client, api_token, "comment", c["id"]).status_code == 201
+    finally:
+        comment_hidden.disconnect(receiver)
+    assert seen == [(c["id"], "offensive", False)]
+
+
 def test_hide_restore_and_the_author_is_told_why(client, api_token, proposal, db):
     author = user_by_email("resident2@example.org")
     c = _comment(client, api_token(author), proposal, "你们都是骗子").get_json()

@@ -94,8 +94,8 @@ def test_two_hundred_simultaneous_supports(tmp_path_factory):
 
 
 def _race(tmp_path_factory, url: str) -> None:
-    from portal.proposals import services
     from portal.proposals.models import Proposal, ProposalEvent, Status, Support
+    from portal.proposals.signals import proposal_qualified
     from tests.conftest import build_app
 
     app = build_app(
@@ -109,11 +109,11 @@ def _race(tmp_path_factory, url: str) -> None:
     qualified: list[int] = []
     lock = threading.Lock()
 
-    def hook(p):
+    def hook(p, **_extra):
         with lock:
             qualified.append(p.id)
 
-    services.on_qualified.append(hook)
+    proposal_qualified.connect(hook)
     barrier = threading.Barrier(50)
 
     def fire(token: str, wait: bool) -> int:
@@ -131,7 +131,7 @@ def _race(tmp_path_factory, url: str) -> None:
         with ThreadPoolExecutor(max_workers=50) as pool:
             codes = list(pool.map(lambda job: fire(*job), jobs))
     finally:
-        services.on_qualified.remove(hook)
+        proposal_qualified.disconnect(hook)
 
     # A revoked and an expired token sign no one in, on the path that checks the token inside
     # the support's statement (rate limits off) as on every other.
@@ -217,3 +217,120 @@ def test_the_one_statement_support_gives_its_connection_back_as_it_took_it(tmp_p
                 _db.engine.dispose()
     finally:
         drop()
+
+
+def test_supports_racing_past_the_threshold_with_no_routing_rule(tmp_path_factory):
+    """Forty residents support at the same moment across a threshold of twenty, and no agency
+    covers the proposal: every support is stored and counted once, the proposal is qualified
+    once and waits to be filed once (the support that reached the threshold and those racing
+    past it take the same path), and once a routing rule exists the sweep files one case."""
+    from portal.extensions import limiter
+    from tests.conftest import real_session
+
+    url, drop = scratch_database(tmp_path_factory, "noroute")
+    try:
+        with real_session():
+            _race_without_route(tmp_path_factory, url)
+    finally:
+        drop()
+        limiter.reset()
+
+
+def _race_without_route(tmp_path_factory, url: str) -> None:
+    from portal.cases import services as cases
+    from portal.cases.models import Case, RoutingRule
+    from portal.notifications.models import Notification
+    from portal.proposals import services
+    from portal.proposals.models import Proposal, ProposalEvent, Status, Support
+    from portal.roles.models import Agency
+    from tests.conftest import build_app
+
+    racers = 40
+    app = build_app(
+        tmp_path_factory,
+        url,
+        RATELIMIT_ENABLED=False,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 45, "max_overflow": 5, "pool_timeout": 60},
+    )
+    proposal_id, tokens = _seed(app)
+    with app.app_context():
+        _db.session.execute(sa.delete(RoutingRule))
+        _db.session.execute(
+            sa.update(Proposal).where(Proposal.id == proposal_id).values(threshold=20)
+        )
+        _db.session.commit()
+    barrier = threading.Barrier(racers)
+
+    def fire(i: int) -> int:
+        client = app.test_client()
+        barrier.wait(timeout=30)
+        r = client.post(
+            f"/api/v1/proposals/{proposal_id}/support",
+            headers={"Authorization": f"Bearer {tokens[i]}"},
+        )
+        return r.status_code
+
+    with ThreadPoolExecutor(max_workers=racers) as pool:
+        codes = list(pool.map(fire, range(racers)))
+    assert codes == [201] * racers, codes  # never a 500, never a support refused
+
+    def state():
+        with app.app_context():
+            p = _db.session.get(Proposal, proposal_id)
+            rows = _db.session.scalar(
+                sa.select(sa.func.count(Support.id)).where(Support.proposal_id == proposal_id)
+            )
+            events = _db.session.scalar(
+                sa.select(sa.func.count(ProposalEvent.id)).where(
+                    ProposalEvent.proposal_id == proposal_id,
+                    ProposalEvent.to_status == "qualified",
+                )
+            )
+            told = _db.session.scalars(
+                sa.select(Notification.user_id).where(
+                    Notification.type == "proposal_filing_failed",
+                    Notification.subject_id == str(proposal_id),
+                )
+            ).all()
+            filed = _db.session.scalar(
+                sa.select(sa.func.count(Case.id)).where(Case.proposal_id == proposal_id)
+            )
+            out = (p.status, p.support_count, rows, events, p.filing_pending_since, told, filed)
+            _db.session.remove()
+            return out
+
+    status, count, rows, events, pending, told, filed = state()
+    assert rows == count == racers + 1  # with the author's
+    assert status == Status.qualified and events == 1
+    assert pending is not None and filed == 0
+    assert told and len(told) == len(set(told))  # the staff are told once
+
+    # The sweep's retry (the test app's context: the CLI runner would take the session app's).
+    with app.test_request_context("/"):
+        assert services.file_waiting() == (0, 1)
+        _db.session.remove()
+    with app.test_request_context("/"):
+        p = _db.session.get(Proposal, proposal_id)
+        agency = _db.session.scalars(sa.select(Agency).order_by(Agency.id)).first()
+        cases.set_rule(None, None, p.community.street.district, agency)
+        _db.session.commit()
+        _db.session.remove()
+    # Two sweeps at once (cron overlapping): one files, the other finds nothing waiting.
+    sweeps = threading.Barrier(2)
+
+    def retry(_):
+        with app.test_request_context("/"):
+            sweeps.wait(timeout=30)
+            try:
+                return services.file_waiting()
+            finally:
+                _db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outs = list(pool.map(retry, [0, 1]))
+    assert sorted(outs) == [(0, 0), (1, 0)], outs
+    status, count, rows, events, pending, told, filed = state()
+    assert pending is None and filed == 1 and status == Status.qualified
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()

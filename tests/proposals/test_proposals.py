@@ -388,37 +388,51 @@ def test_similar_never_reveals_proposals_awaiting_review(app, make_proposal):
 
 
 def test_sweep_qualifies_a_proposal_left_open_at_its_threshold(app, make_proposal, db, monkeypatch):
-    """A support stored alone and a qualification that failed after it (here a hook that
-    raises, as filing does when no agency covers the proposal) leave the proposal open at the
-    threshold: the failure is logged, the support stands, the sweep neither expires it nor
-    stops, and qualifies it once the cause is gone (filing its case)."""
-    from portal.cases.models import Case
+    """A support stored alone and a qualification that did not follow (the process stopped, or
+    the database failed) leave the proposal open at the threshold: the failure is logged, the
+    support stands, the sweep neither expires it nor stops, and qualifies it under the one
+    filing policy: with no agency covering it, it waits to be filed, and is filed once a
+    routing rule exists."""
+    from portal.cases import services as cases
+    from portal.cases.models import Case, RoutingRule
+    from portal.roles.models import Agency
 
     p = make_proposal("open", threshold=3)
     p.support_count = 3
     p.closes_at = services.clock.now() - services.timedelta(minutes=1)  # and its window closed
+    db.session.execute(sa.delete(RoutingRule))
     db.session.commit()
-    hooks = list(services.on_qualified)
 
-    def no_agency(_p):
-        raise RuntimeError("no routing rule covers this proposal")
+    def broken(_p, _reached=None):
+        raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(services, "on_qualified", [no_agency])
-    with app.test_request_context("/"):
-        assert services._qualify_apart(p.id) == Status.open
-    failed = app.test_cli_runner().invoke(args=["proposals", "sweep"])
-    assert failed.exit_code == 0 and "0 qualified, 0 expired" in failed.output
+    with monkeypatch.context() as m:
+        m.setattr(services, "_qualify", broken)
+        with app.test_request_context("/"):
+            assert services._qualify_apart(p.id) == Status.open
+        failed = app.test_cli_runner().invoke(args=["proposals", "sweep"])
+    assert failed.exit_code == 0 and "0 qualified, 0 filed, 0 expired" in failed.output
+    assert "1 reached their threshold but could not qualify" in failed.output
     db.session.refresh(p)
     assert p.status == Status.open and p.support_count == 3
 
-    monkeypatch.setattr(services, "on_qualified", hooks)
-    result = app.test_cli_runner().invoke(args=["proposals", "sweep"])
-    assert result.exit_code == 0 and "1 qualified, 0 expired" in result.output
+    waiting = app.test_cli_runner().invoke(args=["proposals", "sweep"])
+    assert waiting.exit_code == 0 and "1 qualified, 0 filed, 0 expired" in waiting.output
     db.session.refresh(p)
     assert p.status == Status.qualified and p.threshold_reached_at is not None
+    assert p.filing_pending_since is not None and p.filing_error == "no_route"
+
+    with app.test_request_context("/"):
+        agency = db.session.scalars(sa.select(Agency).order_by(Agency.id)).first()
+        cases.set_rule(None, None, p.community.street.district, agency)
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["proposals", "sweep"])
+    assert result.exit_code == 0 and "0 qualified, 1 filed, 0 expired" in result.output
+    db.session.refresh(p)
+    assert p.filing_pending_since is None
     assert db.session.scalar(sa.select(sa.func.count(Case.id)).where(Case.proposal_id == p.id)) == 1
     again = app.test_cli_runner().invoke(args=["proposals", "sweep"])
-    assert "0 qualified, 0 expired" in again.output
+    assert "0 qualified, 0 filed, 0 expired" in again.output
 
 
 def test_support_in_one_statement_gives_the_same_answers(app, make_proposal, api_token, db):

@@ -56,8 +56,14 @@ def test_not_open_proposals_refuse_support(client, api_token, make_proposal):
 
 
 def test_crossing_the_threshold_qualifies_once_and_calls_the_hook(app, make_proposal, db):
+    from portal.proposals.signals import proposal_qualified
+
     calls = []
-    services.on_qualified.append(lambda p: calls.append(p.id))
+
+    def receiver(p, **_extra):
+        calls.append(p.id)
+
+    proposal_qualified.connect(receiver)
     try:
         p = make_proposal("open", threshold=3)
         with app.test_request_context("/"):
@@ -68,7 +74,7 @@ def test_crossing_the_threshold_qualifies_once_and_calls_the_hook(app, make_prop
             services.support(user_by_email("resident4@example.org"), p)  # still allowed
         db.session.commit()
     finally:
-        services.on_qualified.pop()
+        proposal_qualified.disconnect(receiver)
     assert calls == [p.id]
     assert p.support_count == 4
     events = db.session.scalars(
