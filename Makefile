@@ -48,6 +48,7 @@ lint: install-test
 	$(BIN)/python tools/i18n.py --check
 	$(BIN)/python tools/openapi.py --check
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 fmt: install-test
 	$(BIN)/ruff format .

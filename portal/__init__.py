@@ -52,12 +52,69 @@ def create_app(config: dict | None = None) -> Flask:
     http_cache.install(app)  # before the header hook, so that it sees a signed-in no-store
     install_headers(app)
     install_templating(app)
+    install_template_globals(app)
+    _add_community_sections(app)
     return app
+
+
+def _add_community_sections(app: Flask) -> None:
+    """The community page (``places``) shows what the features know of the community."""
+    from sqlalchemy import func
+
+    from portal.deliberation.services import figures
+    from portal.extensions import db
+    from portal.places.views import add_community_section
+    from portal.proposals.services import review_queue
+
+    def reviews_and_figures(community) -> dict:
+        waiting = db.session.scalar(
+            db.select(func.count()).select_from(review_queue(community).subquery())
+        )
+        return {"waiting": waiting, "figures": figures(community)}
+
+    add_community_section(app, reviews_and_figures)
+
+
+def install_template_globals(app: Flask) -> None:
+    """The template globals that read the features: here, where every layer may be imported,
+    so that ``core.templating`` needs none of them."""
+    from flask_login import current_user
+
+    from portal.accounts.forms import EmptyForm
+    from portal.cases import services as cases
+    from portal.deliberation import services as delib
+    from portal.notifications.services import unread_count
+    from portal.proposals import services as proposals
+    from portal.proposals.models import Status
+    from portal.roles import permissions
+
+    app.jinja_env.globals.update(
+        status_label=proposals.status_label,
+        reason_label=proposals.reason_label,
+        effective_status=proposals.effective_status,
+        S=Status,
+        button_label=cases.button_label,
+        reason_text=delib.reason_text,
+        case_state_label=cases.state_label,
+        # Whether the reader may see a proposal's text (no, once hidden, but for its author
+        # and committee): lists of cases and supports show a placeholder instead.
+        can_read_proposal=lambda p: proposals.can_read(current_user, p),
+        perm=permissions,
+    )
+
+    @app.context_processor
+    def _people_globals():
+        user = current_user
+        return {
+            "unread_count": unread_count(user) if user.is_authenticated else 0,
+            # Header buttons never read the request body (it may be the reason for an error page).
+            "button_form": lambda: EmptyForm(formdata=None),
+        }
 
 
 def _init_extensions(app: Flask) -> None:
     from portal.core.database import configure_engine
-    from portal.core.i18n import install_city_timezone_events, select_locale, select_timezone
+    from portal.core.i18n import select_locale, select_timezone
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -79,10 +136,16 @@ def _init_extensions(app: Flask) -> None:
     )
     limiter.init_app(app)
     login_manager.init_app(app)
-    install_city_timezone_events()
+    from portal.places.services import install_city_timezone
+
+    install_city_timezone()
     from portal.accounts import auth  # registers the user loader
+    from portal.core import guards, limits
+    from portal.roles.permissions import is_admin
 
     auth.install(app)
+    limits.set_token_lookup(auth.token_user_id)
+    guards.set_admin_check(is_admin)
     # Import every model so metadata (and Alembic autogenerate) sees the whole schema.
     import portal.models  # noqa: F401
 

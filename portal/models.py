@@ -2,6 +2,7 @@
 
 from portal.accounts.models import ApiToken, User, UserSession
 from portal.audit.models import AuditEntry
+from portal.blocks.models import Block
 from portal.cases.models import (
     CalendarDay,
     Case,
@@ -12,7 +13,7 @@ from portal.cases.models import (
     CaseState,
     RoutingRule,
 )
-from portal.deliberation.models import Appeal, Block, Comment, ModerationAction, Report
+from portal.deliberation.models import Appeal, Comment, ModerationAction, Report
 from portal.notifications.models import Notification, OutboxMessage
 from portal.places.models import City, Community, District, Grid, Street
 from portal.proposals.models import (

@@ -13,11 +13,11 @@ from portal.accounts.forms import api_registration_errors
 from portal.accounts.models import ApiToken
 from portal.api import ApiError, bp, iso, require_user
 from portal.api import schemas as S
-from portal.api.pagination import keyset
-from portal.api.validation import accepts
 from portal.core.guards import login_required, public
 from portal.core.limits import configured, sign_in_failed, sign_in_limit, user_key
+from portal.core.pagination import keyset
 from portal.core.security import log_event
+from portal.core.validation import accepts
 from portal.extensions import db, limiter
 from portal.notifications import services as notes
 from portal.notifications.models import Notification

@@ -6,14 +6,14 @@ from flask import jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.api import ApiError, bp, iso, require_user
-from portal.api import schemas as S
-from portal.api.pagination import keyset
-from portal.api.validation import accepts
+from portal.cases import schemas as S
 from portal.cases import services as cases
 from portal.cases.models import Case, RoutingRule
 from portal.cases.views import case_query
+from portal.core.api import ApiError, bp, iso, require_user
 from portal.core.guards import login_required, public
+from portal.core.pagination import keyset
+from portal.core.validation import accepts
 from portal.extensions import db
 from portal.proposals import services as proposals
 from portal.roles.models import Agency

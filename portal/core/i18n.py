@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
@@ -43,6 +44,7 @@ def select_locale() -> str:
 # and dropped at once when this process writes a city (other processes catch up in the TTL).
 _TZ_TTL = 60.0
 _tz_cache: dict[int, tuple[float, str]] = {}
+_city_timezone: Callable[[], str | None] | None = None
 
 
 def clear_city_timezone(*_args) -> None:
@@ -55,23 +57,16 @@ def city_timezone_name() -> str:
     hit = _tz_cache.get(id(app))
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]
-    from portal.extensions import db
-    from portal.places.models import City
-
-    tz = db.session.scalar(db.select(City.timezone).order_by(City.id).limit(1))
-    tz = tz or current_app.config["DEFAULT_TIMEZONE"]
+    tz = (_city_timezone() if _city_timezone else None) or current_app.config["DEFAULT_TIMEZONE"]
     _tz_cache[id(app)] = (time.monotonic() + _TZ_TTL, tz)
     return tz
 
 
-def install_city_timezone_events() -> None:
-    from sqlalchemy import event
-
-    from portal.places.models import City
-
-    for name in ("after_insert", "after_update", "after_delete"):
-        if not event.contains(City, name, clear_city_timezone):
-            event.listen(City, name, clear_city_timezone)
+def set_city_timezone_source(source: Callable[[], str | None]) -> None:
+    """The query for the city's time zone belongs to places (``places.services``), which hands
+    it in at start-up (core imports no higher layer); until then the configured default."""
+    global _city_timezone
+    _city_timezone = source
 
 
 def select_timezone() -> str:

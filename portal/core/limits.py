@@ -3,6 +3,8 @@ and a per-person key."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
@@ -13,14 +15,22 @@ def configured(name: str):
     return lambda: current_app.config[name]
 
 
+# The id of the user whose token has this hash, or None: the accounts' lookup
+# (``accounts.auth.token_user_id``), handed in by the app factory (core imports no higher layer).
+_token_user_id: Callable[[str], int | None] | None = None
+
+
+def set_token_lookup(lookup: Callable[[str], int | None]) -> None:
+    global _token_user_id
+    _token_user_id = lookup
+
+
 def user_key() -> str:
     """Per person when signed in, per address otherwise. A bearer token that its view checks
-    in its own statement (``api.TOKEN_IN_STATEMENT``) counts for its user already."""
+    in its own statement (``portal.api.TOKEN_IN_STATEMENT``) counts for its user already."""
     token_hash = g.get("bearer_token_hash")
     if token_hash is not None:
-        from portal.accounts.auth import token_user_id
-
-        user_id = token_user_id(token_hash)
+        user_id = _token_user_id(token_hash) if _token_user_id else None
         return f"user:{user_id}" if user_id is not None else get_remote_address()
     return f"user:{current_user.id}" if current_user.is_authenticated else get_remote_address()
 

@@ -94,39 +94,16 @@ def install_templating(app: Flask) -> None:
     app.jinja_env.globals["safe_next"] = safe_next
     app.jinja_env.globals["csrf_field"] = csrf_field
     app.jinja_env.globals["static_url"] = static_url
-    from portal.cases import services as cases
     from portal.core import clock
-    from portal.deliberation import services as delib
-    from portal.proposals import services as proposals
-    from portal.proposals.models import Status
 
-    app.jinja_env.globals.update(
-        status_label=proposals.status_label,
-        reason_label=proposals.reason_label,
-        effective_status=proposals.effective_status,
-        S=Status,
-        now=clock.now,
-        button_label=cases.button_label,
-        reason_text=delib.reason_text,
-        case_state_label=cases.state_label,
-        # Whether the reader may see a proposal's text (no, once hidden, but for its author
-        # and committee): lists of cases and supports show a placeholder instead.
-        can_read_proposal=lambda p: proposals.can_read(current_user, p),
-    )
+    # The globals that read the features (labels, permissions, unread notes) are the
+    # composition layer's to add (``portal.install_template_globals``): core imports no feature.
+    app.jinja_env.globals["now"] = clock.now
 
     @app.context_processor
     def _globals():
-        from portal.accounts.forms import EmptyForm
-        from portal.notifications.services import unread_count
-        from portal.roles import permissions
-
-        user = current_user
         return {
             "locale": current_locale(),
             "display_mode": display_mode(),
-            "unread_count": unread_count(user) if user.is_authenticated else 0,
-            "perm": permissions,
-            # Header buttons never read the request body (it may be the reason for an error page).
-            "button_form": lambda: EmptyForm(formdata=None),
             "here": request.full_path.rstrip("?") if request else "/",
         }

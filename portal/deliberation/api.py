@@ -7,13 +7,13 @@ from typing import Any
 from flask import jsonify, request, url_for
 from flask_login import current_user
 
-from portal.api import ApiError, bp, iso, require_user
-from portal.api import schemas as S
-from portal.api.pagination import cursor_arg, encode_cursor, keyset
-from portal.api.validation import accepts
+from portal.core.api import ApiError, bp, iso, require_user
 from portal.core.guards import login_required, public
 from portal.core.input import Key
 from portal.core.limits import configured, user_key
+from portal.core.pagination import cursor_arg, encode_cursor, keyset
+from portal.core.validation import accepts
+from portal.deliberation import schemas as S
 from portal.deliberation import services as delib
 from portal.deliberation.models import Appeal, Comment, ModerationAction
 from portal.extensions import db, limiter

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.blocks.models import Block as Block  # who may not take part (people layer)
 from portal.core import clock
 from portal.core.types import UTCDateTime
 from portal.extensions import Model
@@ -96,20 +97,6 @@ class ModerationAction(Model):
     subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
-
-
-class Block(Model):
-    __tablename__ = "blocks"
-    __table_args__ = (Index("ix_blocks_active", "community_id", "user_id", "lifted_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: permanent
-    reason: Mapped[str] = mapped_column(String(500))
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
-    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Appeal(Model):

@@ -15,6 +15,9 @@ from sqlalchemy.orm import joinedload, lazyload
 
 from portal.accounts.models import User
 from portal.audit.services import record
+from portal.blocks.models import Block
+from portal.blocks.services import active_block as active_block
+from portal.blocks.services import is_blocked
 from portal.core import clock
 from portal.core.errors import DomainError
 from portal.core.text import linkify
@@ -24,7 +27,6 @@ from portal.deliberation.models import (
     RESTORE_REASONS,
     STANCES,
     Appeal,
-    Block,
     Comment,
     ModerationAction,
     Report,
@@ -64,24 +66,8 @@ class DeliberationError(DomainError):
 # --- blocks ----------------------------------------------------------------------------------
 
 
-def active_block(user, community_id: int) -> Block | None:
-    if not getattr(user, "is_authenticated", False):
-        return None
-    now = clock.now()
-    return db.session.scalar(
-        select(Block)
-        .where(
-            Block.community_id == community_id,
-            Block.user_id == user.id,
-            Block.lifted_at.is_(None),
-            (Block.until.is_(None)) | (Block.until > now),
-        )
-        .limit(1)
-    )
-
-
 def check_not_blocked(user, community_id: int) -> None:
-    if active_block(user, community_id) is not None:
+    if is_blocked(user, community_id):
         raise DeliberationError(
             "blocked", _("You are blocked from taking part in this community."), status=403
         )

@@ -12,6 +12,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from portal.extensions import db
 from portal.places.models import City, Community, District, Grid, Street
 
+
+def install_city_timezone() -> None:
+    """Give ``core.i18n`` the city's time zone (the first city's), and empty its cache whenever
+    a city changes."""
+    from sqlalchemy import event
+
+    from portal.core.i18n import clear_city_timezone, set_city_timezone_source
+
+    set_city_timezone_source(
+        lambda: db.session.scalar(db.select(City.timezone).order_by(City.id).limit(1))
+    )
+    for name in ("after_insert", "after_update", "after_delete"):
+        if not event.contains(City, name, clear_city_timezone):
+            event.listen(City, name, clear_city_timezone)
+
+
 LEVELS = ("city", "district", "street", "community", "grid")
 CODE_LENGTH = {"city": 6, "district": 6, "street": 9, "community": 12, "grid": 15}
 Place = City | District | Street | Community | Grid

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from collections.abc import Callable
+
+from flask import Flask, abort, current_app, render_template
 from sqlalchemy import func
 
 from portal.core.guards import public
@@ -10,6 +12,13 @@ from portal.extensions import db
 from portal.places import bp
 from portal.places.models import Community, District, Grid, Street
 from portal.places.services import community_by_code
+
+
+def add_community_section(app: Flask, section: Callable[[Community], dict]) -> None:
+    """What the community page shows of the features above places (reviews waiting, the
+    deliberation figures): a function of the community giving template variables, added by the
+    app factory (places imports no feature)."""
+    app.extensions.setdefault("community_sections", []).append(section)
 
 
 @bp.get("/places")
@@ -51,17 +60,7 @@ def community(code: str):
     grids = db.session.scalars(
         db.select(Grid).where(Grid.community_id == community.id).order_by(Grid.code)
     ).all()
-    from portal.proposals.services import review_queue
-
-    waiting = db.session.scalar(
-        db.select(func.count()).select_from(review_queue(community).subquery())
-    )
-    from portal.deliberation.services import figures
-
-    return render_template(
-        "places/community.html",
-        community=community,
-        grids=grids,
-        waiting=waiting,
-        figures=figures(community),
-    )
+    sections: dict = {}
+    for section in current_app.extensions.get("community_sections", ()):
+        sections.update(section(community))
+    return render_template("places/community.html", community=community, grids=grids, **sections)

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 from werkzeug.datastructures import MultiDict
 
-from portal.api import (
+from portal.accounts.bearer import authenticate_deferred
+from portal.core.api import (
     ApiError,
-    authenticate_deferred,
     bp,
     iso,
     require_user,
@@ -21,14 +21,14 @@ from portal.api import (
     signed_in_by_token,
     token_in_statement,
 )
-from portal.api import schemas as S
-from portal.api.validation import accepts
 from portal.core.guards import login_required, public
 from portal.core.limits import configured, user_key
+from portal.core.validation import accepts
 from portal.extensions import db, limiter
 from portal.places.models import District, Grid
 from portal.places.services import community_by_code
 from portal.proposals import listing
+from portal.proposals import schemas as S
 from portal.proposals import services as proposals
 from portal.proposals.forms import ProposalForm
 from portal.proposals.models import Category, Proposal, Status

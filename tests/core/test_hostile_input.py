@@ -167,7 +167,7 @@ def hostile_app(app, monkeypatch):
 
 @pytest.mark.parametrize("who", ["anonymous", "resident", "committee"])
 def test_hostile_input_never_breaks_a_route(hostile_app, db, who, login_as, api_token):
-    import portal.api.validation  # noqa: F401 - the API models are loaded with the app
+    import portal.core.validation  # noqa: F401 - the API models are loaded with the app
 
     app = hostile_app
     client = app.test_client()

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from flask import request, url_for
 
-from portal.api import ApiError
+from portal.core.api import ApiError
 from portal.core.input import BadCursor, Key, decode_cursor
 from portal.core.input import encode_cursor as encode_cursor
 

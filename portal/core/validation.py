@@ -23,7 +23,7 @@ from pydantic import (
     ValidationError,
 )
 
-from portal.api import ApiError
+from portal.core.api import ApiError
 from portal.core.input import MAX_ID, clean_text
 
 
