@@ -54,7 +54,19 @@ def create_app(config: dict | None = None) -> Flask:
     install_templating(app)
     install_template_globals(app)
     _add_community_sections(app)
+    _connect_proposal_page(app)
     return app
+
+
+def _connect_proposal_page(app: Flask) -> None:
+    """What the features built on proposals add to a proposal (its case, the deliberation on
+    its page): proposals import neither."""
+    from portal.cases.services import case_for_proposal
+    from portal.deliberation.views import proposal_page_section
+    from portal.proposals import hooks
+
+    hooks.set_case_lookup(case_for_proposal)
+    hooks.add_page_section(app, proposal_page_section)
 
 
 def _add_community_sections(app: Flask) -> None:

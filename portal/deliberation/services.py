@@ -35,6 +35,7 @@ from portal.deliberation.signals import comment_hidden
 from portal.extensions import db
 from portal.notifications.services import notify, register_type
 from portal.places.models import Community
+from portal.proposals import hooks
 from portal.proposals import services as proposals
 from portal.proposals.models import Proposal, Status
 from portal.roles import permissions
@@ -79,9 +80,7 @@ def check_not_blocked(user, community_id: int) -> None:
 def _badge(user, p: Proposal) -> tuple[str | None, int | None]:
     if permissions.is_committee(user, p.community):
         return "committee", None
-    from portal.cases.services import case_for_proposal
-
-    case = case_for_proposal(p)
+    case = hooks.case_of(p)
     if case is not None and permissions.is_liaison(user, case.agency):
         return "liaison", case.agency_id
     return None, None

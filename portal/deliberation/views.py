@@ -360,3 +360,26 @@ def decide(appeal_id: int):
     else:
         flash(_("Choose a decision and write a note."), "error")
     return redirect(url_for("deliberation.appeals_page"))
+
+
+def proposal_page_section(p: Proposal) -> dict:
+    """The deliberation part of a proposal's page (``proposals.views.show``): the thread, its
+    counts and, for signed-in readers only, the forms (their CSRF tokens start a session)."""
+    signed = current_user.is_authenticated
+    stance = request.args.get("stance")
+    order = "newest" if request.args.get("order") == "newest" else "oldest"
+    comments, replies, more = delib.thread(p, stance=stance, order=order, after=id_arg("after"))
+    return {
+        "comments": comments,
+        "replies": replies,
+        "more_comments": more,
+        "stance": stance if stance in ("for", "against", "question") else None,
+        "order": order,
+        "counts": delib.stance_counts(p),
+        "can_comment": delib.can_comment(current_user, p) and not p.locked and not p.hidden,
+        "comment_form": signed and CommentForm(),
+        "report_form": signed and ReportForm(),
+        "moderate_form": signed and ModerateForm(),
+        "can_moderate": delib.can_moderate(current_user, p.community_id),
+        "edit_window": delib.EDIT_MINUTES,
+    }

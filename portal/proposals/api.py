@@ -27,7 +27,7 @@ from portal.core.validation import accepts
 from portal.extensions import db, limiter
 from portal.places.models import District, Grid
 from portal.places.services import community_by_code
-from portal.proposals import listing
+from portal.proposals import hooks, listing
 from portal.proposals import schemas as S
 from portal.proposals import services as proposals
 from portal.proposals.forms import ProposalForm
@@ -60,9 +60,7 @@ def _item(p: Proposal, mine: set[int] | None = None) -> dict:
 
 
 def _case_number(p: Proposal) -> str | None:
-    from portal.cases.services import case_for_proposal
-
-    case = case_for_proposal(p)
+    case = hooks.case_of(p)
     return case.number if case else None
 
 

@@ -12,14 +12,14 @@ from portal.accounts.forms import EmptyForm
 from portal.core.errors import field_error, redirect_on_error
 from portal.core.guards import login_required, public
 from portal.core.i18n import current_locale
-from portal.core.input import as_id, id_arg
+from portal.core.input import as_id
 from portal.core.limits import configured, user_key
 from portal.extensions import db, limiter
 from portal.media.images import MAX_BYTES
 from portal.media.storage import send_image, storage_for
 from portal.places.models import District, Grid
 from portal.places.services import community_by_code
-from portal.proposals import bp, listing
+from portal.proposals import bp, hooks, listing
 from portal.proposals import services as proposals
 from portal.proposals.forms import ProposalForm, ReviewForm, WithdrawForm
 from portal.proposals.models import Category, Proposal, ProposalPhoto, Status, Support
@@ -217,31 +217,14 @@ def _load(proposal_id: int) -> Proposal:
 @bp.get("/proposals/<id:proposal_id>")
 @public
 def show(proposal_id: int):
-    from portal.cases.services import case_for_proposal  # cases build on proposals
-    from portal.deliberation import services as delib
-    from portal.deliberation.forms import CommentForm, ModerateForm, ReportForm
-
     p = _load(proposal_id)
     # Forms (and their CSRF tokens, which start a session) only for signed-in readers:
     # visitors' pages stay cookie-free and cacheable.
     signed = current_user.is_authenticated
-    stance = request.args.get("stance")
-    order = "newest" if request.args.get("order") == "newest" else "oldest"
-    comments, replies, more = delib.thread(p, stance=stance, order=order, after=id_arg("after"))
     return render_template(
         "proposals/show.html",
-        comments=comments,
-        replies=replies,
-        more_comments=more,
-        stance=stance if stance in ("for", "against", "question") else None,
-        order=order,
-        counts=delib.stance_counts(p),
-        can_comment=delib.can_comment(current_user, p) and not p.locked and not p.hidden,
-        comment_form=signed and CommentForm(),
-        report_form=signed and ReportForm(),
-        moderate_form=signed and ModerateForm(),
-        can_moderate=delib.can_moderate(current_user, p.community_id),
-        edit_window=delib.EDIT_MINUTES,
+        # The parts of the page of the features built on proposals (the deliberation thread).
+        **hooks.page_sections(p),
         p=p,
         status=proposals.effective_status(p),
         supported=proposals.has_supported(current_user, p),
@@ -259,7 +242,7 @@ def show(proposal_id: int):
         review_form=signed and ReviewForm(),
         button=signed and EmptyForm(),
         photos=proposals.photos(p) if proposals.can_view_photos(current_user, p) else [],
-        case=case_for_proposal(p),
+        case=hooks.case_of(p),
         S=Status,
         now=proposals.clock.now(),
     )
