@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Table, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
@@ -885,7 +885,7 @@ def _support_statement(who: Select, proposal_id, now):
     t, supports = _proposals(), cast(Table, Support.__table__)
     w = who.cte("who")
     target = (
-        select(t.c.id, w.c.id, literal(now, supports.c.created_at.type))
+        select(t.c.id, w.c.id, now)
         .join_from(t, w, t.c.community_id == w.c.community_id)
         .where(
             t.c.id == proposal_id,
@@ -916,21 +916,50 @@ def support_by_token(token_hash: str, proposal_id: int) -> tuple[int, Status] | 
     which says why."""
     if db.session.get_bind().dialect.name != "postgresql":
         return None
-    from portal.accounts.auth import valid_token
-    from portal.accounts.models import ApiToken
-
-    tokens, users = cast(Table, ApiToken.__table__), cast(Table, User.__table__)
-    now = clock.now()
-    who = (
-        select(users.c.id, users.c.community_id)
-        .join_from(tokens, users, users.c.id == tokens.c.user_id)
-        .where(valid_token(tokens, users, token_hash, now), users.c.community_id.is_not(None))
-    )
-    return _support_in_one(_support_statement(who, proposal_id, now), proposal_id)
+    params = {"token_hash": token_hash, "proposal_id": proposal_id, "now": clock.now()}
+    return _support_in_one(_one_statement_support("token"), proposal_id, params)
 
 
-def _support_in_one(statement, proposal_id: int) -> tuple[int, Status] | None:
-    row = db.session.execute(statement).first()
+_one_statement_supports: dict[str, Any] = {}
+
+
+def _one_statement_support(who: str):
+    """The one-statement support of ``who`` ("token": the resident of ``:token_hash``;
+    "resident": ``:resident_id`` of ``:resident_community_id``), for ``:proposal_id`` at
+    ``:now``. Built once per kind and kept by its name (never by ``id()``): building the
+    expression cost more than running it."""
+    stmt = _one_statement_supports.get(who)
+    if stmt is None:
+        users = cast(Table, User.__table__)
+        now = bindparam("now", type_=Support.__table__.c.created_at.type)
+        if who == "token":
+            from portal.accounts.auth import valid_token
+            from portal.accounts.models import ApiToken
+
+            tokens = cast(Table, ApiToken.__table__)
+            resident = (
+                select(users.c.id, users.c.community_id)
+                .join_from(tokens, users, users.c.id == tokens.c.user_id)
+                .where(
+                    valid_token(tokens, users, bindparam("token_hash"), now),
+                    users.c.community_id.is_not(None),
+                )
+            )
+        else:
+            resident = select(
+                bindparam("resident_id", type_=users.c.id.type).label("id"),
+                bindparam("resident_community_id", type_=users.c.community_id.type).label(
+                    "community_id"
+                ),
+            )
+        stmt = _one_statement_supports[who] = _support_statement(
+            resident, bindparam("proposal_id", type_=users.c.id.type), now
+        )
+    return stmt
+
+
+def _support_in_one(statement, proposal_id: int, params: dict) -> tuple[int, Status] | None:
+    row = db.session.execute(statement, params).first()
     if row is None:
         return None
     count, status, threshold = row[0], S(row[1]), row[2]
@@ -953,13 +982,13 @@ def support_at_once(user: User, proposal_id: int) -> tuple[int, Status] | None:
     community_id = getattr(user, "community_id", None)
     if community_id is None or db.session.get_bind().dialect.name != "postgresql":
         return None
-    users = cast(Table, User.__table__)
-    now = clock.now()
-    who = select(
-        literal(user.id, users.c.id.type).label("id"),
-        literal(community_id, users.c.community_id.type).label("community_id"),
-    )
-    return _support_in_one(_support_statement(who, proposal_id, now), proposal_id)
+    params = {
+        "proposal_id": proposal_id,
+        "resident_community_id": community_id,
+        "resident_id": user.id,
+        "now": clock.now(),
+    }
+    return _support_in_one(_one_statement_support("resident"), proposal_id, params)
 
 
 def _qualify_apart(proposal_id: int, reached=None) -> Status:
