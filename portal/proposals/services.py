@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Table, delete, func, insert, literal, select, text, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Select
 
 from portal.accounts.models import User
 from portal.audit.services import record
 from portal.core import clock
-from portal.core.database import alone_engine, rowcount, run_alone
+from portal.core.database import rowcount
 from portal.core.errors import DomainError
 from portal.core.i18n import current_locale, table_label
 from portal.core.text import grams, render_markdown
@@ -568,7 +570,10 @@ def _insert_ignoring_conflict(table):
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
-def _add_support(p: Proposal, user_id: int, *, unless_blocked: bool = False) -> int:
+_ANYONE = object()
+
+
+def _add_support(p: Proposal, user_id: int, *, community_id=_ANYONE) -> int:
     """Insert the support and bump the count, as the last statement before the commit.
 
     The unique constraint makes a repeat insert nothing. The count is bumped by one atomic
@@ -581,33 +586,22 @@ def _add_support(p: Proposal, user_id: int, *, unless_blocked: bool = False) -> 
     """
     now = clock.now()
     # One statement, no savepoint: a repeat hits the unique constraint and inserts nothing, and
-    # with ``unless_blocked`` a resident blocked in the community inserts nothing either (the
-    # reason is looked up only then). Core statements on the tables: the ORM's bulk-DML layer
+    # with ``community_id`` (the supporter's) nothing is inserted unless ``may_support`` holds
+    # (the reason is looked up only then). Core statements on the tables: the ORM's bulk-DML layer
     # doubled the cost of this path.
     supports = Support.__table__
     stmt = _insert_ignoring_conflict(supports)
-    if unless_blocked:
-        from portal.deliberation.models import Block  # deliberation builds on proposals
-
-        blocked = (
-            select(Block.id)
-            .where(
-                Block.community_id == p.community_id,
-                Block.user_id == user_id,
-                Block.lifted_at.is_(None),
-                Block.until.is_(None) | (Block.until > now),
-            )
-            .exists()
-        )
+    if community_id is not _ANYONE:
+        t = _proposals()
         values = select(
-            literal(p.id, supports.c.proposal_id.type),
+            t.c.id,
             literal(user_id, supports.c.user_id.type),
             literal(now, supports.c.created_at.type),
-        ).where(~blocked)
+        ).where(t.c.id == p.id, may_support(t, user_id, community_id, now))
         stmt = stmt.from_select(["proposal_id", "user_id", "created_at"], values)
     else:
         stmt = stmt.values(proposal_id=p.id, user_id=user_id, created_at=now)
-    table = cast(Table, Proposal.__table__)  # typed as any FromClause; a model's is its Table
+    table = _proposals()
     bump = (
         update(table)
         .where(table.c.id == p.id)
@@ -623,12 +617,8 @@ def _add_support(p: Proposal, user_id: int, *, unless_blocked: bool = False) -> 
         inserted = db.session.execute(stmt.returning(supports.c.id)).scalar()
         row = db.session.execute(bump).first() if inserted is not None else None
     if row is None:
-        from portal.deliberation.services import active_block
-
-        if unless_blocked and active_block(db.session.get(User, user_id), p.community_id):
-            raise ProposalError(
-                "blocked", _("You are blocked from taking part in this community."), status=403
-            )
+        if community_id is not _ANYONE:
+            raise _refusal(p, user_id, community_id)
         raise ProposalError("already_supported", _("You already support this proposal."))
     count, status, threshold = row
     # The returned values are the exact ones: no need to reload the whole proposal.
@@ -798,90 +788,178 @@ def filing_problem(p: Proposal) -> str:
     return _("Filing failed unexpectedly (%(code)s); see the server log.", code=p.filing_error)
 
 
-def support(user: User, p: Proposal) -> int:
-    if not getattr(user, "community_id", None) or user.community_id != p.community_id:
-        raise ProposalError(
+# --- who may support: one rule, in SQL ------------------------------------------------------
+#
+# The rule lives in these expressions alone: the ORM path stores a support only where
+# ``may_support`` holds and asks the same expressions why when it did not, the one-statement
+# support is built from them, and the proposal page's "can support" evaluates them.
+
+
+def _proposals() -> Table:
+    return cast(Table, Proposal.__table__)  # typed as any FromClause; a model's is its Table
+
+
+def _support_refusals(p, user_id, community_id, now) -> list[tuple[str, ColumnElement[bool]]]:
+    """Each condition of the support, named by the refusal it gives when it fails, in the order
+    the refusals are told. ``p`` is the proposals table; the others are SQL expressions (or
+    values) for the resident and the time."""
+    from portal.deliberation.models import Block  # deliberation builds on proposals
+
+    b = cast(Table, Block.__table__)
+    blocked = (
+        select(b.c.id)
+        .where(
+            b.c.community_id == p.c.community_id,
+            b.c.user_id == user_id,
+            b.c.lifted_at.is_(None),
+            or_(b.c.until.is_(None), b.c.until > now),
+        )
+        .exists()
+    )
+    return [
+        (
+            "not_a_resident",
+            sa_false() if community_id is None else p.c.community_id == community_id,
+        ),
+        ("not_open", and_(p.c.status.in_(SUPPORTABLE), p.c.closes_at > now)),
+        ("hidden", p.c.hidden == sa_false()),
+        ("blocked", ~blocked),
+    ]
+
+
+def may_support(p, user_id, community_id, now) -> ColumnElement[bool]:
+    """The resident (``user_id`` of ``community_id``) may support the proposal of table ``p``
+    at ``now``: a resident of its community, its window open, not hidden, not blocked there."""
+    return and_(*(rule for _code, rule in _support_refusals(p, user_id, community_id, now)))
+
+
+def can_support(user, p: Proposal) -> bool:
+    """The proposal page's "can support": ``may_support``, evaluated for this resident."""
+    community_id = getattr(user, "community_id", None)
+    if not getattr(user, "is_authenticated", False) or community_id is None:
+        return False
+    t = _proposals()
+    rule = may_support(t, user.id, community_id, clock.now())
+    return bool(db.session.scalar(select(rule).select_from(t).where(t.c.id == p.id)))
+
+
+def _refusal(p: Proposal, user_id: int, community_id) -> ProposalError:
+    """Why the support of ``p`` was not stored: the first ``_support_refusals`` rule that
+    fails, else it was stored already."""
+    t = _proposals()
+    rules = _support_refusals(t, user_id, community_id, clock.now())
+    row = db.session.execute(
+        select(*(rule.label(code) for code, rule in rules)).where(t.c.id == p.id)
+    ).one()
+    failed = next((code for (code, _rule), ok in zip(rules, row, strict=True) if not ok), None)
+    if failed == "not_a_resident":
+        return ProposalError(
             "not_a_resident",
             _("Only confirmed residents of this community can support it."),
             status=403,
         )
-    if not window_open(p):
-        raise ProposalError("not_open", _("This proposal is not open for support."))
-    if p.hidden:
-        raise ProposalError(
+    if failed == "not_open":
+        return ProposalError("not_open", _("This proposal is not open for support."))
+    if failed == "hidden":
+        return ProposalError(
             "hidden", _("This proposal is hidden while the committee reviews reports about it.")
         )
-    return _add_support(p, user.id, unless_blocked=True)
+    if failed == "blocked":
+        return ProposalError(
+            "blocked", _("You are blocked from taking part in this community."), status=403
+        )
+    return ProposalError("already_supported", _("You already support this proposal."))
 
 
-# The whole support in one statement (PostgreSQL): who supports, the proposal's conditions,
-# the resident's block, the insert and the count. Text rather than an expression tree: this is
-# the hottest write of the platform, and building and keying the tree cost more than the round
-# trip. ``who`` is the resident: given, or the one a valid bearer token stands for.
-_SUPPORT_IN_ONE = """
-    WITH who AS ({who}), target AS (
-        SELECT p.id, who.id AS user_id, who.community_id FROM proposals p
-        JOIN who ON p.community_id = who.community_id
-        WHERE p.id = :proposal_id
-          AND p.status IN ('open', 'qualified') AND p.hidden = false AND p.closes_at > :now
-          -- The support that reaches the threshold takes the full path, which qualifies the
-          -- proposal in the same transaction.
-          AND (p.status = 'qualified' OR p.support_count + 1 < p.threshold)
-    ), added AS (
-        INSERT INTO supports (proposal_id, user_id, created_at)
-        SELECT id, user_id, :now FROM target
-        WHERE NOT EXISTS (
-            SELECT 1 FROM blocks b
-            WHERE b.community_id = target.community_id AND b.user_id = target.user_id
-              AND b.lifted_at IS NULL AND (b.until IS NULL OR b.until > :now))
-        ON CONFLICT DO NOTHING
-        RETURNING proposal_id
+def support(user: User, p: Proposal) -> int:
+    return _add_support(p, user.id, community_id=getattr(user, "community_id", None))
+
+
+def _support_statement(who: Select, proposal_id, now):
+    """The whole support in one statement (PostgreSQL), built from ``may_support``: the
+    resident (``who``: its ``id`` and ``community_id``), the proposal's conditions, the
+    insert and the count. The support that would reach the threshold is left to the full path,
+    which qualifies the proposal in the same transaction."""
+    from sqlalchemy.dialects import postgresql
+
+    t, supports = _proposals(), cast(Table, Support.__table__)
+    w = who.cte("who")
+    target = (
+        select(t.c.id, w.c.id, now)
+        .join_from(t, w, t.c.community_id == w.c.community_id)
+        .where(
+            t.c.id == proposal_id,
+            may_support(t, w.c.id, w.c.community_id, now),
+            or_(t.c.status == S.qualified, t.c.support_count + 1 < t.c.threshold),
+        )
     )
-    UPDATE proposals SET support_count = support_count + 1, last_activity_at = :now
-    WHERE id = (SELECT proposal_id FROM added)
-    RETURNING support_count, status, threshold
-"""
-_ONE_STATEMENT_OPTIONS = {
-    "commons_single_statement": True,
-}
-_SUPPORT_AT_ONCE = text(
-    _SUPPORT_IN_ONE.format(
-        who="SELECT CAST(:user_id AS integer) AS id, CAST(:community_id AS integer) AS community_id"
+    added = (
+        postgresql.insert(supports)
+        .from_select(["proposal_id", "user_id", "created_at"], target)
+        .on_conflict_do_nothing()
+        .returning(supports.c.proposal_id)
+        .cte("added")
     )
-).execution_options(**_ONE_STATEMENT_OPTIONS)
-# The token's rules are those of ``accounts.auth._valid_token``: not revoked, not expired,
-# issued since its user last signed out everywhere; and the user a confirmed resident.
-_SUPPORT_BY_TOKEN = text(
-    _SUPPORT_IN_ONE.format(
-        who="""SELECT u.id, u.community_id FROM api_tokens t JOIN users u ON u.id = t.user_id
-        WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL AND t.expires_at > :now
-          AND u.session_version = t.session_version AND u.community_id IS NOT NULL"""
+    return (
+        update(t)
+        .where(t.c.id == select(added.c.proposal_id).scalar_subquery())
+        .values(support_count=t.c.support_count + 1, last_activity_at=now)
+        .returning(t.c.support_count, t.c.status, t.c.threshold)
     )
-).execution_options(**_ONE_STATEMENT_OPTIONS)
 
 
 def support_by_token(token_hash: str, proposal_id: int) -> tuple[int, Status] | None:
     """``support_at_once`` for the resident a bearer token stands for, authenticating the
-    token in the same statement: the API's support in one round trip. None when the support
-    was not stored, for whatever reason, the token's included: the caller then authenticates
-    the token the usual way and takes the full path, which says why."""
-    if db.engine.dialect.name != "postgresql":
+    token in the same statement (``accounts.auth.valid_token``): the API's support in one
+    round trip. None when the support was not stored, for whatever reason, the token's
+    included: the caller then authenticates the token the usual way and takes the full path,
+    which says why."""
+    if db.session.get_bind().dialect.name != "postgresql":
         return None
     params = {"token_hash": token_hash, "proposal_id": proposal_id, "now": clock.now()}
-    engine = alone_engine()
-    if engine is None:
-        return _support_in_one(_SUPPORT_BY_TOKEN, proposal_id, params)
-    # Nothing of the request's in the session yet: on a connection of its own, where the
-    # statement commits by itself.
-    row = run_alone(engine, _SUPPORT_BY_TOKEN, params)
-    return _supported_row(row, proposal_id)
+    return _support_in_one(_one_statement_support("token"), proposal_id, params)
+
+
+_one_statement_supports: dict[str, Any] = {}
+
+
+def _one_statement_support(who: str):
+    """The one-statement support of ``who`` ("token": the resident of ``:token_hash``;
+    "resident": ``:resident_id`` of ``:resident_community_id``), for ``:proposal_id`` at
+    ``:now``. Built once per kind and kept by its name (never by ``id()``): building the
+    expression cost more than running it."""
+    stmt = _one_statement_supports.get(who)
+    if stmt is None:
+        users = cast(Table, User.__table__)
+        now = bindparam("now", type_=Support.__table__.c.created_at.type)
+        if who == "token":
+            from portal.accounts.auth import valid_token
+            from portal.accounts.models import ApiToken
+
+            tokens = cast(Table, ApiToken.__table__)
+            resident = (
+                select(users.c.id, users.c.community_id)
+                .join_from(tokens, users, users.c.id == tokens.c.user_id)
+                .where(
+                    valid_token(tokens, users, bindparam("token_hash"), now),
+                    users.c.community_id.is_not(None),
+                )
+            )
+        else:
+            resident = select(
+                bindparam("resident_id", type_=users.c.id.type).label("id"),
+                bindparam("resident_community_id", type_=users.c.community_id.type).label(
+                    "community_id"
+                ),
+            )
+        stmt = _one_statement_supports[who] = _support_statement(
+            resident, bindparam("proposal_id", type_=users.c.id.type), now
+        )
+    return stmt
 
 
 def _support_in_one(statement, proposal_id: int, params: dict) -> tuple[int, Status] | None:
-    return _supported_row(db.session.execute(statement, params).first(), proposal_id)
-
-
-def _supported_row(row, proposal_id: int) -> tuple[int, Status] | None:
+    row = db.session.execute(statement, params).first()
     if row is None:
         return None
     count, status, threshold = row[0], S(row[1]), row[2]
@@ -895,25 +973,22 @@ def support_at_once(user: User, proposal_id: int) -> tuple[int, Status] | None:
     status, or None when the support was not stored (unknown or hidden proposal, not a
     resident, window closed, blocked, already supported, or this support would reach the
     threshold; ``support`` then says which, or stores it and qualifies in one transaction) or
-    on SQLite. When nothing was written before it in the request, the support commits on its
-    own. Supports racing for the last places can still pass the threshold here: the proposal
-    is then qualified in the next transaction (``_qualify_apart``), under the same failure
-    policy as the full path (``_file``): a case that cannot be filed leaves it qualified and
-    waiting to be filed.
+    on SQLite. The support is committed with the request (the API's one commit). Supports
+    racing for the last places can still pass the threshold here: the proposal is then
+    qualified in the next transaction (``_qualify_apart``), under the same failure policy as
+    the full path (``_file``): a case that cannot be filed leaves it qualified and waiting to
+    be filed.
     """
     community_id = getattr(user, "community_id", None)
     if community_id is None or db.session.get_bind().dialect.name != "postgresql":
         return None
-    return _support_in_one(
-        _SUPPORT_AT_ONCE,
-        proposal_id,
-        {
-            "proposal_id": proposal_id,
-            "community_id": community_id,
-            "user_id": user.id,
-            "now": clock.now(),
-        },
-    )
+    params = {
+        "proposal_id": proposal_id,
+        "resident_community_id": community_id,
+        "resident_id": user.id,
+        "now": clock.now(),
+    }
+    return _support_in_one(_one_statement_support("resident"), proposal_id, params)
 
 
 def _qualify_apart(proposal_id: int, reached=None) -> Status:

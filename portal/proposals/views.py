@@ -229,12 +229,7 @@ def show(proposal_id: int):
         status=proposals.effective_status(p),
         supported=proposals.has_supported(current_user, p),
         events=proposals.history(p),
-        can_support=(
-            current_user.is_authenticated
-            and current_user.community_id == p.community_id
-            and proposals.window_open(p)
-            and not p.hidden
-        ),
+        can_support=proposals.can_support(current_user, p),
         can_read=proposals.can_read(current_user, p),
         is_author=current_user.is_authenticated and current_user.id == p.author_id,
         is_committee=permissions.is_committee(current_user, p.community),

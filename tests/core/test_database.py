@@ -1,5 +1,7 @@
-"""Lazy transactions on PostgreSQL: reads in a request run without BEGIN/ROLLBACK round trips,
-writes are as atomic as before (their transaction starts at the first write)."""
+"""Lazy transactions on PostgreSQL: reads in a request that reads (GET) run without
+BEGIN/ROLLBACK round trips, writes are as atomic as before (their transaction starts at the
+first write); any other request runs in one transaction. Decided by the request, never by the
+statement's text."""
 
 from __future__ import annotations
 
@@ -41,10 +43,19 @@ def test_reads_leave_no_transaction_open(app, probe):
     with app.test_request_context("/"), real_session():
         assert _db.session.execute(sa.select(sa.func.count()).select_from(probe)).scalar() == 0
         assert _status() == "IDLE"  # no BEGIN was sent: nothing to roll back either
-        # A locking read is a write as far as transactions go.
-        _db.session.execute(sa.select(probe.c.id).with_for_update())
+        _db.session.execute(sa.text("SELECT 1"))  # not known to read: a transaction, to be safe
         assert _status() == "INTRANS"
         _db.session.rollback()
+
+
+def test_a_request_that_is_not_a_get_is_one_transaction(app, probe):
+    with app.test_request_context("/", method="POST"), real_session():
+        _db.session.execute(sa.select(sa.func.count()).select_from(probe))
+        assert _status() == "INTRANS"  # begun as usual, with the first statement
+        _db.session.execute(sa.insert(probe).values(id=1, v="a"))
+        _db.session.execute(sa.insert(probe).values(id=2, v="b"))
+        _db.session.rollback()
+    assert _rows() == []
 
 
 def test_writes_are_atomic_from_the_first_write(app, probe):
@@ -75,19 +86,6 @@ def test_a_savepoint_first_opens_the_transaction(app, probe):
     assert [r.id for r in _rows()] == [2]
 
 
-def test_a_single_statement_commits_alone(app, probe):
-    with app.test_request_context("/"), real_session():
-        _db.session.execute(
-            sa.insert(probe)
-            .values(id=1, v="alone")
-            .execution_options(commons_single_statement=True)
-        )
-        assert _status() == "IDLE"  # committed with its own round trip
-        _db.session.execute(sa.insert(probe).values(id=2, v="later"))
-        _db.session.rollback()  # undoes what came after, not the statement that stood alone
-    assert [r.v for r in _rows()] == ["alone"]
-
-
 def test_outside_requests_sessions_are_transactional(app, probe):
     with app.app_context(), real_session():
         _db.session.execute(sa.select(sa.literal(1)))
@@ -95,34 +93,12 @@ def test_outside_requests_sessions_are_transactional(app, probe):
         _db.session.rollback()
 
 
-def test_what_needs_a_transaction():
-    from portal.core.database import _writes
-
-    assert not _writes(sa.select(sa.literal(1)))
-    assert not _writes(sa.text("SELECT 1"))
-    assert not _writes(sa.text("select id from t").columns(sa.column("id")))
-    assert _writes(sa.select(sa.literal(1)).with_for_update())
-    assert _writes(sa.text("SELECT id FROM t WHERE id = 1 FOR UPDATE"))
-    assert _writes(sa.text("SELECT pg_advisory_xact_lock(1)"))
-    assert _writes(sa.text("UPDATE t SET v = 1"))
-    assert _writes(sa.text("WITH x AS (DELETE FROM t RETURNING id) SELECT id FROM x"))
-    t = sa.table("t", sa.column("id"))
-    assert _writes(sa.insert(t).values(id=1))
-    added = sa.insert(t).values(id=1).returning(t.c.id).cte("added")
-    assert _writes(sa.select(added.c.id).add_cte(added))
-
-
 def test_a_database_gone_away_costs_one_failure_not_one_per_pooled_connection(app):
-    """The statements run by the driver directly (``run_alone``: the sign-in, the support)
-    give up the whole pool when they find the database gone, as SQLAlchemy does: after a
-    restart one request fails, not one for each stale connection."""
-    import psycopg
-
-    from portal.core.database import run_alone
-
+    """After a restart one request fails, not one for each stale connection in the pool:
+    SQLAlchemy gives up the whole pool when a statement finds the database gone."""
     with app.app_context():
         if _db.engine.dialect.name != "postgresql":
-            pytest.skip("run_alone is PostgreSQL's")
+            pytest.skip("a PostgreSQL restart")
         url = _db.engine.url
     # A pool of its own: the tests' rolled-back connection is not to be dropped with it.
     engine = sa.create_engine(url, pool_size=3, max_overflow=0)
@@ -137,9 +113,25 @@ def test_a_database_gone_away_costs_one_failure_not_one_per_pooled_connection(ap
             for pid in pids:
                 conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         other.dispose()
-        one = sa.text("SELECT 1")
-        with pytest.raises(psycopg.OperationalError):
-            run_alone(engine, one, {})
-        assert [run_alone(engine, one, {})[0] for _ in range(3)] == [1, 1, 1]
+
+        def one():
+            with engine.connect() as conn:
+                return conn.execute(sa.select(sa.literal(1))).scalar()
+
+        with pytest.raises(sa.exc.OperationalError):
+            one()
+        assert [one() for _ in range(3)] == [1, 1, 1]
     finally:
         engine.dispose()
+
+
+def test_statements_never_share_compiled_sql(app, db):
+    """Statements built and thrown away one after another (their ids reused by Python) each
+    run as themselves."""
+    for n in range(200):
+        value = db.session.execute(sa.select(sa.literal(n) + sa.literal(n % 7))).scalar()
+        assert value == n + n % 7
+        names = (
+            db.session.execute(sa.select(sa.literal(f"s{n}").label(f"c{n % 3}"))).mappings().one()
+        )
+        assert names == {f"c{n % 3}": f"s{n}"}

@@ -8,11 +8,6 @@ Flask-WTF's ``_get_translations``, ``flask_babel.get_locale`` for ``g._flask_bab
   bearer token's, or anonymous for a write without a token even when a session cookie is sent.
   ``login_user`` would write the session (and send a cookie back); Flask-Login's
   ``request_loader`` is consulted only after the session's user, so it cannot ignore the cookie.
-- SQLAlchemy's ``Select._for_update_arg`` (portal/core/database.py): whether a SELECT locks
-  rows, so the lazy transaction begins before it. No public accessor; compiling the statement
-  to look for FOR UPDATE would cost more than the round trip it saves.
-- SQLAlchemy's ``Select._independent_ctes`` (portal/core/database.py): the data-modifying CTEs
-  added with ``add_cte()``, which make a SELECT a write. No public accessor.
 - Flask-SQLAlchemy's ``flask_sqlalchemy.session._app_ctx_id`` (tests/conftest.py): the scope of
   the session the tests bind to one connection, the same as the extension's own.
 - Werkzeug's ``LocalProxy._get_current_object()`` (``current_user._get_current_object()`` in
@@ -24,11 +19,6 @@ from __future__ import annotations
 
 from flask import current_app, g
 from flask_login import current_user
-from sqlalchemy import column, insert, select, table
-
-from portal.core.database import _writes
-
-things = table("things", column("id"), column("name"))
 
 
 def test_flask_login_reads_the_request_user_from_g_login_user(app):
@@ -39,22 +29,6 @@ def test_flask_login_reads_the_request_user_from_g_login_user(app):
     with app.test_request_context("/api/v1/me"):
         g._login_user = app.login_manager.anonymous_user()
         assert not current_user.is_authenticated
-
-
-def test_sqlalchemy_select_keeps_its_locking_in_for_update_arg():
-    assert select(things)._for_update_arg is None
-    assert select(things).with_for_update()._for_update_arg is not None
-    assert _writes(select(things).with_for_update())
-    assert not _writes(select(things))
-
-
-def test_sqlalchemy_select_keeps_added_ctes_in_independent_ctes():
-    cte = insert(things).values(name="x").returning(things.c.id).cte("added")
-    stmt = select(cte.c.id).add_cte(cte)
-    assert [c.element for c in stmt._independent_ctes] == [cte.element]
-    assert _writes(stmt)
-    plain = select(things.c.id).cte("plain")
-    assert not _writes(select(plain.c.id).add_cte(plain))
 
 
 def test_flask_sqlalchemy_scopes_its_session_by_app_ctx_id(app):

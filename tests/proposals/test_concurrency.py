@@ -164,9 +164,10 @@ def _race(tmp_path_factory, url: str) -> None:
 
 
 def test_the_one_statement_support_gives_its_connection_back_as_it_took_it(tmp_path_factory):
-    """The support that checks its token in its own statement runs on a pooled connection in
-    autocommit; the pool gets it back out of autocommit, so the next request's writes are
-    still one transaction (PostgreSQL; one connection in the pool, so it is the same one)."""
+    """The support that checks its token in its own statement runs through SQLAlchemy in the
+    request's one transaction; the pool gets its connection back out of autocommit, so the
+    next request's writes are still one transaction (PostgreSQL; one connection in the pool,
+    so it is the same one)."""
     import os
 
     import pytest
@@ -199,8 +200,8 @@ def test_the_one_statement_support_gives_its_connection_back_as_it_took_it(tmp_p
             finally:
                 sa.event.remove(engine, "before_cursor_execute", listen)
             assert r.status_code == 201 and r.get_json()["support_count"] == 2
-            # Stored without SQLAlchemy seeing a statement: the driver's own connection.
-            assert not any("supports" in s for s in seen), seen
+            # One statement, through SQLAlchemy (its events see it), committed with the request.
+            assert len([s for s in seen if "INSERT INTO supports" in s]) == 1, seen
             with app.app_context():
                 raw = engine.raw_connection()
                 try:
@@ -306,7 +307,8 @@ def _race_without_route(tmp_path_factory, url: str) -> None:
     assert told and len(told) == len(set(told))  # the staff are told once
 
     # The sweep's retry (the test app's context: the CLI runner would take the session app's).
-    with app.test_request_context("/"):
+    # A POST's context: one transaction, as the CLI's (a GET's reads lock nothing).
+    with app.test_request_context("/", method="POST"):
         assert services.file_waiting() == (0, 1)
         _db.session.remove()
     with app.test_request_context("/"):
@@ -319,7 +321,7 @@ def _race_without_route(tmp_path_factory, url: str) -> None:
     sweeps = threading.Barrier(2)
 
     def retry(_):
-        with app.test_request_context("/"):
+        with app.test_request_context("/", method="POST"):
             sweeps.wait(timeout=30)
             try:
                 return services.file_waiting()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from portal.proposals import services
 from portal.proposals.models import ProposalEvent, Status, Support
-from tests.conftest import user_by_email
+from tests.conftest import DEMO, user_by_email
 
 
 def test_support_moves_the_progress_bar(app, login_as, make_proposal, db):
@@ -245,3 +246,125 @@ def test_a_dead_token_does_not_spend_its_owners_support_limit(
     finally:
         app.config["SUPPORT_LIMIT"] = "30 per minute;300 per hour"
         limiter.reset()
+
+
+def test_every_refusal_is_the_same_by_token_by_orm_and_on_the_page(
+    app, api_token, make_proposal, db
+):
+    """The one-statement support (token or resident), the ORM path and the page's "can
+    support" are built from one rule (``services.may_support``), and the token's check from
+    one predicate (``auth.valid_token``): each refusal refuses on every path, with the ORM
+    path's reason, and a support every path allows is stored by each of them."""
+    from datetime import timedelta
+
+    from portal.accounts.auth import hash_token, token_user_id
+    from portal.accounts.models import ApiToken, User
+    from portal.deliberation.models import Block
+    from portal.proposals.services import ProposalError
+
+    pg = db.engine.dialect.name == "postgresql"
+    now = services.clock.now()
+
+    def token_of(headers) -> str:
+        return hash_token(headers["Authorization"].split(" ", 1)[1])
+
+    def paths(who, p, headers, expected: str | None):
+        user = user_by_email(DEMO.get(who, who)) if isinstance(who, str) else who
+        with app.test_request_context("/", method="POST"):
+            db.session.refresh(p)
+            assert services.can_support(user, p) is (expected is None), expected
+            by_token = services.support_by_token(token_of(headers), p.id)
+            at_once = services.support_at_once(user, p.id)
+            if expected is None:
+                # Allowed: the token's statement stores it (PostgreSQL), the others then say it
+                # is done; on SQLite the ORM path stores it.
+                assert (by_token is not None) is pg and at_once is None
+                if pg:
+                    with pytest.raises(ProposalError) as refused:
+                        services.support(user, p)
+                    assert refused.value.code == "already_supported"
+                else:
+                    services.support(user, p)
+                db.session.commit()
+                return
+            assert by_token is None and at_once is None, expected
+            with pytest.raises(ProposalError) as refused:
+                services.support(user, p)
+            assert refused.value.code == expected
+            db.session.rollback()
+
+    # Another community's resident, a closed window, a hidden proposal, a blocked resident.
+    p = make_proposal("open", threshold=50)
+    paths("resident_b", p, api_token("resident_b"), "not_a_resident")
+    closed = make_proposal("open", threshold=50)
+    closed.closes_at = now - timedelta(seconds=1)
+    hidden = make_proposal("open", threshold=50)
+    hidden.hidden, hidden.hidden_at = True, now
+    db.session.commit()
+    paths("resident2", closed, api_token("resident2"), "not_open")
+    paths("resident2", hidden, api_token("resident2"), "hidden")
+    blocked = user_by_email("resident3@example.org")
+    db.session.add(
+        Block(community_id=p.community_id, user_id=blocked.id, reason="测试", until=None)
+    )
+    db.session.commit()
+    paths(blocked, p, api_token(blocked), "blocked")
+    paths("resident2", p, api_token("resident2"), None)
+
+    # Tokens that sign no one in, the same for the sign-in and the support's statement.
+    fourth = user_by_email("resident4@example.org")
+    for change in ("revoked", "expired", "signed_out"):
+        headers = api_token(fourth)
+        token = db.session.scalars(
+            sa.select(ApiToken).where(ApiToken.user_id == fourth.id).order_by(ApiToken.id.desc())
+        ).first()
+        if change == "revoked":
+            token.revoked_at = now
+        elif change == "expired":
+            token.expires_at = now - timedelta(seconds=1)
+        else:
+            db.session.execute(
+                sa.update(User)
+                .where(User.id == fourth.id)
+                .values(session_version=User.session_version + 1)
+            )
+        db.session.commit()
+        with app.test_request_context("/", method="POST"):
+            assert token_user_id(token_of(headers)) is None, change
+            assert services.support_by_token(token_of(headers), p.id) is None, change
+            db.session.rollback()
+    db.session.refresh(p)
+    assert p.support_count == 2
+
+
+def test_the_one_statement_support_reads_utc_as_the_columns_type_gives_it(
+    app, client, api_token, make_proposal, db
+):
+    """The sign-in and the support run through SQLAlchemy: timestamps come back tz-aware in
+    UTC (``core.types``), on PostgreSQL whatever the connection's zone."""
+    from datetime import UTC
+
+    from portal.accounts.auth import read_sign_in
+    from portal.proposals.models import Proposal
+
+    p = make_proposal("open", threshold=50)
+    if db.engine.dialect.name == "postgresql":  # undone with the test's transaction
+        db.session.execute(sa.text("SET TIME ZONE 'Asia/Shanghai'"))
+    r = client.post(f"/api/v1/proposals/{p.id}/support", headers=api_token("resident2"))
+    assert r.status_code == 201
+    with app.test_request_context("/"):
+        last = db.session.scalar(sa.select(Proposal.last_activity_at).where(Proposal.id == p.id))
+        assert last.tzinfo is not None and last.utcoffset().total_seconds() == 0
+    with app.test_request_context("/"):
+        from portal.accounts.services import start_session
+
+        user = user_by_email("resident2@example.org")
+        row = start_session(user)
+        db.session.commit()
+        from flask import session
+
+        session["sid"], session["_user_id"] = row.id, str(user.id)
+        state = read_sign_in()
+        assert state is not None and state.standing == "valid"
+        assert state.user.created_at.tzinfo is not None
+        assert state.user.created_at.astimezone(UTC) == state.user.created_at
