@@ -27,8 +27,8 @@ OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 def _commit(response: Response) -> Response:
     """The one commit of an API request: what its view changed is kept when it answered with
     success; an error answer keeps nothing (a DomainError rolled back already, in its handler).
-    Only a session that holds a transaction commits: a support that ran on a connection of its
-    own (``core.database.run_alone``) left none, and costs no round trip here."""
+    Only a session that holds a transaction commits: a read that began none costs no round
+    trip here."""
     from portal.extensions import db
 
     session = db.session()
