@@ -201,5 +201,7 @@ def connect_signals(app: Flask) -> None:
     """Subscribe each feature to the domain events of those below it (blinker signals declared
     by their publishers). Here, not on import: importing a module connects nothing."""
     from portal.cases.services import install as install_cases
+    from portal.deliberation.services import install as install_deliberation
 
     install_cases(app)
+    install_deliberation(app)

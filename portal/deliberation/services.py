@@ -419,6 +419,18 @@ def log_rejection(actor, p: Proposal, reason_code: str, note: str | None) -> Mod
     )
 
 
+def _log_rejected(p: Proposal, *, actor, reason_code: str, note: str | None, **_: object) -> None:
+    log_rejection(actor, p, reason_code, note)
+
+
+def install(app) -> None:
+    """Subscribe deliberation to the domain events of proposals (``create_app`` calls this;
+    importing this module connects nothing). Connecting twice is connecting once."""
+    from portal.proposals.signals import proposal_rejected
+
+    proposal_rejected.connect(_log_rejected)
+
+
 def _author_id(obj) -> int:
     return obj.author_id
 

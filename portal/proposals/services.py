@@ -529,11 +529,9 @@ def review(
             reason_code=reason_code,
             fields={"reject_reason": reason_code, "reviewed_at": clock.now(), "review_note": note},
         )
-        from portal.deliberation.services import log_rejection  # public moderation log
-
-        log_rejection(actor, p, reason_code, note)
         notify([p.author_id], "proposal_rejected", p, url=url, params=params)
-        proposal_rejected.send(p, actor=actor, reason_code=reason_code)
+        # Deliberation writes it to the public moderation log (its receiver).
+        proposal_rejected.send(p, actor=actor, reason_code=reason_code, note=note)
     else:
         raise ProposalError(
             "invalid_decision",
@@ -803,7 +801,7 @@ def _support_refusals(p, user_id, community_id, now) -> list[tuple[str, ColumnEl
     """Each condition of the support, named by the refusal it gives when it fails, in the order
     the refusals are told. ``p`` is the proposals table; the others are SQL expressions (or
     values) for the resident and the time."""
-    from portal.deliberation.models import Block  # deliberation builds on proposals
+    from portal.blocks.models import Block
 
     b = cast(Table, Block.__table__)
     blocked = (

@@ -9,8 +9,9 @@ connects nothing.
     to be filed, and the support that reached the threshold stands. Receivers must therefore
     be idempotent. Cases subscribes: it files and dispatches the case.
 ``proposal_rejected``
-    sender: the ``Proposal``; ``actor``, ``reason_code``. Sent when the committee rejects it,
-    in the reviewing transaction. No subscriber yet.
+    sender: the ``Proposal``; ``actor``, ``reason_code``, ``note``. Sent when the committee
+    rejects it, in the reviewing transaction. Deliberation subscribes: it writes the rejection
+    to the community's public moderation log.
 """
 
 from __future__ import annotations
