@@ -841,6 +841,15 @@ def can_support(user, p: Proposal) -> bool:
     return bool(db.session.scalar(select(rule).select_from(t).where(t.c.id == p.id)))
 
 
+def support_refusal(user, p: Proposal) -> str | None:
+    """What the proposal page tells a resident of its community who may not support it (a
+    block, say): the support's own refusal. None for anyone else, whom the page tells who may."""
+    community_id = getattr(user, "community_id", None)
+    if not getattr(user, "is_authenticated", False) or community_id != p.community_id:
+        return None
+    return _refusal(p, user.id, community_id).message
+
+
 def _refusal(p: Proposal, user_id: int, community_id) -> ProposalError:
     """Why the support of ``p`` was not stored: the first ``_support_refusals`` rule that
     fails, else it was stored already."""

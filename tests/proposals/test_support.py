@@ -368,3 +368,19 @@ def test_the_one_statement_support_reads_utc_as_the_columns_type_gives_it(
         assert state is not None and state.standing == "valid"
         assert state.user.created_at.tzinfo is not None
         assert state.user.created_at.astimezone(UTC) == state.user.created_at
+
+
+def test_a_blocked_resident_is_told_why_on_the_proposal_page(
+    app, client, db, login_as, make_proposal
+):
+    from portal.deliberation.models import Block
+
+    p = make_proposal("open", threshold=50)
+    blocked = user_by_email("resident3@example.org")
+    db.session.add(Block(community_id=p.community_id, user_id=blocked.id, reason="测试"))
+    db.session.commit()
+    login_as(blocked)
+    html = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert "您已被限制参与本社区。" in html or "You are blocked from taking part" in html
+    assert f'action="/proposals/{p.id}/support"' not in html
+    assert "Only confirmed residents" not in html and "已确认居民才能附议" not in html
