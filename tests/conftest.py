@@ -78,6 +78,20 @@ def scratch_database(tmp_path_factory, suffix: str) -> tuple[str, callable]:
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
+@contextmanager
+def real_scratch_database(tmp_path_factory, suffix: str):
+    """A scratch database (``scratch_database``) with Flask-SQLAlchemy's own sessions
+    (``real_session``), for tests that race real requests; dropped afterwards, and the rate
+    limits those requests spent forgotten."""
+    url, drop = scratch_database(tmp_path_factory, suffix)
+    try:
+        with real_session():
+            yield url
+    finally:
+        drop()
+        limiter.reset()
+
+
 def build_app(tmp_path_factory, url: str | None = None, **overrides):
     """An app on a fresh database built by the migrations, with the demo data loaded.
 

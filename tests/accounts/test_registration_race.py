@@ -11,23 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 import sqlalchemy as sa
 
 from portal.extensions import db as _db
-from tests.conftest import scratch_database
+from tests.conftest import real_scratch_database
 
 N = 8
 PASSWORD = "plum tree lantern 42 harbour"
 
 
 def test_one_registration_link_submitted_at_once_creates_one_account(tmp_path_factory):
-    from portal.extensions import limiter
-    from tests.conftest import real_session
-
-    url, drop = scratch_database(tmp_path_factory, "register_race")
-    try:
-        with real_session():
-            _race(tmp_path_factory, url)
-    finally:
-        drop()
-        limiter.reset()
+    with real_scratch_database(tmp_path_factory, "register_race") as url:
+        _race(tmp_path_factory, url)
 
 
 def _race(tmp_path_factory, url: str) -> None:

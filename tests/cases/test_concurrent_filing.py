@@ -14,22 +14,14 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from portal.extensions import db as _db
-from tests.conftest import scratch_database
+from tests.conftest import real_scratch_database
 
 K = 20
 
 
 def test_simultaneous_filings_get_consecutive_numbers(tmp_path_factory):
-    from portal.extensions import limiter
-    from tests.conftest import real_session
-
-    url, drop = scratch_database(tmp_path_factory, "race")
-    try:
-        with real_session():
-            _run(tmp_path_factory, url)
-    finally:
-        drop()
-        limiter.reset()
+    with real_scratch_database(tmp_path_factory, "race") as url:
+        _run(tmp_path_factory, url)
 
 
 def _run(tmp_path_factory, url: str) -> None:

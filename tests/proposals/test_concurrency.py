@@ -13,7 +13,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from portal.extensions import db as _db
-from tests.conftest import scratch_database
+from tests.conftest import real_scratch_database, scratch_database
 
 N = 200
 THRESHOLD = 150
@@ -81,16 +81,8 @@ def _seed(app) -> tuple[int, list[str]]:
 
 
 def test_two_hundred_simultaneous_supports(tmp_path_factory):
-    from portal.extensions import limiter
-    from tests.conftest import real_session
-
-    url, drop = scratch_database(tmp_path_factory, "race")
-    try:
-        with real_session():
-            _race(tmp_path_factory, url)
-    finally:
-        drop()
-        limiter.reset()
+    with real_scratch_database(tmp_path_factory, "race") as url:
+        _race(tmp_path_factory, url)
 
 
 def _race(tmp_path_factory, url: str) -> None:
@@ -225,16 +217,8 @@ def test_supports_racing_past_the_threshold_with_no_routing_rule(tmp_path_factor
     covers the proposal: every support is stored and counted once, the proposal is qualified
     once and waits to be filed once (the support that reached the threshold and those racing
     past it take the same path), and once a routing rule exists the sweep files one case."""
-    from portal.extensions import limiter
-    from tests.conftest import real_session
-
-    url, drop = scratch_database(tmp_path_factory, "noroute")
-    try:
-        with real_session():
-            _race_without_route(tmp_path_factory, url)
-    finally:
-        drop()
-        limiter.reset()
+    with real_scratch_database(tmp_path_factory, "noroute") as url:
+        _race_without_route(tmp_path_factory, url)
 
 
 def _race_without_route(tmp_path_factory, url: str) -> None:
