@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, g, request, session
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 
 from portal.accounts.models import ApiToken, User, UserSession
 from portal.core import clock
+from portal.core.i18n import lazy_gettext as _l
 from portal.extensions import db, login_manager
 
 TOUCH_EVERY = timedelta(minutes=1)

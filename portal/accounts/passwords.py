@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from functools import cache
 
-from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from portal.core.i18n import gettext as _
 
 MIN_LENGTH = 12
 MAX_LENGTH = 200

@@ -9,8 +9,6 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import parse as parse_limit
 from limits import parse_many
@@ -23,6 +21,8 @@ from portal.accounts.passwords import dummy_hash, hash_password, verify_password
 from portal.core import clock
 from portal.core.database import rowcount
 from portal.core.errors import DomainError
+from portal.core.i18n import gettext as _
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.urls import external_url
 from portal.extensions import db, limiter
 from portal.notifications.mail import queue_email, queue_email_to

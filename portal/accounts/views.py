@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
@@ -22,6 +21,7 @@ from portal.accounts.forms import (
     ResetRequestForm,
 )
 from portal.core.guards import login_required, public
+from portal.core.i18n import gettext as _
 from portal.core.limits import configured, sign_in_failed, sign_in_limit
 from portal.core.security import log_event, safe_next
 from portal.extensions import db, limiter

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -22,6 +21,7 @@ from wtforms.validators import (
 )
 
 from portal.core.forms import FlaskForm, id_value
+from portal.core.i18n import lazy_gettext as _l
 from portal.roles.models import Role
 
 ROLE_LABELS = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -22,6 +21,7 @@ from portal.admin.forms import (
 )
 from portal.core.errors import field_error
 from portal.core.guards import admin_required
+from portal.core.i18n import gettext as _
 from portal.extensions import db
 from portal.places.models import District
 from portal.roles import services as roles

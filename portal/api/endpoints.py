@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import g, jsonify
-from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import or_
@@ -14,6 +13,7 @@ from portal.accounts.models import ApiToken
 from portal.api import ApiError, bp, iso, require_user
 from portal.api import schemas as S
 from portal.core.guards import login_required, public
+from portal.core.i18n import gettext as _
 from portal.core.limits import configured, sign_in_failed, sign_in_limit, user_key
 from portal.core.pagination import keyset
 from portal.core.security import log_event

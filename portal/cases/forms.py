@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
@@ -13,6 +12,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.core.forms import FlaskForm
+from portal.core.i18n import lazy_gettext as _l
 
 
 class ActionForm(FlaskForm):

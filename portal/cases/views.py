@@ -8,7 +8,6 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
@@ -22,6 +21,7 @@ from portal.core import clock
 from portal.core.errors import redirect_on_error
 from portal.core.guards import login_required, public
 from portal.core.i18n import city_timezone_name, current_locale
+from portal.core.i18n import gettext as _
 from portal.core.input import id_arg, is_id
 from portal.extensions import db
 from portal.media.images import MAX_BYTES

@@ -13,10 +13,10 @@ from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 from flask import Flask, flash, jsonify, redirect, render_template, request
-from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portal.core.i18n import gettext as _
 from portal.core.security import log_event
 
 if TYPE_CHECKING:

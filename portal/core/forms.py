@@ -9,10 +9,10 @@ from __future__ import annotations
 from babel import support
 from flask import has_request_context
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm as _FlaskForm
 from wtforms.i18n import messages_path
 
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.input import clean_text
 
 BAD_TEXT = _l("This contains characters that cannot be used.")

@@ -6,14 +6,13 @@ import hashlib
 import os
 import threading
 
-from babel import Locale
-from babel.support import NullTranslations
-from flask import Flask, current_app, g, request, url_for
-from flask_babel import get_locale, get_translations
+from flask import Flask, current_app, request, url_for
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 
-from portal.core.i18n import current_locale, fmt_datetime
+from portal.core.i18n import current_locale, fmt_datetime, translations
 from portal.core.security import safe_next
 
 # filename → (mtime_ns, size, version): a file's hash is read again only when it changed.
@@ -49,23 +48,6 @@ def display_mode() -> str:
     return "large" if request.cookies.get("display") == "large" else "standard"
 
 
-def _translations() -> NullTranslations:
-    """Flask-Babel's translations for the current locale, looked up once per request and
-    locale instead of on each of the hundred or so strings a page translates (each lookup
-    goes through the domain's cache under the locale's name). Keyed by the locale, so that
-    ``force_locale`` gets its own."""
-    if not g:
-        return get_translations()
-    locale = get_locale()
-    cache: dict[Locale | None, NullTranslations] | None = g.get("commons_translations")
-    if cache is None:
-        cache = g.commons_translations = {}
-    found = cache.get(locale)
-    if found is None:
-        found = cache[locale] = get_translations()
-    return found
-
-
 def csrf_field(form=None, name: str = "csrf_token") -> Markup:
     """A CSRF token as a hidden input, without an id: a page often holds several forms (the
     header's sign-out, one per card), and WTForms' widget gave each the same id and cost a
@@ -81,14 +63,51 @@ def csrf_field(form=None, name: str = "csrf_token") -> Markup:
     )
 
 
+def _finish(context: Context, rv: str, variables: dict):
+    """Jinja's "new style" gettext finishing touch: Markup under autoescape, then the string
+    always formatted with its variables ("%%" becomes "%" even without any)."""
+    if context.eval_ctx.autoescape:
+        rv = Markup(rv)  # noqa: S704 -- our own catalogue, as Jinja's i18n extension does
+    if variables or "%" in rv:
+        return rv % variables
+    return rv
+
+
+@pass_context
+def _gettext(__context: Context, __string: str, **variables):
+    return _finish(__context, translations().ugettext(__string), variables)
+
+
+@pass_context
+def _ngettext(__context: Context, __singular: str, __plural: str, __num: int, **variables):
+    variables.setdefault("num", __num)
+    return _finish(__context, translations().ungettext(__singular, __plural, __num), variables)
+
+
+@pass_context
+def _pgettext(__context: Context, __string_ctx: str, __string: str, **variables):
+    variables.setdefault("context", __string_ctx)
+    return _finish(__context, translations().upgettext(__string_ctx, __string), variables)
+
+
+@pass_context
+def _npgettext(
+    __context: Context, __string_ctx: str, __singular: str, __plural: str, __num: int, **variables
+):
+    variables.setdefault("context", __string_ctx)
+    variables.setdefault("num", __num)
+    rv = translations().unpgettext(__string_ctx, __singular, __plural, __num)
+    return _finish(__context, rv, variables)
+
+
 def install_templating(app: Flask) -> None:
-    # Added to the environment by Jinja's i18n extension, which Flask-Babel loads.
-    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=lambda s: _translations().ugettext(s),
-        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
-        pgettext=lambda c, s: _translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
-        newstyle=True,
+    # The same "new style" callables Jinja's i18n extension builds (``install_gettext_callables``
+    # with ``newstyle=True``), written out so that a translated string costs one lookup: the
+    # extension's wrappers add a ``Context.call`` and ``_`` a ``Context.resolve`` to each of the
+    # hundred or more strings a page shows. ``tests/core/test_i18n.py`` holds them to its output.
+    app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]
+    app.jinja_env.globals.update(
+        gettext=_gettext, _=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext
     )
     app.jinja_env.filters["datetime"] = fmt_datetime
     app.jinja_env.globals["safe_next"] = safe_next

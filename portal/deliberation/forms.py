@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, RadioField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.core.forms import FlaskForm, id_value
+from portal.core.i18n import lazy_gettext as _l
 
 STANCE_CHOICES = [
     SelectChoice("for", _l("For")),

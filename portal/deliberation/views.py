@@ -6,7 +6,6 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
@@ -15,6 +14,7 @@ from portal.accounts.forms import EmptyForm
 from portal.core.errors import redirect_on_error
 from portal.core.guards import login_required, public
 from portal.core.i18n import city_timezone_name
+from portal.core.i18n import gettext as _
 from portal.core.input import BadCursor, Key, as_id, decode_cursor, encode_cursor, id_arg
 from portal.core.limits import configured, user_key
 from portal.core.security import safe_next

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Literal
 
-from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
+
+from portal.core.i18n import lazy_gettext as _l
 
 try:  # Little CMS ships in Pillow's wheels, but a distribution build may leave it out.
     from PIL import ImageCms

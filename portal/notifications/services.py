@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from flask import g, has_request_context
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, update
 
 from portal.core import clock
 from portal.core.database import rowcount
 from portal.core.i18n import current_locale
+from portal.core.i18n import lazy_gettext as _l
 from portal.extensions import db
 from portal.notifications.models import Notification
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
@@ -22,6 +21,7 @@ from portal.core.api import (
     token_in_statement,
 )
 from portal.core.guards import login_required, public
+from portal.core.i18n import gettext as _
 from portal.core.limits import configured, user_key
 from portal.core.validation import accepts
 from portal.extensions import db, limiter

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     HiddenField,
     MultipleFileField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.core.forms import FlaskForm
+from portal.core.i18n import lazy_gettext as _l
 from portal.proposals.models import RejectReason
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -12,6 +11,7 @@ from portal.accounts.forms import EmptyForm
 from portal.core.errors import field_error, redirect_on_error
 from portal.core.guards import login_required, public
 from portal.core.i18n import current_locale
+from portal.core.i18n import gettext as _
 from portal.core.input import as_id
 from portal.core.limits import configured, user_key
 from portal.extensions import db, limiter

@@ -6,7 +6,6 @@ import secrets
 from datetime import timedelta
 
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy import func, update
 
 from portal.accounts.models import User
@@ -14,6 +13,7 @@ from portal.audit.services import record
 from portal.core import clock
 from portal.core.database import rowcount
 from portal.core.errors import DomainError
+from portal.core.i18n import gettext as _
 from portal.extensions import db
 from portal.notifications.services import notify
 from portal.places.models import Community, Street

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import segno
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
@@ -13,6 +12,7 @@ from wtforms import SelectChoice
 from portal.audit.services import record
 from portal.core.errors import error_response
 from portal.core.guards import login_required
+from portal.core.i18n import gettext as _
 from portal.core.input import as_id
 from portal.core.limits import configured, user_key
 from portal.core.urls import external_url

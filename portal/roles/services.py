@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from portal.audit.services import record
 from portal.core.errors import DomainError
+from portal.core.i18n import gettext as _
 from portal.extensions import db
 from portal.places.models import Community, District, Grid
 from portal.roles.models import Agency, Role, RoleGrant

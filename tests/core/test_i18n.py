@@ -36,8 +36,11 @@ def test_dates_show_in_the_city_time_zone(app):
 
     with app.test_request_context("/"), force_locale("en"):
         shown = fmt_datetime(datetime(2026, 1, 1, 16, 30, tzinfo=UTC), "short")
-    # 16:30 UTC is 00:30 the next day in Asia/Shanghai.
-    assert "1/2/26" in shown and "12:30" in shown
+    # 16:30 UTC is 00:30 the next day in Asia/Shanghai; to the minute.
+    assert shown == "2 Jan 2026, 00:30"
+    with app.test_request_context("/"), force_locale("zh_Hans"):
+        assert fmt_datetime(datetime(2026, 1, 1, 16, 30, 59, tzinfo=UTC)) == "2026年1月2日 00:30"
+        assert fmt_datetime(datetime(2026, 1, 1, 16, 30, tzinfo=UTC), "date") == "2026年1月2日"
 
 
 def test_templates_translate_in_a_forced_locale_too(app):
