@@ -127,7 +127,7 @@ def install_template_globals(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from portal.core.database import configure_engine
     from portal.core.i18n import select_locale, select_timezone
-    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from portal.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     with app.app_context():
@@ -147,6 +147,7 @@ def _init_extensions(app: Flask) -> None:
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
     limiter.init_app(app)
+    cache.init_app(app)
     login_manager.init_app(app)
     from portal.places.services import install_city_timezone
 

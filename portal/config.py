@@ -68,6 +68,14 @@ def load_config(overrides: dict | None = None) -> dict:
         # replaces all its connections. DATABASE_PRE_PING=1 trades the round trip for that.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": _bool(env.get("DATABASE_PRE_PING"), False)},
         "REDIS_URL": env.get("REDIS_URL") or None,
+        # The app's own cache (Flask-Caching): on Redis, shared by every worker, when REDIS_URL
+        # is set; otherwise none (NullCache), never a copy per process. CACHE_TYPE=NullCache
+        # turns it off with Redis too (the benchmark's "app alone"). Entries expire on their
+        # own (CACHE_DEFAULT_TIMEOUT, seconds) or are dropped by the change they describe.
+        "CACHE_TYPE": env.get("CACHE_TYPE") or None,
+        "CACHE_DEFAULT_TIMEOUT": _int(env.get("CACHE_DEFAULT_TIMEOUT"), 60),
+        "CACHE_KEY_PREFIX": "commons:cache:",
+        "CACHE_NO_NULL_WARNING": True,
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": False,
@@ -139,6 +147,10 @@ def load_config(overrides: dict | None = None) -> dict:
     if mode == "testing":
         cfg["WTF_CSRF_ENABLED"] = True
     cfg.update(overrides or {})
+    if cfg.get("CACHE_TYPE") is None:
+        cfg["CACHE_TYPE"] = "RedisCache" if cfg["REDIS_URL"] else "NullCache"
+    if cfg["CACHE_TYPE"] == "RedisCache":
+        cfg.setdefault("CACHE_REDIS_URL", cfg["REDIS_URL"])
     if cfg.get("RATELIMIT_STORAGE_URI") is None:
         cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"
     if not cfg.get("SECRET_KEY"):

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from flask import request
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -50,3 +51,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=_client_ip)
+# Shared by every worker (Redis) or none at all: see CACHE_TYPE in portal/config.py.
+cache = Cache()

@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from portal import create_app
 from portal.core import clock
-from portal.core.i18n import clear_city_timezone
+from portal.extensions import cache, limiter
 from portal.extensions import db as _db
-from portal.extensions import limiter
 from tests.openapi_check import check_response
 
 # Generated strings carry markup and quotes, so every page test also proves escaping.
@@ -102,6 +101,17 @@ def build_app(tmp_path_factory, url: str | None = None, **overrides):
     elif not url:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     config = {
+        # As production runs: the app's cache on Redis where there is one (CI on PostgreSQL),
+        # under a prefix of this run's own; none (NullCache) otherwise.
+        **(
+            {
+                "CACHE_TYPE": "RedisCache",
+                "CACHE_REDIS_URL": os.environ["TEST_REDIS_URL"],
+                "CACHE_KEY_PREFIX": f"commons-test-{secrets.token_hex(4)}:",
+            }
+            if os.environ.get("TEST_REDIS_URL")
+            else {}
+        ),
         "COMMONS_ENV": "testing",
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "test-secret-" + secrets.token_hex(8),
@@ -198,7 +208,7 @@ def db(app):
             limiter.init_app(app)
             limiter.reset()
             clock.freeze(None)
-            clear_city_timezone()  # a rolled-back city must not stay cached
+            cache.clear()  # nothing of a rolled-back test stays cached (a city's time zone)
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, g, request, session
@@ -135,25 +133,27 @@ def bearer_token() -> str | None:
     return header[7:].strip() or None
 
 
-_token_users: OrderedDict[str, tuple[int, datetime]] = OrderedDict()
-_token_users_lock = threading.Lock()
-TOKEN_USERS_KEPT = 10_000
+TOKEN_USER_SECONDS = 300
+
+
+def _token_user_key(token_hash: str) -> str:
+    return f"token-user:{token_hash}"
 
 
 def token_user_id(token_hash: str) -> int | None:
     """Whose valid token this is, for keying a per-person rate limit before the statement
     that checks the token runs; None for a token that signs no one in (its requests count
-    per address). A valid token's user never changes, so the answer is kept per process (the
-    most recent TOKEN_USERS_KEPT tokens, each until it expires): a client that keeps its token
-    asks the database once. A token revoked since is forgotten when its request fails to
-    sign in (``forget_token``), so a leaked and revoked token cannot spend its owner's limit
-    beyond that one request."""
-    now = clock.now()
-    with _token_users_lock:
-        known = _token_users.get(token_hash)
-        if known is not None and known[1] > now:
-            _token_users.move_to_end(token_hash)
-            return known[0]
+    per address). A valid token's user never changes, so the answer is kept in the app's
+    cache (Redis, shared by every worker) for up to TOKEN_USER_SECONDS, never past the
+    token's expiry: a client that keeps its token asks the database once in a while. A token
+    revoked since is forgotten when its request fails to sign in (``forget_token``), so a
+    leaked and revoked token cannot spend its owner's limit beyond that one request."""
+    from portal.extensions import cache
+
+    key = _token_user_key(token_hash)
+    known = cache.get(key)
+    if known is not None:
+        return int(known)
     stmt = _statements.get("token_user")
     if stmt is None:
         t, u = ApiToken.__table__, User.__table__
@@ -162,20 +162,20 @@ def token_user_id(token_hash: str) -> int | None:
             .join_from(t, u, u.c.id == t.c.user_id)
             .where(valid_token(t, u))
         )
+    now = clock.now()
     row = db.session.execute(stmt, {"token_hash": token_hash, "now": now}).first()
-    with _token_users_lock:
-        if row is None:
-            _token_users.pop(token_hash, None)
-            return None
-        _token_users[token_hash] = (row[0], row[1])
-        while len(_token_users) > TOKEN_USERS_KEPT:
-            _token_users.popitem(last=False)
+    if row is None:
+        return None
+    left = int((row[1] - now).total_seconds())
+    if left > 0:
+        cache.set(key, row[0], timeout=min(left, TOKEN_USER_SECONDS))
     return row[0]
 
 
 def forget_token(token_hash: str) -> None:
-    with _token_users_lock:
-        _token_users.pop(token_hash, None)
+    from portal.extensions import cache
+
+    cache.delete(_token_user_key(token_hash))
 
 
 def user_from_bearer() -> tuple[User | None, int | None]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -15,8 +14,7 @@ from flask_babel import LazyString, get_locale, get_translations
 from flask_login import current_user
 
 if TYPE_CHECKING:
-    from flask import Flask
-    from werkzeug.local import LocalProxy
+    pass
 
 LOCALES = ("zh_Hans", "en")
 
@@ -27,9 +25,8 @@ def translations() -> NullTranslations:
     goes through the domain's cache under the locale's name). Keyed by the locale, so that
     ``force_locale`` gets its own. Reads ``g``'s object once: each access through the proxy
     costs about as much as the translation itself."""
-    try:
-        store = g._get_current_object().__dict__
-    except RuntimeError:  # outside an app context
+    store = _request_store()
+    if store is None:
         return get_translations()
     locale = get_locale()
     cache: dict[Locale | None, NullTranslations] | None = store.get("commons_translations")
@@ -79,25 +76,43 @@ def select_locale() -> str:
     return locale_from_header() or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-# The city's time zone, read on every page that shows a date: kept per process for a minute
-# and dropped at once when this process writes a city (other processes catch up in the TTL).
-_TZ_TTL = 60.0
-_tz_cache: dict[int, tuple[float, str]] = {}
+# The city's time zone, read on every page that shows a date: kept in the app's cache (Redis,
+# shared by every worker) for a minute, and dropped when a city is written.
+CITY_TIMEZONE_KEY = "city-timezone"
 _city_timezone: Callable[[], str | None] | None = None
 
 
+def _request_store() -> dict | None:
+    try:
+        return g._get_current_object().__dict__
+    except RuntimeError:  # outside an app context
+        return None
+
+
 def clear_city_timezone(*_args) -> None:
-    _tz_cache.clear()
+    from portal.extensions import cache
+
+    cache.delete(CITY_TIMEZONE_KEY)
+    store = _request_store()
+    if store is not None:
+        store.pop("commons_city_timezone", None)
 
 
 def city_timezone_name() -> str:
-    """The city's time zone; one deployment serves one city (the first one configured)."""
-    app = cast("LocalProxy[Flask]", current_app)._get_current_object()  # typed as the app
-    hit = _tz_cache.get(id(app))
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
-    tz = (_city_timezone() if _city_timezone else None) or current_app.config["DEFAULT_TIMEZONE"]
-    _tz_cache[id(app)] = (time.monotonic() + _TZ_TTL, tz)
+    """The city's time zone; one deployment serves one city (the first one configured). Read
+    once per request (a page formats dozens of dates) from the app's cache or the database."""
+    from portal.extensions import cache
+
+    store = _request_store()
+    tz = store.get("commons_city_timezone") if store is not None else None
+    if tz is None:
+        tz = cache.get(CITY_TIMEZONE_KEY)
+        if tz is None:
+            tz = _city_timezone() if _city_timezone else None
+            tz = tz or current_app.config["DEFAULT_TIMEZONE"]
+            cache.set(CITY_TIMEZONE_KEY, tz)
+        if store is not None:
+            store["commons_city_timezone"] = tz
     return tz
 
 
