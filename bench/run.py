@@ -185,8 +185,15 @@ def fixtures(app, n_pairs: int = 20000) -> dict:
         ).scalar()
         now = datetime.now(UTC)
 
-        def cookie_for(email: str) -> str:
-            user = db.session.scalar(sa.select(User).where(User.email == email))
+        hot_reader = q(
+            "SELECT u.id FROM users u JOIN proposals p ON p.community_id = u.community_id"
+            " WHERE p.id = :p AND u.id <> p.author_id ORDER BY u.id LIMIT 1",
+            p=hot,
+        ).scalar()
+
+        def cookie_for(email: str | None = None, user_id: int | None = None) -> str:
+            who = User.email == email if email else User.id == user_id
+            user = db.session.scalar(sa.select(User).where(who))
             row = UserSession(
                 id=secrets.token_urlsafe(32),
                 user_id=user.id,
@@ -260,6 +267,7 @@ def fixtures(app, n_pairs: int = 20000) -> dict:
             "pair_count": len(chosen),
             "liaison_cookie": cookie_for("liaison.health-commission@example.org"),
             "committee_cookie": cookie_for("committee@example.org"),
+            "resident_cookie": cookie_for(user_id=hot_reader),
         }
 
 
@@ -283,6 +291,13 @@ def routes(fx: dict) -> list[tuple[str, str, dict, dict]]:
             {},
         ),
         ("proposal page, 150 comments", f"/proposals/{fx['hot_proposal']}", {}, {}),
+        (
+            "proposal page, 150 comments (resident)",
+            f"/proposals/{fx['hot_proposal']}",
+            {"Cookie": fx["resident_cookie"]},
+            {},
+        ),
+        ("notifications (resident)", "/notifications", {"Cookie": fx["resident_cookie"]}, {}),
         ("case list", "/cases", {}, {}),
         ("case page", f"/cases/{fx['case']}", {}, {}),
         (

@@ -362,13 +362,21 @@ def decide(appeal_id: int):
     return redirect(url_for("deliberation.appeals_page"))
 
 
+# Top-level comments on one page of a discussion (with their replies); "More comments" goes on.
+# Each carries a report and a reply form for a signed-in reader, so a longer page costs a
+# phone a long download and the server a long render.
+COMMENTS_PER_PAGE = 20
+
+
 def proposal_page_section(p: Proposal) -> dict:
     """The deliberation part of a proposal's page (``proposals.views.show``): the thread, its
     counts and, for signed-in readers only, the forms (their CSRF tokens start a session)."""
     signed = current_user.is_authenticated
     stance = request.args.get("stance")
     order = "newest" if request.args.get("order") == "newest" else "oldest"
-    comments, replies, more = delib.thread(p, stance=stance, order=order, after=id_arg("after"))
+    comments, replies, more = delib.thread(
+        p, stance=stance, order=order, after=id_arg("after"), limit=COMMENTS_PER_PAGE
+    )
     return {
         "comments": comments,
         "replies": replies,
