@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from portal.accounts.forms import EmptyForm
+from portal.core import clock
 from portal.core.errors import redirect_on_error
 from portal.core.guards import login_required, public
 from portal.core.i18n import city_timezone_name
@@ -199,7 +200,7 @@ def workspace(code: str):
                 proposals.review_queue(community).order_by(None).subquery()
             )
         ),
-        now=proposals.clock.now(),
+        now=clock.now(),
     )
 
 

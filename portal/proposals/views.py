@@ -8,6 +8,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from portal.accounts.forms import EmptyForm
+from portal.core import clock
 from portal.core.errors import field_error, redirect_on_error
 from portal.core.guards import login_required, public
 from portal.core.i18n import current_locale
@@ -240,7 +241,7 @@ def show(proposal_id: int):
         photos=proposals.photos(p) if proposals.can_view_photos(current_user, p) else [],
         case=hooks.case_of(p),
         S=Status,
-        now=proposals.clock.now(),
+        now=clock.now(),
     )
 
 
@@ -382,7 +383,7 @@ def review_queue(code: str):
         items=items,
         form=ReviewForm(),
         overdue=proposals.is_overdue,
-        now=proposals.clock.now(),
+        now=clock.now(),
     )
 
 

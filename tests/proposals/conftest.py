@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from portal.core import clock
 from portal.proposals import services
 from portal.proposals.models import Category, Status
 from tests.conftest import NASTY, user_by_email
@@ -65,8 +67,8 @@ def make_proposal(app, db, community, category):
                 db.session.flush()
                 services.support(user_by_email("resident2@example.org"), p)
             if status == "expired":
-                services.clock.freeze(None)
-                p.closes_at = services.clock.now() - services.timedelta(minutes=1)
+                clock.freeze(None)
+                p.closes_at = clock.now() - timedelta(minutes=1)
             if status == "withdrawn":
                 services.withdraw(author, p, "已解决")
             db.session.commit()

@@ -194,14 +194,14 @@ def test_rejecting_sends_proposal_rejected(app, make_proposal):
 def test_supports_racing_past_the_threshold_wait_the_same_way(app, make_proposal, db):
     """The support stored alone past the threshold (PostgreSQL's one-statement path) qualifies
     in the next transaction under the same policy: qualified, waiting to be filed."""
-    from portal.proposals import services
+    from portal.proposals.services import supports
 
     p = make_proposal("open", threshold=2)
     p.support_count = 3  # two supports stored alone, racing past the threshold
     db.session.commit()
     _no_routing(db)
     with app.test_request_context("/"):
-        assert services._qualify_apart(p.id) == Status.qualified
+        assert supports._qualify_apart(p.id) == Status.qualified
     db.session.expire_all()
     p = db.session.get(Proposal, p.id)
     assert p.filing_pending_since is not None and p.filing_error == "no_route"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 import sqlalchemy as sa
 
+from portal.core import clock
 from portal.notifications.models import Notification
 from portal.proposals import services
 from portal.proposals.models import Proposal, ProposalEvent, Status, Support
+from portal.proposals.services import supports
 from tests.conftest import NASTY, user_by_email
 
 FORM = {
@@ -399,7 +402,7 @@ def test_sweep_qualifies_a_proposal_left_open_at_its_threshold(app, make_proposa
 
     p = make_proposal("open", threshold=3)
     p.support_count = 3
-    p.closes_at = services.clock.now() - services.timedelta(minutes=1)  # and its window closed
+    p.closes_at = clock.now() - timedelta(minutes=1)  # and its window closed
     db.session.execute(sa.delete(RoutingRule))
     db.session.commit()
 
@@ -407,9 +410,9 @@ def test_sweep_qualifies_a_proposal_left_open_at_its_threshold(app, make_proposa
         raise RuntimeError("the database went away")
 
     with monkeypatch.context() as m:
-        m.setattr(services, "_qualify", broken)
+        m.setattr(supports, "_qualify", broken)
         with app.test_request_context("/"):
-            assert services._qualify_apart(p.id) == Status.open
+            assert supports._qualify_apart(p.id) == Status.open
         failed = app.test_cli_runner().invoke(args=["proposals", "sweep"])
     assert failed.exit_code == 0 and "0 qualified, 0 filed, 0 expired" in failed.output
     assert "1 reached their threshold but could not qualify" in failed.output

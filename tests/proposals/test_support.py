@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from portal.core import clock
 from portal.proposals import services
 from portal.proposals.models import ProposalEvent, Status, Support
 from tests.conftest import DEMO, user_by_email
@@ -187,9 +188,9 @@ def test_api_support_checks_the_token_in_its_own_statement(
             sa.select(ApiToken).where(ApiToken.user_id == third.id).order_by(ApiToken.id.desc())
         ).first()
         if change == "revoked":
-            token.revoked_at = services.clock.now()
+            token.revoked_at = clock.now()
         else:
-            token.expires_at = services.clock.now() - timedelta(seconds=1)
+            token.expires_at = clock.now() - timedelta(seconds=1)
         db.session.commit()
         assert refused(headers), change
     # Signed out everywhere: the version check alone (sign_out_everywhere also revokes).
@@ -230,9 +231,7 @@ def test_a_dead_token_does_not_spend_its_owners_support_limit(
     try:
         assert client.post(f"/api/v1/proposals/{p.id}/support", headers=leaked).status_code == 201
         db.session.execute(
-            sa.update(ApiToken)
-            .where(ApiToken.user_id == owner.id)
-            .values(revoked_at=services.clock.now())
+            sa.update(ApiToken).where(ApiToken.user_id == owner.id).values(revoked_at=clock.now())
         )
         db.session.commit()
         codes = [
@@ -264,7 +263,7 @@ def test_every_refusal_is_the_same_by_token_by_orm_and_on_the_page(
     from portal.proposals.services import ProposalError
 
     pg = db.engine.dialect.name == "postgresql"
-    now = services.clock.now()
+    now = clock.now()
 
     def token_of(headers) -> str:
         return hash_token(headers["Authorization"].split(" ", 1)[1])

@@ -1,0 +1,80 @@
+"""Case rules: routing, filing exactly once, the one transition table, overdue sweep,
+supporters' feedback and the close/reopen rule.
+
+The rules live in the modules of this package, one per use case; this module re-exports
+their public names, so ``from portal.cases import services`` keeps working."""
+
+from __future__ import annotations
+
+from portal.cases.services._common import CaseError
+from portal.cases.services.feedback import feedback_summary, give_feedback, has_answered
+from portal.cases.services.filing import file_case, install
+from portal.cases.services.labels import (
+    action_label,
+    button_label,
+    close_reason_label,
+    state_label,
+    step_label,
+)
+from portal.cases.services.queries import (
+    LIAISON_TABS,
+    SUPERVISOR_TABS,
+    case_for_proposal,
+    is_overdue,
+    liaison_cases,
+    photos,
+    supervisor_cases,
+    timeline,
+    verification_cases,
+)
+from portal.cases.services.routing import delete_rule, route, set_rule
+from portal.cases.services.sweeping import sweep
+from portal.cases.services.workflow import (
+    ACTIONS,
+    CLOSE_REASONS,
+    NOTE_REQUIRED,
+    TRANSITIONS,
+    Move,
+    act,
+    agency_in_scope,
+    allowed_actions,
+    reroute_agencies,
+    role_for,
+)
+
+__all__ = [
+    "ACTIONS",
+    "CLOSE_REASONS",
+    "LIAISON_TABS",
+    "NOTE_REQUIRED",
+    "SUPERVISOR_TABS",
+    "TRANSITIONS",
+    "CaseError",
+    "Move",
+    "act",
+    "action_label",
+    "agency_in_scope",
+    "allowed_actions",
+    "button_label",
+    "case_for_proposal",
+    "close_reason_label",
+    "delete_rule",
+    "feedback_summary",
+    "file_case",
+    "give_feedback",
+    "has_answered",
+    "install",
+    "is_overdue",
+    "liaison_cases",
+    "photos",
+    "reroute_agencies",
+    "role_for",
+    "route",
+    "set_rule",
+    "state_label",
+    "step_label",
+    "supervisor_cases",
+    "sweep",
+    "timeline",
+    "verification_cases",
+]

@@ -1,0 +1,99 @@
+"""Reading cases: workspace lists, overdue, timeline, photos, the case of a proposal."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.cases.models import Case, CaseEvent, CasePhoto
+from portal.cases.services._common import C
+from portal.core import clock
+from portal.extensions import db
+from portal.places.models import Community, District, Grid, Street
+from portal.proposals.models import Proposal
+from portal.roles.models import Agency
+
+
+def photos(case: Case) -> list[CasePhoto]:
+    return list(
+        db.session.scalars(
+            select(CasePhoto).where(CasePhoto.case_id == case.id).order_by(CasePhoto.id)
+        )
+    )
+
+
+# --- workspace lists --------------------------------------------------------------------------
+
+LIAISON_TABS = ("new", "due", "overdue", "returned", "all")
+SUPERVISOR_TABS = ("returned", "overdue", "extensions")
+
+
+def liaison_cases(agency: Agency, tab: str):
+    """The cases of an agency's workspace tab, or None for an unknown tab."""
+    if tab not in LIAISON_TABS:
+        return None
+    stmt = select(Case).where(Case.agency_id == agency.id)
+    # Only the asked tab's conditions are built: expressions cost more than they look.
+    if tab == "new":
+        return stmt.where(Case.state == C.dispatched)
+    if tab == "due":
+        return stmt.where(
+            Case.state.in_([C.accepted, C.in_progress]), Case.stage_due_at >= clock.now()
+        )
+    if tab == "overdue":
+        return stmt.where(Case.state != C.closed, Case.stage_due_at < clock.now())
+    if tab == "returned":
+        return stmt.where(Case.state == C.returned)
+    return stmt
+
+
+def supervisor_cases(district: District, tab: str):
+    """The cases of a district supervisor's tab, or None for an unknown tab."""
+    if tab not in SUPERVISOR_TABS:
+        return None
+    stmt = select(Case).where(
+        Case.community_id.in_(
+            select(Community.id).join(Street).where(Street.district_id == district.id)
+        ),
+        Case.state != C.closed,
+    )
+    return {
+        "returned": stmt.where(Case.state == C.returned),
+        "overdue": stmt.where(Case.stage_due_at < clock.now()),
+        "extensions": stmt.where(Case.extension == "requested"),
+    }[tab]
+
+
+def verification_cases(grants: list) -> object:
+    """Cases waiting for an on-site check within a grid worker's grants."""
+    community_ids = {g.community_id for g in grants if g.community_id}
+    grid_ids = {g.grid_id for g in grants if g.grid_id}
+    grid_communities = (
+        set(db.session.scalars(select(Grid.community_id).where(Grid.id.in_(grid_ids))))
+        if grid_ids
+        else set()
+    )
+    # A grant for any grid of a community covers that community's cases without a grid.
+    scope = (
+        Case.community_id.in_(community_ids)
+        | Case.grid_id.in_(grid_ids)
+        | (Case.grid_id.is_(None) & Case.community_id.in_(grid_communities))
+    )
+    return select(Case).where(scope, Case.state == C.verifying)
+
+
+def is_overdue(case: Case) -> bool:
+    return (
+        case.state != C.closed and case.stage_due_at is not None and case.stage_due_at < clock.now()
+    )
+
+
+def timeline(case: Case) -> list[CaseEvent]:
+    return list(
+        db.session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+        )
+    )
+
+
+def case_for_proposal(p: Proposal) -> Case | None:
+    return db.session.scalar(select(Case).where(Case.proposal_id == p.id))

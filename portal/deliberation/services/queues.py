@@ -1,0 +1,148 @@
+"""The moderation queue, the public moderation log, the workspace's figures and reason labels."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, lazyload
+
+from portal.core import clock
+from portal.deliberation.models import Comment, ModerationAction, Report
+from portal.extensions import db
+from portal.places.models import Community
+from portal.proposals import services as proposals
+from portal.proposals.models import Proposal
+
+# --- queues, logs, figures -------------------------------------------------------------------
+
+
+QUEUE_PAGE = 25
+
+
+def queue_cursor(item: dict) -> list:
+    """Where the page after ``item`` starts: its first report's time, kind and id."""
+    return [item["first_report_at"].isoformat(), item["target_type"], item["target_id"]]
+
+
+def queue(community: Community, limit: int = QUEUE_PAGE, after: tuple | None = None) -> list[dict]:
+    """Open reports grouped by target, oldest first, with waiting time; keyset-paginated on
+    (first report, kind, id) after ``after``."""
+    first = func.min(Report.created_at)
+    stmt = (
+        select(Report.target_type, Report.target_id, first, func.count())
+        .where(Report.community_id == community.id, Report.resolved_at.is_(None))
+        .group_by(Report.target_type, Report.target_id)
+    )
+    if after is not None:
+        when, kind, ident = after
+        stmt = stmt.having(
+            (first > when)
+            | (
+                (first == when)
+                & (
+                    (Report.target_type > kind)
+                    | ((Report.target_type == kind) & (Report.target_id > ident))
+                )
+            )
+        )
+    rows = db.session.execute(
+        stmt.order_by(first, Report.target_type, Report.target_id).limit(limit)
+    ).all()
+    # The targets in two queries (one per kind), not one each.
+    wanted: dict[str, set[int]] = {"proposal": set(), "comment": set()}
+    for target_type, target_id, _first, _count in rows:
+        wanted.setdefault(target_type, set()).add(target_id)
+    loaded: dict[tuple[str, int], object] = {}
+    if wanted["proposal"]:
+        for obj in db.session.scalars(
+            select(Proposal).where(Proposal.id.in_(wanted["proposal"])).options(lazyload("*"))
+        ):
+            loaded["proposal", obj.id] = obj
+    if wanted["comment"]:
+        for comment in db.session.scalars(
+            select(Comment)
+            .where(Comment.id.in_(wanted["comment"]))
+            .options(lazyload("*"), joinedload(Comment.author).lazyload("*"))
+        ).unique():
+            loaded["comment", comment.id] = comment
+    items = []
+    for target_type, target_id, first_at, count in rows:
+        target = loaded.get((target_type, target_id))
+        if target is None:
+            continue
+        items.append(
+            {
+                "target_type": target_type,
+                "target_id": target_id,
+                "object": target,
+                "first_report_at": first_at,
+                "reports": count,
+            }
+        )
+    return items
+
+
+def public_log(community: Community, *, before: int | None = None, limit: int = 50):
+    stmt = select(ModerationAction).where(ModerationAction.community_id == community.id)
+    if before:
+        stmt = stmt.where(ModerationAction.id < before)
+    rows = list(db.session.scalars(stmt.order_by(ModerationAction.id.desc()).limit(limit + 1)))
+    return rows[:limit], rows[limit - 1].id if len(rows) > limit else None
+
+
+def figures(community: Community) -> dict:
+    open_targets = (
+        select(Report.target_type, Report.target_id)
+        .where(Report.community_id == community.id, Report.resolved_at.is_(None))
+        .distinct()
+        .subquery()
+    )
+    waiting = db.session.scalar(select(func.count()).select_from(open_targets)) or 0
+    since = clock.now() - timedelta(days=30)
+    reviewed = db.session.execute(
+        select(Proposal.submitted_at, Proposal.reviewed_at).where(
+            Proposal.community_id == community.id,
+            Proposal.reviewed_at >= since,
+            Proposal.submitted_at.is_not(None),
+        )
+    ).all()
+    hours = [(r - s).total_seconds() / 3600 for s, r in reviewed if r and s]
+    return {
+        "waiting": waiting
+        + (
+            db.session.scalar(
+                select(func.count()).select_from(proposals.review_queue(community).subquery())
+            )
+            or 0
+        ),
+        "median_review_hours": round(statistics.median(hours), 1) if hours else None,
+    }
+
+
+def reason_label(code: str | None) -> dict:
+    from flask_babel import force_locale
+
+    labels = {}
+    for loc in ("zh_Hans", "en"):
+        with force_locale(loc):
+            labels[loc] = {
+                "spam": _("spam"),
+                "offensive": _("offensive"),
+                "personal-data": _("personal data"),
+                "off-topic": _("off-topic"),
+                "other": _("other reason"),
+                "no-violation": _("no violation"),
+                "edited-by-author": _("edited by the author"),
+                "appeal-upheld": _("appeal upheld"),
+            }.get(code or "", code or "")
+    return labels
+
+
+def reason_text(code: str | None) -> str:
+    """The reason in the reader's language."""
+    from portal.core.i18n import current_locale
+
+    return reason_label(code)[current_locale()]

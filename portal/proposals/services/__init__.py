@@ -1,0 +1,100 @@
+"""Proposal rules: writing, review, support to a threshold (exactly once), withdrawal, expiry.
+
+Transitions live in one table (``TRANSITIONS``) and go through ``transition()``, which checks
+the move, stamps the lifecycle timestamp, records the public history and audits staff actions.
+
+The rules live in the modules of this package, one per use case; this module re-exports
+their public names, so ``from portal.proposals import services`` keeps working."""
+
+from __future__ import annotations
+
+from portal.proposals.services._common import EDITABLE, SUPPORTABLE, ProposalError
+from portal.proposals.services.admin import save_category, set_support_rules
+from portal.proposals.services.eligibility import can_support, may_support, support_refusal
+from portal.proposals.services.expiry import qualify_reached, sweep
+from portal.proposals.services.filing import (
+    file_waiting,
+    filing_problem,
+    retry_filing,
+    waiting_to_be_filed,
+)
+from portal.proposals.services.labels import reason_label, status_label
+from portal.proposals.services.lifecycle import (
+    REVIEW_DAYS,
+    TRANSITIONS,
+    create,
+    edit,
+    is_overdue,
+    review,
+    review_queue,
+    submit_proposal,
+    transition,
+    withdraw,
+)
+from portal.proposals.services.proposal_photos import (
+    add_photos,
+    can_view_photos,
+    photos,
+    remove_photo,
+)
+from portal.proposals.services.reading import (
+    can_read,
+    effective_status,
+    has_supported,
+    history,
+    is_visible,
+    resume_window,
+    supported_ids,
+    threshold_for,
+    window_open,
+)
+from portal.proposals.services.search import search_filter, similar
+from portal.proposals.services.supports import support, support_at_once, support_by_token, unsupport
+
+__all__ = [
+    "EDITABLE",
+    "REVIEW_DAYS",
+    "SUPPORTABLE",
+    "TRANSITIONS",
+    "ProposalError",
+    "add_photos",
+    "can_read",
+    "can_support",
+    "can_view_photos",
+    "create",
+    "edit",
+    "effective_status",
+    "file_waiting",
+    "filing_problem",
+    "has_supported",
+    "history",
+    "is_overdue",
+    "is_visible",
+    "may_support",
+    "photos",
+    "qualify_reached",
+    "reason_label",
+    "remove_photo",
+    "resume_window",
+    "retry_filing",
+    "review",
+    "review_queue",
+    "save_category",
+    "search_filter",
+    "set_support_rules",
+    "similar",
+    "status_label",
+    "submit_proposal",
+    "support",
+    "support_at_once",
+    "support_by_token",
+    "support_refusal",
+    "supported_ids",
+    "sweep",
+    "threshold_for",
+    "transition",
+    "unsupport",
+    "waiting_to_be_filed",
+    "window_open",
+    "withdraw",
+]

@@ -1,0 +1,353 @@
+"""A proposal's life: the one transition function, writing, submitting, withdrawing and the
+committee's review."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import delete, insert, select
+
+from portal.accounts.models import User
+from portal.audit.services import record
+from portal.core import clock
+from portal.core.text import grams, render_markdown
+from portal.extensions import db
+from portal.notifications.services import notify
+from portal.places.models import Community, Grid
+from portal.proposals.models import (
+    Category,
+    Proposal,
+    ProposalEvent,
+    ProposalGram,
+    RejectReason,
+    Status,
+)
+from portal.proposals.services._common import EDITABLE, ProposalError, S
+from portal.proposals.services.labels import status_label
+from portal.proposals.services.reading import effective_status, threshold_for
+from portal.proposals.services.supports import _add_support
+from portal.proposals.signals import proposal_rejected
+from portal.roles import permissions
+
+REVIEW_DAYS = 3
+
+# (from, to) → who may make the move.
+TRANSITIONS: dict[tuple[Status, Status], str] = {
+    (S.draft, S.submitted): "author",
+    (S.changes_requested, S.submitted): "author",
+    (S.submitted, S.open): "committee",
+    (S.submitted, S.changes_requested): "committee",
+    (S.submitted, S.rejected): "committee",
+    (S.open, S.qualified): "system",
+    (S.open, S.expired): "system",
+}
+for _from in (S.draft, S.submitted, S.changes_requested, S.open):
+    TRANSITIONS[(_from, S.withdrawn)] = "author"
+
+
+# --- the one transition function -------------------------------------------------------------
+
+
+def transition(
+    p: Proposal,
+    to: Status,
+    actor: User | None,
+    *,
+    role: str,
+    note: str | None = None,
+    reason_code: str | None = None,
+    fields: dict | None = None,
+) -> None:
+    """Move ``p`` to ``to`` if the table allows it for ``role``; ``fields`` are set in the same
+    flush (the database checks, e.g., that an open proposal has its window and threshold); a
+    callable value is given the transition's timestamp."""
+    frm = p.status
+    allowed = TRANSITIONS.get((frm, to))
+    if allowed is None or allowed != role:
+        raise ProposalError(
+            "invalid_transition",
+            _(
+                "This proposal cannot go from “%(a)s” to “%(b)s”.",
+                a=status_label(frm),
+                b=status_label(to),
+            ),
+        )
+    now = clock.now()
+    p.status = to
+    p.updated_at = p.last_activity_at = now
+    stamp = {
+        S.submitted: "submitted_at",
+        S.open: "opened_at",
+        S.qualified: "threshold_reached_at",
+        S.expired: "expired_at",
+        S.rejected: "rejected_at",
+        S.withdrawn: "withdrawn_at",
+    }
+    if to in stamp:
+        setattr(p, stamp[to], now)
+    for name, value in (fields or {}).items():
+        setattr(p, name, value(now) if callable(value) else value)
+    db.session.add(
+        ProposalEvent(
+            proposal_id=p.id,
+            from_status=frm.value,
+            to_status=to.value,
+            actor_id=getattr(actor, "id", None),
+            actor_role=role,
+            reason_code=reason_code,
+            note=note,
+        )
+    )
+    db.session.flush()
+    if role == "committee":
+        record(actor, f"proposal.{to.value}", p, from_status=frm.value, reason=reason_code)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _check_resident(user: User, community: Community) -> None:
+    if user.community_id != community.id:
+        raise ProposalError(
+            "not_a_resident",
+            _("Only confirmed residents of this community can do this."),
+            status=403,
+        )
+
+
+def _apply_fields(
+    p: Proposal,
+    *,
+    title: str,
+    summary: str,
+    body: str,
+    category: Category,
+    grid: Grid | None,
+    location_note: str,
+) -> None:
+    if grid is not None and grid.community_id != p.community_id:
+        raise ProposalError(
+            "invalid_grid", _("Choose a grid of this community."), status=400, field="grid"
+        )
+    if not category.active:
+        raise ProposalError(
+            "invalid_category", _("Choose a category."), status=400, field="category"
+        )
+    p.title, p.summary, p.body = title.strip(), summary.strip(), body.strip()
+    p.body_html = render_markdown(p.body)
+    p.category_id, p.grid_id = category.id, grid.id if grid else None
+    p.location_note = (location_note or "").strip()
+    p.updated_at = clock.now()
+
+
+def _index(p: Proposal) -> None:
+    db.session.execute(delete(ProposalGram).where(ProposalGram.proposal_id == p.id))
+    rows = [
+        {"community_id": p.community_id, "gram": g, "proposal_id": p.id}
+        for g in grams(f"{p.title} {p.summary}")
+    ]
+    if rows:
+        db.session.execute(insert(ProposalGram), rows)
+
+
+def create(
+    author: User,
+    community: Community,
+    *,
+    title: str,
+    summary: str,
+    body: str,
+    category: Category,
+    grid: Grid | None = None,
+    location_note: str = "",
+    submit: bool = False,
+) -> Proposal:
+    _check_resident(author, community)
+    p = Proposal(
+        community_id=community.id,
+        author_id=author.id,
+        status=S.draft,
+        title="",
+        summary="",
+        body="",
+        body_html="",
+        category_id=category.id,
+    )
+    _apply_fields(
+        p,
+        title=title,
+        summary=summary,
+        body=body,
+        category=category,
+        grid=grid,
+        location_note=location_note,
+    )
+    db.session.add(p)
+    db.session.flush()
+    db.session.add(
+        ProposalEvent(
+            proposal_id=p.id,
+            from_status=None,
+            to_status=S.draft.value,
+            actor_id=author.id,
+            actor_role="author",
+        )
+    )
+    _index(p)
+    if submit:
+        submit_proposal(author, p)
+    return p
+
+
+def edit(author: User, p: Proposal, **fields) -> None:
+    if author.id != p.author_id:
+        raise ProposalError("not_author", _("Only the author can edit this proposal."), status=403)
+    if p.status not in EDITABLE:
+        raise ProposalError(
+            "not_editable",
+            _("A proposal can be edited only as a draft or when the committee asked for changes."),
+        )
+    _apply_fields(p, **fields)
+    _index(p)
+    db.session.flush()
+
+
+def submit_proposal(author: User, p: Proposal) -> None:
+    if author.id != p.author_id:
+        raise ProposalError(
+            "not_author", _("Only the author can submit this proposal."), status=403
+        )
+    _check_resident(author, p.community)
+    transition(
+        p,
+        S.submitted,
+        author,
+        role="author",
+        fields={"review_due_at": lambda now: now + timedelta(days=REVIEW_DAYS)},
+    )
+
+
+def withdraw(author: User, p: Proposal, reason: str) -> None:
+    if author.id != p.author_id:
+        raise ProposalError(
+            "not_author", _("Only the author can withdraw this proposal."), status=403
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ProposalError(
+            "reason_required", _("Say why you withdraw the proposal."), status=400, field="reason"
+        )
+    if effective_status(p) == S.expired:
+        raise ProposalError("invalid_transition", _("The support window has closed."))
+    transition(
+        p, S.withdrawn, author, role="author", note=reason, fields={"withdraw_reason": reason}
+    )
+
+
+# --- review ----------------------------------------------------------------------------------
+
+
+def review(
+    actor: User,
+    p: Proposal,
+    decision: str,
+    *,
+    reason_code: str | None = None,
+    note: str | None = None,
+    duplicate_of: Proposal | None = None,
+) -> None:
+    if not permissions.is_committee(actor, p.community):
+        raise ProposalError(
+            "forbidden", _("Only this community's committee reviews its proposals."), status=403
+        )
+    note = (note or "").strip() or None
+    params = {"title": p.title}
+    url = url_for("proposals.show", proposal_id=p.id)
+    if decision == "approve":
+        window = timedelta(days=p.community.support_window_days)
+        transition(
+            p,
+            S.open,
+            actor,
+            role="committee",
+            note=note,
+            fields={
+                "threshold": threshold_for(p.community),
+                "reviewed_at": lambda now: now,
+                "review_note": note,
+                "closes_at": lambda now: now + window,
+            },
+        )
+        notify([p.author_id], "proposal_approved", p, url=url, params=params)
+        # The author's own support is recorded as the window opens.
+        _add_support(p, p.author_id)
+    elif decision == "request_changes":
+        if not note:
+            raise ProposalError(
+                "note_required", _("Say what should change."), status=400, field="note"
+            )
+        transition(
+            p,
+            S.changes_requested,
+            actor,
+            role="committee",
+            note=note,
+            fields={"reviewed_at": clock.now(), "review_note": note},
+        )
+        notify([p.author_id], "proposal_changes_requested", p, url=url, params=params)
+    elif decision == "reject":
+        valid = {r.value for r in RejectReason}
+        if reason_code not in valid:
+            raise ProposalError(
+                "reason_required",
+                _("Choose a reason for the rejection."),
+                status=400,
+                field="reason_code",
+            )
+        if reason_code == RejectReason.duplicate.value:
+            if (
+                duplicate_of is None
+                or duplicate_of.id == p.id
+                or duplicate_of.community_id != p.community_id
+            ):
+                raise ProposalError(
+                    "duplicate_required",
+                    _("Name the original proposal of this community."),
+                    status=400,
+                    field="duplicate_of",
+                )
+            p.duplicate_of_id = duplicate_of.id
+        transition(
+            p,
+            S.rejected,
+            actor,
+            role="committee",
+            note=note,
+            reason_code=reason_code,
+            fields={"reject_reason": reason_code, "reviewed_at": clock.now(), "review_note": note},
+        )
+        notify([p.author_id], "proposal_rejected", p, url=url, params=params)
+        # Deliberation writes it to the public moderation log (its receiver).
+        proposal_rejected.send(p, actor=actor, reason_code=reason_code, note=note)
+    else:
+        raise ProposalError(
+            "invalid_decision",
+            _("Choose approve, request changes or reject."),
+            status=400,
+            field="decision",
+        )
+    db.session.flush()
+
+
+def review_queue(community: Community):
+    return (
+        select(Proposal)
+        .where(Proposal.community_id == community.id, Proposal.status == S.submitted)
+        .order_by(Proposal.submitted_at, Proposal.id)
+    )
+
+
+def is_overdue(p: Proposal) -> bool:
+    return p.status == S.submitted and p.review_due_at is not None and p.review_due_at < clock.now()

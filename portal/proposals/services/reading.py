@@ -1,0 +1,105 @@
+"""Reading a proposal: its effective status, its support window, who supported it, who sees it."""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import select
+
+from portal.core import clock
+from portal.extensions import db
+from portal.places.models import Community
+from portal.proposals.models import Proposal, ProposalEvent, Status, Support
+from portal.proposals.services._common import SUPPORTABLE, S
+from portal.roles import permissions
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def effective_status(p: Proposal) -> Status:
+    """Expiry is derived at read time too, so it is right even before the sweep stamps it; a
+    proposal hidden while its window ran is not expired: its window waits (``resume_window``)."""
+    if (
+        p.status == S.open
+        and p.closes_at is not None
+        and p.closes_at <= clock.now()
+        and not p.window_paused
+    ):
+        return S.expired
+    return p.status
+
+
+def window_open(p: Proposal) -> bool:
+    return p.status in SUPPORTABLE and p.closes_at is not None and p.closes_at > clock.now()
+
+
+def resume_window(p: Proposal) -> None:
+    """A proposal hidden while its support window ran could not be supported meanwhile: when it
+    is restored, its window closes later by the time it was hidden. Call before unhiding."""
+    closes_at, hidden_at = p.closes_at, p.hidden_at  # both set while the window is paused
+    if p.status in SUPPORTABLE and p.window_paused and closes_at and hidden_at:
+        p.closes_at = closes_at + (clock.now() - hidden_at)
+
+
+def threshold_for(community: Community) -> int:
+    by_share = math.ceil(community.support_percent / 100 * community.confirmed_residents)
+    return max(community.support_minimum, by_share)
+
+
+def has_supported(user, p: Proposal) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return (
+        db.session.scalar(
+            select(Support.id).where(Support.proposal_id == p.id, Support.user_id == user.id)
+        )
+        is not None
+    )
+
+
+def supported_ids(user, proposal_ids: list[int]) -> set[int]:
+    if not getattr(user, "is_authenticated", False) or not proposal_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Support.proposal_id).where(
+                Support.user_id == user.id, Support.proposal_id.in_(proposal_ids)
+            )
+        )
+    )
+
+
+def history(p: Proposal) -> list[ProposalEvent]:
+    return list(
+        db.session.scalars(
+            select(ProposalEvent)
+            .where(ProposalEvent.proposal_id == p.id)
+            .order_by(ProposalEvent.id)
+        )
+    )
+
+
+def is_visible(user, p: Proposal) -> bool:
+    """Drafts, submissions and change requests are seen by their author and the committee."""
+    if p.status in (S.draft, S.submitted, S.changes_requested):
+        if not getattr(user, "is_authenticated", False):
+            return False
+        if p.status == S.draft:
+            return user.id == p.author_id
+        return user.id == p.author_id or permissions.is_committee(user, p.community)
+    return True
+
+
+def can_read(user, p: Proposal) -> bool:
+    """Whether ``user`` may read the proposal's text (title, summary, body, author, place) and
+    see its photos. A proposal the committee hid (or that reports hid until it is reviewed)
+    keeps only its number, status and the reason it is hidden for everyone but its author and
+    the committee that moderates it. Reads only the proposal's own columns, so lists of cases
+    can ask it row by row without loading anything more."""
+    if not is_visible(user, p):
+        return False
+    if not p.hidden:
+        return True
+    return getattr(user, "is_authenticated", False) and (
+        user.id == p.author_id or p.community_id in permissions.committee_community_ids(user)
+    )
