@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
-
 from portal.cases.calendar import add_working_days
 from portal.cases.models import Case, CaseEvent, CaseState
 from portal.core import clock
 from portal.core.errors import DomainError
 from portal.core.i18n import city_timezone_name
+from portal.core.i18n import lazy_gettext as _l
 from portal.extensions import db
 from portal.notifications.services import register_type
 

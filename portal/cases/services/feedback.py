@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
 from portal.cases.models import Case, CaseFeedback
 from portal.cases.services._common import C, CaseError
+from portal.core.i18n import gettext as _
 from portal.extensions import db
 from portal.proposals.models import Support
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +15,7 @@ from portal.cases.services.queries import case_for_proposal
 from portal.cases.services.routing import route
 from portal.core import clock
 from portal.core.i18n import city_timezone_name
+from portal.core.i18n import gettext as _
 from portal.extensions import db
 from portal.notifications.services import notify
 from portal.proposals import signals as proposal_signals

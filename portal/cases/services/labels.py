@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from portal.cases.models import CaseState
 from portal.cases.services._common import C
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.i18n import table_label
 
 # --- labels ----------------------------------------------------------------------------------

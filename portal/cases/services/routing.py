@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.audit.services import record
 from portal.cases.models import RoutingRule
 from portal.cases.services._common import CaseError
+from portal.core.i18n import gettext as _
 from portal.extensions import db
 from portal.places.models import Community
 from portal.proposals.models import Category

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import User
@@ -17,6 +16,7 @@ from portal.cases.services._telling import _tell
 from portal.cases.services.labels import state_label
 from portal.cases.signals import case_closed
 from portal.core import clock
+from portal.core.i18n import gettext as _
 from portal.extensions import db
 from portal.roles import permissions
 from portal.roles.models import Agency

@@ -3,12 +3,12 @@ the target of a report or moderation action and its community, and the committee
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.blocks.services import is_blocked
 from portal.core.errors import DomainError
+from portal.core.i18n import gettext as _
+from portal.core.i18n import lazy_gettext as _l
 from portal.deliberation.models import Comment
 from portal.extensions import db
 from portal.notifications.services import register_type

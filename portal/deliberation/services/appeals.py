@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.blocks.services import active_block
 from portal.core import clock
+from portal.core.i18n import gettext as _
 from portal.deliberation.models import Appeal, ModerationAction
 from portal.deliberation.services._common import DeliberationError, _target, committee_members
 from portal.deliberation.services.moderation import _log, _restore, can_moderate

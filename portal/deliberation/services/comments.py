@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import url_for
-from flask_babel import gettext as _
 from markupsafe import escape
 from sqlalchemy import func, select, update
 
 from portal.accounts.models import User
 from portal.core import clock
+from portal.core.i18n import gettext as _
 from portal.core.text import linkify
 from portal.deliberation.models import STANCES, Comment
 from portal.deliberation.services._common import DeliberationError, check_not_blocked

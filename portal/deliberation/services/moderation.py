@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy import update
 
 from portal.accounts.models import User
@@ -13,6 +12,7 @@ from portal.audit.services import record
 from portal.blocks.models import Block
 from portal.blocks.services import active_block
 from portal.core import clock
+from portal.core.i18n import gettext as _
 from portal.deliberation.models import HIDE_REASONS, RESTORE_REASONS, ModerationAction, Report
 from portal.deliberation.services._common import DeliberationError, _community_id, _kind, _target
 from portal.deliberation.services.queues import reason_label

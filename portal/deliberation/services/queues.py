@@ -5,11 +5,11 @@ from __future__ import annotations
 import statistics
 from datetime import timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from portal.core import clock
+from portal.core.i18n import gettext as _
 from portal.deliberation.models import Comment, ModerationAction, Report
 from portal.extensions import db
 from portal.places.models import Community

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, url_for
-from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
 from portal.accounts.models import User
+from portal.core.i18n import gettext as _
 from portal.deliberation.models import REPORT_REASONS, Report
 from portal.deliberation.services._common import (
     DeliberationError,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Table
 
 from portal.core.errors import DomainError
+from portal.core.i18n import lazy_gettext as _l
 from portal.notifications.services import register_type
 from portal.proposals.models import Proposal, Status
 

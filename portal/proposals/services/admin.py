@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.audit.services import record
+from portal.core.i18n import gettext as _
 from portal.extensions import db
 from portal.places.models import Community
 from portal.proposals.models import Category

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask_babel import gettext as _
 from sqlalchemy import Table, and_, or_, select
 from sqlalchemy import false as sa_false
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.core import clock
+from portal.core.i18n import gettext as _
 from portal.extensions import db
 from portal.proposals.models import Proposal
 from portal.proposals.services._common import SUPPORTABLE, ProposalError, _proposals

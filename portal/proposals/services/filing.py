@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import current_app, url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import User
@@ -11,6 +10,7 @@ from portal.audit.services import record
 from portal.core import clock
 from portal.core.errors import DomainError
 from portal.core.i18n import current_locale
+from portal.core.i18n import gettext as _
 from portal.extensions import db
 from portal.notifications.services import notify
 from portal.proposals.models import Proposal

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
+from portal.core.i18n import lazy_gettext as _l
 from portal.core.i18n import table_label
 from portal.proposals.models import Status
 from portal.proposals.services._common import S

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy import delete, insert, select
 
 from portal.accounts.models import User
 from portal.audit.services import record
 from portal.core import clock
+from portal.core.i18n import gettext as _
 from portal.core.text import grams, render_markdown
 from portal.extensions import db
 from portal.notifications.services import notify

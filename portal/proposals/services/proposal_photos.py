@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import User
+from portal.core.i18n import gettext as _
 from portal.extensions import db
 from portal.media.images import ImageError, process_images
 from portal.media.storage import storage_for

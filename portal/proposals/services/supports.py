@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from flask import current_app, url_for
-from flask_babel import gettext as _
 from sqlalchemy import Table, bindparam, delete, literal, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.selectable import Select
@@ -13,6 +12,7 @@ from sqlalchemy.sql.selectable import Select
 from portal.accounts.models import User
 from portal.core import clock
 from portal.core.database import rowcount
+from portal.core.i18n import gettext as _
 from portal.extensions import db
 from portal.notifications.services import notify
 from portal.proposals.models import Proposal, ProposalEvent, Status, Support
