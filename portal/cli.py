@@ -17,15 +17,29 @@ outbox_cli = AppGroup("outbox", help="Outgoing email.")
 proposals_cli = AppGroup("proposals", help="Proposals.")
 
 
+def file_waiting_cases() -> tuple[int, int]:
+    """Retry filing every proposal waiting to be filed, each committed on its own (the
+    sweep's; the service only files). Returns (filed, still waiting)."""
+    from portal.proposals.services import file_waiting
+
+    filed = waiting = 0
+    for was_filed in file_waiting():
+        db.session.commit()
+        filed, waiting = filed + was_filed, waiting + (not was_filed)
+    db.session.commit()
+    return filed, waiting
+
+
 @proposals_cli.command("sweep")
 def proposals_sweep() -> None:
     """Qualify proposals left open at their threshold, retry filing the cases of those waiting
     to be filed, then stamp those whose support window closed as expired (safe to run again)."""
-    from portal.proposals.services import file_waiting, qualify_reached, sweep
+    from portal.proposals.services import qualify_reached, sweep
 
     with _request_context():  # qualifying notifies the author, with a link
         qualified, failed = qualify_reached()
-        filed, waiting = file_waiting()
+        db.session.commit()
+        filed, waiting = file_waiting_cases()
         expired = 0
         while True:
             n = sweep()

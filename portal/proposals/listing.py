@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy.orm import defer, lazyload
 
 from portal.core import clock
 from portal.core.input import BadCursor as BadCursor  # what ``page`` raises
@@ -55,8 +56,18 @@ def _status_clause(status: str | None):
     return Proposal.status == Status(status)
 
 
+# What a list shows of a proposal: its title, summary, category, community and counts. The
+# text as written and its HTML (up to kilobytes a row) and the author (a joined row of users)
+# stay in the database; reading them anyway loads them one query each.
+_LIST_OPTIONS = (defer(Proposal.body), defer(Proposal.body_html), lazyload(Proposal.author))
+
+
 def query(f: Filters):
-    stmt = select(Proposal).where(_status_clause(f.status), Proposal.hidden.is_(False))
+    stmt = (
+        select(Proposal)
+        .where(_status_clause(f.status), Proposal.hidden.is_(False))
+        .options(*_LIST_OPTIONS)
+    )
     if f.community is not None:
         stmt = stmt.where(Proposal.community_id == f.community.id)
     elif f.district_id is not None:
