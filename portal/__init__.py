@@ -125,11 +125,12 @@ def install_template_globals(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal.core.database import configure_engine
+    from portal.core.database import configure_engine, install_request_transaction
     from portal.core.i18n import select_locale, select_timezone
     from portal.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    install_request_transaction(app)
     with app.app_context():
         configure_engine(db.engine)
     migrate.init_app(

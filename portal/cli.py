@@ -134,8 +134,11 @@ def outbox_send(limit: int) -> None:
     """Deliver queued email over SMTP (MAIL_SERVER must be set)."""
     from portal.notifications.mail import send_outbox
 
+    sent = failed = 0
     try:
-        sent, failed = send_outbox(limit)
+        for was_sent in send_outbox(limit):
+            db.session.commit()
+            sent, failed = sent + was_sent, failed + (not was_sent)
     except RuntimeError as err:
         raise click.ClickException(str(err)) from None
     except OSError as err:
