@@ -47,8 +47,9 @@ StoryFunction = Callable[["Life"], Story]
 CRON_DELAY = timedelta(minutes=3)
 
 # 2026 public holidays on weekdays and make-up working days on weekends (国务院办公厅关于2026年
-# 部分节假日安排的通知, 2025-11-04), so that the demo's deadlines skip them as a city's would.
-CALENDAR_2026 = [
+# 部分节假日安排的通知, 2025-11-04), so that the demo's deadlines skip them as a city's would; and
+# New Year's Day 2027, fixed by law (the rest of 2027 was not announced when this was written).
+CALENDAR = [
     *((date(2026, 1, d), False, "元旦") for d in (1, 2)),
     (date(2026, 1, 4), True, "元旦调休"),
     *((date(2026, 2, d), False, "春节") for d in (16, 17, 18, 19, 20, 23)),
@@ -62,6 +63,7 @@ CALENDAR_2026 = [
     *((date(2026, 10, d), False, "国庆节") for d in (1, 2, 5, 6, 7)),
     (date(2026, 9, 20), True, "国庆节调休"),
     (date(2026, 10, 10), True, "国庆节调休"),
+    (date(2027, 1, 1), False, "元旦"),
 ]
 
 
@@ -133,7 +135,7 @@ class Life:
                 for n in range(1, (self.today - due_day.date()).days + 1)
             )
             if late >= late_by:
-                return filed
+                return filed + timedelta(minutes=self.rng.randint(5, 55))
             days_ago += 1
 
     def recently(self, minutes: int) -> datetime:
@@ -372,7 +374,7 @@ class Life:
 
 
 def set_calendar() -> None:
-    for day, workday, note in CALENDAR_2026:
+    for day, workday, note in CALENDAR:
         set_day(day, workday, note)
 
 

@@ -218,7 +218,7 @@ def weekend_clinic(life: Life):
     life.comment(
         health.email,
         p,
-        "区卫健委：已协调社区卫生服务中心抽调人员，工作日门诊不受影响；周六门诊两周内开始"
+        "已协调社区卫生服务中心抽调人员，工作日门诊不受影响；周六门诊两周内开始"
         "试行，欢迎大家试行后反馈。",
         parent=doubt,
     )
@@ -345,7 +345,7 @@ def exercise_kit(life: Life):
     life.comment(
         culture.email,
         p,
-        "区文旅局：施工队本周内完成加固，完成后请网格员复查。",
+        "施工队本周内完成加固，完成后请网格员复查。",
         parent=when,
     )
     yield life.work(80, "14:00")
@@ -536,7 +536,7 @@ def waste_station(life: Life):
     life.comment(
         urban.email,
         p,
-        "区城管委：已要求清运公司从下周一起晚上 9 点以后不再作业，欢迎居民监督。",
+        "已要求清运公司从下周一起晚上 9 点以后不再作业，欢迎居民监督。",
         parent=move,
     )
     yield life.work(3, "11:00")
@@ -610,7 +610,7 @@ def road_hole(life: Life):
         "plan",
         note="经勘察为地下水管渗漏导致路基下沉，需与自来水公司协同开挖，计划两周内修复；"
         "现场已设置警示围挡。",
-        expected_at=life.expected(case, 18),
+        expected_at=life.expected(case, 14),
     )
     yield life.work(20, "11:30")
     life.act(urban, case, "progress", note="自来水公司已完成管线检测，等待道路养护单位排期施工。")
@@ -620,8 +620,7 @@ def road_hole(life: Life):
     life.comment(
         urban.email,
         p,
-        "区城管委：管线单位的施工排期推迟了，我们正在协调，本周内给出新的完成时间。抱歉让大家"
-        "久等。",
+        "管线单位的施工排期推迟了，我们正在协调，本周内给出新的完成时间。抱歉让大家久等。",
         parent=where,
     )
     yield life.day(5, "21:40")
@@ -1014,16 +1013,15 @@ CONVEX_MIRROR = {
 
 
 def convex_mirror(life: Life):
-    """Open, halfway; an off-topic comment reported and waiting for the committee."""
+    """Open, halfway; an off-topic comment reported yesterday, waiting for the committee."""
     p = yield from opened(life, r(18), CONVEX_MIRROR, life.day(16, "18:20"), "11:00")
-    yield from gather(life, p, 2, life.day(12, "20:00"))
-    yield life.day(11, "07:50")
+    yield from gather(life, p, 4, life.day(4, "18:30"))
+    yield life.day(2, "07:50")
     off_topic = life.comment(r(28), p, "路口那家早点铺的油条真不错，推荐大家去尝尝。", "for")
-    yield life.day(11, "09:30")
+    yield life.day(1, "09:30")
     deliberation_services.report(
         life.user(r(18)), "comment", off_topic.id, "off-topic", "和提议内容无关。"
     )
-    yield from gather(life, p, 2, life.day(4, "18:30"))
 
 
 SCHOOL_GROUND = {
