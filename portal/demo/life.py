@@ -122,7 +122,7 @@ class Life:
         return when if when < self.now else current + timedelta(minutes=20)
 
     def late_filing(self, category_code: str, late_by: int) -> datetime:
-        """Noon of the last day on which a case of the category had to be filed to be
+        """About noon of the last day on which a case of the category had to be filed to be
         ``late_by`` working days past its handling limit today (by the category's limit and
         the city's calendar, holidays included)."""
         limit = self.category(category_code).handling_days
@@ -145,9 +145,6 @@ class Life:
             return when
         evening = self.day(0 if when.astimezone(self.tz).hour >= 23 else 1, "21:40")
         return min(evening, when)
-
-    def minutes_ago(self, minutes: int) -> datetime:
-        return self.now - timedelta(minutes=minutes)
 
     def after(self, **delta: float) -> datetime:
         """A moment after the story's current one."""

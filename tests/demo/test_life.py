@@ -47,7 +47,7 @@ def test_flask_demo_plays_the_stories_once_and_prints_the_accounts(app, db):
     assert "liaison.urban-management-bureau@example.org" in first.output
     assert "commons-demo-2026" in first.output
     # "A few seconds" on a quiet machine; bounded loosely so that a busy CI runner passes.
-    assert took < 60, took
+    assert took < 90, took
     before = _counts(db)
     assert before["proposals"] > 20 and before["cases"] > 10
 
