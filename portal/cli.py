@@ -221,12 +221,23 @@ def calendar_set(day, kind: str, note: str) -> None:
 
 @click.command("demo")
 def demo() -> None:
-    """Load the demo district, agencies and accounts (safe to run again)."""
-    from portal.demo import load_demo
+    """Load the demo district, agencies and accounts, and a few months of life in its
+    communities: proposals, discussions and cases made by the services (safe to run again)."""
+    import time
 
+    from portal.demo import credentials, load_demo
+    from portal.demo.life import load_life
+
+    started = time.monotonic()
     created = load_demo()
     db.session.commit()
-    click.echo("demo data loaded" if created else "demo data already present")
+    lived = load_life()
+    db.session.commit()
+    if created or lived:
+        click.echo(f"demo data loaded in {time.monotonic() - started:.1f} s")
+    else:
+        click.echo("demo data already present")
+    click.echo(credentials())
 
 
 def register(app: Flask) -> None:
