@@ -103,20 +103,25 @@ def build_app(tmp_path_factory, url: str | None = None, **overrides):
     config = {
         # As production runs: the app's cache on Redis where there is one (CI on PostgreSQL),
         # under a prefix of this run's own; none (NullCache) otherwise.
-        **(
-            {
-                "CACHE_TYPE": "RedisCache",
-                "CACHE_REDIS_URL": os.environ["TEST_REDIS_URL"],
-                "CACHE_KEY_PREFIX": f"commons-test-{secrets.token_hex(4)}:",
-            }
-            if os.environ.get("TEST_REDIS_URL")
-            else {}
-        ),
         "COMMONS_ENV": "testing",
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "test-secret-" + secrets.token_hex(8),
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
+        # As production runs where there is Redis (CI on PostgreSQL): the app's cache and the
+        # rate limits on Redis, under a prefix of this run's own; otherwise no app cache
+        # (NullCache) and limits in memory.
+        **(
+            {
+                "CACHE_TYPE": "RedisCache",
+                "CACHE_REDIS_URL": os.environ["TEST_REDIS_URL"],
+                "CACHE_KEY_PREFIX": f"commons-test-{secrets.token_hex(4)}:",
+                "RATELIMIT_STORAGE_URI": os.environ["TEST_REDIS_URL"],
+                "RATELIMIT_KEY_PREFIX": f"commons-test-{secrets.token_hex(4)}",
+            }
+            if os.environ.get("TEST_REDIS_URL")
+            else {}
+        ),
         "MAIL_ECHO": False,
         **overrides,
     }
