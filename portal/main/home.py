@@ -64,7 +64,7 @@ def closing_soon(now: datetime) -> list[Proposal]:
     return list(db.session.scalars(_cards(stmt).limit(SHOWN)))
 
 
-def near_threshold(now: datetime, exclude: set[int]) -> list[Proposal]:
+def near_threshold(now: datetime) -> list[Proposal]:
     """Of the open proposals closing first, those with the largest share of their threshold."""
     candidates = (
         select(Proposal.id)
@@ -80,8 +80,6 @@ def near_threshold(now: datetime, exclude: set[int]) -> list[Proposal]:
         .where(Proposal.support_count > 0)
         .order_by(share.desc(), Proposal.id)
     )
-    if exclude:
-        stmt = stmt.where(Proposal.id.not_in(exclude))
     return list(db.session.scalars(_cards(stmt).limit(SHOWN)))
 
 

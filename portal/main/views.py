@@ -23,11 +23,10 @@ YEAR = 365 * 24 * 3600
 def home():
     now = clock.now()
     user = current_user
-    closing = home_queries.closing_soon(now)
     context: dict = {
         "now": now,
-        "closing": closing,
-        "near": home_queries.near_threshold(now, {p.id for p in closing}),
+        "closing": home_queries.closing_soon(now),
+        "near": home_queries.near_threshold(now),
         "resolved": home_queries.resolved_lately(now),
         "figures": home_queries.figures(now),
         "desks": desks_for(user),
