@@ -95,6 +95,7 @@ def install_template_globals(app: Flask) -> None:
     from portal.accounts.forms import EmptyForm
     from portal.cases import services as cases
     from portal.deliberation import services as delib
+    from portal.desks.queries import desks_for, same_kind_twice
     from portal.notifications.services import unread_count
     from portal.proposals import services as proposals
     from portal.proposals.models import Status
@@ -112,6 +113,9 @@ def install_template_globals(app: Flask) -> None:
         # and committee): lists of cases and supports show a placeholder instead.
         can_read_proposal=lambda p: proposals.can_read(current_user, p),
         perm=permissions,
+        # The header's desks with their counts: asked by base.html only, once a request.
+        header_desks=lambda: desks_for(current_user),
+        same_kind_twice=same_kind_twice,
     )
 
     @app.context_processor
@@ -159,6 +163,10 @@ def _init_extensions(app: Flask) -> None:
 
     auth.install(app)
     limits.set_token_lookup(auth.token_user_id)
+    from portal.accounts.views import set_landing
+    from portal.desks.landing import landing_url
+
+    set_landing(landing_url)
     guards.set_admin_check(is_admin)
     # Import every model so metadata (and Alembic autogenerate) sees the whole schema.
     import portal.models  # noqa: F401
@@ -171,6 +179,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.audit import bp as audit_bp
     from portal.cases import bp as cases_bp
     from portal.deliberation import bp as deliberation_bp
+    from portal.desks import bp as desks_bp
     from portal.main import bp as main_bp
     from portal.notifications import bp as notifications_bp
     from portal.places import bp as places_bp
@@ -188,6 +197,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         admin_bp,
         audit_bp,
+        desks_bp,
         api_bp,
     ):
         app.register_blueprint(bp)
