@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, select
-from sqlalchemy.orm import lazyload, load_only, selectinload
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from portal.cases.models import Case, CaseState
 from portal.core.i18n import city_timezone_name
@@ -45,11 +45,12 @@ _CARD = (
 
 
 def _cards(stmt):
+    # Joined, not selected in: a list's community and category come in its own round trip.
     return stmt.options(
         load_only(*_CARD),
         lazyload("*"),
-        selectinload(Proposal.community).lazyload("*"),
-        selectinload(Proposal.category),
+        joinedload(Proposal.community).lazyload("*"),
+        joinedload(Proposal.category),
     )
 
 
@@ -94,8 +95,8 @@ def resolved_lately(now: datetime) -> list[Case]:
         .order_by(Case.closed_at.desc(), Case.id.desc())
         .options(
             lazyload("*"),
-            selectinload(Case.agency).lazyload("*"),
-            selectinload(Case.proposal)
+            joinedload(Case.agency).lazyload("*"),
+            joinedload(Case.proposal)
             .load_only(
                 Proposal.id,
                 Proposal.title,
