@@ -241,6 +241,15 @@ class Tab:
         # In the header's menu, folded away on a phone.
         expect(self.page.locator("form[action='/logout'] button")).to_have_count(1)
 
+    def follow(self, link: Locator) -> None:
+        """Click a link, wait for the page it leads to, check it like every other page."""
+        with self.page.expect_navigation() as navigation:
+            link.click()
+        response = navigation.value
+        assert response is not None
+        assert response.status == 200, f"{response.url}: {response.status}"
+        self.check_a11y()
+
     def main_button(self, form: str = "") -> Locator:
         """The submit button of the (only, or the ``form``-selected) form in <main>."""
         return self.page.locator(f"main form{form} button[type=submit]")

@@ -41,16 +41,6 @@ pytestmark = pytest.mark.browser
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def follow(tab, link) -> None:
-    """Click a link, wait for the page it leads to, check it like every other page."""
-    with tab.page.expect_navigation() as navigation:
-        link.click()
-    response = navigation.value
-    assert response is not None
-    assert response.status == 200, f"{response.url}: {response.status}"
-    tab.check_a11y()
-
-
 def babel_locale(tab) -> str:
     return {"zh-Hans": "zh_Hans"}.get(tab.html_lang, tab.html_lang)
 
@@ -157,7 +147,7 @@ def test_case_is_handled_verified_and_closed_across_four_roles(new_tab, live_ser
     assert match, case_path
     number = match.group(1)
     expect(case_link).to_contain_text(number)
-    follow(third, case_link)
+    third.follow(case_link)
     assert urlsplit(third.page.url).path == case_path, third.page.url
     expect(third.page.get_by_role("heading", level=1)).to_have_text(TITLE)
     expect(third.page.locator("main p.code")).to_contain_text(number)
@@ -230,7 +220,7 @@ def test_case_is_handled_verified_and_closed_across_four_roles(new_tab, live_ser
     grid.visit("/workspace/grid")
     link = grid.page.locator(f"main li.card a[href='{case_path}']")
     expect(link).to_have_text(TITLE)
-    follow(grid, link)
+    grid.follow(link)
     check = action_form(grid, "verify")
     check.locator("input[type=radio][name='act-passed'][value=yes]").check()
     check.locator("textarea[name='act-note']").fill(CHECK_NOTE)

@@ -25,16 +25,6 @@ DECISION_NOTE = "批评的是方案而不是人，评论恢复显示。"
 pytestmark = pytest.mark.browser
 
 
-def follow(tab, link) -> None:
-    """Click a link, wait for the page it leads to, check it like every other page."""
-    with tab.page.expect_navigation() as navigation:
-        link.click()
-    response = navigation.value
-    assert response is not None
-    assert response.status == 200, f"{response.url}: {response.status}"
-    tab.check_a11y()
-
-
 def comment_id(tab) -> int:
     """A comment is published, and the page lands on it: /proposals/<id>#comment-<id>."""
     match = re.search(r"#comment-(\d+)$", tab.page.url)
@@ -120,8 +110,7 @@ def test_comment_is_reported_hidden_appealed_and_restored(new_tab):
 
     # 3. The committee finds it in the moderation workspace and hides it, with a public note.
     committee.visit(proposal_path)
-    follow(
-        committee,
+    committee.follow(
         committee.page.locator(f"main a[href='/communities/{COMMUNITY}/moderation']"),
     )
     assert committee.page.url.endswith(f"/communities/{COMMUNITY}/moderation")

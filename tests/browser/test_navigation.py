@@ -23,15 +23,6 @@ LANDINGS = [
 ]
 
 
-def follow(tab, link) -> None:
-    with tab.page.expect_navigation() as navigation:
-        link.click()
-    response = navigation.value
-    assert response is not None
-    assert response.status == 200, f"{response.url}: {response.status}"
-    tab.check_a11y()
-
-
 def header_height(tab) -> float:
     return tab.page.evaluate(
         "document.querySelector('.site-header').getBoundingClientRect().height"
@@ -87,7 +78,7 @@ def test_each_role_lands_on_its_desk_and_reaches_it_from_the_header(
     expect(desk).to_be_visible()
     badge = desk.locator(".badge")
     count = int(badge.get_attribute("data-count")) if badge.count() else 0
-    follow(tab, desk)
+    tab.follow(desk)
     assert tab.page.url.endswith(landing)
     main = tab.page.locator("main")
     if kind == "committee":
@@ -96,13 +87,13 @@ def test_each_role_lands_on_its_desk_and_reaches_it_from_the_header(
         assert sum(parts) == count
         review = int(main.locator("[data-count=review]").inner_text())
         assert review >= 1  # the proposal waiting_work submitted
-        follow(tab, main.locator(f"a[href='/communities/{COMMUNITY}/review']"))
+        tab.follow(main.locator(f"a[href='/communities/{COMMUNITY}/review']"))
         expect(tab.page.locator("main li.card")).to_have_count(review)
     elif kind in ("liaison", "grid", "supervisor"):
         # The count is the number of cases on the desk's first tab.
         expect(main.locator("a[href^='/cases/']")).to_have_count(count)
     # Cases, from the main navigation, for everyone.
-    follow(tab, tab.page.locator(".site-nav a[href='/cases']"))
+    tab.follow(tab.page.locator(".site-nav a[href='/cases']"))
 
 
 @pytest.mark.parametrize("mode", ["standard", "large"])

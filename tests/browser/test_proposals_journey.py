@@ -17,16 +17,6 @@ THRESHOLD = 3  # the demo community: at least 3 supports, or 1% of its residents
 pytestmark = pytest.mark.browser
 
 
-def follow(tab, link) -> None:
-    """Click a link, wait for the page it leads to, check it like every other page."""
-    with tab.page.expect_navigation() as navigation:
-        link.click()
-    response = navigation.value
-    assert response is not None
-    assert response.status == 200, f"{response.url}: {response.status}"
-    tab.check_a11y()
-
-
 def fill_proposal(tab, title: str, summary: str, body: str, category: str = "health") -> None:
     page = tab.page
     page.locator("#title").fill(title)
@@ -49,7 +39,7 @@ def test_proposal_is_written_approved_and_supported_to_its_threshold(new_tab):
     author = new_tab(locale="zh-CN")
     author.sign_in("resident1@example.org")
     author.visit(f"/communities/{COMMUNITY}/proposals")
-    follow(author, author.page.locator(f"main a[href='/communities/{COMMUNITY}/proposals/new']"))
+    author.follow(author.page.locator(f"main a[href='/communities/{COMMUNITY}/proposals/new']"))
     fill_proposal(
         author,
         TITLE,
@@ -74,12 +64,11 @@ def test_proposal_is_written_approved_and_supported_to_its_threshold(new_tab):
     assert committee.page.url.endswith(f"/communities/{COMMUNITY}/desk"), committee.page.url
     expect(committee.page.locator(".site-nav [data-desk=committee] .badge")).to_be_visible()
     expect(committee.page.locator("main [data-count=review]")).not_to_have_text("0")
-    follow(
-        committee,
+    committee.follow(
         committee.page.locator("main").get_by_role("link", name=re.compile("待审核提议")),
     )
     assert committee.page.url.endswith(f"/communities/{COMMUNITY}/review"), committee.page.url
-    follow(committee, committee.page.locator(f"main li.card a[href='{proposal_path}']"))
+    committee.follow(committee.page.locator(f"main li.card a[href='{proposal_path}']"))
     review = committee.page.locator(f"main form[action='{proposal_path}/review']")
     review.locator("input[type=radio][name=decision][value=approve]").check()
     committee.submit(review.locator("button[type=submit]"))
