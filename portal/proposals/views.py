@@ -85,6 +85,7 @@ def _list_page(template: str, **context):
         next_cursor=nxt,
         categories=categories(),
         mine=mine,
+        cases=hooks.cases_of(items),
         sorts=listing.SORTS,
         statuses=listing.PUBLIC_STATUSES,
         **context,
@@ -239,7 +240,6 @@ def show(proposal_id: int):
         review_form=signed and ReviewForm(),
         button=signed and EmptyForm(),
         photos=proposals.photos(p) if proposals.can_view_photos(current_user, p) else [],
-        case=hooks.case_of(p),
         S=Status,
         now=clock.now(),
     )
