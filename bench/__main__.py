@@ -1,4 +1,5 @@
-"""python -m bench {seed,run,burst,growth,all} [--scale small|city] [--seconds N] ..."""
+"""python -m bench {seed,run,burst,growth,all} [--scale small|city] [--stack app|deployed|both]
+[--seconds N] ..."""
 
 from __future__ import annotations
 
@@ -76,6 +77,12 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--burst", type=int, default=2000)
     ap.add_argument("--reseed", action="store_true")
+    ap.add_argument(
+        "--stack",
+        choices=["app", "deployed", "both"],
+        default="both",
+        help="the app alone (gunicorn, app cache off), the deployed stack (nginx), or both",
+    )
     ap.add_argument("--only", nargs="*", help="measure only routes whose name contains these")
     args = ap.parse_args()
     redis = REDIS or None
@@ -91,6 +98,7 @@ def main() -> None:
             seconds=args.seconds,
             connections=args.connections,
             only=args.only,
+            stacks=runner.STACKS if args.stack == "both" else (args.stack,),
         )
         results["scale"] = args.scale
         if args.command == "all":

@@ -36,7 +36,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def env_for(db_url: str, redis_url: str | None) -> dict:
+def env_for(db_url: str, redis_url: str | None, *, app_cache: bool = True) -> dict:
+    """The app's environment. ``app_cache=False`` turns the app's own cache off
+    (``CACHE_TYPE=NullCache``): the "app alone" measures rendering, not a cache."""
     env = dict(os.environ)
     env.update(
         COMMONS_ENV="production",
@@ -50,6 +52,10 @@ def env_for(db_url: str, redis_url: str | None) -> dict:
         env["REDIS_URL"] = redis_url
     else:
         env.pop("REDIS_URL", None)
+    if app_cache:
+        env.pop("CACHE_TYPE", None)
+    else:
+        env["CACHE_TYPE"] = "NullCache"
     return env
 
 
@@ -132,7 +138,7 @@ def worker_rss_mb(master_pid: int) -> list[float]:
 
 
 def wrk(
-    port: int,
+    port: int | str,
     path: str,
     *,
     seconds: int,
@@ -146,7 +152,8 @@ def wrk(
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(LUA)]
     for k, v in (headers or {}).items():
         cmd += ["-H", f"{k}: {v}"]
-    cmd.append(f"http://127.0.0.1:{port}{path}")
+    base = port if isinstance(port, str) else f"http://127.0.0.1:{port}"
+    cmd.append(f"{base}{path}")
     env = dict(os.environ, WRK_THREADS="2")
     if pairs:
         env["PAIRS"] = str(pairs)
@@ -399,6 +406,9 @@ def paired(floor_port, port, path, *, seconds, connections, headers, pairs=None)
     )
 
 
+STACKS = ("app", "deployed")
+
+
 def run_routes(
     app,
     db_url: str,
@@ -407,63 +417,96 @@ def run_routes(
     seconds: int,
     connections: int,
     only: list[str] | None = None,
+    stacks: tuple[str, ...] = STACKS,
 ) -> dict:
+    """Every route on each stack: "app", gunicorn alone with the app's cache off, against the
+    bare floor under the same gunicorn settings; "deployed", nginx (deploy/nginx, micro-cache
+    on) in front of the app with its cache on Redis, against the floor behind the same nginx,
+    uncached."""
     fx = fixtures(app)
-    env = env_for(db_url, redis_url)
-    results = {"machine": machine(), "seconds": seconds, "connections": connections, "routes": []}
+    results = {
+        "machine": machine(),
+        "seconds": seconds,
+        "connections": connections,
+        "stacks": {},
+    }
+    for stack in stacks:
+        print(f"  --- {stack} ---", flush=True)
+        env = env_for(db_url, redis_url, app_cache=stack != "app")
+        with (
+            gunicorn("bench.floor:app", env, connections=connections) as (floor_port, _f),
+            gunicorn("wsgi:app", env, connections=connections) as (port, proc),
+            _front(stack, port, floor_port) as (site, floor),
+        ):
+            r = _measure(fx, site, floor, seconds=seconds, connections=connections, only=only)
+            r["worker_rss_mb"] = worker_rss_mb(proc.pid)
+        results["stacks"][stack] = r
+    return results
+
+
+@contextlib.contextmanager
+def _front(stack: str, port: int, floor_port: int):
+    if stack == "deployed":
+        from bench.stack import behind_nginx
+
+        with behind_nginx(port, floor_port) as bases:
+            yield bases
+    else:
+        yield port, floor_port
+
+
+def _measure(fx, site, floor_site, *, seconds: int, connections: int, only) -> dict:
+    results: dict = {"routes": []}
     # The floor runs on its own server with the same settings, alternating with each route
     # (see paired), and each ratio uses the floor of its own moments.
     floors = []
-    with (
-        gunicorn("bench.floor:app", env, connections=connections) as (floor_port, _floor_proc),
-        gunicorn("wsgi:app", env, connections=connections) as (port, proc),
-    ):
-        wrk(floor_port, "/", seconds=1, connections=connections)  # warm up
-        # The second anchor: a bare page that runs one query, next to a floor run.
-        wrk(floor_port, "/db", seconds=1, connections=connections)
-        anchor_floor, anchor = paired(
-            floor_port, floor_port, "/db", seconds=seconds, connections=connections, headers={}
-        )
-        anchor.update(
-            floor_rps=anchor_floor["rps"], ratio=round(anchor["rps"] / anchor_floor["rps"], 3)
-        )
-        results["one_query_page"] = anchor
-        print(
-            f"  {'bare one-query PostgreSQL page':42s} {anchor['rps']:8.1f} req/s  "
-            f"ratio {anchor['ratio']:.3f} (floor {anchor_floor['rps']:.0f})",
-            flush=True,
-        )
-        for name, path, headers, extra in routes(fx):
-            if only and not any(o in name for o in only):
-                continue
-            if extra.get("pairs") and not fx["pair_count"]:
-                print(
-                    f"  {name}: skipped, no unsupported (resident, proposal) pairs left; reseed",
-                    flush=True,
-                )
-                continue
-            if not extra.get("pairs"):
-                wrk(port, path, seconds=1, connections=connections, headers=headers)
-            floor, r = paired(
-                floor_port,
-                port,
-                path,
-                seconds=seconds,
-                connections=connections,
-                headers=headers,
-                pairs=extra.get("pairs"),
-            )
-            floors.append(floor)
-            ratio = round(r["rps"] / floor["rps"], 3)
-            r.update(name=name, path=path, floor_rps=floor["rps"], ratio=ratio)
-            results["routes"].append(r)
+    wrk(floor_site, "/", seconds=1, connections=connections)  # warm up
+    # The second anchor: a bare page that runs one query, next to a floor run.
+    wrk(floor_site, "/db", seconds=1, connections=connections)
+    anchor_floor, anchor = paired(
+        floor_site, floor_site, "/db", seconds=seconds, connections=connections, headers={}
+    )
+    anchor.update(
+        floor_rps=anchor_floor["rps"], ratio=round(anchor["rps"] / anchor_floor["rps"], 3)
+    )
+    results["one_query_page"] = anchor
+    print(
+        f"  {'bare one-query PostgreSQL page':42s} {anchor['rps']:8.1f} req/s  "
+        f"ratio {anchor['ratio']:.3f} (floor {anchor_floor['rps']:.0f})",
+        flush=True,
+    )
+    for name, path, headers, extra in routes(fx):
+        if only and not any(o in name for o in only):
+            continue
+        if extra.get("pairs") and not isinstance(site, int):
+            continue  # supports are measured on the app alone; each pair can be sent once
+        if extra.get("pairs") and not fx["pair_count"]:
             print(
-                f"  {name:42s} {r['rps']:8.1f} req/s  ratio {r['ratio']:.3f} "
-                f"(floor {floor['rps']:.0f})  p95 {r['p95_ms']:.1f} ms  "
-                f"errors {r['errors'] + r['non_2xx']}",
+                f"  {name}: skipped, no unsupported (resident, proposal) pairs left; reseed",
                 flush=True,
             )
-        results["worker_rss_mb"] = worker_rss_mb(proc.pid)
+            continue
+        if not extra.get("pairs"):
+            wrk(site, path, seconds=1, connections=connections, headers=headers)
+        floor, r = paired(
+            floor_site,
+            site,
+            path,
+            seconds=seconds,
+            connections=connections,
+            headers=headers,
+            pairs=extra.get("pairs"),
+        )
+        floors.append(floor)
+        ratio = round(r["rps"] / floor["rps"], 3)
+        r.update(name=name, path=path, floor_rps=floor["rps"], ratio=ratio)
+        results["routes"].append(r)
+        print(
+            f"  {name:42s} {r['rps']:8.1f} req/s  ratio {r['ratio']:.3f} "
+            f"(floor {floor['rps']:.0f})  p95 {r['p95_ms']:.1f} ms  "
+            f"errors {r['errors'] + r['non_2xx']}",
+            flush=True,
+        )
     if floors:
         ranked = sorted(floors, key=lambda f: f["rps"])
         results["floor"] = dict(ranked[len(ranked) // 2])  # the median run
@@ -693,36 +736,13 @@ def render(kind: str, r: dict) -> str:
         f"{r.get('connections', '?')} connections, {r.get('seconds', '?')} s per route.",
         "",
     ]
-    if "floor" in r:
-        f = r["floor"]
-        lines += [
-            "| route | req/s | floor req/s | ratio to floor | p50 ms | p95 ms | p99 ms | errors |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
-            f"| bare Flask floor (median; range {f.get('range_rps', [f['rps']] * 2)[0]}–"
-            f"{f.get('range_rps', [f['rps']] * 2)[1]}) | {f['rps']} | {f['rps']} | 1.000 | "
-            f"{f['p50_ms']} | {f['p95_ms']} | {f['p99_ms']} | {f['errors'] + f['non_2xx']} |",
-        ]
-        if r.get("one_query_page"):
-            a = r["one_query_page"]
-            lines.append(
-                f"| bare one-query PostgreSQL page (anchor) | {a['rps']} | {a['floor_rps']} | "
-                f"{a['ratio']:.3f} | {a['p50_ms']} | {a['p95_ms']} | {a['p99_ms']} | "
-                f"{a['errors'] + a['non_2xx']} |"
-            )
-        for x in r["routes"]:
-            lines.append(
-                f"| {x['name']} | {x['rps']} | {x.get('floor_rps', f['rps'])} | "
-                f"{x['ratio']:.3f} | {x['p50_ms']} | {x['p95_ms']} | {x['p99_ms']} | "
-                f"{x['errors'] + x['non_2xx']} |"
-            )
-        lines += [
-            "",
-            "Each route's ratio is to the floor measured in alternating 2-second slices with it"
-            " (same gunicorn settings, same connections), so drift in the machine's speed"
-            " cancels out; p50/p95/p99 are the means over the slices.",
-        ]
-        if r.get("worker_rss_mb"):
-            lines += ["", f"gunicorn worker RSS after the run: {r['worker_rss_mb']} MB"]
+    for stack, title in (("app", "The app alone"), ("deployed", "The deployed stack")):
+        if stack in r.get("stacks", {}):
+            lines += [f"## {title}: {STACK_NOTES[stack]}", ""]
+            lines += _route_table(r["stacks"][stack])
+            lines.append("")
+    if "floor" in r:  # results of a run before the two stacks
+        lines += _route_table(r)
     if "burst" in r:
         b = r["burst"]
         lines += [
@@ -749,3 +769,46 @@ def render(kind: str, r: dict) -> str:
             " 2-second slices, so the machine's drift cancels out of the ratio.",
         ]
     return "\n".join(lines) + "\n"
+
+
+STACK_NOTES = {
+    "app": "gunicorn (2 gthread workers x 4 threads) with nothing in front and the app's cache"
+    " off (CACHE_TYPE=NullCache), against a bare Flask route on the same settings.",
+    "deployed": "nginx (deploy/nginx/commons.conf: TLS, micro-cache) in front of gunicorn, the"
+    " app's cache on Redis; the floor is the bare Flask route behind the same nginx, uncached."
+    " Signed-in pages bypass the micro-cache; supports are measured on the app alone.",
+}
+
+
+def _route_table(r: dict) -> list[str]:
+    lines: list[str] = []
+    f = r["floor"]
+    lines += [
+        "| route | req/s | floor req/s | ratio to floor | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"| bare Flask floor (median; range {f.get('range_rps', [f['rps']] * 2)[0]}–"
+        f"{f.get('range_rps', [f['rps']] * 2)[1]}) | {f['rps']} | {f['rps']} | 1.000 | "
+        f"{f['p50_ms']} | {f['p95_ms']} | {f['p99_ms']} | {f['errors'] + f['non_2xx']} |",
+    ]
+    if r.get("one_query_page"):
+        a = r["one_query_page"]
+        lines.append(
+            f"| bare one-query PostgreSQL page (anchor) | {a['rps']} | {a['floor_rps']} | "
+            f"{a['ratio']:.3f} | {a['p50_ms']} | {a['p95_ms']} | {a['p99_ms']} | "
+            f"{a['errors'] + a['non_2xx']} |"
+        )
+    for x in r["routes"]:
+        lines.append(
+            f"| {x['name']} | {x['rps']} | {x.get('floor_rps', f['rps'])} | "
+            f"{x['ratio']:.3f} | {x['p50_ms']} | {x['p95_ms']} | {x['p99_ms']} | "
+            f"{x['errors'] + x['non_2xx']} |"
+        )
+    lines += [
+        "",
+        "Each route's ratio is to the floor measured in alternating 2-second slices with it"
+        " (same gunicorn settings, same connections), so drift in the machine's speed"
+        " cancels out; p50/p95/p99 are the means over the slices.",
+    ]
+    if r.get("worker_rss_mb"):
+        lines += ["", f"gunicorn worker RSS after the run: {r['worker_rss_mb']} MB"]
+    return lines

@@ -98,6 +98,7 @@ def install_template_globals(app: Flask) -> None:
     from portal.accounts.forms import EmptyForm
     from portal.cases import services as cases
     from portal.deliberation import services as delib
+    from portal.desks.queries import desks_for, same_kind_twice
     from portal.notifications.services import unread_count
     from portal.proposals import services as proposals
     from portal.proposals.models import Status
@@ -119,6 +120,9 @@ def install_template_globals(app: Flask) -> None:
         # and committee): lists of cases and supports show a placeholder instead.
         can_read_proposal=lambda p: proposals.can_read(current_user, p),
         perm=permissions,
+        # The header's desks with their counts: asked by base.html only, once a request.
+        header_desks=lambda: desks_for(current_user),
+        same_kind_twice=same_kind_twice,
     )
 
     @app.context_processor
@@ -132,11 +136,12 @@ def install_template_globals(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal.core.database import configure_engine
+    from portal.core.database import configure_engine, install_request_transaction
     from portal.core.i18n import select_locale, select_timezone
     from portal.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    install_request_transaction(app)
     with app.app_context():
         configure_engine(db.engine)
     migrate.init_app(
@@ -165,6 +170,10 @@ def _init_extensions(app: Flask) -> None:
 
     auth.install(app)
     limits.set_token_lookup(auth.token_user_id)
+    from portal.accounts.views import set_landing
+    from portal.desks.landing import landing_url
+
+    set_landing(landing_url)
     guards.set_admin_check(is_admin)
     # Import every model so metadata (and Alembic autogenerate) sees the whole schema.
     import portal.models  # noqa: F401
@@ -177,6 +186,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.audit import bp as audit_bp
     from portal.cases import bp as cases_bp
     from portal.deliberation import bp as deliberation_bp
+    from portal.desks import bp as desks_bp
     from portal.main import bp as main_bp
     from portal.notifications import bp as notifications_bp
     from portal.places import bp as places_bp
@@ -194,6 +204,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         admin_bp,
         audit_bp,
+        desks_bp,
         api_bp,
     ):
         app.register_blueprint(bp)

@@ -17,15 +17,29 @@ outbox_cli = AppGroup("outbox", help="Outgoing email.")
 proposals_cli = AppGroup("proposals", help="Proposals.")
 
 
+def file_waiting_cases() -> tuple[int, int]:
+    """Retry filing every proposal waiting to be filed, each committed on its own (the
+    sweep's; the service only files). Returns (filed, still waiting)."""
+    from portal.proposals.services import file_waiting
+
+    filed = waiting = 0
+    for was_filed in file_waiting():
+        db.session.commit()
+        filed, waiting = filed + was_filed, waiting + (not was_filed)
+    db.session.commit()
+    return filed, waiting
+
+
 @proposals_cli.command("sweep")
 def proposals_sweep() -> None:
     """Qualify proposals left open at their threshold, retry filing the cases of those waiting
     to be filed, then stamp those whose support window closed as expired (safe to run again)."""
-    from portal.proposals.services import file_waiting, qualify_reached, sweep
+    from portal.proposals.services import qualify_reached, sweep
 
     with _request_context():  # qualifying notifies the author, with a link
         qualified, failed = qualify_reached()
-        filed, waiting = file_waiting()
+        db.session.commit()
+        filed, waiting = file_waiting_cases()
         expired = 0
         while True:
             n = sweep()
@@ -120,8 +134,11 @@ def outbox_send(limit: int) -> None:
     """Deliver queued email over SMTP (MAIL_SERVER must be set)."""
     from portal.notifications.mail import send_outbox
 
+    sent = failed = 0
     try:
-        sent, failed = send_outbox(limit)
+        for was_sent in send_outbox(limit):
+            db.session.commit()
+            sent, failed = sent + was_sent, failed + (not was_sent)
     except RuntimeError as err:
         raise click.ClickException(str(err)) from None
     except OSError as err:
@@ -204,12 +221,23 @@ def calendar_set(day, kind: str, note: str) -> None:
 
 @click.command("demo")
 def demo() -> None:
-    """Load the demo district, agencies and accounts (safe to run again)."""
-    from portal.demo import load_demo
+    """Load the demo district, agencies and accounts, and a few months of life in its
+    communities: proposals, discussions and cases made by the services (safe to run again)."""
+    import time
 
+    from portal.demo import credentials, load_demo
+    from portal.demo.life import load_life
+
+    started = time.monotonic()
     created = load_demo()
     db.session.commit()
-    click.echo("demo data loaded" if created else "demo data already present")
+    lived = load_life()
+    db.session.commit()
+    if created or lived:
+        click.echo(f"demo data loaded in {time.monotonic() - started:.1f} s")
+    else:
+        click.echo("demo data already present")
+    click.echo(credentials())
 
 
 def register(app: Flask) -> None:

@@ -103,20 +103,25 @@ def build_app(tmp_path_factory, url: str | None = None, **overrides):
     config = {
         # As production runs: the app's cache on Redis where there is one (CI on PostgreSQL),
         # under a prefix of this run's own; none (NullCache) otherwise.
-        **(
-            {
-                "CACHE_TYPE": "RedisCache",
-                "CACHE_REDIS_URL": os.environ["TEST_REDIS_URL"],
-                "CACHE_KEY_PREFIX": f"commons-test-{secrets.token_hex(4)}:",
-            }
-            if os.environ.get("TEST_REDIS_URL")
-            else {}
-        ),
         "COMMONS_ENV": "testing",
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "test-secret-" + secrets.token_hex(8),
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
+        # As production runs where there is Redis (CI on PostgreSQL): the app's cache and the
+        # rate limits on Redis, under a prefix of this run's own; otherwise no app cache
+        # (NullCache) and limits in memory.
+        **(
+            {
+                "CACHE_TYPE": "RedisCache",
+                "CACHE_REDIS_URL": os.environ["TEST_REDIS_URL"],
+                "CACHE_KEY_PREFIX": f"commons-test-{secrets.token_hex(4)}:",
+                "RATELIMIT_STORAGE_URI": os.environ["TEST_REDIS_URL"],
+                "RATELIMIT_KEY_PREFIX": f"commons-test-{secrets.token_hex(4)}",
+            }
+            if os.environ.get("TEST_REDIS_URL")
+            else {}
+        ),
         "MAIL_ECHO": False,
         **overrides,
     }
@@ -330,7 +335,8 @@ DEMO_PASSWORD = "commons-demo-2026"
 
 @pytest.fixture
 def count_queries(app):
-    """with count_queries() as q: ... ; q.count is the number of SQL statements run."""
+    """with count_queries() as q: ... ; q.count is the number of SQL statements run (not
+    counting the savepoints by which each test's commits stay inside its transaction)."""
 
     class Counter:
         count = 0
@@ -339,8 +345,9 @@ def count_queries(app):
     def _count():
         counter = Counter()
 
-        def before(*_args, **_kwargs):
-            counter.count += 1
+        def before(_conn, _cursor, statement, *_args, **_kwargs):
+            if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO")):
+                counter.count += 1
 
         engine = _db.engine
         sa.event.listen(engine, "before_cursor_execute", before)

@@ -100,12 +100,12 @@ def read_sign_in() -> SignIn | None:
 
 def _update_session(sid: str, **values) -> None:
     db.session.execute(update(UserSession).where(UserSession.id == sid).values(**values))
-    db.session.commit()
 
 
 def touch(state: SignIn) -> None:
-    """Note that the session is in use (due once a minute, see TOUCH_EVERY); committed on its
-    own, before the request changes anything."""
+    """Note that the session is in use (due once a minute, see TOUCH_EVERY); kept with the
+    request's own transaction when it succeeds (``core.database.install_request_transaction``:
+    a request that fails leaves the note for the next one)."""
     _update_session(state.sid, last_seen_at=clock.now())
     state.standing = "valid"
 

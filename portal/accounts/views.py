@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
@@ -25,6 +26,20 @@ from portal.core.i18n import gettext as _
 from portal.core.limits import configured, sign_in_failed, sign_in_limit
 from portal.core.security import log_event, safe_next
 from portal.extensions import db, limiter
+
+# Where a person lands after signing in when no ``next`` says otherwise: their desk, their
+# community, or joining one. The rule reads every feature's queues, so the app factory hands it
+# in (``set_landing``); until then, the home page.
+_landing: Callable[[object], str] | None = None
+
+
+def set_landing(rule: Callable[[object], str]) -> None:
+    global _landing
+    _landing = rule
+
+
+def landing_url(user) -> str:
+    return _landing(user) if _landing is not None else url_for("main.home")
 
 
 def _sign_in(user) -> None:
@@ -82,7 +97,7 @@ def complete_registration(token: str):
             _("Welcome! Your account is ready. Next, tell us which community you live in."),
             "success",
         )
-        return redirect(url_for("residency.status"))
+        return redirect(landing_url(user))
     return render_template("accounts/complete_registration.html", form=form, data=data)
 
 
@@ -98,9 +113,10 @@ def _registration_link_refused():
 @public
 @sign_in_limit()
 def login():
-    next_url = safe_next(request.values.get("next"), url_for("main.home"))
+    # A safe same-site ``next`` wins; without one, the person lands where their work is.
+    next_url = safe_next(request.values.get("next"), "")
     if current_user.is_authenticated:
-        return redirect(next_url)
+        return redirect(next_url or landing_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         wait = accounts.sign_in_wait(form.email.data, get_remote_address())
@@ -125,7 +141,7 @@ def login():
             _sign_in(user)
             db.session.commit()
             log_event("login_success", channel="web", user=user.id)
-            return redirect(next_url)
+            return redirect(next_url or landing_url(user))
     return render_template("accounts/login.html", form=form, next=next_url)
 
 
@@ -227,6 +243,8 @@ def confirm_email(token: str):
         return redirect(url_for("main.home"))
     db.session.commit()
     flash(_("Your email address is confirmed."), "success")
+    if current_user.is_authenticated:
+        return redirect(landing_url(current_user))
     return redirect(url_for("main.home"))
 
 

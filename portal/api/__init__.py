@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Response, g, jsonify, request
+from flask import g, jsonify, request
 
 from portal.accounts.auth import bearer_token, hash_token
 from portal.accounts.bearer import authenticate_bearer, invalid_token
@@ -21,23 +21,6 @@ from portal.core.guards import public
 from portal.extensions import login_manager
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
-
-
-@bp.after_request
-def _commit(response: Response) -> Response:
-    """The one commit of an API request: what its view changed is kept when it answered with
-    success; an error answer keeps nothing (a DomainError rolled back already, in its handler).
-    Only a session that holds a transaction commits: a read that began none costs no round
-    trip here."""
-    from portal.extensions import db
-
-    session = db.session()
-    if session.in_transaction():
-        if response.status_code < 400:
-            session.commit()
-        else:
-            session.rollback()
-    return response
 
 
 # Views that authenticate a bearer token inside their own statement, so that the whole request

@@ -11,6 +11,11 @@ def now() -> datetime:
     return _frozen if _frozen is not None else datetime.now(UTC)
 
 
+def frozen() -> datetime | None:
+    """The time the clock is frozen at, or None when it runs (to put it back after a change)."""
+    return _frozen
+
+
 def freeze(at: datetime | None) -> None:
     """Freeze the clock at an aware datetime, or unfreeze with None."""
     global _frozen

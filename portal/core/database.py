@@ -10,7 +10,8 @@ PostgreSQL's default and the level used here, every statement takes its own snap
 so reads before the first write see what they would have seen in the transaction. A request
 that reads has no business locking rows: a ``SELECT … FOR UPDATE`` there would hold its lock
 for that one statement only. Every other request (POST, PUT, DELETE…) runs in one transaction
-begun as usual and committed once, by its view or the API's ``after_request``.
+begun as usual. Every request's transaction is committed once, in one place
+(``install_request_transaction``) when it answers with success, and rolled back otherwise.
 The decision is the request's, never the statement's text.
 """
 
@@ -45,6 +46,25 @@ class Session(FlaskSession):
         ):
             return _lazy_engines.get(engine, engine)
         return engine
+
+
+def install_request_transaction(app) -> None:
+    """The one commit of a request: what it changed (its view, or the sign-in's note that the
+    session is in use) is kept when it answered with success; an error answer keeps nothing
+    (a DomainError rolled back already, in its handler). Only a session that holds a
+    transaction commits: a read that began none costs no round trip here. A view may commit
+    earlier itself (before a redirect, say); this then finds nothing left to do."""
+    from portal.extensions import db
+
+    @app.after_request
+    def _commit(response):
+        session = db.session()
+        if session.in_transaction():
+            if response.status_code < 400:
+                session.commit()
+            else:
+                session.rollback()
+        return response
 
 
 def configure_engine(engine: Engine) -> None:

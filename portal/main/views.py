@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from flask import make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func
 
 from portal.accounts import services as accounts
+from portal.core import clock
 from portal.core.guards import public
 from portal.core.i18n import LOCALES
 from portal.core.security import safe_next, same_origin
+from portal.desks.queries import desks_for
 from portal.extensions import csrf, db
 from portal.main import bp
-from portal.places.models import Community, District
+from portal.main import home as home_queries
 
 YEAR = 365 * 24 * 3600
 
@@ -20,12 +21,20 @@ YEAR = 365 * 24 * 3600
 @bp.get("/")
 @public
 def home():
-    stats = {
-        "districts": db.session.scalar(db.select(func.count(District.id))) or 0,
-        "communities": db.session.scalar(db.select(func.count(Community.id))) or 0,
-        "residents": db.session.scalar(db.select(func.sum(Community.confirmed_residents))) or 0,
+    now = clock.now()
+    user = current_user
+    context: dict = {
+        "now": now,
+        "closing": home_queries.closing_soon(now),
+        "near": home_queries.near_threshold(now),
+        "resolved": home_queries.resolved_lately(now),
+        "figures": home_queries.figures(now),
+        "desks": desks_for(user),
     }
-    return render_template("main/home.html", stats=stats)
+    if user.is_authenticated and user.community_id:
+        context["needs_support"] = home_queries.needs_support(user, now)
+        context["mine"] = home_queries.mine(user)
+    return render_template("main/home.html", **context)
 
 
 def _back():

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import smtplib
 import ssl
+from collections.abc import Iterator
 from email.message import EmailMessage
 
 from flask import current_app
@@ -50,8 +51,9 @@ def _connect():
     return smtp
 
 
-def send_outbox(limit: int = 200) -> tuple[int, int]:
-    """Send queued messages; returns (sent, failed). Each message is committed on its own."""
+def send_outbox(limit: int = 200) -> Iterator[bool]:
+    """Send queued messages, yielding after each whether it was sent; the caller (``flask
+    outbox send``) commits each, so that a message sent is never sent again."""
     if not current_app.config.get("MAIL_SERVER"):
         raise RuntimeError("MAIL_SERVER is not configured")
     pending = db.session.scalars(
@@ -60,9 +62,8 @@ def send_outbox(limit: int = 200) -> tuple[int, int]:
         .order_by(OutboxMessage.id)
         .limit(limit)
     ).all()
-    sent = failed = 0
     if not pending:
-        return 0, 0
+        return
     smtp = _connect()
     try:
         for msg in pending:
@@ -76,13 +77,11 @@ def send_outbox(limit: int = 200) -> tuple[int, int]:
                 smtp.send_message(email)
             except smtplib.SMTPException as exc:
                 msg.last_error = str(exc)[:500]
-                failed += 1
                 log.warning("outbox message %s failed: %s", msg.id, type(exc).__name__)
+                yield False
             else:
                 msg.sent_at = clock.now()
-                sent += 1
-            db.session.commit()
+                yield True
     finally:
         with contextlib.suppress(smtplib.SMTPException):
             smtp.quit()
-    return sent, failed

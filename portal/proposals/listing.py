@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.orm import defer, lazyload
 
 from portal.core.input import BadCursor as BadCursor  # what ``page`` raises
 from portal.core.input import Key, decode_cursor, encode_cursor
@@ -37,8 +38,18 @@ def decode(cursor: str | None, sort: str) -> list | None:
     return decode_cursor(cursor, key, Key.id)
 
 
+# What a list shows of a proposal: its title, summary, category, community and counts. The
+# text as written and its HTML (up to kilobytes a row) and the author (a joined row of users)
+# stay in the database; reading them anyway loads them one query each.
+_LIST_OPTIONS = (defer(Proposal.body), defer(Proposal.body_html), lazyload(Proposal.author))
+
+
 def query(f: Filters):
-    stmt = select(Proposal).where(services.status_clause(f.status), Proposal.hidden.is_(False))
+    stmt = (
+        select(Proposal)
+        .where(services.status_clause(f.status), Proposal.hidden.is_(False))
+        .options(*_LIST_OPTIONS)
+    )
     if f.community is not None:
         stmt = stmt.where(Proposal.community_id == f.community.id)
     elif f.district_id is not None:

@@ -70,10 +70,13 @@ def test_proposal_is_written_approved_and_supported_to_its_threshold(new_tab):
 
     # 2. The committee finds it in the review queue and approves it.
     committee = new_tab(locale="zh-CN")
-    committee.sign_in(COMMITTEE)
+    committee.sign_in(COMMITTEE)  # lands on the community desk, the review counted
+    assert committee.page.url.endswith(f"/communities/{COMMUNITY}/desk"), committee.page.url
+    expect(committee.page.locator(".site-nav [data-desk=committee] .badge")).to_be_visible()
+    expect(committee.page.locator("main [data-count=review]")).not_to_have_text("0")
     follow(
         committee,
-        committee.page.locator(".site-nav").get_by_role("link", name=re.compile("审核提议")),
+        committee.page.locator("main").get_by_role("link", name=re.compile("待审核提议")),
     )
     assert committee.page.url.endswith(f"/communities/{COMMUNITY}/review"), committee.page.url
     follow(committee, committee.page.locator(f"main li.card a[href='{proposal_path}']"))

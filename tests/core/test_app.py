@@ -84,7 +84,8 @@ def test_login_does_not_redirect_off_site(client, make_user):
         data={"csrf_token": token, "email": user.email, "password": "commons-demo-2026"},
     )
     assert r.status_code == 302
-    assert r.headers["Location"] == "/"
+    # Not off site: where a person without a community lands, joining one.
+    assert r.headers["Location"] == "/residency"
 
 
 def test_404_in_both_languages(client):

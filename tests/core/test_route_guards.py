@@ -33,6 +33,7 @@ PUBLIC = {
     "api.proposal",
     "proposals.photo",
     "cases.index",
+    "desks.search",
     "cases.show",
     "api.cases_list",
     "api.case",

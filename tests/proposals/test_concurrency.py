@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from portal.cli import file_waiting_cases
 from portal.extensions import db as _db
 from tests.conftest import real_scratch_database, scratch_database
 
@@ -225,7 +226,6 @@ def _race_without_route(tmp_path_factory, url: str) -> None:
     from portal.cases import services as cases
     from portal.cases.models import Case, RoutingRule
     from portal.notifications.models import Notification
-    from portal.proposals import services
     from portal.proposals.models import Proposal, ProposalEvent, Status, Support
     from portal.roles.models import Agency
     from tests.conftest import build_app
@@ -293,7 +293,7 @@ def _race_without_route(tmp_path_factory, url: str) -> None:
     # The sweep's retry (the test app's context: the CLI runner would take the session app's).
     # A POST's context: one transaction, as the CLI's (a GET's reads lock nothing).
     with app.test_request_context("/", method="POST"):
-        assert services.file_waiting() == (0, 1)
+        assert file_waiting_cases() == (0, 1)
         _db.session.remove()
     with app.test_request_context("/"):
         p = _db.session.get(Proposal, proposal_id)
@@ -308,7 +308,7 @@ def _race_without_route(tmp_path_factory, url: str) -> None:
         with app.test_request_context("/", method="POST"):
             sweeps.wait(timeout=30)
             try:
-                return services.file_waiting()
+                return file_waiting_cases()
             finally:
                 _db.session.remove()
 

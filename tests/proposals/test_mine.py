@@ -84,7 +84,7 @@ def test_my_proposals_shows_every_state_with_its_next_step(
 
 
 def test_my_proposals_filters_by_state_and_pages_by_keyset(
-    app, client, login_as, make_proposal, author, count_queries, monkeypatch
+    app, client, login_as, make_proposal, author, monkeypatch
 ):
     from portal.proposals import views
 
@@ -104,12 +104,31 @@ def test_my_proposals_filters_by_state_and_pages_by_keyset(
     ] == [opened[0].id]
     assert 'rel="next"' not in second
     assert client.get("/account/proposals?cursor=nonsense!").status_code == 400
-    # The same number of statements for a page of 3 as for a page of 1: no query per card.
-    with count_queries() as q3:
-        client.get("/account/proposals?status=open")
-    with count_queries() as q1:
-        client.get(f"/account/proposals?status=open&cursor={_cursor(opened[1].id)}")
-    assert q3.count == q1.count
+    # The same number of queries for a page of 3 as for a page of 1: no query per card.
+    assert _selects(client, "/account/proposals?status=open") == _selects(
+        client, f"/account/proposals?status=open&cursor={_cursor(opened[1].id)}"
+    )
+
+
+def _selects(client, url: str) -> int:
+    """The SELECTs a request runs (the tests' savepoints, which depend on the request before,
+    left out)."""
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+
+    seen: list[str] = []
+
+    def before(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before)
+    return len(seen)
 
 
 def _cursor(after_id: int) -> str:

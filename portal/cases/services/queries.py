@@ -10,6 +10,7 @@ from portal.core import clock
 from portal.extensions import db
 from portal.places.models import Community, District, Grid, Street
 from portal.proposals.models import Proposal
+from portal.proposals.models import Status as ProposalStatus
 from portal.roles.models import Agency
 
 
@@ -96,4 +97,8 @@ def timeline(case: Case) -> list[CaseEvent]:
 
 
 def case_for_proposal(p: Proposal) -> Case | None:
+    """The case ``p`` became; only a qualified proposal becomes one (filing is the step after
+    qualifying), so no other asks the database."""
+    if p.status != ProposalStatus.qualified:
+        return None
     return db.session.scalar(select(Case).where(Case.proposal_id == p.id))

@@ -40,8 +40,10 @@ def _badge(user, p: Proposal) -> tuple[str | None, int | None]:
 def can_comment(user, p: Proposal) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
+    if user.community_id == p.community_id:
+        return True
     badge, _agency = _badge(user, p)
-    return user.community_id == p.community_id or badge is not None
+    return badge is not None
 
 
 def render_body(text: str) -> str:

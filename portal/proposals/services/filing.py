@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from flask import current_app, url_for
 from sqlalchemy import select
 
@@ -107,10 +109,10 @@ def retry_filing(actor: User, p: Proposal) -> bool:
     return filed
 
 
-def file_waiting(limit: int = 1000) -> tuple[int, int]:
-    """The sweep's retry: each proposal waiting to be filed, in a transaction of its own.
-    Returns (filed, still waiting)."""
-    filed = waiting = 0
+def file_waiting(limit: int = 1000) -> Iterator[bool]:
+    """The sweep's retry: files each proposal waiting to be filed, yielding after each whether
+    it was filed (False: still waiting); the caller commits each (the sweep's command), so
+    that one proposal's lock is not held while the next is filed."""
     after = 0
     while True:
         batch = db.session.scalars(
@@ -120,15 +122,11 @@ def file_waiting(limit: int = 1000) -> tuple[int, int]:
             .limit(limit)
         ).all()
         if not batch:
-            return filed, waiting
+            return
         for proposal_id in batch:
             p = _lock_waiting(proposal_id)
             if p is not None:
-                if _file(p):
-                    filed += 1
-                else:
-                    waiting += 1
-            db.session.commit()
+                yield _file(p)
         after = batch[-1]
 
 

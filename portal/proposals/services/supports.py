@@ -249,19 +249,17 @@ def support_at_once(user: User, proposal_id: int) -> tuple[int, Status] | None:
 
 
 def _qualify_apart(proposal_id: int, reached=None) -> Status:
-    """Qualify in a transaction of its own, after the support that reached the threshold was
-    stored. A case that cannot be filed leaves it qualified and waiting to be filed (``_file``,
-    the policy of every path); any other failure (the database gone, say) is logged and leaves
-    it open for ``qualify_reached`` to retry, without undoing the support or failing its
-    request."""
-    db.session.commit()
+    """Qualify under a savepoint of the request's transaction, after the support that reached
+    the threshold was stored. A case that cannot be filed leaves it qualified and waiting to
+    be filed (``_file``, the policy of every path); any other failure is logged and rolled back
+    to the savepoint, leaving it open for ``qualify_reached`` to retry, without undoing the
+    support or failing its request. The request (or the sweep) commits, once."""
     try:
-        p = db.session.get_one(Proposal, proposal_id)
-        _qualify(p, reached)
-        db.session.commit()
+        with db.session.begin_nested():
+            p = db.session.get_one(Proposal, proposal_id)
+            _qualify(p, reached)
         return p.status
     except Exception:
-        db.session.rollback()
         current_app.logger.exception(
             "proposal %s reached its threshold but did not qualify", proposal_id
         )

@@ -1,4 +1,6 @@
-"""Demo data: district 110101 (东城区), its streets, communities, grids, agencies and accounts."""
+"""Demo data: district 110101 (东城区), its streets, communities, grids, agencies and accounts
+(``load_demo``, which the tests build on), and a few months of life in its communities played
+through the services (``portal.demo.life.load_life``, which ``flask demo`` adds)."""
 
 from __future__ import annotations
 
@@ -197,3 +199,22 @@ def load_demo() -> bool:
     set_rule(None, None, district, agencies["street-office"])
     db.session.flush()
     return True
+
+
+def credentials() -> str:
+    """Who to sign in as, for ``flask demo`` to print."""
+    rows = [
+        ("administrator", "admin@example.org"),
+        ("committee, 多福巷社区 110101001001", "committee@example.org"),
+        ("committee, 银闸社区 110101001002", "committee.b@example.org"),
+        ("grid worker, 多福巷社区", "gridworker@example.org"),
+        ("supervisor, district 110101", "supervisor@example.org"),
+        *((f"liaison, {zh}", f"liaison.{code}@example.org") for code, zh, _en in AGENCIES),
+        ("residents, 多福巷社区", "resident1@example.org … resident29@example.org"),
+        ("residents, 银闸社区", "resident.b@example.org, resident.b2@ … resident.b9@example.org"),
+        ("waiting to join 多福巷社区", "newcomer@example.org"),
+    ]
+    width = max(len(email) for _role, email in rows)
+    lines = [f"Sign in at /login as any of these; every password is {PASSWORD}"]
+    lines += [f"  {email.ljust(width)}  {role}" for role, email in rows]
+    return "\n".join(lines)

@@ -1,0 +1,225 @@
+"""The desks of a person and the counts of what waits on each, in one statement.
+
+A desk is a page of work reachable from the header: a community's committee desk, an agency's
+workspace, the grid worker's checks, a district's supervision desk, the administration. Each
+count is the number of items on the first tab of that desk, built from the same statements the
+desk's own page lists (the features' queue functions), so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from flask import g, has_request_context, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from portal.cases import services as cases
+from portal.core.i18n import current_locale
+from portal.deliberation.models import Appeal, ModerationAction, Report
+from portal.extensions import db
+from portal.proposals import services as proposals
+from portal.proposals.models import Proposal
+from portal.residency.models import ResidencyRequest, ResidencyStatus
+from portal.roles import permissions
+from portal.roles.models import Role, RoleGrant
+
+# The order in which a person with several roles lands: the first kind they hold.
+KINDS = ("committee", "liaison", "grid", "supervisor", "admin")
+
+KIND_LABELS = {
+    "committee": _l("Community desk"),
+    "liaison": _l("Agency desk"),
+    "grid": _l("Checks to do"),
+    "supervisor": _l("District desk"),
+    "admin": _l("Administration"),
+}
+
+
+@dataclass
+class Desk:
+    kind: str
+    url: str
+    scope_name: str  # the community, agency or district; "" for the grid worker and admin
+    count: int = 0
+    # For the committee desk: review, moderation, residency, appeals (label → count).
+    parts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return str(KIND_LABELS[self.kind])
+
+
+def _count(stmt):
+    """A scalar subquery counting the rows of ``stmt`` (its ORDER BY dropped)."""
+    return select(func.count()).select_from(stmt.order_by(None).subquery()).scalar_subquery()
+
+
+def review_waiting(community):
+    return _count(proposals.review_queue(community))
+
+
+def moderation_waiting(community_id: int):
+    """Open reports grouped by what they report: one item each, as the moderation queue lists."""
+    targets = (
+        select(Report.target_type, Report.target_id)
+        .where(Report.community_id == community_id, Report.resolved_at.is_(None))
+        .distinct()
+    )
+    return _count(targets)
+
+
+def residency_waiting(community_id: int):
+    return _count(
+        select(ResidencyRequest.id).where(
+            ResidencyRequest.community_id == community_id,
+            ResidencyRequest.status == ResidencyStatus.pending,
+        )
+    )
+
+
+def appeals_waiting(community_id: int, user_id: int):
+    """Pending appeals the committee decides, against an action in this community, that this
+    member may decide (neither their own action nor their own appeal)."""
+    return _count(
+        select(Appeal.id)
+        .join(ModerationAction, ModerationAction.id == Appeal.action_id)
+        .where(
+            Appeal.status == "pending",
+            Appeal.decider_role == "committee",
+            ModerationAction.community_id == community_id,
+            Appeal.appellant_id != user_id,
+            # An automatic action has no actor; NULL != id is unknown in SQL, not true.
+            (ModerationAction.actor_id.is_(None)) | (ModerationAction.actor_id != user_id),
+        )
+    )
+
+
+COMMITTEE_PARTS = ("review", "moderation", "residency", "appeals")
+
+
+def _committee_columns(grant: RoleGrant, user_id: int) -> list:
+    c = grant.community
+    return [
+        review_waiting(c),
+        moderation_waiting(c.id),
+        residency_waiting(c.id),
+        appeals_waiting(c.id, user_id),
+    ]
+
+
+def _one(queue: Callable, *args) -> list:
+    """The count of a feature's queue statement, as the one column of a desk."""
+    return [_count(queue(*args))]
+
+
+def _filing() -> list:
+    return [filing_waiting()]
+
+
+def filing_waiting():
+    return _count(select(Proposal.id).where(Proposal.filing_pending_since.is_not(None)))
+
+
+def _plan(user) -> list[tuple[Desk, Callable[[], list]]]:
+    """The person's desks in landing order, each with the count columns it needs; no query
+    (beyond the grants, loaded once a request, and a grid worker's grid lookup)."""
+    loc = current_locale()
+    grants = sorted(permissions.grants(user), key=lambda gr: (KINDS.index(_kind(gr)), gr.id))
+    plan: list[tuple[Desk, Callable[[], list]]] = []
+    grid_grants = [gr for gr in grants if gr.role == Role.grid_worker]
+    seen_grid = False
+    for gr in grants:
+        kind = _kind(gr)
+        if kind == "committee":
+            c = gr.community
+            desk = Desk("committee", url_for("desks.committee", code=c.code), c.name(loc))
+            plan.append((desk, partial(_committee_columns, gr, user.id)))
+        elif kind == "liaison":
+            a = gr.agency
+            desk = Desk("liaison", url_for("cases.liaison", code=a.code), a.name(loc))
+            plan.append((desk, partial(_one, cases.liaison_cases, a, "new")))
+        elif kind == "grid":
+            if seen_grid:  # one desk for all of a grid worker's grids
+                continue
+            seen_grid = True
+            desk = Desk("grid", url_for("cases.grid_worker"), "")
+            plan.append((desk, partial(_one, cases.verification_cases, grid_grants)))
+        elif kind == "supervisor":
+            d = gr.district
+            desk = Desk("supervisor", url_for("cases.supervisor", code=d.code), d.name(loc))
+            plan.append((desk, partial(_one, cases.supervisor_cases, d, "returned")))
+        else:
+            plan.append((Desk("admin", url_for("admin.index"), ""), partial(_filing)))
+    return plan
+
+
+def first_desk_url(user) -> str | None:
+    """Where the person's work starts, without counting anything."""
+    plan = _plan(user) if permissions.grants(user) else []
+    return plan[0][0].url if plan else None
+
+
+def _build(user) -> list[Desk]:
+    plan = _plan(user)
+    desks = [desk for desk, _cols in plan]
+    columns: list = []
+    spans: list[int] = []
+    for _desk, make in plan:
+        cols = make()
+        columns.extend(cols)
+        spans.append(len(cols))
+    if not columns:
+        return desks
+    row = db.session.execute(select(*columns)).one()
+    at = 0
+    for desk, span in zip(desks, spans, strict=True):
+        values = [int(v or 0) for v in row[at : at + span]]
+        at += span
+        desk.count = sum(values)
+        if desk.kind == "committee":
+            desk.parts = dict(zip(COMMITTEE_PARTS, values, strict=True))
+    return desks
+
+
+def _kind(gr: RoleGrant) -> str:
+    return {
+        Role.committee: "committee",
+        Role.liaison: "liaison",
+        Role.grid_worker: "grid",
+        Role.supervisor: "supervisor",
+        Role.admin: "admin",
+    }[gr.role]
+
+
+def desks_for(user) -> list[Desk]:
+    """The person's desks in landing order, with counts: one statement (plus the grid lookup of
+    a grid worker's grid grants), once a request."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    if not permissions.grants(user):
+        return []
+    if not has_request_context():
+        return _build(user)
+    cache = g.setdefault("_desks", {})
+    if user.id not in cache:
+        cache[user.id] = _build(user)
+    return cache[user.id]
+
+
+def committee_desk(user, community) -> Desk | None:
+    for desk in desks_for(user):
+        if desk.kind == "committee" and desk.url == url_for("desks.committee", code=community.code):
+            return desk
+    return None
+
+
+def same_kind_twice(desks: list[Desk]) -> set[str]:
+    """Kinds held for more than one scope: their header links name the scope too."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for d in desks:
+        (twice if d.kind in seen else seen).add(d.kind)
+    return twice

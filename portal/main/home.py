@@ -1,0 +1,201 @@
+"""What the home page shows: a few indexed, bounded queries for each kind of reader.
+
+- Everyone: proposals closest to their threshold and closing soonest (from the open proposals
+  closing first, on the (status, closes_at) index), cases resolved lately with their agency,
+  and two figures of this month.
+- A confirmed resident: open proposals of their community they have not supported yet, and
+  the state of what they raised and supported (with the case it became).
+- Staff: their desks with counts (the header's, already counted for this request).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.orm import lazyload, load_only, selectinload
+
+from portal.cases.models import Case, CaseState
+from portal.core.i18n import city_timezone_name
+from portal.extensions import db
+from portal.proposals.models import Proposal, Status, Support
+
+SHOWN = 5
+# How many of the open proposals closing first are ranked for "close to the threshold": a bound
+# on the work, so the page costs the same in a city of a thousand communities.
+CANDIDATES = 200
+RESOLVED_WITHIN = timedelta(days=90)
+
+_CARD = (
+    Proposal.id,
+    Proposal.title,
+    Proposal.summary,
+    Proposal.status,
+    Proposal.support_count,
+    Proposal.threshold,
+    Proposal.closes_at,
+    Proposal.hidden,
+    Proposal.hidden_at,
+    Proposal.community_id,
+    Proposal.category_id,
+    Proposal.author_id,
+)
+
+
+def _cards(stmt):
+    return stmt.options(
+        load_only(*_CARD),
+        lazyload("*"),
+        selectinload(Proposal.community).lazyload("*"),
+        selectinload(Proposal.category),
+    )
+
+
+def _open_now(now: datetime):
+    return and_(
+        Proposal.status == Status.open, Proposal.closes_at > now, Proposal.hidden.is_(False)
+    )
+
+
+def closing_soon(now: datetime) -> list[Proposal]:
+    stmt = select(Proposal).where(_open_now(now)).order_by(Proposal.closes_at, Proposal.id)
+    return list(db.session.scalars(_cards(stmt).limit(SHOWN)))
+
+
+def near_threshold(now: datetime) -> list[Proposal]:
+    """Of the open proposals closing first, those with the largest share of their threshold."""
+    candidates = (
+        select(Proposal.id)
+        .where(_open_now(now))
+        .order_by(Proposal.closes_at, Proposal.id)
+        .limit(CANDIDATES)
+        .subquery()
+    )
+    share = Proposal.support_count * 1.0 / func.nullif(Proposal.threshold, 0)
+    stmt = (
+        select(Proposal)
+        .join(candidates, candidates.c.id == Proposal.id)
+        .where(Proposal.support_count > 0)
+        .order_by(share.desc(), Proposal.id)
+    )
+    return list(db.session.scalars(_cards(stmt).limit(SHOWN)))
+
+
+def resolved_lately(now: datetime) -> list[Case]:
+    stmt = (
+        select(Case)
+        .where(
+            Case.state == CaseState.closed,
+            Case.close_reason == "resolved",
+            Case.closed_at >= now - RESOLVED_WITHIN,
+        )
+        .order_by(Case.closed_at.desc(), Case.id.desc())
+        .options(
+            lazyload("*"),
+            selectinload(Case.agency).lazyload("*"),
+            selectinload(Case.proposal)
+            .load_only(
+                Proposal.id,
+                Proposal.title,
+                Proposal.hidden,
+                Proposal.author_id,
+                Proposal.community_id,
+                Proposal.status,
+            )
+            .lazyload("*"),
+        )
+        .limit(SHOWN)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def month_start(now: datetime) -> datetime:
+    local = now.astimezone(ZoneInfo(city_timezone_name()))
+    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return first.astimezone(ZoneInfo("UTC"))
+
+
+@dataclass
+class Figures:
+    raised: int  # proposals raised this month (drafts not counted)
+    closed: int  # cases resolved and closed this month
+    on_time: int  # of those, handled within their time limit (处置时限, extensions included)
+
+
+def figures(now: datetime) -> Figures:
+    start = month_start(now)
+    # The last proposal written before the month: ids grow with time, so counting the ids above
+    # it reads this month's rows only, on the primary key, however long the history.
+    before = (
+        select(Proposal.id)
+        .where(Proposal.created_at < start)
+        .order_by(Proposal.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    raised = (
+        select(func.count())
+        .where(
+            Proposal.id > func.coalesce(before, 0),
+            Proposal.created_at >= start,
+            Proposal.status != Status.draft,
+        )
+        .scalar_subquery()
+    )
+    resolved = and_(
+        Case.state == CaseState.closed, Case.close_reason == "resolved", Case.closed_at >= start
+    )
+    on_time = case((Case.resolved_at <= Case.handling_due_at, 1), else_=0)
+    row = db.session.execute(
+        select(raised, func.count(Case.id), func.coalesce(func.sum(on_time), 0)).where(resolved)
+    ).one()
+    return Figures(raised=int(row[0] or 0), closed=int(row[1] or 0), on_time=int(row[2] or 0))
+
+
+def needs_support(user, now: datetime) -> list[Proposal]:
+    """Open proposals of the resident's community they have not supported, closing first."""
+    supported = exists().where(Support.proposal_id == Proposal.id, Support.user_id == user.id)
+    stmt = (
+        select(Proposal)
+        .where(_open_now(now), Proposal.community_id == user.community_id, ~supported)
+        .order_by(Proposal.closes_at, Proposal.id)
+    )
+    return list(db.session.scalars(_cards(stmt).limit(SHOWN)))
+
+
+@dataclass
+class Mine:
+    proposal: Proposal
+    case: Case | None
+    raised: bool  # written by them (else: supported)
+
+
+def mine(user) -> list[Mine]:
+    """What the resident raised (newest first) and then what they supported, with the case
+    each became; a proposal both raised and supported shows once."""
+    raised_ids = (
+        select(Proposal.id)
+        .where(Proposal.author_id == user.id)
+        .order_by(Proposal.id.desc())
+        .limit(SHOWN)
+    )
+    supported_ids = (
+        select(Support.proposal_id)
+        .where(Support.user_id == user.id)
+        .order_by(Support.id.desc())
+        .limit(SHOWN)
+    )
+    ids = [*db.session.scalars(raised_ids)]
+    supported = [i for i in db.session.scalars(supported_ids) if i not in ids]
+    wanted = ids + supported
+    if not wanted:
+        return []
+    rows = db.session.execute(
+        _cards(select(Proposal, Case).outerjoin(Case, Case.proposal_id == Proposal.id)).where(
+            Proposal.id.in_(wanted)
+        )
+    ).all()
+    by_id = {p.id: (p, c) for p, c in rows}
+    return [Mine(by_id[i][0], by_id[i][1], i in ids) for i in wanted if i in by_id]

@@ -1,0 +1,138 @@
+"""The desks in the header and their counts: the same numbers as the queues they open."""
+
+from __future__ import annotations
+
+import re
+
+from portal.desks.queries import desks_for
+from tests.conftest import DEMO, user_by_email
+
+
+def header_counts(html: str) -> dict[str, int]:
+    """data-desk kind → the count shown beside it in the header (0 when no badge)."""
+    nav = html.split('<nav class="site-nav"', 1)[1].split("</nav>", 1)[0]
+    out = {}
+    for kind, rest in re.findall(r'data-desk="(\w+)">(.*?)</a>', nav, re.S):
+        m = re.search(r'data-count="(\d+)"', rest)
+        out[kind] = int(m.group(1)) if m else 0
+    return out
+
+
+def cards(html: str) -> int:
+    return html.count('class="card')
+
+
+def test_a_resident_has_no_desk(client, login_as):
+    login_as("resident")
+    html = client.get("/").get_data(as_text=True)
+    assert header_counts(html) == {}
+    assert 'href="/cases"' in html  # Cases is in the main navigation for everyone
+
+
+def test_visitors_see_cases_and_search_in_the_header(anon):
+    html = anon.get("/places").get_data(as_text=True)
+    assert 'href="/cases"' in html
+    assert 'action="/search"' in html and 'method="get"' in html
+
+
+def test_committee_counts_match_the_review_queue(client, login_as, make_proposal, db):
+    login_as("committee")
+    assert header_counts(client.get("/cases").get_data(as_text=True)) == {"committee": 0}
+    make_proposal("submitted")
+    make_proposal("submitted")
+    make_proposal("open")
+    html = client.get("/cases").get_data(as_text=True)
+    assert header_counts(html) == {"committee": 2}
+    desk = client.get("/communities/110101001001/desk").get_data(as_text=True)
+    assert 'data-count="review">2<' in desk
+    assert 'data-count="moderation">0<' in desk
+    queue = client.get("/communities/110101001001/review").get_data(as_text=True)
+    assert queue.count('class="card') >= 2
+
+
+def test_committee_counts_reports_once_per_target_and_residency_requests(
+    app, client, login_as, make_proposal, make_user, community, db
+):
+    from portal.deliberation.models import Report
+    from portal.residency import services as residency
+
+    p = make_proposal("open")
+    for reporter in ("resident2", "resident_b"):
+        db.session.add(
+            Report(
+                community_id=community.id,
+                target_type="proposal",
+                target_id=p.id,
+                reporter_id=user_by_email(DEMO[reporter]).id,
+                reason="spam",
+            )
+        )
+    newcomer = make_user()
+    with app.test_request_context("/"):
+        residency.request_residency(newcomer, community, "3号楼")
+    db.session.commit()
+    login_as("committee")
+    desk = client.get("/communities/110101001001/desk").get_data(as_text=True)
+    assert 'data-count="moderation">1<' in desk
+    assert 'data-count="residency">1<' in desk
+    assert header_counts(desk) == {"committee": 2}
+
+
+def test_liaison_grid_and_supervisor_counts_match_their_workspaces(client, login_as, make_case):
+    make_case("dispatched")
+    make_case("verifying")
+    make_case("returned")
+    login_as("liaison")
+    html = client.get("/workspace/agency/health-commission").get_data(as_text=True)
+    assert header_counts(html) == {"liaison": 1}
+    assert html.count('href="/cases/110101001001-') == 1  # the "new" tab lists one case
+    login_as("grid_worker")
+    html = client.get("/workspace/grid").get_data(as_text=True)
+    assert header_counts(html) == {"grid": 1}
+    login_as("supervisor")
+    html = client.get("/workspace/supervisor/110101").get_data(as_text=True)
+    assert header_counts(html) == {"supervisor": 1}
+    assert html.count('href="/cases/110101001001-') == 1  # the "returned" tab
+
+
+def test_every_desk_is_counted_in_one_statement(app, login_as, count_queries, make_case):
+    from portal.roles import permissions
+
+    make_case("dispatched")
+    user = user_by_email(DEMO["liaison"])
+    with app.test_request_context("/"):
+        permissions.grants(user)  # loaded once a request, for every page
+        with count_queries() as q:
+            desks = desks_for(user)
+            again = desks_for(user)
+        assert q.count == 1
+        assert desks is again
+        assert [(d.kind, d.count) for d in desks] == [("liaison", 1)]
+
+
+def test_two_desks_of_a_kind_name_their_scope(client, login_as, db, community_b):
+    from portal.roles.models import Role, RoleGrant
+
+    user = user_by_email(DEMO["committee"])
+    db.session.add(
+        RoleGrant(
+            user_id=user.id,
+            role=Role.committee,
+            community_id=community_b.id,
+            scope_key=f"community:{community_b.id}",
+        )
+    )
+    db.session.commit()
+    login_as("committee")
+    html = client.get("/cases").get_data(as_text=True)
+    assert len(re.findall(r'data-desk="committee"', html)) == 2
+    assert 'href="/communities/110101001002/desk"' in html
+    # Two of a kind: the community's name is shown, not only told to screen readers.
+    first = html.split('data-desk="committee">', 1)[1].split("</a>", 1)[0]
+    assert '<span class="">' in first and 'visually-hidden">：' not in first
+
+
+def test_the_committee_desk_is_the_committees_only(client, login_as):
+    login_as("committee_b")
+    assert client.get("/communities/110101001001/desk").status_code == 403
+    assert client.get("/communities/999999999999/desk").status_code == 404

@@ -1,0 +1,78 @@
+"""The home page: alive for visitors, personal for residents and staff, cheap and cached right."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from portal.core import clock
+
+
+def test_visitors_see_proposals_near_their_threshold_and_closing_soon(anon, make_proposal, db):
+    near = make_proposal("open", title="快达门槛的提议", threshold=3)
+    near.support_count = 2
+    soon = make_proposal("open", title="快截止的提议")
+    soon.closes_at = clock.now() + timedelta(hours=5)
+    db.session.commit()
+    html = anon.get("/").get_data(as_text=True)
+    near_part = html.split('id="near-h"')[1].split("</section>")[0]
+    closing_part = html.split('id="closing-h"')[1].split("</section>")[0]
+    assert f'href="/proposals/{near.id}"' in near_part
+    assert f'href="/proposals/{soon.id}"' in closing_part
+    assert "Districts" not in html and "区县" not in html
+
+
+def test_visitors_see_cases_resolved_lately_with_their_agency(anon, make_case, db):
+    case = make_case("verifying")
+    now = clock.now()
+    case.state, case.closed_at, case.close_reason = "closed", now, "resolved"
+    db.session.commit()
+    html = anon.get("/").get_data(as_text=True)
+    resolved = html.split('id="resolved-h"')[1].split("</section>")[0]
+    assert f'href="/cases/{case.number}"' in resolved
+    assert case.agency.name_zh in resolved
+    figures = html.split('id="figures-h"')[1].split("</section>")[0]
+    assert "<dd>1</dd>" in figures  # resolved this month, and within its time limit
+
+
+def test_a_resident_sees_what_needs_their_support_and_their_own(client, login_as, make_proposal):
+    neighbour = make_proposal("open", title="邻居的提议", author=None)
+    from tests.conftest import DEMO, user_by_email
+
+    mine = make_proposal("open", title="我的提议", author=user_by_email(DEMO["resident2"]))
+    login_as("resident2")
+    html = client.get("/").get_data(as_text=True)
+    support = html.split('id="support-h"')[1].split("</section>")[0]
+    assert f'href="/proposals/{neighbour.id}"' in support
+    own = html.split('id="mine-h"')[1].split("</section>")[0]
+    assert f'href="/proposals/{mine.id}"' in own
+
+
+def test_staff_see_their_desks_with_counts(client, login_as, make_case):
+    make_case("dispatched")
+    login_as("liaison")
+    html = client.get("/").get_data(as_text=True)
+    desks = html.split('id="desks-h"')[1].split("</section>")[0]
+    assert 'href="/workspace/agency/health-commission"' in desks
+    assert '<p class="tile-count">1</p>' in desks
+
+
+def test_the_home_page_is_public_cached_for_visitors_only(anon, client, login_as):
+    r = anon.get("/")
+    assert r.headers["Cache-Control"].startswith("public")
+    login_as("resident")
+    r = client.get("/")
+    assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_the_home_page_runs_a_bounded_number_of_queries(anon, make_proposal, count_queries):
+    for _ in range(3):
+        make_proposal("open")
+    anon.get("/")
+    with count_queries() as few:
+        anon.get("/")
+    for _ in range(6):
+        make_proposal("open")
+    with count_queries() as more:
+        anon.get("/")
+    assert more.count == few.count
+    assert few.count <= 10
