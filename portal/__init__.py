@@ -61,11 +61,14 @@ def create_app(config: dict | None = None) -> Flask:
 def _connect_proposal_page(app: Flask) -> None:
     """What the features built on proposals add to a proposal (its case, the deliberation on
     its page): proposals import neither."""
-    from portal.cases.services import case_for_proposal
+    from portal.cases.api import proposal_case
+    from portal.cases.services import case_for_proposal, cases_for_proposals
+    from portal.cases.views import proposal_page_section as case_section
     from portal.deliberation.views import proposal_page_section
     from portal.proposals import hooks
 
-    hooks.set_case_lookup(case_for_proposal)
+    hooks.set_case_lookup(case_for_proposal, cases_for_proposals, proposal_case)
+    hooks.add_page_section(app, case_section)
     hooks.add_page_section(app, proposal_page_section)
 
 
@@ -109,6 +112,10 @@ def install_template_globals(app: Flask) -> None:
         button_label=cases.button_label,
         reason_text=delib.reason_text,
         case_state_label=cases.state_label,
+        # A case's stage in words and the limit that runs now, wherever a proposal shows it.
+        case_stage=cases.stage_text,
+        case_deadline=cases.deadline,
+        deadline_label=cases.deadline_label,
         # Whether the reader may see a proposal's text (no, once hidden, but for its author
         # and committee): lists of cases and supports show a placeholder instead.
         can_read_proposal=lambda p: proposals.can_read(current_user, p),

@@ -51,6 +51,34 @@ def _item(c: Case) -> dict:
     }
 
 
+def proposal_case(c: Case, count: bool = False) -> dict:
+    """The ``case`` object of a proposal in the API: the case's stage in words (the caller's
+    language), the agency, the limit that runs now and, once closed, the outcome. ``count``
+    adds the working days left (one calendar query; single proposals only)."""
+    dl = cases.deadline(c, count=count)
+    deadline: dict | None = None
+    if dl is not None:
+        deadline = {
+            "kind": dl.kind,
+            "label": dl.label,
+            "due_at": iso(dl.due_at),
+            "overdue": dl.overdue,
+        }
+        if count:
+            deadline.update(working_days=dl.working_days, remaining=dl.remaining)
+    return {
+        "number": c.number,
+        "state": c.state.value,
+        "stage": cases.stage_text(c),
+        "agency": {"code": c.agency.code, "name": c.agency.name_zh, "name_en": c.agency.name_en},
+        "deadline": deadline,
+        "closed_at": iso(c.closed_at),
+        "close_reason": c.close_reason,
+        "outcome": cases.outcome(c),
+        "reopen_count": c.reopen_count,
+    }
+
+
 def _detail(c: Case) -> dict:
     data = _item(c)
     data["official_response"] = c.official_response

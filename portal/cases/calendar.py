@@ -12,7 +12,8 @@ from portal.cases.models import CalendarDay
 from portal.extensions import db
 
 
-def _exceptions(start: date, end: date) -> dict[date, bool]:
+def exceptions_between(start: date, end: date) -> dict[date, bool]:
+    """The calendar's exceptions from ``start`` to ``end`` (local days), in one query."""
     rows = db.session.execute(
         select(CalendarDay.day, CalendarDay.is_workday).where(
             CalendarDay.day >= start, CalendarDay.day <= end
@@ -22,7 +23,7 @@ def _exceptions(start: date, end: date) -> dict[date, bool]:
 
 
 def is_workday(day: date, exceptions: dict[date, bool] | None = None) -> bool:
-    exceptions = _exceptions(day, day) if exceptions is None else exceptions
+    exceptions = exceptions_between(day, day) if exceptions is None else exceptions
     if day in exceptions:
         return exceptions[day]
     return day.weekday() < 5
@@ -33,7 +34,7 @@ def add_working_days(start: datetime, days: int, tz_name: str) -> datetime:
     as an aware UTC datetime. A case dispatched on Friday with 1 day is due Monday night."""
     tz = ZoneInfo(tz_name)
     local_day = start.astimezone(tz).date()
-    exceptions = _exceptions(local_day, local_day + timedelta(days=days * 3 + 30))
+    exceptions = exceptions_between(local_day, local_day + timedelta(days=days * 3 + 30))
     day, counted = local_day, 0
     while counted < days:
         day += timedelta(days=1)
@@ -41,6 +42,17 @@ def add_working_days(start: datetime, days: int, tz_name: str) -> datetime:
             counted += 1
     end = datetime.combine(day, time(23, 59, 59), tzinfo=tz)
     return end.astimezone(ZoneInfo("UTC"))
+
+
+def working_days_after(start: date, end: date, exceptions: dict[date, bool]) -> int:
+    """How many working days fall after ``start`` up to ``end`` included (0 when ``end`` is
+    not after ``start``); ``exceptions`` must cover the days between."""
+    count, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        if is_workday(day, exceptions):
+            count += 1
+    return count
 
 
 def set_day(day: date, is_workday_: bool, note: str = "") -> None:

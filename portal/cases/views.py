@@ -132,10 +132,16 @@ def show(number: str):
     user = current_user
     is_supporter = proposals.has_supported(user, case.proposal)
     answered = cases.has_answered(user, case)
+    events = cases.timeline(case)
+    p = case.proposal
     return render_template(
         "cases/show.html",
         case=case,
-        events=cases.timeline(case),
+        events=events,
+        steps=cases.steps(case, events),
+        deadline=cases.deadline(case),
+        # The residents' photos of the place, as the proposal's page shows them to this reader.
+        proposal_photos=proposals.photos(p) if proposals.can_view_photos(user, p) else [],
         summary=cases.feedback_summary(case),
         actions=cases.allowed_actions(user, case),
         form=user.is_authenticated and _action_form(case),  # no session for visitors
@@ -376,3 +382,16 @@ def grid_worker():
         tab="verify",
         tabs=[],
     )
+
+
+def proposal_page_section(p: Proposal) -> dict:
+    """The case part of a proposal's page (``proposals.views.show``): the case it became, the
+    deadline that runs now and the case's steps told in the proposal's history."""
+    case = cases.case_for_proposal(p) if p.status.value == "qualified" else None
+    if case is None:
+        return {"case": None, "case_deadline": None, "case_milestones": []}
+    return {
+        "case": case,
+        "case_deadline": cases.deadline(case),
+        "case_milestones": cases.milestones(case, cases.timeline(case), current_locale()),
+    }

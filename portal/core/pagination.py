@@ -52,25 +52,44 @@ def cursor_arg(*shape) -> list | None:
         raise bad_cursor() from None
 
 
+def page_of(stmt, column, cursor: str | None, limit: int, *, descending: bool = False):
+    """One page of ``stmt`` after the opaque ``cursor``, keyset on the unique integer
+    ``column`` (which the rows must carry, as an entity's attribute or a selected column):
+    (rows, the next page's cursor or None). BadCursor for a cursor that is not one of ours.
+    Rows are entities when the statement selects one, else tuples."""
+    from portal.extensions import db
+
+    after = decode_cursor(cursor, Key.id)
+    if after is not None:
+        stmt = stmt.where(column < after[0] if descending else column > after[0])
+    stmt = stmt.order_by(column.desc() if descending else column.asc()).limit(limit + 1)
+    result = db.session.execute(stmt).unique()
+    rows = list(result.scalars().all() if len(stmt.column_descriptions) == 1 else result.all())
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    value = getattr(last, column.key) if hasattr(last, column.key) else last._mapping[column]
+    return rows, encode_cursor([value])
+
+
 def keyset(stmt, column, *, descending: bool = False, extra: dict | None = None):
     """Apply cursor and limit on a unique integer column; returns (rows, next_url)."""
     limit = limit_arg()
-    cursor = cursor_arg(Key.id)
-    if cursor is not None:
-        stmt = stmt.where(column < cursor[0] if descending else column > cursor[0])
-    stmt = stmt.order_by(column.desc() if descending else column.asc()).limit(limit + 1)
-    from portal.extensions import db
-
-    rows = list(db.session.execute(stmt).unique().scalars().all())
+    try:
+        rows, cursor = page_of(
+            stmt, column, request.args.get("cursor"), limit, descending=descending
+        )
+    except BadCursor:
+        raise bad_cursor() from None
     next_url = None
-    if len(rows) > limit:
-        rows = rows[:limit]
+    if cursor is not None:
         args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
         args.update(extra or {})
         next_url = url_for(
             cast(str, request.endpoint),  # a view runs for a matched rule only
             **(request.view_args or {}),
             **args,
-            cursor=encode_cursor([getattr(rows[-1], column.key)]),
+            cursor=cursor,
         )
     return rows, next_url

@@ -47,6 +47,37 @@ def _comment(c: Comment) -> dict:
     }
 
 
+def _my_comment(c: Comment) -> dict:
+    """One of the caller's own comments, with the proposal it was written on (its title null
+    where the caller may not read it, as in lists of cases)."""
+    visible = not c.hidden and c.deleted_at is None
+    return {
+        "id": c.id,
+        "proposal_id": c.proposal_id,
+        "proposal_title": c.proposal.title
+        if proposals.can_read(current_user, c.proposal)
+        else None,
+        "parent_id": c.parent_id,
+        "stance": c.stance,
+        "body_html": c.body_html if visible else None,
+        "created_at": iso(c.created_at),
+        "edited": c.edited_at is not None,
+        "deleted": c.deleted_at is not None,
+        "hidden": c.hidden,
+        "hidden_automatically": c.hidden_auto,
+        "hidden_reason": c.hidden_reason,
+    }
+
+
+@bp.get("/me/comments")
+@login_required
+@accepts(query=S.MyCommentsQuery)
+def my_comments(params: S.MyCommentsQuery):
+    user = require_user()
+    rows, next_url = keyset(delib.my_comments(user), Comment.id, descending=True)
+    return jsonify({"items": [_my_comment(c) for c in rows], "next": next_url})
+
+
 def _proposal(proposal_id: int) -> Proposal:
     p = db.session.get(Proposal, proposal_id)
     if p is None or not proposals.can_read(current_user, p):

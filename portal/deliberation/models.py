@@ -30,11 +30,13 @@ class Comment(Model):
         CheckConstraint("hidden OR hidden_at IS NULL", name="hidden_is_stamped"),
         Index("ix_comments_thread", "proposal_id", "parent_id", "id"),
         Index("ix_comments_stance", "proposal_id", "stance", "id"),
+        # "My comments": a person's own, newest first (keyset on the id).
+        Index("ix_comments_author", "author_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
     stance: Mapped[str | None] = mapped_column(String(10))
     body: Mapped[str] = mapped_column(Text)
@@ -54,6 +56,8 @@ class Comment(Model):
 
     author = relationship("User", lazy="joined")
     badge_agency = relationship("Agency", lazy="joined")
+    # Loaded only where asked for (a person's own comments list their proposals).
+    proposal = relationship("Proposal", lazy="select")
 
 
 class Report(Model):

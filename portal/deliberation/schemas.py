@@ -16,6 +16,10 @@ class CommentsQuery(Page):
     stance: Literal[STANCES] | None = None  # type: ignore[valid-type]
 
 
+class MyCommentsQuery(Page):
+    """A page of the caller's own comments, newest first."""
+
+
 class NewComment(Body):
     body: Annotated[str, text(1000, required=True)]
     stance: Literal[STANCES] | None = None  # type: ignore[valid-type]

@@ -18,6 +18,7 @@ from portal.core.i18n import city_timezone_name
 from portal.core.i18n import gettext as _
 from portal.core.input import BadCursor, Key, as_id, decode_cursor, encode_cursor, id_arg
 from portal.core.limits import configured, user_key
+from portal.core.pagination import page_of
 from portal.core.security import safe_next
 from portal.deliberation import bp
 from portal.deliberation import services as delib
@@ -367,6 +368,25 @@ def decide(appeal_id: int):
 # Each carries a report and a reply form for a signed-in reader, so a longer page costs a
 # phone a long download and the server a long render.
 COMMENTS_PER_PAGE = 20
+
+
+MINE_PAGE = 20
+
+
+@bp.get("/account/comments")
+@login_required
+def my_comments():
+    try:
+        rows, next_cursor = page_of(
+            delib.my_comments(current_user),
+            Comment.id,
+            request.args.get("cursor"),
+            MINE_PAGE,
+            descending=True,
+        )
+    except BadCursor:
+        abort(400)
+    return render_template("deliberation/my_comments.html", rows=rows, next_cursor=next_cursor)
 
 
 def proposal_page_section(p: Proposal) -> dict:

@@ -23,6 +23,7 @@ from portal.core.api import (
 from portal.core.guards import login_required, public
 from portal.core.i18n import gettext as _
 from portal.core.limits import configured, user_key
+from portal.core.pagination import keyset
 from portal.core.validation import accepts
 from portal.extensions import db, limiter
 from portal.places.models import District, Grid
@@ -40,7 +41,9 @@ def _category(c: Category) -> dict:
     return {"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en, "icon": c.icon}
 
 
-def _item(p: Proposal, mine: set[int] | None = None) -> dict:
+def _item(p: Proposal, mine: set[int] | None = None, cases: dict | None = None) -> dict:
+    """A proposal in a list; ``cases`` (from ``hooks.cases_of``, one query for the page) adds
+    the ``case`` object of those that became a case."""
     data = {
         "id": p.id,
         "title": p.title,
@@ -56,12 +59,9 @@ def _item(p: Proposal, mine: set[int] | None = None) -> dict:
     }
     if mine is not None:
         data["supported_by_me"] = p.id in mine
+    if cases is not None:
+        data["case"] = hooks.case_json(cases.get(p.id))
     return data
-
-
-def _case_number(p: Proposal) -> str | None:
-    case = hooks.case_of(p)
-    return case.number if case else None
 
 
 # What a hidden proposal keeps from those who may not read it (see proposals.can_read): the
@@ -80,6 +80,7 @@ _CONTENT = (
 
 def _detail(p: Proposal) -> dict:
     data = _item(p)
+    case = hooks.case_of(p) if p.status == Status.qualified else None
     data.update(
         body_html=p.body_html,
         author={"display_name": p.author.display_name},
@@ -91,7 +92,8 @@ def _detail(p: Proposal) -> dict:
         duplicate_of=p.duplicate_of_id,
         withdraw_reason=p.withdraw_reason,
         review_note=p.review_note if p.status.value in ("rejected", "changes_requested") else None,
-        case_number=_case_number(p),
+        case_number=case.number if case else None,
+        case=hooks.case_json(case, count=True),
         photos=[
             {
                 "url": url_for("proposals.photo", proposal_id=p.id, photo_id=ph.id),
@@ -177,9 +179,11 @@ def proposals_list(params: S.ProposalsQuery):
 
         args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
         next_url = url_for("api.proposals_list", **args, cursor=nxt)
+    signed_in = current_user.is_authenticated
+    cases = hooks.cases_of(items)
     return jsonify(
         {
-            "items": [_item(p, mine if current_user.is_authenticated else None) for p in items],
+            "items": [_item(p, mine if signed_in else None, cases) for p in items],
             "next": next_url,
         }
     )
@@ -402,3 +406,32 @@ def support(proposal_id: int):
 
 def _supported(count: int, status: Status) -> tuple[Response, int]:
     return jsonify({"support_count": count, "status": status.value}), 201
+
+
+def _mine(p: Proposal, cases: dict) -> dict:
+    """One of the caller's own proposals: every state, and what its author needs to act on."""
+    data = _item(p, cases=cases)
+    data.update(
+        created_at=iso(p.created_at),
+        submitted_at=iso(p.submitted_at),
+        review_due_at=iso(p.review_due_at),
+        reject_reason=p.reject_reason,
+        duplicate_of=p.duplicate_of_id,
+        review_note=p.review_note if p.status.value in ("rejected", "changes_requested") else None,
+        withdrawn_at=iso(p.withdrawn_at),
+        hidden=p.hidden,
+        hidden_reason=p.hidden_reason,
+    )
+    return data
+
+
+@bp.get("/me/proposals")
+@login_required
+@accepts(query=S.MyProposalsQuery)
+def my_proposals(params: S.MyProposalsQuery):
+    user = require_user()
+    rows, next_url = keyset(
+        proposals.my_proposals(user, params.status), Proposal.id, descending=True
+    )
+    cases = hooks.cases_of(rows)
+    return jsonify({"items": [_mine(p, cases) for p in rows], "next": next_url})

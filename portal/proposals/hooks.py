@@ -2,6 +2,9 @@
 (``portal.create_app``): proposals never import the features above them.
 
 - ``case_of(p)``: the grid case a qualified proposal became, or None (``cases``);
+- ``cases_of(proposals)``: the cases of a page of proposals by proposal id, in one query, asked
+  only when one of them reached its threshold (``cases``);
+- ``case_json(case, count)``: the API's ``case`` object of a proposal (``cases``);
 - ``page_sections``: functions of the proposal giving template variables for its page
   (``deliberation``'s thread), kept per app in ``app.extensions``.
 """
@@ -14,16 +17,39 @@ from typing import Any
 from flask import Flask, current_app
 
 _case_of: Callable[[Any], Any] | None = None
+_cases_of: Callable[[list[int]], dict] | None = None
+_case_json: Callable[[Any, bool], dict] | None = None
 
 
-def set_case_lookup(lookup: Callable[[Any], Any]) -> None:
-    global _case_of
-    _case_of = lookup
+def set_case_lookup(
+    lookup: Callable[[Any], Any],
+    batch: Callable[[list[int]], dict],
+    describe: Callable[[Any, bool], dict],
+) -> None:
+    global _case_of, _cases_of, _case_json
+    _case_of, _cases_of, _case_json = lookup, batch, describe
 
 
 def case_of(p) -> Any:
     """The proposal's case (None before the cases feature is installed)."""
     return _case_of(p) if _case_of is not None else None
+
+
+def cases_of(proposals) -> dict:
+    """{proposal id: case} for those of ``proposals`` that became a case. Only proposals that
+    reached their threshold can have one: a page without any costs no query."""
+    ids = [p.id for p in proposals if p.status.value == "qualified"]
+    if not ids or _cases_of is None:
+        return {}
+    return _cases_of(ids)
+
+
+def case_json(case, count: bool = False) -> dict | None:
+    """The API's ``case`` object of a proposal (None without a case); ``count`` the working
+    days left of its deadline (one calendar query: single proposals only)."""
+    if case is None or _case_json is None:
+        return None
+    return _case_json(case, count)
 
 
 def add_page_section(app: Flask, section: Callable[[Any], dict]) -> None:

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import defer, lazyload
 
-from portal.core import clock
 from portal.core.input import BadCursor as BadCursor  # what ``page`` raises
 from portal.core.input import Key, decode_cursor, encode_cursor
 from portal.extensions import db
 from portal.places.models import Community, Street
 from portal.proposals import services
-from portal.proposals.models import Category, Proposal, Status
+from portal.proposals.models import Category, Proposal
 
 PUBLIC_STATUSES = ("open", "qualified", "expired", "rejected", "withdrawn")
 SORTS = ("new", "top", "closing", "active")
@@ -39,23 +38,6 @@ def decode(cursor: str | None, sort: str) -> list | None:
     return decode_cursor(cursor, key, Key.id)
 
 
-def _status_clause(status: str | None):
-    now = clock.now()
-    if status is None:
-        return or_(
-            and_(Proposal.status == Status.open, Proposal.closes_at > now),
-            Proposal.status == Status.qualified,
-        )
-    if status == "open":
-        return and_(Proposal.status == Status.open, Proposal.closes_at > now)
-    if status == "expired":
-        return or_(
-            Proposal.status == Status.expired,
-            and_(Proposal.status == Status.open, Proposal.closes_at <= now),
-        )
-    return Proposal.status == Status(status)
-
-
 # What a list shows of a proposal: its title, summary, category, community and counts. The
 # text as written and its HTML (up to kilobytes a row) and the author (a joined row of users)
 # stay in the database; reading them anyway loads them one query each.
@@ -65,7 +47,7 @@ _LIST_OPTIONS = (defer(Proposal.body), defer(Proposal.body_html), lazyload(Propo
 def query(f: Filters):
     stmt = (
         select(Proposal)
-        .where(_status_clause(f.status), Proposal.hidden.is_(False))
+        .where(services.status_clause(f.status), Proposal.hidden.is_(False))
         .options(*_LIST_OPTIONS)
     )
     if f.community is not None:

@@ -113,11 +113,13 @@ class Proposal(Model):
         Index("ix_proposals_review_queue", "community_id", "status", "submitted_at"),
         Index("ix_proposals_status_closes", "status", "closes_at"),
         Index("ix_proposals_filing_pending_since", "filing_pending_since"),
+        # "My proposals": a person's own, newest first (keyset on the id).
+        Index("ix_proposals_author", "author_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
     title: Mapped[str] = mapped_column(String(80))

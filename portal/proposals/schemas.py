@@ -7,6 +7,7 @@ from pydantic import Field
 from portal.core.validation import Body, Id, Page, Query, text
 from portal.proposals.listing import PUBLIC_STATUSES, SORTS
 from portal.proposals.models import RejectReason
+from portal.proposals.services.mine import MINE_STATUSES
 
 # Each Literal[...] of values read from the enum or constant it mirrors (so the two cannot drift
 # apart) carries a ``type: ignore[valid-type]``: pydantic takes it at run time, a type checker
@@ -22,6 +23,13 @@ class ProposalsQuery(Page):
     q: Annotated[str, text(200)] | None = None
     status: Literal[PUBLIC_STATUSES] | None = None  # type: ignore[valid-type]
     sort: Literal[SORTS] = "new"  # type: ignore[valid-type]
+
+
+class MyProposalsQuery(Page):
+    status: Literal[MINE_STATUSES] | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="One state only (as the proposal's `status` says); every state when absent",
+    )
 
 
 class SimilarQuery(Query):

@@ -13,8 +13,9 @@ from portal.core.errors import field_error, redirect_on_error
 from portal.core.guards import login_required, public
 from portal.core.i18n import current_locale
 from portal.core.i18n import gettext as _
-from portal.core.input import as_id
+from portal.core.input import BadCursor, as_id
 from portal.core.limits import configured, user_key
+from portal.core.pagination import page_of
 from portal.extensions import db, limiter
 from portal.media.images import MAX_BYTES
 from portal.media.storage import send_image, storage_for
@@ -85,6 +86,7 @@ def _list_page(template: str, **context):
         next_cursor=nxt,
         categories=categories(),
         mine=mine,
+        cases=hooks.cases_of(items),
         sorts=listing.SORTS,
         statuses=listing.PUBLIC_STATUSES,
         **context,
@@ -239,7 +241,6 @@ def show(proposal_id: int):
         review_form=signed and ReviewForm(),
         button=signed and EmptyForm(),
         photos=proposals.photos(p) if proposals.can_view_photos(current_user, p) else [],
-        case=hooks.case_of(p),
         S=Status,
         now=clock.now(),
     )
@@ -387,17 +388,45 @@ def review_queue(code: str):
     )
 
 
+MINE_PAGE = 20
+
+
+def _mine_page(stmt, column):
+    """One page of a "my" list, newest first, after the request's cursor (400 for a bad one)."""
+    try:
+        return page_of(stmt, column, request.args.get("cursor"), MINE_PAGE, descending=True)
+    except BadCursor:
+        abort(400)
+
+
+@bp.get("/account/proposals")
+@login_required
+def my_proposals():
+    status = request.args.get("status") or None
+    if status not in proposals.MINE_STATUSES:
+        status = None
+    items, next_cursor = _mine_page(proposals.my_proposals(current_user, status), Proposal.id)
+    return render_template(
+        "proposals/my_proposals.html",
+        items=items,
+        next_cursor=next_cursor,
+        status=status,
+        statuses=proposals.MINE_STATUSES,
+        cases=hooks.cases_of(items),
+        now=clock.now(),
+    )
+
+
 @bp.get("/account/supports")
 @login_required
 def my_supports():
-    rows = db.session.execute(
-        select(Proposal, Support.created_at)
-        .join(Support, Support.proposal_id == Proposal.id)
-        .where(Support.user_id == current_user.id)
-        .order_by(Support.id.desc())
-        .limit(200)
-    ).all()
-    return render_template("proposals/my_supports.html", rows=rows)
+    rows, next_cursor = _mine_page(proposals.my_supports(current_user), Support.id)
+    return render_template(
+        "proposals/my_supports.html",
+        rows=rows,
+        next_cursor=next_cursor,
+        cases=hooks.cases_of([p for p, _at, _id in rows]),
+    )
 
 
 @bp.get("/proposals/<id:proposal_id>/photos/<id:photo_id>")

@@ -134,11 +134,14 @@ def test_case_is_handled_verified_and_closed_across_four_roles(new_tab, live_ser
         tab.submit(tab.page.locator(f"main form[action='{proposal_path}/support'] button"))
         expect(tab.page.locator(".flash-success")).to_be_visible()
 
-    # The third support qualified it: the proposal page links to its case.
+    # The third support qualified it: the proposal page says its case's stage and links to it.
     third = supporters["resident3@example.org"]
     assert third.html_lang == "en"  # resident3's own language
     expect(third.page.locator("article.proposal .status")).to_have_class(
-        re.compile(r"\bstatus-qualified\b")
+        re.compile(r"\bstatus-case-dispatched\b")
+    )
+    expect(third.page.locator("article.proposal .status")).to_have_text(
+        translate(live_server, third, "Dispatched, awaiting the agency")
     )
     case_link = third.page.locator("main .notice.ok a[href^='/cases/']")
     expect(case_link).to_have_count(1)

@@ -118,8 +118,9 @@ def test_proposal_is_written_approved_and_supported_to_its_threshold(new_tab):
         )
         expect(tab.page.locator(f"main form[action='{proposal_path}/support']")).to_have_count(0)
 
+    # It became a case at once: its status is the case's stage now, not "threshold reached".
     status = supporter.page.locator("article.proposal .status")
-    expect(status).to_have_class(re.compile(r"\bstatus-qualified\b"))
+    expect(status).to_have_class(re.compile(r"\bstatus-case-dispatched\b"))
     expect(supporter.page.locator(".support-box .tag.ok")).to_be_visible()
     expect(supporter.page.locator(".support-box .notice.ok")).to_be_visible()
     # Supports are final once the threshold is reached.
@@ -131,5 +132,5 @@ def test_proposal_is_written_approved_and_supported_to_its_threshold(new_tab):
     author.visit(proposal_path)
     expect(progress(author)).to_have_attribute("value", str(THRESHOLD))
     expect(author.page.locator("article.proposal .status")).to_have_class(
-        re.compile(r"\bstatus-qualified\b")
+        re.compile(r"\bstatus-case-dispatched\b")
     )

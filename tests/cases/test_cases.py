@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from portal.cases import services as cases
 from portal.cases.calendar import add_working_days, set_day
 from portal.cases.models import Case, CaseEvent, CaseFeedback, CaseState
 from portal.core import clock
 from portal.notifications.models import Notification
+from portal.notifications.services import title as notification_title
 from portal.places.models import Street
 from portal.proposals.models import Category
 from portal.roles.models import Agency
@@ -86,7 +88,7 @@ def test_calendar_cli(app, db):
 # --- filing ----------------------------------------------------------------------------------
 
 
-def test_qualifying_files_and_dispatches_one_case(make_case, db):
+def test_qualifying_files_and_dispatches_one_case(make_case, db, app):
     case = make_case("dispatched")
     assert re.fullmatch(r"110101001001-\d{4}-\d{5}", case.number)
     assert case.agency.code == "health-commission"
@@ -101,10 +103,16 @@ def test_qualifying_files_and_dispatches_one_case(make_case, db):
     )
     author_note = db.session.scalar(
         sa.select(Notification).where(
-            Notification.user_id == case.proposal.author_id, Notification.type == "case_filed"
+            Notification.user_id == case.proposal.author_id,
+            Notification.type == "case_dispatched",
         )
     )
     assert author_note is not None
+    # The author is told where it went, in each language, once it happened.
+    with app.test_request_context("/"), force_locale("zh_Hans"):
+        assert f"{case.number}，派发至{case.agency.name_zh}" in notification_title(author_note)
+    with app.test_request_context("/"), force_locale("en"):
+        assert f"dispatched to {case.agency.name_en}" in notification_title(author_note)
 
 
 def test_case_numbers_run_per_community_and_year(make_case, community_b):

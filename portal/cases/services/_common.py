@@ -18,6 +18,9 @@ C = CaseState
 
 for _name, _text in {
     "case_filed": _l("Your proposal “%(title)s” is now grid case %(number)s."),
+    "case_dispatched": _l(
+        "Your proposal “%(title)s” became grid case %(number)s, dispatched to %(agency)s."
+    ),
     "case_step": _l("Case %(number)s: %(step)s"),
     "case_assigned": _l("New case %(number)s for your agency: “%(title)s”."),
     "case_overdue": _l("Case %(number)s is overdue."),

@@ -91,7 +91,9 @@ def file_case(p: Proposal) -> Case:
     db.session.flush()
     url = url_for("cases.show", number=case.number)
     params = {"number": case.number, "title": p.title}
-    notify(_public_audience(case), "case_filed", case, url=url, params=params)
+    # The agency in both languages: the text is rendered in each reader's when read.
+    dispatched = {**params, "agency": {"zh_Hans": agency.name("zh_Hans"), "en": agency.name("en")}}
+    notify(_public_audience(case), "case_dispatched", case, url=url, params=dispatched)
     notify(_liaisons(agency), "case_assigned", case, url=url, params=params)
     return case
 

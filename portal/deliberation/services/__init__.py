@@ -29,6 +29,7 @@ from portal.deliberation.services.comments import (
     stance_counts,
     thread,
 )
+from portal.deliberation.services.mine import my_comments
 from portal.deliberation.services.moderation import (
     block_user,
     can_moderate,
@@ -70,6 +71,7 @@ __all__ = [
     "install",
     "log_rejection",
     "moderate",
+    "my_comments",
     "public_log",
     "queue",
     "queue_cursor",

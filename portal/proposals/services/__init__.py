@@ -31,6 +31,7 @@ from portal.proposals.services.lifecycle import (
     transition,
     withdraw,
 )
+from portal.proposals.services.mine import MINE_STATUSES, my_proposals, my_supports
 from portal.proposals.services.proposal_photos import (
     add_photos,
     can_view_photos,
@@ -44,6 +45,7 @@ from portal.proposals.services.reading import (
     history,
     is_visible,
     resume_window,
+    status_clause,
     supported_ids,
     threshold_for,
     window_open,
@@ -53,6 +55,7 @@ from portal.proposals.services.supports import support, support_at_once, support
 
 __all__ = [
     "EDITABLE",
+    "MINE_STATUSES",
     "REVIEW_DAYS",
     "SUPPORTABLE",
     "TRANSITIONS",
@@ -71,6 +74,8 @@ __all__ = [
     "is_overdue",
     "is_visible",
     "may_support",
+    "my_proposals",
+    "my_supports",
     "photos",
     "qualify_reached",
     "reason_label",
@@ -83,6 +88,7 @@ __all__ = [
     "search_filter",
     "set_support_rules",
     "similar",
+    "status_clause",
     "status_label",
     "submit_proposal",
     "support",

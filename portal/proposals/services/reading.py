@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from portal.core import clock
 from portal.extensions import db
@@ -27,6 +27,25 @@ def effective_status(p: Proposal) -> Status:
     ):
         return S.expired
     return p.status
+
+
+def status_clause(status: str | None):
+    """``effective_status`` as a WHERE clause: a proposal whose window closed is expired even
+    before the sweep stamps it. None: what lists show by default (open and qualified)."""
+    now = clock.now()
+    if status is None:
+        return or_(
+            and_(Proposal.status == S.open, Proposal.closes_at > now),
+            Proposal.status == S.qualified,
+        )
+    if status == "open":
+        return and_(Proposal.status == S.open, Proposal.closes_at > now)
+    if status == "expired":
+        return or_(
+            Proposal.status == S.expired,
+            and_(Proposal.status == S.open, Proposal.closes_at <= now),
+        )
+    return Proposal.status == Status(status)
 
 
 def window_open(p: Proposal) -> bool:
