@@ -198,6 +198,10 @@ def fixtures(app, n_pairs: int = 20000) -> dict:
             p=hot,
         ).scalar()
 
+        busiest_author = q(
+            "SELECT author_id FROM proposals GROUP BY author_id ORDER BY count(*) DESC LIMIT 1"
+        ).scalar()
+
         def cookie_for(email: str | None = None, user_id: int | None = None) -> str:
             who = User.email == email if email else User.id == user_id
             user = db.session.scalar(sa.select(User).where(who))
@@ -275,6 +279,7 @@ def fixtures(app, n_pairs: int = 20000) -> dict:
             "liaison_cookie": cookie_for("liaison.health-commission@example.org"),
             "committee_cookie": cookie_for("committee@example.org"),
             "resident_cookie": cookie_for(user_id=hot_reader),
+            "author_cookie": cookie_for(user_id=busiest_author),
         }
 
 
@@ -304,6 +309,7 @@ def routes(fx: dict) -> list[tuple[str, str, dict, dict]]:
             {"Cookie": fx["resident_cookie"]},
             {},
         ),
+        ("my proposals (resident)", "/account/proposals", {"Cookie": fx["author_cookie"]}, {}),
         ("notifications (resident)", "/notifications", {"Cookie": fx["resident_cookie"]}, {}),
         ("case list", "/cases", {}, {}),
         ("case page", f"/cases/{fx['case']}", {}, {}),
