@@ -5,13 +5,12 @@ from __future__ import annotations
 from wtforms import (
     HiddenField,
     MultipleFileField,
-    RadioField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from portal.core.forms import FlaskForm
 from portal.core.i18n import lazy_gettext as _l
@@ -86,28 +85,61 @@ REASON_LABELS = {
 
 
 class ReviewForm(FlaskForm):
-    decision = RadioField(
-        _l("Decision"),
-        choices=[
-            SelectChoice("approve", _l("Approve: open it for support")),
-            SelectChoice("request_changes", _l("Ask the author for changes")),
-            SelectChoice("reject", _l("Reject")),
-        ],
-        validators=[InputRequired(_l("Choose a decision."))],
+    """The committee's decision on a submitted proposal: one small form per decision, each
+    with only the fields that decision takes (rendered with ``prefix`` = the decision, so the
+    four forms of one page keep distinct ids). ``decision`` names the form posted."""
+
+    decision_name = ""
+    note = TextAreaField(
+        _l("Note to the author (public, optional)"),
+        validators=[Optional(), Length(max=1000, message=_l("Use at most 1,000 characters."))],
     )
+
+
+class ApproveForm(ReviewForm):
+    decision_name = "approve"
+
+
+class ChangesForm(ReviewForm):
+    decision_name = "request_changes"
+    note = TextAreaField(
+        _l("What should the author change? (public)"),
+        validators=[
+            DataRequired(_l("Say what should change.")),
+            Length(max=1000, message=_l("Use at most 1,000 characters.")),
+        ],
+    )
+
+
+class RejectForm(ReviewForm):
+    decision_name = "reject"
     reason_code = SelectField(
         _l("Reason for rejecting (public)"),
         choices=[
-            SelectChoice("", "—"),
-            *(SelectChoice(r.value, label) for r, label in REASON_LABELS.items()),
+            SelectChoice("", _l("Choose…")),
+            *(
+                SelectChoice(r.value, label)
+                for r, label in REASON_LABELS.items()
+                if r != RejectReason.duplicate  # a duplicate is its own decision
+            ),
         ],
-        validators=[Optional()],
+        validators=[DataRequired(_l("Choose a reason for the rejection."))],
     )
+
+
+class DuplicateForm(ReviewForm):
+    decision_name = "duplicate"
     duplicate_of = StringField(
-        _l("Number of the original proposal (for duplicates)"),
-        validators=[Optional(), Length(max=12)],
+        _l("Number of the original proposal"),
+        description=_l("The number after # on the original's page, e.g. 1024."),
+        validators=[
+            DataRequired(_l("Give the number of the original proposal.")),
+            Length(max=12, message=_l("Use at most 12 characters.")),
+        ],
     )
-    note = TextAreaField(
-        _l("Note (public; required when asking for changes)"),
-        validators=[Optional(), Length(max=1000)],
-    )
+
+
+# The decisions in the order the review page offers them, each with its form.
+REVIEW_FORMS: dict[str, type[ReviewForm]] = {
+    f.decision_name: f for f in (ApproveForm, ChangesForm, RejectForm, DuplicateForm)
+}

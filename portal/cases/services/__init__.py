@@ -33,6 +33,7 @@ from portal.cases.services.workflow import (
     ACTIONS,
     CLOSE_REASONS,
     NOTE_REQUIRED,
+    PRIMARY_ACTIONS,
     TRANSITIONS,
     Move,
     act,
@@ -40,6 +41,7 @@ from portal.cases.services.workflow import (
     allowed_actions,
     reroute_agencies,
     role_for,
+    split_actions,
 )
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "CLOSE_REASONS",
     "LIAISON_TABS",
     "NOTE_REQUIRED",
+    "PRIMARY_ACTIONS",
     "SUPERVISOR_TABS",
     "TRANSITIONS",
     "CaseError",
@@ -71,6 +74,7 @@ __all__ = [
     "role_for",
     "route",
     "set_rule",
+    "split_actions",
     "state_label",
     "step_label",
     "supervisor_cases",

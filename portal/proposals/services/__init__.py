@@ -22,13 +22,16 @@ from portal.proposals.services.labels import reason_label, status_label
 from portal.proposals.services.lifecycle import (
     REVIEW_DAYS,
     TRANSITIONS,
+    NextStep,
     create,
     edit,
     is_overdue,
+    next_step,
     review,
     review_queue,
     submit_proposal,
     transition,
+    typical_review_days,
     withdraw,
 )
 from portal.proposals.services.proposal_photos import (
@@ -48,7 +51,7 @@ from portal.proposals.services.reading import (
     threshold_for,
     window_open,
 )
-from portal.proposals.services.search import search_filter, similar
+from portal.proposals.services.search import search_filter, similar, similar_to
 from portal.proposals.services.supports import support, support_at_once, support_by_token, unsupport
 
 __all__ = [
@@ -56,6 +59,7 @@ __all__ = [
     "REVIEW_DAYS",
     "SUPPORTABLE",
     "TRANSITIONS",
+    "NextStep",
     "ProposalError",
     "add_photos",
     "can_read",
@@ -71,6 +75,7 @@ __all__ = [
     "is_overdue",
     "is_visible",
     "may_support",
+    "next_step",
     "photos",
     "qualify_reached",
     "reason_label",
@@ -83,6 +88,7 @@ __all__ = [
     "search_filter",
     "set_support_rules",
     "similar",
+    "similar_to",
     "status_label",
     "submit_proposal",
     "support",
@@ -93,6 +99,7 @@ __all__ = [
     "sweep",
     "threshold_for",
     "transition",
+    "typical_review_days",
     "unsupport",
     "waiting_to_be_filed",
     "window_open",
