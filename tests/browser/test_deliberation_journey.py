@@ -73,8 +73,9 @@ def test_comment_is_reported_hidden_appealed_and_restored(new_tab):
     committee = new_tab(locale="zh-CN")
     committee.sign_in(COMMITTEE)
     committee.visit(proposal_path)
-    review = committee.page.locator(f"main form[action='{proposal_path}/review']")
-    review.locator("input[type=radio][name=decision][value=approve]").check()
+    # One small form per decision, folded away until chosen.
+    committee.page.locator("main details.decision-approve > summary").click()
+    review = committee.page.locator(f"main form.review-approve[action='{proposal_path}/review']")
     committee.submit(review.locator("button[type=submit]"))
     expect(committee.page.locator("article.proposal .status")).to_have_class(
         re.compile(r"\bstatus-open\b")

@@ -77,8 +77,9 @@ def test_proposal_is_written_approved_and_supported_to_its_threshold(new_tab):
     )
     assert committee.page.url.endswith(f"/communities/{COMMUNITY}/review"), committee.page.url
     follow(committee, committee.page.locator(f"main li.card a[href='{proposal_path}']"))
-    review = committee.page.locator(f"main form[action='{proposal_path}/review']")
-    review.locator("input[type=radio][name=decision][value=approve]").check()
+    # One small form per decision, folded away until chosen.
+    committee.page.locator("main details.decision-approve > summary").click()
+    review = committee.page.locator(f"main form.review-approve[action='{proposal_path}/review']")
     committee.submit(review.locator("button[type=submit]"))
     assert committee.page.url.endswith(proposal_path), committee.page.url
     expect(committee.page.locator(".flash-success")).to_be_visible()
