@@ -20,7 +20,9 @@ from portal.proposals.models import RejectReason
 class ProposalForm(FlaskForm):
     title = StringField(
         _l("Title"),
-        description=_l("Up to 80 characters. Say what should change, e.g. “社区卫生站太远了”."),
+        description=_l(
+            "Up to 80 characters. Say what should change, e.g. “The clinic is too far away”."
+        ),
         validators=[
             DataRequired(_l("Enter a title.")),
             Length(max=80, message=_l("Use at most 80 characters.")),
@@ -50,7 +52,7 @@ class ProposalForm(FlaskForm):
     grid = SelectField(_l("Grid (optional)"), validators=[Optional()])
     location_note = StringField(
         _l("Where (optional)"),
-        description=_l("A public place, e.g. “3号楼北侧空地”."),
+        description=_l("A public place, e.g. “the open ground north of building 3”."),
         validators=[Optional(), Length(max=200, message=_l("Use at most 200 characters."))],
     )
     photos = MultipleFileField(

@@ -129,7 +129,10 @@ def test_proposal_is_written_approved_and_supported_to_its_threshold(new_tab):
 
     status = supporter.page.locator("article.proposal .status")
     expect(status).to_have_class(re.compile(r"\bstatus-qualified\b"))
-    expect(supporter.page.locator(".support-box .tag.ok")).to_be_visible()
+    # The count and the threshold say it in one: "3 supports — threshold of 3 reached".
+    expect(supporter.page.locator(".support-box .progress-text")).to_contain_text(
+        f"{THRESHOLD} supports — threshold of {THRESHOLD} reached"  # resident3 reads English
+    )
     expect(supporter.page.locator(".support-box .notice.ok")).to_be_visible()
     # Supports are final once the threshold is reached.
     expect(supporter.page.locator(f"main form[action='{proposal_path}/unsupport']")).to_have_count(
