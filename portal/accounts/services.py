@@ -47,13 +47,14 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(db.func.lower(User.email) == email.lower()))
 
 
-def register(email: str, display_name: str, locale: str) -> None:
+def register(email: str, display_name: str, locale: str, next_url: str | None = None) -> None:
     """Start a registration, answering nothing about the address: a new address is sent a link
     whose page asks for a password and creates the account (``complete_registration``); the
     owner of an address with an account already is told that someone tried. Either way the
     caller says "check your mail", and an address receives at most REGISTER_MAILS_PER_ADDRESS
     of these. The link is signed, not encrypted, so it carries no password material: the
-    password is chosen on the link's page."""
+    password is chosen on the link's page. ``next_url`` (a path of this site) is where the
+    link's page leads once the account is made: where the person was going."""
     email = normalize_email(email)
     existing = find_by_email(email)
     if not _may_mail(email):
@@ -62,6 +63,8 @@ def register(email: str, display_name: str, locale: str) -> None:
         _tell_owner_of_registration(existing)
         return
     data: dict = {"email": email, "name": display_name.strip(), "locale": locale}
+    if next_url:
+        data["next"] = next_url
     if existing is not None:
         # An account nobody ever proved this mailbox for (made before registration waited for
         # the mailed link): whoever opens the link proves it, and the account becomes theirs.

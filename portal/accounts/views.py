@@ -66,12 +66,18 @@ def register():
 
         form.locale.data = current_locale()
     if form.validate_on_submit():
-        accounts.register(form.email.data, form.display_name.data, form.locale.data)
+        accounts.register(
+            form.email.data,
+            form.display_name.data,
+            form.locale.data,
+            # Where the person was going: the mailed link leads back there.
+            next_url=safe_next(request.args.get("next"), "") or None,
+        )
         db.session.commit()
         log_event("register_requested")
         # The same page whether or not the address has an account already.
         return render_template("accounts/check_mail.html", email=form.email.data)
-    return render_template("accounts/register.html", form=form)
+    return render_template("accounts/register.html", form=form, next=request.args.get("next"))
 
 
 @bp.route("/register/<token>", methods=["GET", "POST"])
@@ -97,7 +103,7 @@ def complete_registration(token: str):
             _("Welcome! Your account is ready. Next, tell us which community you live in."),
             "success",
         )
-        return redirect(landing_url(user))
+        return redirect(safe_next(data.get("next"), landing_url(user)))
     return render_template("accounts/complete_registration.html", form=form, data=data)
 
 

@@ -102,7 +102,7 @@ class CategoryForm(FlaskForm):
         validators=[InputRequired(_l("Enter a number.")), NumberRange(1, 30)],
     )
     handling_days = IntegerField(
-        _l("Working days to handle a case (处置时限)"),
+        _l("Working days to handle a case"),
         default=15,
         validators=[InputRequired(_l("Enter a number.")), NumberRange(1, 365)],
     )
@@ -152,7 +152,7 @@ class CalendarForm(FlaskForm):
         _l("Kind"),
         choices=[
             SelectChoice("holiday", _l("Public holiday (no work)")),
-            SelectChoice("workday", _l("Make-up working day (调休)")),
+            SelectChoice("workday", _l("Make-up working day")),
         ],
     )
     note = StringField(_l("Note"), validators=[Optional(), Length(max=100)])

@@ -21,6 +21,7 @@ from portal.admin.forms import (
 )
 from portal.core.errors import field_error
 from portal.core.guards import admin_required
+from portal.core.i18n import current_locale
 from portal.core.i18n import gettext as _
 from portal.extensions import db
 from portal.places.models import District
@@ -88,7 +89,10 @@ def revoke_role():
 def agencies():
     form = AgencyForm()
     districts = db.session.scalars(db.select(District).order_by(District.code)).all()
-    form.district_code.choices = [SelectChoice(d.code, f"{d.code} {d.name_zh}") for d in districts]
+    loc = current_locale()
+    form.district_code.choices = [
+        SelectChoice(d.code, f"{d.code} {d.name(loc)}") for d in districts
+    ]
     if form.validate_on_submit():
         district = next(d for d in districts if d.code == form.district_code.data)
         try:
@@ -193,10 +197,11 @@ def routing():
     form = RoutingForm()
     cats = db.session.scalars(db.select(Category).order_by(Category.position)).all()
     agencies_ = db.session.scalars(db.select(Agency).order_by(Agency.code)).all()
+    loc = current_locale()
     form.category.choices = [SelectChoice("*", _("Any category (district fallback)"))] + [
-        SelectChoice(c.code, f"{c.code} {c.name_zh}") for c in cats
+        SelectChoice(c.code, f"{c.code} {c.name(loc)}") for c in cats
     ]
-    form.agency.choices = [SelectChoice(a.code, f"{a.code} {a.name_zh}") for a in agencies_]
+    form.agency.choices = [SelectChoice(a.code, f"{a.code} {a.name(loc)}") for a in agencies_]
     if form.validate_on_submit():
         levels: dict[int, type[District | Street | Community]] = {
             6: District,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
+    MultipleFileField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -35,13 +36,15 @@ class ActionForm(FlaskForm):
     reason_code = SelectField(
         _l("Reason for closing (public)"),
         choices=[
-            SelectChoice("", "—"),
+            SelectChoice("", _l("Choose…")),
             SelectChoice("duplicate", _l("Duplicate case")),
             SelectChoice("not-responsible", _l("Not a government responsibility")),
             SelectChoice("no-further-action", _l("No further action")),
         ],
         validators=[Optional()],
     )
+    # Read from the request by the view (``act-photos``); here so an error shows at the input.
+    photos = MultipleFileField(_l("Photos of the site (optional, up to 4)"))
 
 
 class FeedbackForm(FlaskForm):

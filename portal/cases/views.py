@@ -18,7 +18,7 @@ from portal.cases import services as cases
 from portal.cases.forms import ActionForm, FeedbackForm
 from portal.cases.models import Case, CasePhoto, CaseState
 from portal.core import clock
-from portal.core.errors import redirect_on_error
+from portal.core.errors import field_error
 from portal.core.guards import login_required, public
 from portal.core.i18n import city_timezone_name, current_locale
 from portal.core.i18n import gettext as _
@@ -125,15 +125,22 @@ def _action_form(case: Case) -> ActionForm:
     return form
 
 
-@bp.get("/cases/<number>")
-@public
-def show(number: str):
-    case = _load(number)
+def _render_case(
+    case: Case,
+    *,
+    failed: ActionForm | None = None,
+    feedback: FeedbackForm | None = None,
+    status: int = 200,
+):
+    """The case page; ``failed`` is an action form sent with errors (shown at its fields, with
+    what was typed), ``feedback`` the supporters' answer sent with errors."""
     user = current_user
     is_supporter = proposals.has_supported(user, case.proposal)
     answered = cases.has_answered(user, case)
     events = cases.timeline(case)
     p = case.proposal
+    primary, others = cases.split_actions(cases.allowed_actions(user, case))
+    signed = user.is_authenticated  # no forms, and so no session, for visitors
     return render_template(
         "cases/show.html",
         case=case,
@@ -143,9 +150,12 @@ def show(number: str):
         # The residents' photos of the place, as the proposal's page shows them to this reader.
         proposal_photos=proposals.photos(p) if proposals.can_view_photos(user, p) else [],
         summary=cases.feedback_summary(case),
-        actions=cases.allowed_actions(user, case),
-        form=user.is_authenticated and _action_form(case),  # no session for visitors
-        feedback=user.is_authenticated and FeedbackForm(prefix="fb"),
+        actions=primary + others,
+        primary_actions=primary,
+        other_actions=others,
+        form=signed and _action_form(case),
+        failed=failed,
+        feedback=feedback or (signed and FeedbackForm(prefix="fb")),
         can_answer=is_supporter and not answered and case.state == CaseState.verifying,
         answered=answered,
         state_label=cases.state_label,
@@ -153,7 +163,13 @@ def show(number: str):
         close_reason_label=cases.close_reason_label,
         overdue=cases.is_overdue(case),
         photos=cases.photos(case),
-    )
+    ), status
+
+
+@bp.get("/cases/<number>")
+@public
+def show(number: str):
+    return _render_case(_load(number))
 
 
 def _local_to_utc(value: datetime | None) -> datetime | None:
@@ -162,15 +178,17 @@ def _local_to_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=ZoneInfo(city_timezone_name())).astimezone(ZoneInfo("UTC"))
 
 
+# The fields each action's form shows: an error about one of them is shown there.
+_ACTION_FIELDS = {"note", "expected_at", "agency_code", "passed", "reason_code", "photos"}
+
+
 @bp.post("/cases/<number>/actions")
 @login_required
 def act(number: str):
     case = _load(number)
     form = _action_form(case)
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            flash(" ".join(str(e) for e in errors), "error")
-        return redirect(url_for("cases.show", number=number))
+        return _render_case(case, failed=form, status=400)
     agency = None
     if form.agency_code.data:
         agency = db.session.scalar(select(Agency).where(Agency.code == form.agency_code.data))
@@ -179,18 +197,29 @@ def act(number: str):
     back = request.form.get("back", "")
     if not back.startswith("/") or back.startswith("//"):
         back = url_for("cases.show", number=number)
-    redirect_on_error(back)
-    cases.act(
-        current_user._get_current_object(),
-        case,
-        form.action.data,
-        note=form.note.data,
-        expected_at=_local_to_utc(form.expected_at.data),
-        agency=agency,
-        passed=passed,
-        reason_code=form.reason_code.data or None,
-        photos=uploads,
-    )
+    try:
+        cases.act(
+            current_user._get_current_object(),
+            case,
+            form.action.data,
+            note=form.note.data,
+            expected_at=_local_to_utc(form.expected_at.data),
+            agency=agency,
+            passed=passed,
+            reason_code=form.reason_code.data or None,
+            photos=uploads,
+        )
+    except cases.CaseError as err:
+        if err.status in (403, 404):
+            raise
+        db.session.rollback()
+        # Shown at its field of the action's form, what was typed kept; a refusal about no
+        # field (the case moved on meanwhile) is told at the top of the page.
+        if err.field in _ACTION_FIELDS:
+            field_error(form, err)
+        else:
+            flash(err.message, "error")
+        return _render_case(_load(number), failed=form, status=err.status)
     db.session.commit()
     flash(_("Saved: %(step)s.", step=cases.action_label(form.action.data)), "success")
     return redirect(back)
@@ -225,20 +254,24 @@ def feedback(number: str):
     case = _load(number)
     form = FeedbackForm(prefix="fb")
     if form.validate_on_submit():
-        redirect_on_error(url_for("cases.show", number=number))
-        cases.give_feedback(
-            current_user._get_current_object(),
-            case,
-            solved=form.solved.data == "yes",
-            satisfaction=int(form.satisfaction.data),
-            comment=form.comment.data or "",
-        )
-        db.session.commit()
-        flash(_("Thank you. Your answer is counted; your name is not shown."), "success")
-    else:
-        for errors in form.errors.values():
-            flash(" ".join(str(e) for e in errors), "error")
-    return redirect(url_for("cases.show", number=number))
+        try:
+            cases.give_feedback(
+                current_user._get_current_object(),
+                case,
+                solved=form.solved.data == "yes",
+                satisfaction=int(form.satisfaction.data),
+                comment=form.comment.data or "",
+            )
+        except cases.CaseError as err:
+            if err.status in (403, 404):
+                raise
+            db.session.rollback()
+            field_error(form, err)
+        else:
+            db.session.commit()
+            flash(_("Thank you. Your answer is counted; your name is not shown."), "success")
+            return redirect(url_for("cases.show", number=number))
+    return _render_case(_load(number), feedback=form, status=400)
 
 
 # --- workspaces ------------------------------------------------------------------------------

@@ -11,13 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.core.i18n import gettext as _
-from portal.core.security import log_event
+from portal.core.security import log_event, safe_next
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
@@ -147,20 +149,80 @@ def _domain_error(err: DomainError) -> ResponseReturnValue:
     return error_response(err.status, err.code, err.message)
 
 
+def _posted_a_token() -> bool:
+    """Did the request carry a CSRF token at all (in a form field named ``…csrf_token``, as
+    every form of this site does, or in the header)? One without is not from our pages."""
+    if request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token"):
+        return True
+    return any(key.endswith("csrf_token") for key in request.form)
+
+
+def _page_sent_from() -> str | None:
+    """The path of this site's page the form was sent from: the Referer when it is this host,
+    else the form's own ``next`` or ``back`` field; None when neither says."""
+    referrer = urlsplit(request.headers.get("Referer", ""))
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        path = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+        found = safe_next(path, "")
+        if found:
+            return found
+    for name in ("next", "back"):
+        found = safe_next(request.form.get(name), "")
+        if found:
+            return found
+    return None
+
+
+def _is_public_page(path: str) -> bool:
+    """Does ``path`` lead to a page anyone may open (a view marked ``public``)?"""
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        endpoint, _args = adapter.match(urlsplit(path).path, method="GET")
+    except HTTPException:
+        return False
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "__guard__", None) == "public"
+
+
+def csrf_failure() -> ResponseReturnValue:
+    """A form whose CSRF token no longer holds: its page stayed open past the session's end,
+    or the session was signed out meanwhile. Nothing of it is done; the person is led back to
+    the page (signed in, or a page anyone may use) or to sign-in with ``next`` back to it, and
+    told why. The API, and a request that carried no token at all (not sent by one of our
+    forms), get the 400 error."""
+    message = _(
+        "The form expired or was sent from another site. Please reload the page and try again."
+    )
+    if wants_json() or not _posted_a_token():
+        return error_response(400, "csrf_failed", message)
+    back = _page_sent_from()
+    if current_user.is_authenticated or (back is not None and _is_public_page(back)):
+        flash(
+            _(
+                "This page was open too long and what you sent was not saved. "
+                "Please check it and send it again."
+            ),
+            "error",
+        )
+        return redirect(back or url_for("main.home"), 303)
+    flash(
+        _(
+            "Your session ended, so what you sent was not saved. "
+            "Sign in again to go back to the page."
+        ),
+        "error",
+    )
+    login = url_for("accounts.login", next=back) if back else url_for("accounts.login")
+    return redirect(login, 303)
+
+
 def install_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
 
     @app.errorhandler(CSRFError)
     def _csrf(err: CSRFError):
         log_event("csrf_failure", reason=err.description)
-        return error_response(
-            400,
-            "csrf_failed",
-            _(
-                "The form expired or was sent from another site. "
-                "Please reload the page and try again."
-            ),
-        )
+        return csrf_failure()
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):

@@ -100,6 +100,14 @@ def _npgettext(
     return _finish(__context, rv, variables)
 
 
+def user_content(text) -> Markup:
+    """People's own words (a title, a comment, a name, a note) marked as theirs: such text is
+    in whatever language its author wrote, which the language check of pages leaves aside."""
+    if text is None or text == "":
+        return Markup("")
+    return Markup('<span class="user-content">{}</span>').format(text)
+
+
 def install_templating(app: Flask) -> None:
     # The same "new style" callables Jinja's i18n extension builds (``install_gettext_callables``
     # with ``newstyle=True``), written out so that a translated string costs one lookup: the
@@ -110,6 +118,7 @@ def install_templating(app: Flask) -> None:
         gettext=_gettext, _=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext
     )
     app.jinja_env.filters["datetime"] = fmt_datetime
+    app.jinja_env.filters["user"] = user_content
     app.jinja_env.globals["safe_next"] = safe_next
     app.jinja_env.globals["csrf_field"] = csrf_field
     app.jinja_env.globals["static_url"] = static_url

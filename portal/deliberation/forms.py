@@ -61,14 +61,53 @@ class ReportForm(FlaskForm):
     )
 
 
+# What a report's reason says, where the committee reads the reports.
+REPORT_LABELS = {c.value: c.label for c in REPORT_CHOICES}
+CHOOSE = SelectChoice("", _l("Choose a reason…"))
+
+
 class ModerateForm(FlaskForm):
+    """A moderation action on one or more items. ``reason_code`` serves the one-button forms
+    (lock, hide as off-topic); the workspace asks for the reason of the action chosen, from
+    the list that fits it (``hide_reason``, ``restore_reason``), with none chosen for the
+    moderator."""
+
     action = HiddenField(validators=[DataRequired()])
     targets = HiddenField()  # "comment:5,proposal:2" for bulk actions
     reason_code = SelectField(
-        _l("Reason"), choices=HIDE_CHOICES + RESTORE_CHOICES, validators=[Optional()]
+        _l("Reason"),
+        choices=[
+            *HIDE_CHOICES,
+            *(c for c in RESTORE_CHOICES if c.value not in {h.value for h in HIDE_CHOICES}),
+        ],
+        validators=[Optional()],
+    )
+    hide_reason = SelectField(
+        _l("Reason for hiding (public)"),
+        choices=[CHOOSE, *HIDE_CHOICES],
+        validators=[Optional()],
+    )
+    restore_reason = SelectField(
+        _l("Reason for restoring or dismissing (public)"),
+        choices=[CHOOSE, *RESTORE_CHOICES],
+        validators=[Optional()],
     )
     note = TextAreaField(_l("Note (shown publicly)"), validators=[Optional(), Length(max=1000)])
     until = DateField(_l("Blocked until (empty: permanently)"), validators=[Optional()])
+
+    def chosen_reason(self) -> str | None:
+        """The reason for the action chosen: from its own list, or the one-button form's."""
+        if self.reason_code.data:
+            return self.reason_code.data
+        if self.action.data == "hide":
+            return self.hide_reason.data or None
+        if self.action.data in ("restore", "dismiss"):
+            return self.restore_reason.data or None
+        return None
+
+    def reason_field(self):
+        """Where an error about the reason is shown."""
+        return self.hide_reason if self.action.data == "hide" else self.restore_reason
 
 
 class AppealForm(FlaskForm):

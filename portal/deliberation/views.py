@@ -23,6 +23,7 @@ from portal.core.security import safe_next
 from portal.deliberation import bp
 from portal.deliberation import services as delib
 from portal.deliberation.forms import (
+    REPORT_LABELS,
     AppealDecisionForm,
     AppealForm,
     CommentForm,
@@ -168,10 +169,9 @@ def _committee_community(code: str):
     return community
 
 
-@bp.get("/communities/<code>/moderation")
-@login_required
-def workspace(code: str):
-    community = _committee_community(code)
+def _render_workspace(community, *, form: ModerateForm | None = None, selected=(), status=200):
+    """The moderation workspace; ``form`` is the bulk form sent with errors, ``selected`` the
+    items it had ticked."""
     after = None
     try:
         raw = decode_cursor(
@@ -187,7 +187,7 @@ def workspace(code: str):
         items = items[: delib.QUEUE_PAGE]
         more_url = url_for(
             "deliberation.workspace",
-            code=code,
+            code=community.code,
             after=encode_cursor(delib.queue_cursor(items[-1])),
         )
     return render_template(
@@ -195,14 +195,22 @@ def workspace(code: str):
         community=community,
         items=items,
         more_url=more_url,
-        form=ModerateForm(),
+        form=form or ModerateForm(),
+        selected=set(selected),
+        report_labels=REPORT_LABELS,
         review_count=db.session.scalar(
             select(func.count()).select_from(
                 proposals.review_queue(community).order_by(None).subquery()
             )
         ),
         now=clock.now(),
-    )
+    ), status
+
+
+@bp.get("/communities/<code>/moderation")
+@login_required
+def workspace(code: str):
+    return _render_workspace(_committee_community(code))
 
 
 def _until(value) -> datetime | None:
@@ -213,6 +221,21 @@ def _until(value) -> datetime | None:
     ).astimezone(ZoneInfo("UTC"))
 
 
+WORKSPACE_ACTIONS = ("hide", "restore", "dismiss", "block")
+
+
+def _workspace_errors(form: ModerateForm, targets: list) -> bool:
+    """The bulk form's own checks, each told at its field: an item, an action, a reason from
+    the list of that action. True when something is missing."""
+    if not targets:
+        form.targets.errors = [_("Choose at least one item.")]
+    if form.action.data not in WORKSPACE_ACTIONS:
+        form.action.errors = [_("Choose an action.")]
+    elif form.action.data != "block" and not form.chosen_reason():
+        form.reason_field().errors = [*form.reason_field().errors, _("Choose a reason.")]
+    return bool(form.errors)
+
+
 @bp.post("/moderation")
 @login_required
 def moderate():
@@ -220,13 +243,21 @@ def moderate():
         abort(403)
     form = ModerateForm()
     back = safe_next(request.form.get("next"), url_for("main.home"))
+    raw_targets = request.form.getlist("target") or (form.targets.data or "").split(",")
     targets: list[tuple[str, int]] = []
-    for raw in request.form.getlist("target") or (form.targets.data or "").split(","):
+    for raw in raw_targets:
         kind, _sep, ident = raw.partition(":")
         target_id = as_id(ident)
         if kind in ("proposal", "comment") and target_id:
             targets.append((kind, target_id))
-    if not form.validate_on_submit() or not targets:
+    # The workspace's bulk form is shown again with its errors and what was ticked and typed.
+    workspace = None
+    if code := request.form.get("workspace"):
+        workspace = _committee_community(code)
+    valid = form.validate_on_submit()
+    if workspace is not None and (_workspace_errors(form, targets) or not valid):
+        return _render_workspace(workspace, form=form, selected=raw_targets, status=400)
+    if not valid or not targets:
         flash(_("Choose at least one item and an action."), "error")
         return redirect(back)
     done = 0
@@ -238,7 +269,7 @@ def moderate():
                     form.action.data,
                     kind,
                     ident,
-                    reason_code=form.reason_code.data or None,
+                    reason_code=form.chosen_reason(),
                     note=form.note.data,
                     until=_until(form.until.data),
                 )

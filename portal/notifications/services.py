@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from flask import g, has_request_context
+from markupsafe import Markup
 from sqlalchemy import func, update
 
 from portal.core import clock
@@ -89,6 +90,27 @@ def title(n: Notification) -> str:
         return str(template) % params
     except (KeyError, TypeError, ValueError):
         return str(template)
+
+
+def title_html(n: Notification) -> Markup:
+    """``title`` for a page: the parts taken from people's words (a proposal's title, a name)
+    marked as their content (``user-content``); the rest translated and escaped."""
+    template = TYPES.get(n.type)
+    if template is None:
+        return Markup.escape(n.type)
+    loc = current_locale()
+    params = {
+        k: (
+            Markup.escape(v.get(loc) or v.get("zh_Hans", ""))  # ours, translated
+            if isinstance(v, dict)
+            else Markup('<span class="user-content">{}</span>').format(v)
+        )
+        for k, v in (n.params or {}).items()
+    }
+    try:
+        return Markup.escape(str(template)) % params
+    except (KeyError, TypeError, ValueError):
+        return Markup.escape(str(template))
 
 
 def unread_count(user) -> int:

@@ -24,7 +24,7 @@ def index():
         per_page=20,
         error_out=False,
     )
-    return render_template("notifications/index.html", page=page, title_of=notes.title)
+    return render_template("notifications/index.html", page=page, title_of=notes.title_html)
 
 
 @bp.post("/notifications/<id:notification_id>/open")

@@ -5,13 +5,12 @@ from __future__ import annotations
 from wtforms import (
     HiddenField,
     MultipleFileField,
-    RadioField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from portal.core.forms import FlaskForm
 from portal.core.i18n import lazy_gettext as _l
@@ -21,7 +20,9 @@ from portal.proposals.models import RejectReason
 class ProposalForm(FlaskForm):
     title = StringField(
         _l("Title"),
-        description=_l("Up to 80 characters. Say what should change, e.g. “社区卫生站太远了”."),
+        description=_l(
+            "Up to 80 characters. Say what should change, e.g. “The clinic is too far away”."
+        ),
         validators=[
             DataRequired(_l("Enter a title.")),
             Length(max=80, message=_l("Use at most 80 characters.")),
@@ -51,7 +52,7 @@ class ProposalForm(FlaskForm):
     grid = SelectField(_l("Grid (optional)"), validators=[Optional()])
     location_note = StringField(
         _l("Where (optional)"),
-        description=_l("A public place, e.g. “3号楼北侧空地”."),
+        description=_l("A public place, e.g. “the open ground north of building 3”."),
         validators=[Optional(), Length(max=200, message=_l("Use at most 200 characters."))],
     )
     photos = MultipleFileField(
@@ -86,28 +87,61 @@ REASON_LABELS = {
 
 
 class ReviewForm(FlaskForm):
-    decision = RadioField(
-        _l("Decision"),
-        choices=[
-            SelectChoice("approve", _l("Approve: open it for support")),
-            SelectChoice("request_changes", _l("Ask the author for changes")),
-            SelectChoice("reject", _l("Reject")),
-        ],
-        validators=[InputRequired(_l("Choose a decision."))],
+    """The committee's decision on a submitted proposal: one small form per decision, each
+    with only the fields that decision takes (rendered with ``prefix`` = the decision, so the
+    four forms of one page keep distinct ids). ``decision`` names the form posted."""
+
+    decision_name = ""
+    note = TextAreaField(
+        _l("Note to the author (public, optional)"),
+        validators=[Optional(), Length(max=1000, message=_l("Use at most 1,000 characters."))],
     )
+
+
+class ApproveForm(ReviewForm):
+    decision_name = "approve"
+
+
+class ChangesForm(ReviewForm):
+    decision_name = "request_changes"
+    note = TextAreaField(
+        _l("What should the author change? (public)"),
+        validators=[
+            DataRequired(_l("Say what should change.")),
+            Length(max=1000, message=_l("Use at most 1,000 characters.")),
+        ],
+    )
+
+
+class RejectForm(ReviewForm):
+    decision_name = "reject"
     reason_code = SelectField(
         _l("Reason for rejecting (public)"),
         choices=[
-            SelectChoice("", "—"),
-            *(SelectChoice(r.value, label) for r, label in REASON_LABELS.items()),
+            SelectChoice("", _l("Choose…")),
+            *(
+                SelectChoice(r.value, label)
+                for r, label in REASON_LABELS.items()
+                if r != RejectReason.duplicate  # a duplicate is its own decision
+            ),
         ],
-        validators=[Optional()],
+        validators=[DataRequired(_l("Choose a reason for the rejection."))],
     )
+
+
+class DuplicateForm(ReviewForm):
+    decision_name = "duplicate"
     duplicate_of = StringField(
-        _l("Number of the original proposal (for duplicates)"),
-        validators=[Optional(), Length(max=12)],
+        _l("Number of the original proposal"),
+        description=_l("The number after # on the original's page, e.g. 1024."),
+        validators=[
+            DataRequired(_l("Give the number of the original proposal.")),
+            Length(max=12, message=_l("Use at most 12 characters.")),
+        ],
     )
-    note = TextAreaField(
-        _l("Note (public; required when asking for changes)"),
-        validators=[Optional(), Length(max=1000)],
-    )
+
+
+# The decisions in the order the review page offers them, each with its form.
+REVIEW_FORMS: dict[str, type[ReviewForm]] = {
+    f.decision_name: f for f in (ApproveForm, ChangesForm, RejectForm, DuplicateForm)
+}

@@ -23,7 +23,13 @@ from portal.places.models import District, Grid
 from portal.places.services import community_by_code
 from portal.proposals import bp, hooks, listing
 from portal.proposals import services as proposals
-from portal.proposals.forms import ProposalForm, ReviewForm, WithdrawForm
+from portal.proposals.forms import (
+    REVIEW_FORMS,
+    DuplicateForm,
+    ProposalForm,
+    ReviewForm,
+    WithdrawForm,
+)
 from portal.proposals.models import Category, Proposal, ProposalPhoto, Status, Support
 from portal.roles import permissions
 
@@ -217,13 +223,21 @@ def _load(proposal_id: int) -> Proposal:
     return p
 
 
-@bp.get("/proposals/<id:proposal_id>")
-@public
-def show(proposal_id: int):
-    p = _load(proposal_id)
+def _review_forms(posted: ReviewForm | None = None) -> dict[str, ReviewForm]:
+    """One form per decision (``posted``, sent with errors, in its place)."""
+    return {
+        name: posted if posted is not None and posted.decision_name == name else cls(prefix=name)
+        for name, cls in REVIEW_FORMS.items()
+    }
+
+
+def _render_show(p: Proposal, *, review: ReviewForm | None = None, status: int = 200):
+    """The proposal page; ``review`` is a decision form sent with errors."""
     # Forms (and their CSRF tokens, which start a session) only for signed-in readers:
     # visitors' pages stay cookie-free and cacheable.
     signed = current_user.is_authenticated
+    is_committee = permissions.is_committee(current_user, p.community)
+    reviewing = signed and is_committee and p.status == Status.submitted
     return render_template(
         "proposals/show.html",
         # The parts of the page of the features built on proposals (the deliberation thread).
@@ -235,15 +249,25 @@ def show(proposal_id: int):
         can_support=(can_support := proposals.can_support(current_user, p)),
         support_refusal=None if can_support else proposals.support_refusal(current_user, p),
         can_read=proposals.can_read(current_user, p),
-        is_author=current_user.is_authenticated and current_user.id == p.author_id,
-        is_committee=permissions.is_committee(current_user, p.community),
+        is_author=signed and current_user.id == p.author_id,
+        is_committee=is_committee,
         withdraw_form=signed and WithdrawForm(),
-        review_form=signed and ReviewForm(),
+        review_forms=_review_forms(review) if reviewing else {},
+        review_open=review.decision_name if review is not None else None,
+        # What the author was shown before sending it, shown to those who decide on it.
+        similar=proposals.similar_to(p) if reviewing else [],
+        next_step=proposals.next_step(p) if p.status == Status.submitted else None,
         button=signed and EmptyForm(),
         photos=proposals.photos(p) if proposals.can_view_photos(current_user, p) else [],
         S=Status,
         now=clock.now(),
-    )
+    ), status
+
+
+@bp.get("/proposals/<id:proposal_id>")
+@public
+def show(proposal_id: int):
+    return _render_show(_load(proposal_id))
 
 
 @bp.route("/proposals/<id:proposal_id>/edit", methods=["GET", "POST"])
@@ -345,19 +369,11 @@ def unsupport(proposal_id: int):
     )
 
 
-def _review(p: Proposal, form: ReviewForm) -> None:
-    original = None
-    if form.duplicate_of.data:
-        ref = form.duplicate_of.data.strip().lstrip("#")
-        original = db.session.get(Proposal, as_id(ref)) if as_id(ref) else None
-    proposals.review(
-        current_user,
-        p,
-        form.decision.data,
-        reason_code=form.reason_code.data or None,
-        note=form.note.data,
-        duplicate_of=original,
-    )
+def _original(form: ReviewForm) -> Proposal | None:
+    """The proposal a duplicate points to, from the number typed ("1024" or "#1024")."""
+    ref = ((getattr(form, "duplicate_of", None) and form.duplicate_of.data) or "").strip()
+    ident = as_id(ref.lstrip("#"))
+    return db.session.get(Proposal, ident) if ident else None
 
 
 @bp.post("/proposals/<id:proposal_id>/review")
@@ -366,7 +382,33 @@ def review(proposal_id: int):
     p = _load(proposal_id)
     if not permissions.is_committee(current_user, p.community):
         abort(403)
-    return _act(proposal_id, _review, _("Decision saved; the author has been told."), ReviewForm())
+    cls = REVIEW_FORMS.get(request.form.get("decision", ""))
+    if cls is None:
+        abort(400)
+    form = cls(prefix=cls.decision_name)
+    if form.validate_on_submit():
+        duplicate = cls is DuplicateForm
+        try:
+            proposals.review(
+                current_user,
+                p,
+                "reject" if duplicate else cls.decision_name,
+                reason_code="duplicate"
+                if duplicate
+                else getattr(form, "reason_code", None) and form.reason_code.data,
+                note=form.note.data,
+                duplicate_of=_original(form) if duplicate else None,
+            )
+        except proposals.ProposalError as err:
+            if err.status in (403, 404):
+                raise
+            db.session.rollback()
+            field_error(form, err)
+        else:
+            db.session.commit()
+            flash(_("Decision saved; the author has been told."), "success")
+            return redirect(url_for("proposals.show", proposal_id=p.id))
+    return _render_show(_load(proposal_id), review=form, status=400)
 
 
 @bp.get("/communities/<code>/review")
@@ -382,7 +424,6 @@ def review_queue(code: str):
         "proposals/review.html",
         community=community,
         items=items,
-        form=ReviewForm(),
         overdue=proposals.is_overdue,
         now=clock.now(),
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import secrets
+import statistics
 from datetime import timedelta
 
 from flask import url_for
@@ -30,6 +32,11 @@ from portal.roles.models import Role, RoleGrant
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper
 CODE_LENGTH = 10
 MAX_BATCH = 500
+# What a person waiting for the committee is told: the community's recent median when enough
+# requests were decided lately, else this aim.
+DECISION_DAYS = 3
+DECISION_SAMPLE_DAYS = 90
+DECISION_SAMPLE_MIN = 5
 
 
 class ResidencyError(DomainError):
@@ -68,6 +75,38 @@ def residency_status(user: User) -> tuple[str, Community | None]:
     if latest is not None and latest.status == ResidencyStatus.rejected:
         return "rejected", latest.community
     return "none", None
+
+
+def typical_decision_days(community: Community) -> tuple[int, bool]:
+    """Whole days (rounded up, at least 1) the community's requests waited for a decision, in
+    the median of the last ``DECISION_SAMPLE_DAYS`` days, and True; or ``DECISION_DAYS`` and
+    False when too few were decided to go by."""
+    since = clock.now() - timedelta(days=DECISION_SAMPLE_DAYS)
+    rows = db.session.execute(
+        db.select(ResidencyRequest.created_at, ResidencyRequest.decided_at)
+        .where(
+            ResidencyRequest.community_id == community.id,
+            ResidencyRequest.status.in_([ResidencyStatus.confirmed, ResidencyStatus.rejected]),
+            ResidencyRequest.decided_at >= since,
+        )
+        .order_by(ResidencyRequest.decided_at.desc())
+        .limit(200)
+    ).all()
+    waits = [(d - c).total_seconds() for c, d in rows if c and d and d >= c]
+    if len(waits) < DECISION_SAMPLE_MIN:
+        return DECISION_DAYS, False
+    return max(1, math.ceil(statistics.median(waits) / 86400)), True
+
+
+def withdraw_request(user: User) -> ResidencyRequest:
+    """The person takes back their pending request (a wrong community, a change of plan)."""
+    req = pending_request(user)
+    if req is None:
+        raise ResidencyError("no_request", _("You have no request waiting."), status=409)
+    req.status = ResidencyStatus.withdrawn
+    req.decided_at = clock.now()
+    db.session.flush()
+    return req
 
 
 def request_residency(user: User, community: Community, address_note: str) -> ResidencyRequest:

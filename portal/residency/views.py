@@ -9,8 +9,9 @@ from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from portal.accounts.forms import EmptyForm
 from portal.audit.services import record
-from portal.core.errors import error_response
+from portal.core.errors import error_response, field_error, redirect_on_error
 from portal.core.guards import login_required
 from portal.core.i18n import gettext as _
 from portal.core.input import as_id
@@ -80,6 +81,12 @@ def _status_page(join=None, invite=None, status_code=200, searching=False):
         state=state,
         community=community,
         latest=latest,
+        decision_days=residency.typical_decision_days(community)
+        if community and state == "pending"
+        else None,
+        withdraw=EmptyForm() if state == "pending" else None,
+        # A confirmed resident asks to move only when they mean to: the forms stay folded.
+        moving_open=status_code != 200,
         join=join,
         searching=searching,
         find=find.strip()[:50],
@@ -126,6 +133,18 @@ def request_join():
     return _status_page(join=form, status_code=400, searching=searching)
 
 
+@bp.post("/residency/withdraw")
+@login_required
+def withdraw():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    redirect_on_error(url_for("residency.status"))
+    residency.withdraw_request(current_user._get_current_object())
+    db.session.commit()
+    flash(_("Your request is withdrawn."), "success")
+    return redirect(url_for("residency.status"))
+
+
 @bp.post("/residency/invitation")
 @login_required
 @limiter.shared_limit(_request_limit, "residency-request", key_func=user_key)
@@ -162,10 +181,9 @@ def _queue_community(code: str) -> Community:
     return community
 
 
-@bp.get("/communities/<code>/residency")
-@login_required
-def queue(code: str):
-    community = _queue_community(code)
+def _render_queue(community: Community, *, failed: DecisionForm | None = None, status=200):
+    """The residency queue; ``failed`` is a decision sent with errors, shown on its request's
+    card with what was chosen and typed."""
     committee = permissions.is_committee(current_user, community)
     stmt = db.select(ResidencyRequest).where(
         ResidencyRequest.community_id == community.id,
@@ -192,8 +210,16 @@ def queue(code: str):
         community=community,
         page=page,
         form=DecisionForm(),
+        failed=failed,
+        failed_id=as_id(failed.request_id.data) if failed is not None else None,
         committee=committee,
-    )
+    ), status
+
+
+@bp.get("/communities/<code>/residency")
+@login_required
+def queue(code: str):
+    return _render_queue(_queue_community(code))
 
 
 @bp.post("/communities/<code>/residency")
@@ -214,14 +240,13 @@ def decide(code: str):
         except residency.ResidencyError as err:
             if err.status == 403:  # own request, or another's to decide: say so on the page
                 return error_response(403, err.code, err.message)
-            flash(err.message, "error")
+            db.session.rollback()
+            field_error(form, err)
         else:
             db.session.commit()
             flash(_("Decision saved; the person has been told."), "success")
             return redirect(url_for("residency.queue", code=code))
-    else:
-        flash(" ".join(str(e) for errs in form.errors.values() for e in errs), "error")
-    return redirect(url_for("residency.queue", code=code))
+    return _render_queue(community, failed=form, status=400)
 
 
 @bp.route("/communities/<code>/invitations", methods=["GET", "POST"])

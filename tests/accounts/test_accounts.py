@@ -476,3 +476,24 @@ def test_a_registration_link_is_never_written_to_the_log(client, db, caplog):
     logged = " ".join(r.getMessage() for r in caplog.records if r.name == "portal.security")
     assert "register" in logged and "/register/<token>" in logged
     assert link.rsplit("/", 1)[1][:20] not in logged
+
+
+def test_the_mailed_link_returns_to_where_the_person_was_going(client, db):
+    login = client.get("/login?next=/proposals/5").get_data(as_text=True)
+    assert 'href="/register?next=/proposals/5"' in login
+    data = {"email": "going.somewhere@example.org", "display_name": "路人", "locale": "zh_Hans"}
+    token = client.csrf_token("/register")
+    r = client.post("/register?next=/proposals/5", data={**data, "csrf_token": token})
+    assert r.status_code == 200
+    (mail,) = _mails_to(db, "going.somewhere@example.org")
+    r = _choose_password(client, _link_of(mail))
+    assert r.status_code == 302 and r.headers["Location"] == "/proposals/5"
+
+
+def test_a_next_of_another_site_is_not_carried_by_the_link(client, db):
+    data = {"email": "elsewhere@example.org", "display_name": "路人", "locale": "zh_Hans"}
+    token = client.csrf_token("/register")
+    client.post("/register?next=https://evil.example/", data={**data, "csrf_token": token})
+    (mail,) = _mails_to(db, "elsewhere@example.org")
+    r = _choose_password(client, _link_of(mail))
+    assert r.headers["Location"] == "/residency"

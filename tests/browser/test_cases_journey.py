@@ -118,8 +118,9 @@ def test_case_is_handled_verified_and_closed_across_four_roles(new_tab, live_ser
     committee = new_tab(locale="zh-CN")
     committee.sign_in(COMMITTEE)
     committee.visit(proposal_path)
-    review = committee.page.locator(f"main form[action='{proposal_path}/review']")
-    review.locator("input[type=radio][name=decision][value=approve]").check()
+    # One small form per decision, folded away until chosen.
+    committee.page.locator("main details.decision-approve > summary").click()
+    review = committee.page.locator(f"main form.review-approve[action='{proposal_path}/review']")
     committee.submit(review.locator("button[type=submit]"))
     expect(committee.page.locator("article.proposal .status")).to_have_class(
         re.compile(r"\bstatus-open\b")
@@ -199,6 +200,10 @@ def test_case_is_handled_verified_and_closed_across_four_roles(new_tab, live_ser
     assert load_case(live_server, number).expected_at == expected.astimezone(UTC)
     expect(liaison.page.locator("dl.facts > div")).to_have_count(4)  # + expected by the agency
 
+    # Progress is a rarer step than the official response: under "Other actions".
+    resolve_form = action_form(liaison, "resolve")
+    expect(resolve_form).to_be_visible()
+    liaison.page.locator("main details.other-actions > summary").click()
     progress = action_form(liaison, "progress")
     progress.locator("textarea[name='act-note']").fill(PROGRESS_NOTE)
     liaison.submit(progress.locator("button[type=submit]"))

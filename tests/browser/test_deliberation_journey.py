@@ -63,13 +63,14 @@ def test_comment_is_reported_hidden_appealed_and_restored(new_tab):
     committee = new_tab(locale="zh-CN")
     committee.sign_in(COMMITTEE)
     committee.visit(proposal_path)
-    review = committee.page.locator(f"main form[action='{proposal_path}/review']")
-    review.locator("input[type=radio][name=decision][value=approve]").check()
+    # One small form per decision, folded away until chosen.
+    committee.page.locator("main details.decision-approve > summary").click()
+    review = committee.page.locator(f"main form.review-approve[action='{proposal_path}/review']")
     committee.submit(review.locator("button[type=submit]"))
     expect(committee.page.locator("article.proposal .status")).to_have_class(
         re.compile(r"\bstatus-open\b")
     )
-    expect(summary(committee)).to_have_text("支持 0 · 反对 0 · 疑问 0")
+    expect(summary(committee)).to_have_text("评论：赞成 0 · 反对 0 · 疑问 0")
     expect(committee.page.locator("#comments .empty")).to_be_visible()
 
     # 1. Two residents debate: one for (in Chinese), one against (in English).
@@ -77,17 +78,17 @@ def test_comment_is_reported_hidden_appealed_and_restored(new_tab):
     supporter.sign_in("resident2@example.org")
     supporter.visit(proposal_path)
     for_id = publish(supporter, proposal_path, "for", FOR_TEXT)
-    expect(summary(supporter)).to_have_text("支持 1 · 反对 0 · 疑问 0")
+    expect(summary(supporter)).to_have_text("评论：赞成 1 · 反对 0 · 疑问 0")
     mine = supporter.page.locator(f"#comment-{for_id}")
     expect(mine.locator(".comment-body")).to_have_text(FOR_TEXT)
-    expect(mine.locator(".stance-for")).to_have_text("支持")
+    expect(mine.locator(".stance-for")).to_have_text("赞成")
     expect(mine.locator("details.report")).to_have_count(0)  # nobody reports their own comment
 
     critic = new_tab(locale="en")
     critic.sign_in("resident3@example.org")
     critic.visit(proposal_path)
     against_id = publish(critic, proposal_path, "against", AGAINST_TEXT)
-    expect(summary(critic)).to_have_text("1 for · 1 against · 0 questions")
+    expect(summary(critic)).to_have_text("Comments: 1 for · 1 against · 0 questions")
     against = critic.page.locator(f"#comment-{against_id}")
     expect(against.locator(".comment-head strong")).to_have_text(AUTHOR_NAME)
     expect(against.locator(".stance-against")).to_have_text("Against")
@@ -124,7 +125,9 @@ def test_comment_is_reported_hidden_appealed_and_restored(new_tab):
     card.locator(f"input[type=checkbox][name=target][value='{target}']").check()
     bulk = committee.page.locator("main fieldset.bulk")
     bulk.locator("input[type=radio][name=action][value=hide]").check()
-    bulk.locator("select[name=reason_code]").select_option("offensive")
+    # The reason comes from the list for hiding, none chosen beforehand.
+    expect(bulk.locator("select[name=hide_reason]")).to_have_value("")
+    bulk.locator("select[name=hide_reason]").select_option("offensive")
     bulk.locator("textarea[name=note]").fill(HIDE_NOTE)
     committee.submit(bulk.locator("button[type=submit]"))
     assert committee.page.url.endswith(f"/communities/{COMMUNITY}/moderation")
@@ -139,7 +142,7 @@ def test_comment_is_reported_hidden_appealed_and_restored(new_tab):
     )
     expect(hidden).not_to_contain_text(AGAINST_TEXT)
     expect(hidden).not_to_contain_text(AUTHOR_NAME)
-    expect(summary(supporter)).to_have_text("支持 1 · 反对 0 · 疑问 0")  # hidden: not counted
+    expect(summary(supporter)).to_have_text("评论：赞成 1 · 反对 0 · 疑问 0")  # hidden: not counted
     expect(supporter.page.locator(f"#comment-{for_id} .comment-body")).to_have_text(FOR_TEXT)
 
     # 4. The author is told, and appeals.
@@ -199,7 +202,7 @@ def test_comment_is_reported_hidden_appealed_and_restored(new_tab):
     restored = supporter.page.locator(f"#comment-{against_id}")
     expect(restored.locator(".comment-body")).to_have_text(AGAINST_TEXT)
     expect(restored.locator(".hidden-note")).to_have_count(0)
-    expect(summary(supporter)).to_have_text("支持 1 · 反对 1 · 疑问 0")
+    expect(summary(supporter)).to_have_text("评论：赞成 1 · 反对 1 · 疑问 0")
 
     critic.visit("/appeals")
     expect(decisions).to_contain_text(f"Appeal: decision reversed — {DECISION_NOTE}")

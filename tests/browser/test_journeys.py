@@ -201,8 +201,13 @@ def test_a_resident_of_a_large_city_finds_the_community_by_search(
     page.locator("#join-address_note").fill("5号楼1单元")
     tab.submit(tab.main_button("[action='/residency/request']"))
     expect(page.locator(".status-box")).to_have_class(re.compile(r"\bstatus-pending\b"))
-    # The same page in English, with a search that finds nothing.
+    # While it waits, the page offers the expected wait and a withdrawal, not the forms.
+    expect(page.locator("#find")).to_have_count(0)
+    expect(page.locator("main")).to_contain_text("3 天")
+    # In English, the request withdrawn, the search is back and finds nothing.
     tab.submit(page.locator("button[name=lang][value=en]"))
+    tab.submit(tab.main_button("[action='/residency/withdraw']"))
+    expect(page.locator(".status-box")).to_have_class(re.compile(r"\bstatus-none\b"))
     tab.visit("/residency?find=nowhere")
     assert tab.html_lang == "en"
     expect(page.locator("main")).to_contain_text("No community matches")

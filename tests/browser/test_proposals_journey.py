@@ -69,8 +69,9 @@ def test_proposal_is_written_approved_and_supported_to_its_threshold(new_tab):
     )
     assert committee.page.url.endswith(f"/communities/{COMMUNITY}/review"), committee.page.url
     committee.follow(committee.page.locator(f"main li.card a[href='{proposal_path}']"))
-    review = committee.page.locator(f"main form[action='{proposal_path}/review']")
-    review.locator("input[type=radio][name=decision][value=approve]").check()
+    # One small form per decision, folded away until chosen.
+    committee.page.locator("main details.decision-approve > summary").click()
+    review = committee.page.locator(f"main form.review-approve[action='{proposal_path}/review']")
     committee.submit(review.locator("button[type=submit]"))
     assert committee.page.url.endswith(proposal_path), committee.page.url
     expect(committee.page.locator(".flash-success")).to_be_visible()
@@ -121,7 +122,10 @@ def test_proposal_is_written_approved_and_supported_to_its_threshold(new_tab):
     # It became a case at once: its status is the case's stage now, not "threshold reached".
     status = supporter.page.locator("article.proposal .status")
     expect(status).to_have_class(re.compile(r"\bstatus-case-dispatched\b"))
-    expect(supporter.page.locator(".support-box .tag.ok")).to_be_visible()
+    # The count and the threshold say it in one: "3 supports — threshold of 3 reached".
+    expect(supporter.page.locator(".support-box .progress-text")).to_contain_text(
+        f"{THRESHOLD} supports — threshold of {THRESHOLD} reached"  # resident3 reads English
+    )
     expect(supporter.page.locator(".support-box .notice.ok")).to_be_visible()
     # Supports are final once the threshold is reached.
     expect(supporter.page.locator(f"main form[action='{proposal_path}/unsupport']")).to_have_count(

@@ -286,7 +286,10 @@ def test_reroute_form_offers_only_the_districts_agencies(
         {"act-action": "reroute", "act-note": "转西城", "act-agency_code": xicheng.code},
         page=page,
     )
-    assert r.status_code == 302
+    # Refused at the agency field, on the case page again, with the note as typed.
+    assert r.status_code == 400
+    html = r.get_data(as_text=True)
+    assert 'id="act-reroute-agency-error"' in html and "转西城</textarea>" in html
     db.session.refresh(case)
     assert case.state == CaseState.returned and case.agency.code == "health-commission"
 

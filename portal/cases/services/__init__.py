@@ -48,6 +48,7 @@ from portal.cases.services.workflow import (
     ACTIONS,
     CLOSE_REASONS,
     NOTE_REQUIRED,
+    PRIMARY_ACTIONS,
     TRANSITIONS,
     Move,
     act,
@@ -55,6 +56,7 @@ from portal.cases.services.workflow import (
     allowed_actions,
     reroute_agencies,
     role_for,
+    split_actions,
 )
 
 __all__ = [
@@ -64,6 +66,7 @@ __all__ = [
     "LIAISON_TABS",
     "MAIN_STEPS",
     "NOTE_REQUIRED",
+    "PRIMARY_ACTIONS",
     "SUPERVISOR_TABS",
     "TRANSITIONS",
     "CaseError",
@@ -96,6 +99,7 @@ __all__ = [
     "role_for",
     "route",
     "set_rule",
+    "split_actions",
     "stage_text",
     "state_label",
     "step_label",

@@ -32,7 +32,7 @@ _ACTION_LABELS = {
     "request_extension": _l("Extension requested"),
     "approve_extension": _l("Extension approved"),
     "deny_extension": _l("Extension denied"),
-    "resolve": _l("Handled: official response"),
+    "resolve": _l("Handled, with an official response"),
     "verify": _l("Checked on site"),
     "close": _l("Closed"),
     "reopen": _l("Reopened for rework"),

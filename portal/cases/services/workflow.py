@@ -99,6 +99,22 @@ def allowed_actions(user, case: Case) -> list[str]:
     ]
 
 
+# The step each stage is for: shown first, as the main button. Every other allowed action
+# (returning a case, posting progress, asking for more time, closing it early) is rarer and
+# waits under "Other actions". Both answers to an extension request are the decision itself.
+PRIMARY_ACTIONS = frozenset(
+    {"accept", "reroute", "plan", "resolve", "verify", "approve_extension", "deny_extension"}
+)
+
+
+def split_actions(actions: list[str]) -> tuple[list[str], list[str]]:
+    """``actions`` (from ``allowed_actions``) as (the stage's main ones, the rarer ones)."""
+    return (
+        [a for a in actions if a in PRIMARY_ACTIONS],
+        [a for a in actions if a not in PRIMARY_ACTIONS],
+    )
+
+
 def _precondition(case: Case, action: str) -> str | None:
     if action in ("approve_extension", "deny_extension") and case.extension != "requested":
         return _("No extension has been requested.")

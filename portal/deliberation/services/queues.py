@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from portal.core import clock
@@ -68,6 +69,7 @@ def queue(community: Community, limit: int = QUEUE_PAGE, after: tuple | None = N
             .options(lazyload("*"), joinedload(Comment.author).lazyload("*"))
         ).unique():
             loaded["comment", comment.id] = comment
+    said = _what_reports_say(community, wanted)
     items = []
     for target_type, target_id, first_at, count in rows:
         target = loaded.get((target_type, target_id))
@@ -80,9 +82,44 @@ def queue(community: Community, limit: int = QUEUE_PAGE, after: tuple | None = N
                 "object": target,
                 "first_report_at": first_at,
                 "reports": count,
+                **said.get((target_type, target_id), {"reasons": [], "notes": []}),
             }
         )
     return items
+
+
+REPORT_NOTES_SHOWN = 5
+
+
+def _what_reports_say(community: Community, wanted: dict[str, set[int]]) -> dict:
+    """The open reports' reasons (each with how many gave it, most given first) and notes
+    (newest first, a few) per target, in one query; never who reported."""
+    kinds = [
+        (Report.target_type == kind) & Report.target_id.in_(ids)
+        for kind, ids in wanted.items()
+        if ids
+    ]
+    if not kinds:
+        return {}
+    rows = db.session.execute(
+        select(Report.target_type, Report.target_id, Report.reason, Report.note)
+        .where(
+            Report.community_id == community.id,
+            Report.resolved_at.is_(None),
+            or_(*kinds),
+        )
+        .order_by(Report.id.desc())
+    ).all()
+    found: dict[tuple[str, int], dict] = {}
+    for target_type, target_id, reason, note in rows:
+        entry = found.setdefault((target_type, target_id), {"counts": Counter(), "notes": []})
+        entry["counts"][reason] += 1
+        if note and note.strip() and len(entry["notes"]) < REPORT_NOTES_SHOWN:
+            entry["notes"].append(note.strip())
+    return {
+        key: {"reasons": entry["counts"].most_common(), "notes": entry["notes"]}
+        for key, entry in found.items()
+    }
 
 
 def public_log(community: Community, *, before: int | None = None, limit: int = 50):

@@ -22,13 +22,16 @@ from portal.proposals.services.labels import reason_label, status_label
 from portal.proposals.services.lifecycle import (
     REVIEW_DAYS,
     TRANSITIONS,
+    NextStep,
     create,
     edit,
     is_overdue,
+    next_step,
     review,
     review_queue,
     submit_proposal,
     transition,
+    typical_review_days,
     withdraw,
 )
 from portal.proposals.services.mine import MINE_STATUSES, my_proposals, my_supports
@@ -50,7 +53,7 @@ from portal.proposals.services.reading import (
     threshold_for,
     window_open,
 )
-from portal.proposals.services.search import search_filter, similar
+from portal.proposals.services.search import search_filter, similar, similar_to
 from portal.proposals.services.supports import support, support_at_once, support_by_token, unsupport
 
 __all__ = [
@@ -59,6 +62,7 @@ __all__ = [
     "REVIEW_DAYS",
     "SUPPORTABLE",
     "TRANSITIONS",
+    "NextStep",
     "ProposalError",
     "add_photos",
     "can_read",
@@ -76,6 +80,7 @@ __all__ = [
     "may_support",
     "my_proposals",
     "my_supports",
+    "next_step",
     "photos",
     "qualify_reached",
     "reason_label",
@@ -88,6 +93,7 @@ __all__ = [
     "search_filter",
     "set_support_rules",
     "similar",
+    "similar_to",
     "status_clause",
     "status_label",
     "submit_proposal",
@@ -99,6 +105,7 @@ __all__ = [
     "sweep",
     "threshold_for",
     "transition",
+    "typical_review_days",
     "unsupport",
     "waiting_to_be_filed",
     "window_open",

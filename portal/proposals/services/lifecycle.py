@@ -3,6 +3,9 @@ committee's review."""
 
 from __future__ import annotations
 
+import math
+import statistics
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import url_for
@@ -339,6 +342,54 @@ def review(
             field="decision",
         )
     db.session.flush()
+
+
+# The review time a pending proposal's page quotes is the community's own recent median when
+# there are enough reviews to go by, else the configured aim (``REVIEW_DAYS``).
+REVIEW_SAMPLE_DAYS = 90
+REVIEW_SAMPLE_MIN = 5
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What happens to a submitted proposal: the committee reviews it within ``review_days``
+    (``measured``: the community's recent median, else the aim), then it needs ``supports``
+    supports within ``window_days`` days."""
+
+    review_days: int
+    measured: bool
+    supports: int
+    window_days: int
+
+
+def typical_review_days(community: Community) -> tuple[int, bool]:
+    """Whole days (rounded up, at least 1) the committee took, in the median, over the last
+    ``REVIEW_SAMPLE_DAYS`` days, and True; or ``REVIEW_DAYS`` and False with too few reviews."""
+    since = clock.now() - timedelta(days=REVIEW_SAMPLE_DAYS)
+    rows = db.session.execute(
+        select(Proposal.submitted_at, Proposal.reviewed_at)
+        .where(
+            Proposal.community_id == community.id,
+            Proposal.reviewed_at >= since,
+            Proposal.submitted_at.is_not(None),
+        )
+        .order_by(Proposal.reviewed_at.desc())
+        .limit(200)
+    ).all()
+    waits = [(r - s).total_seconds() for s, r in rows if r and s and r >= s]
+    if len(waits) < REVIEW_SAMPLE_MIN:
+        return REVIEW_DAYS, False
+    return max(1, math.ceil(statistics.median(waits) / 86400)), True
+
+
+def next_step(p: Proposal) -> NextStep:
+    days, measured = typical_review_days(p.community)
+    return NextStep(
+        review_days=days,
+        measured=measured,
+        supports=threshold_for(p.community),
+        window_days=p.community.support_window_days,
+    )
 
 
 def review_queue(community: Community):

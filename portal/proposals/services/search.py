@@ -49,6 +49,12 @@ def similar(
     return list(db.session.scalars(stmt).unique())
 
 
+def similar_to(p: Proposal) -> list[Proposal]:
+    """What ``similar`` showed the author before sending ``p`` (its title and summary), for
+    the committee deciding on it: the same search, ``p`` itself left out."""
+    return similar(p.community, f"{p.title} {p.summary}", exclude_id=p.id)
+
+
 def search_filter(stmt, text: str, community_id: int | None = None):
     """Restrict a proposal query to those whose title or summary holds every n-gram of
     ``text`` (two-character Chinese queries included), answered from the gram index."""
