@@ -108,6 +108,7 @@ def install_template_globals(app: Flask) -> None:
         status_label=proposals.status_label,
         reason_label=proposals.reason_label,
         effective_status=proposals.effective_status,
+        support_progress=proposals.support_progress,
         S=Status,
         button_label=cases.button_label,
         reason_text=delib.reason_text,

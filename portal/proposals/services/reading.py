@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import and_, or_, select
 
@@ -14,6 +16,25 @@ from portal.proposals.services._common import SUPPORTABLE, S
 from portal.roles import permissions
 
 # --- reading ---------------------------------------------------------------------------------
+
+
+class Progress(NamedTuple):
+    """A proposal's way to its threshold, as its progress bar shows it."""
+
+    value: int  # supports, up to the threshold (the bar's value)
+    percent: int  # of the threshold, 0-100
+    reached: bool
+    days_left: int  # whole days until the window closes, rounded up (0 when closed)
+
+
+def support_progress(p: Proposal, now: datetime) -> Progress:
+    threshold = p.threshold or 0
+    count = p.support_count
+    percent = min(100, round(count * 100 / threshold)) if threshold else 0
+    days = 0
+    if p.closes_at is not None and p.closes_at > now:
+        days = math.ceil((p.closes_at - now).total_seconds() / 86400)
+    return Progress(min(count, threshold), percent, bool(threshold) and count >= threshold, days)
 
 
 def effective_status(p: Proposal) -> Status:
