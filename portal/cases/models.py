@@ -106,6 +106,7 @@ class Case(Model):
         # whole table backwards for its few cases.
         Index("ix_cases_agency_id", "agency_id", "id"),
         Index("ix_cases_state_due", "state", "stage_due_at"),
+        Index("ix_cases_state_closed", "state", "closed_at", "id"),
         Index("ix_cases_community_state", "community_id", "state", "id"),
         Index("ix_cases_category_state", "category_id", "state", "id"),
     )

@@ -111,7 +111,7 @@ class Proposal(Model):
         Index("ix_proposals_community_closes", "community_id", "closes_at", "id"),
         Index("ix_proposals_community_active", "community_id", "last_activity_at", "id"),
         Index("ix_proposals_review_queue", "community_id", "status", "submitted_at"),
-        Index("ix_proposals_status_closes", "status", "closes_at"),
+        Index("ix_proposals_status_closes", "status", "closes_at", "id"),
         Index("ix_proposals_filing_pending_since", "filing_pending_since"),
         # "My proposals": a person's own, newest first (keyset on the id).
         Index("ix_proposals_author", "author_id", "id"),
