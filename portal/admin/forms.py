@@ -25,11 +25,27 @@ from portal.core.i18n import lazy_gettext as _l
 from portal.roles.models import Role
 
 ROLE_LABELS = {
-    Role.committee: _l("Committee member (community code)"),
-    Role.grid_worker: _l("Grid worker (grid or community code)"),
-    Role.liaison: _l("Agency liaison (agency code)"),
-    Role.supervisor: _l("Supervisor (district code)"),
+    Role.committee: _l("Committee member (of a community)"),
+    Role.grid_worker: _l("Grid worker (of a grid or community)"),
+    Role.liaison: _l("Agency liaison (of an agency)"),
+    Role.supervisor: _l("Supervisor (of a district)"),
     Role.admin: _l("Administrator (no scope)"),
+}
+
+# What each role's scope is, and what to say when another kind was chosen.
+ROLE_SCOPES = {
+    Role.committee: ("community",),
+    Role.grid_worker: ("grid", "community"),
+    Role.liaison: ("agency",),
+    Role.supervisor: ("district",),
+    Role.admin: (),
+}
+SCOPE_HINTS = {
+    Role.committee: _l("Choose the community this committee member serves."),
+    Role.grid_worker: _l("Choose the grid or community this grid worker covers."),
+    Role.liaison: _l("Choose the agency this liaison works for."),
+    Role.supervisor: _l("Choose the district this supervisor oversees."),
+    Role.admin: _l("An administrator has no scope: choose “No scope”."),
 }
 
 
@@ -43,7 +59,16 @@ class GrantForm(FlaskForm):
         choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
         validators=[DataRequired()],
     )
-    scope_code = StringField(_l("Scope code"), validators=[Optional(), Length(max=64)])
+    # The choices are set by the view (admin.pickers); an unknown value is the service's to refuse.
+    scope_code = SelectField(
+        _l("Where the role applies"),
+        description=_l(
+            "A community for a committee member, a grid or community for a grid worker, an "
+            "agency for a liaison, a district for a supervisor."
+        ),
+        validators=[Optional(), Length(max=64)],
+        validate_choice=False,
+    )
 
 
 class RevokeForm(FlaskForm):
@@ -131,13 +156,18 @@ class SupportRulesForm(FlaskForm):
 
 class RoutingForm(FlaskForm):
     category = SelectField(_l("Category"), validators=[DataRequired()])
-    place_code = StringField(
-        _l("District, street or community code"),
+    # The choices are set by the view (admin.pickers).
+    place_code = SelectField(
+        _l("District, street or community"),
         validators=[
-            DataRequired(_l("Enter a code.")),
+            DataRequired(_l("Choose a district, street or community.")),
             Length(max=12),
-            Regexp(r"^(\d{6}|\d{9}|\d{12})$", message=_l("Use a 6, 9 or 12 digit code.")),
+            Regexp(
+                r"^(\d{6}|\d{9}|\d{12})$",
+                message=_l("Choose a district, street or community."),
+            ),
         ],
+        validate_choice=False,
     )
     agency = SelectField(_l("Agency"), validators=[DataRequired()])
 

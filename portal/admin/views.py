@@ -7,9 +7,11 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from portal.accounts.services import find_by_email
-from portal.admin import bp
+from portal.admin import bp, pickers
 from portal.admin.forms import (
     ROLE_LABELS,
+    ROLE_SCOPES,
+    SCOPE_HINTS,
     AgencyForm,
     CalendarForm,
     CategoryForm,
@@ -35,20 +37,58 @@ def index():
     return render_template("admin/index.html")
 
 
-def _grants_page(form: GrantForm, status: int = 200):
+def _scope_picker(form: GrantForm) -> pickers.Picker:
+    """The scope field's choices: places and agencies, found by name or code (``find``)."""
+    posted = form.scope_code.data if request.method == "POST" else None
+    picker = pickers.build(
+        request.args.get("find", ""),
+        ("district", "community", "grid"),
+        agencies=True,
+        posted=posted or None,
+        empty_label=_("No scope (administrator)"),
+    )
+    form.scope_code.choices = picker.choices
+    return picker
+
+
+def _grants_page(form: GrantForm, picker: pickers.Picker, status: int = 200):
     page = db.paginate(
         db.select(RoleGrant).order_by(RoleGrant.id.desc()), per_page=50, error_out=False
     )
     return render_template(
-        "admin/roles.html", form=form, page=page, revoke=RevokeForm(), labels=ROLE_LABELS
+        "admin/roles.html",
+        form=form,
+        picker=picker,
+        page=page,
+        revoke=RevokeForm(),
+        labels=ROLE_LABELS,
     ), status
+
+
+def _scope_fits(form: GrantForm, picker: pickers.Picker) -> bool:
+    """Whether the chosen scope is of the kind the role needs; if not, says so at the field."""
+    try:
+        role = Role(form.role.data)
+    except ValueError:
+        return True  # the role field has its own error
+    kind = picker.kinds.get(form.scope_code.data or "")
+    code = form.scope_code.data or ""
+    if (not code and ROLE_SCOPES[role]) or (kind is not None and kind not in ROLE_SCOPES[role]):
+        form.scope_code.errors.append(str(SCOPE_HINTS[role]))
+        return False
+    return True
 
 
 @bp.route("/roles", methods=["GET", "POST"])
 @admin_required
 def role_grants():
     form = GrantForm()
-    if form.validate_on_submit():
+    picker = _scope_picker(form)
+    valid = form.validate_on_submit()
+    # Checked even when another field failed, so every error shows at once.
+    if form.is_submitted() and not _scope_fits(form, picker):
+        valid = False
+    if valid:
         user = find_by_email(form.email.data)
         if user is None:
             form.email.errors.append(_("No account has this email address."))
@@ -66,7 +106,7 @@ def role_grants():
                 db.session.commit()
                 flash(_("Role granted."), "success")
                 return redirect(url_for("admin.role_grants"))
-    return _grants_page(form, 400 if request.method == "POST" else 200)
+    return _grants_page(form, picker, 400 if request.method == "POST" else 200)
 
 
 @bp.post("/roles/revoke")
@@ -202,6 +242,13 @@ def routing():
         SelectChoice(c.code, f"{c.code} {c.name(loc)}") for c in cats
     ]
     form.agency.choices = [SelectChoice(a.code, f"{a.code} {a.name(loc)}") for a in agencies_]
+    picker = pickers.build(
+        request.args.get("find", ""),
+        ("district", "street", "community"),
+        posted=(form.place_code.data or None) if request.method == "POST" else None,
+        empty_label=_("Choose…"),
+    )
+    form.place_code.choices = picker.choices
     if form.validate_on_submit():
         levels: dict[int, type[District | Street | Community]] = {
             6: District,
@@ -226,9 +273,9 @@ def routing():
     rules = db.session.scalars(
         db.select(RoutingRule).order_by(RoutingRule.place_key, RoutingRule.category_key)
     ).all()
-    return render_template("admin/routing.html", form=form, rules=rules, delete=DeleteForm()), (
-        400 if request.method == "POST" else 200
-    )
+    return render_template(
+        "admin/routing.html", form=form, picker=picker, rules=rules, delete=DeleteForm()
+    ), (400 if request.method == "POST" else 200)
 
 
 @bp.post("/routing/delete")

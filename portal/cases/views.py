@@ -27,6 +27,7 @@ from portal.extensions import db
 from portal.media.images import MAX_BYTES
 from portal.media.storage import send_image, storage_for
 from portal.places.models import Community, District
+from portal.places.services import community_by_code, find_communities
 from portal.proposals import services as proposals
 from portal.proposals.models import Category, Proposal
 from portal.residency import services as residency
@@ -74,12 +75,27 @@ def case_query(args) -> tuple:
     return stmt, None
 
 
+COMMUNITY_MATCHES = 20
+
+
+def _community_filter(text: str) -> list[Community]:
+    """The communities the list's "Community" box names: the one with that code, else those
+    whose name holds the text or whose code starts with it."""
+    exact = community_by_code(text)
+    return [exact] if exact is not None else list(find_communities(text, limit=COMMUNITY_MATCHES))
+
+
 @bp.get("/cases")
 @public
 def index():
-    stmt, bad = case_query(request.args)
+    # The page's community box takes a name or a code; the API's ``community`` stays a code.
+    community_text = request.args.get("community", "").strip()[:50]
+    stmt, bad = case_query({k: v for k, v in request.args.items() if k != "community"})
     if bad:
         abort(400)
+    communities = _community_filter(community_text) if community_text else []
+    if community_text:
+        stmt = stmt.where(Case.community_id.in_([c.id for c in communities]))
     before = id_arg("before")
     if before:
         stmt = stmt.where(Case.id < before)
@@ -99,6 +115,12 @@ def index():
     return render_template(
         "cases/index.html",
         items=rows[:PAGE_SIZE],
+        community_text=community_text,
+        communities=communities,
+        narrow=lambda c: url_for(
+            "cases.index",
+            **{k: v for k, v in request.args.items() if k != "before"} | {"community": c.code},
+        ),
         more_url=more_url,
         agencies=_agencies(),
         categories=categories,

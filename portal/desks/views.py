@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal.core import clock
 from portal.core.guards import login_required, public
 from portal.core.input import id_arg
 from portal.desks import bp
 from portal.desks import search as finder
 from portal.desks.queries import committee_desk
 from portal.places.services import community_by_code
+from portal.proposals import hooks
 from portal.roles import permissions
 
 
@@ -56,6 +58,9 @@ def search():
         "desks/search.html",
         state="results",
         proposals=found_proposals,
+        # A proposal that became a case shows the case's stage: one query for the page.
+        proposal_cases=hooks.cases_of(found_proposals.items) if found_proposals else {},
         cases=found_cases,
+        now=clock.now(),
         **context,
     )

@@ -4,7 +4,7 @@
   closing first, on the (status, closes_at) index), cases resolved lately with their agency,
   and two figures of this month.
 - A confirmed resident: open proposals of their community they have not supported yet, and
-  the state of what they raised and supported (with the case it became).
+  the state of what they raised and supported (with the case's stage, once it became one).
 - Staff: their desks with counts (the header's, already counted for this request).
 """
 
@@ -169,13 +169,12 @@ def needs_support(user, now: datetime) -> list[Proposal]:
 @dataclass
 class Mine:
     proposal: Proposal
-    case: Case | None
     raised: bool  # written by them (else: supported)
 
 
 def mine(user) -> list[Mine]:
-    """What the resident raised (newest first) and then what they supported, with the case
-    each became; a proposal both raised and supported shows once."""
+    """What the resident raised (newest first) and then what they supported; a proposal both
+    raised and supported shows once. The cases they became come from ``hooks.cases_of``."""
     raised_ids = (
         select(Proposal.id)
         .where(Proposal.author_id == user.id)
@@ -193,10 +192,6 @@ def mine(user) -> list[Mine]:
     wanted = ids + supported
     if not wanted:
         return []
-    rows = db.session.execute(
-        _cards(select(Proposal, Case).outerjoin(Case, Case.proposal_id == Proposal.id)).where(
-            Proposal.id.in_(wanted)
-        )
-    ).all()
-    by_id = {p.id: (p, c) for p, c in rows}
-    return [Mine(by_id[i][0], by_id[i][1], i in ids) for i in wanted if i in by_id]
+    rows = db.session.scalars(_cards(select(Proposal)).where(Proposal.id.in_(wanted))).unique()
+    by_id = {p.id: p for p in rows}
+    return [Mine(by_id[i], i in ids) for i in wanted if i in by_id]

@@ -14,6 +14,7 @@ from portal.desks.queries import desks_for
 from portal.extensions import csrf, db
 from portal.main import bp
 from portal.main import home as home_queries
+from portal.proposals import hooks
 
 YEAR = 365 * 24 * 3600
 
@@ -33,7 +34,8 @@ def home():
     }
     if user.is_authenticated and user.community_id:
         context["needs_support"] = home_queries.needs_support(user, now)
-        context["mine"] = home_queries.mine(user)
+        context["mine"] = mine = home_queries.mine(user)
+        context["cases"] = hooks.cases_of([m.proposal for m in mine])
     return render_template("main/home.html", **context)
 
 

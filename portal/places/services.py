@@ -84,6 +84,101 @@ def find_communities(text: str, *, also_code: str | None = None, limit: int = 20
     ).all()
 
 
+PICKER_LEVELS = ("district", "street", "community", "grid")
+
+
+def _pick_statement(level: str):
+    from sqlalchemy.orm import joinedload
+
+    model = MODEL[level]
+    stmt = db.select(model)
+    # Load the parents a label names, in the same query.
+    if level == "street":
+        stmt = stmt.options(joinedload(Street.district))
+    elif level == "community":
+        stmt = stmt.options(joinedload(Community.street).joinedload(Street.district))
+    elif level == "grid":
+        stmt = stmt.options(joinedload(Grid.community))
+    return model, stmt
+
+
+def count_places(levels: tuple[str, ...], *, up_to: int) -> int:
+    """How many places of ``levels`` exist, counting no further than ``up_to``."""
+    total = 0
+    for level in levels:
+        model = MODEL[level]
+        total += len(db.session.scalars(db.select(model.id).limit(up_to - total)).all())
+        if total >= up_to:
+            break
+    return total
+
+
+def find_places(
+    text: str | None,
+    levels: tuple[str, ...],
+    *,
+    also_code: str | None = None,
+    limit: int = 20,
+) -> list[Place]:
+    """Places of ``levels`` for a picker, coarsest level first, each level in code order.
+
+    With ``text`` None every place of those levels (a small grid: the caller counted them);
+    otherwise those whose name holds ``text`` or whose code starts with it (LIKE wildcards match
+    literally), up to ``limit`` a level. ``also_code`` adds the place with that code (the choice
+    being submitted must be among the choices). One query a level; parents loaded for labels."""
+    from sqlalchemy import or_
+
+    found: list[Place] = []
+    text = None if text is None else text.strip()
+    for level in levels:
+        model, stmt = _pick_statement(level)
+        rows: list[Place] = []
+        if text is None:
+            rows = list(db.session.scalars(stmt.order_by(model.code)).unique())
+        elif text:
+            rows = list(
+                db.session.scalars(
+                    stmt.where(
+                        or_(
+                            model.name_zh.icontains(text, autoescape=True),
+                            model.name_en.icontains(text, autoescape=True),
+                            model.code.startswith(text, autoescape=True),
+                        )
+                    )
+                    .order_by(model.code)
+                    .limit(limit)
+                ).unique()
+            )
+        if (
+            also_code
+            and len(also_code) == CODE_LENGTH[level]
+            and all(p.code != also_code for p in rows)
+        ):
+            extra = db.session.scalars(stmt.where(model.code == also_code)).unique().first()
+            if extra is not None:
+                rows.append(extra)
+        found.extend(rows)
+    return found
+
+
+def level_of(place: Place) -> str:
+    return next(level for level, model in MODEL.items() if isinstance(place, model))
+
+
+def place_label(place: Place, locale: str) -> str:
+    """A place's name with what it lies in, and its code: "多福巷社区 · 东华门街道 · 东城区 ·
+    110101001001"."""
+    parts = [place.name(locale)]
+    if isinstance(place, Grid):
+        parts.append(place.community.name(locale))
+    elif isinstance(place, Community):
+        parts += [place.street.name(locale), place.street.district.name(locale)]
+    elif isinstance(place, Street):
+        parts.append(place.district.name(locale))
+    parts.append(place.code)
+    return " · ".join(parts)
+
+
 def polygon_area_m2(geometry: dict) -> float | None:
     """Approximate area of a WGS84 Polygon/MultiPolygon (equirectangular, fine for grids)."""
 

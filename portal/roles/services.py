@@ -85,3 +85,32 @@ def create_agency(actor, *, code: str, name_zh: str, name_en: str, district: Dis
     db.session.flush()
     record(actor, "agency.create", agency, code=code, district=district.code)
     return agency
+
+
+def find_agencies(text: str | None, *, also_code: str | None = None, limit: int = 20):
+    """Agencies for a picker: every one with ``text`` None, else those whose name holds
+    ``text`` or whose code starts with it, up to ``limit``; plus the one coded ``also_code``."""
+    from sqlalchemy import or_
+
+    stmt = db.select(Agency).order_by(Agency.code)
+    rows: list[Agency] = []
+    if text is None:
+        rows = list(db.session.scalars(stmt))
+    elif text.strip():
+        text = text.strip()
+        rows = list(
+            db.session.scalars(
+                stmt.where(
+                    or_(
+                        Agency.name_zh.icontains(text, autoescape=True),
+                        Agency.name_en.icontains(text, autoescape=True),
+                        Agency.code.startswith(text.lower(), autoescape=True),
+                    )
+                ).limit(limit)
+            )
+        )
+    if also_code and all(a.code != also_code for a in rows):
+        extra = db.session.scalar(db.select(Agency).where(Agency.code == also_code))
+        if extra is not None:
+            rows.append(extra)
+    return rows

@@ -653,3 +653,15 @@ def test_workspaces_paginate_by_keyset(app, make_case, login_as, db, monkeypatch
     grid = app.test_client()
     login_as("grid_worker", grid)
     assert grid.get("/workspace/grid?after=~x").status_code == 400
+
+
+def test_an_empty_workspace_tab_says_the_list_is_empty_and_leads_to_all(app, make_case, login_as):
+    case = make_case("accepted")  # in hand, so not "new"
+    liaison = app.test_client()
+    login_as("liaison", liaison)
+    html = liaison.get("/workspace/agency/health-commission?tab=new").get_data(as_text=True)
+    empty = html.split('class="empty"')[1].split("</p>")[0]
+    assert "此列表暂无案件" in empty
+    assert 'href="/workspace/agency/health-commission?tab=all"' in empty
+    everything = liaison.get("/workspace/agency/health-commission?tab=all").get_data(as_text=True)
+    assert f'href="/cases/{case.number}"' in everything

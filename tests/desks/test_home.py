@@ -76,3 +76,43 @@ def test_the_home_page_runs_a_bounded_number_of_queries(anon, make_proposal, cou
         anon.get("/")
     assert more.count == few.count
     assert few.count <= 10
+
+
+def _stage(app, case) -> str:
+    from portal.cases.services import stage_text
+
+    with app.test_request_context("/"):
+        return str(stage_text(case))
+
+
+def test_what_a_resident_raised_shows_its_case_live_stage(app, client, login_as, make_case, db):
+    from portal.proposals.services import status_label
+
+    case = make_case("in_progress")  # raised by resident1, supported by resident2
+    login_as("resident")
+    own = client.get("/").get_data(as_text=True).split('id="mine-h"')[1].split("</section>")[0]
+    assert f'href="/proposals/{case.proposal_id}"' in own
+    assert _stage(app, case) in own
+    assert f'href="/cases/{case.number}"' in own and case.agency.name_zh in own
+    with app.test_request_context("/"):
+        assert str(status_label(case.proposal.status)) not in own  # not "threshold reached"
+    case.state, case.closed_at, case.close_reason = "closed", clock.now(), "resolved"
+    db.session.commit()
+    own = client.get("/").get_data(as_text=True).split('id="mine-h"')[1].split("</section>")[0]
+    closed = _stage(app, case)
+    assert closed.startswith("已结案") and closed in own
+
+
+def test_the_cases_of_what_a_resident_raised_cost_one_query(
+    client, login_as, make_case, count_queries
+):
+    make_case("dispatched")
+    login_as("resident")
+    client.get("/")
+    with count_queries() as one:
+        client.get("/")
+    make_case("accepted")
+    make_case("in_progress")
+    with count_queries() as three:
+        client.get("/")
+    assert three.count == one.count

@@ -101,3 +101,26 @@ def test_bad_parameters_are_never_a_server_error(anon):
     assert anon.get("/search?q=abc&before=zero").status_code in (200, 400)
     assert anon.get("/search?q=abc&before=99999999999").status_code in (200, 400)
     assert anon.get("/search?q=abc&kind=everything").status_code == 200
+
+
+def test_a_proposal_that_became_a_case_shows_the_case_stage(app, anon, make_case, count_queries):
+    from portal.cases.services import stage_text
+    from portal.proposals.services import status_label
+
+    case = make_case("in_progress")  # its proposal is titled 路灯不亮
+    html = anon.get("/search?q=" + quote("路灯")).get_data(as_text=True)
+    found = html.split('id="found-proposals"')[1].split("</section>")[0]
+    cases = html.split('id="found-cases"')[1].split("</section>")[0]
+    with app.test_request_context("/"):
+        stage, qualified = str(stage_text(case)), str(status_label(case.proposal.status))
+    assert f'href="/proposals/{case.proposal_id}"' in found
+    assert stage in found and qualified not in found
+    assert f'href="/cases/{case.number}"' in found and case.agency.name_zh in found
+    assert stage in cases
+    with count_queries() as one:
+        anon.get("/search?q=" + quote("路灯"))
+    make_case("accepted")
+    make_case("verifying")
+    with count_queries() as three:
+        anon.get("/search?q=" + quote("路灯"))
+    assert three.count == one.count
