@@ -70,6 +70,55 @@ def _connect_proposal_page(app: Flask) -> None:
     hooks.set_case_lookup(case_for_proposal, cases_for_proposals, proposal_case)
     hooks.add_page_section(app, case_section)
     hooks.add_page_section(app, proposal_page_section)
+    from portal.notifications.services import set_live_state
+
+    set_live_state(_notification_states)
+
+
+def _notification_states(rows) -> dict[int, str]:
+    """A notification about a proposal that became a case, or about a case, tells the case's
+    stage now (in the reader's language): one query for a page of notifications."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload, lazyload
+
+    from portal.cases.models import Case
+    from portal.cases.services import cases_for_proposals, stage_text
+    from portal.extensions import db
+
+    def ids(kind: str) -> set[int]:
+        return {
+            int(n.subject_id) for n in rows if n.subject_type == kind and n.subject_id.isdigit()
+        }
+
+    by_proposal = cases_for_proposals(ids("proposals"))
+    case_ids = ids("cases")
+    by_id = (
+        {
+            c.id: c
+            for c in db.session.scalars(
+                select(Case)
+                .where(Case.id.in_(sorted(case_ids)))
+                .options(lazyload("*"), joinedload(Case.agency).lazyload("*"))
+            )
+        }
+        if case_ids
+        else {}
+    )
+    found = {}
+    for n in rows:
+        if not n.subject_id.isdigit():
+            continue
+        table = (
+            by_proposal
+            if n.subject_type == "proposals"
+            else by_id
+            if n.subject_type == "cases"
+            else {}
+        )
+        case = table.get(int(n.subject_id))
+        if case is not None:
+            found[n.id] = stage_text(case)
+    return found
 
 
 def _add_community_sections(app: Flask) -> None:

@@ -32,6 +32,22 @@ TYPES: dict[str, object] = {
 CHANNELS: list[Callable[[list[Notification]], None]] = []
 
 
+# What the subject of each notification is now, in words, for notifications about something
+# that moved on since (a proposal that became a case: the case's live stage); handed in by the
+# app factory (``portal.create_app``): notifications import no feature above them.
+_live_state: Callable[[list[Notification]], dict[int, str]] | None = None
+
+
+def set_live_state(lookup: Callable[[list[Notification]], dict[int, str]]) -> None:
+    global _live_state
+    _live_state = lookup
+
+
+def live_states(rows: list[Notification]) -> dict[int, str]:
+    """{notification id: its subject's state now} for those whose subject has one to tell."""
+    return _live_state(rows) if _live_state is not None and rows else {}
+
+
 def register_type(name: str, title) -> None:
     TYPES[name] = title
 

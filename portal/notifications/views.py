@@ -24,7 +24,12 @@ def index():
         per_page=20,
         error_out=False,
     )
-    return render_template("notifications/index.html", page=page, title_of=notes.title_html)
+    return render_template(
+        "notifications/index.html",
+        page=page,
+        title_of=notes.title_html,
+        now_states=notes.live_states(list(page.items)),
+    )
 
 
 @bp.post("/notifications/<id:notification_id>/open")

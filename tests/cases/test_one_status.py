@@ -149,6 +149,9 @@ def test_a_proposal_from_submission_to_a_closed_case(app, client, login_as, api_
     assert "Closed: Resolved and verified" in page
     assert f"Became case {case.number}, dispatched to {case.agency.name_en}" in page
     assert "becomes a grid case" not in page
+    # The author's notifications about it (approved, supported, filed) tell where it is now.
+    notes = client.get("/notifications").get_data(as_text=True)
+    assert notes.count("Now: Closed: Resolved and verified") >= 2
 
 
 def test_case_page_names_the_deadline_and_counts_working_days(app, make_case, client, db):
