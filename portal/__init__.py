@@ -147,6 +147,7 @@ def install_template_globals(app: Flask) -> None:
     from portal.accounts.forms import EmptyForm
     from portal.cases import services as cases
     from portal.deliberation import services as delib
+    from portal.desks.landing import landing_url
     from portal.desks.queries import desks_for, same_kind_twice
     from portal.notifications.services import unread_count
     from portal.proposals import services as proposals
@@ -172,6 +173,8 @@ def install_template_globals(app: Flask) -> None:
         perm=permissions,
         # The header's desks with their counts: asked by base.html only, once a request.
         header_desks=lambda: desks_for(current_user),
+        # Where a signed-in person's work is (the page they land on): error pages lead there.
+        my_desk_url=lambda: landing_url(current_user),
         same_kind_twice=same_kind_twice,
     )
 

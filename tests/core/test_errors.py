@@ -118,3 +118,21 @@ def _zh(app, message: str) -> str:
         text = gettext(message)
     assert text != message  # the pages speak Chinese: look for the message as they say it
     return text
+
+
+def test_a_page_of_another_role_leads_on_to_ones_own(client, anon, login_as):
+    """A deep link meant for another role is a 403 with a way on: a visitor is offered to sign
+    in and come back; a signed-in person is led to where their own work is."""
+    page = anon.get("/workspace/grid", headers={"Accept-Language": "en"})
+    html = page.get_data(as_text=True)
+    assert page.status_code in (302, 403)
+    if page.status_code == 403:
+        assert "/login?next=/workspace/grid" in html
+    login_as("resident")
+    page = client.get("/workspace/grid", headers={"Accept-Language": "en"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 403
+    assert "前往我的起始页" in html and 'href="/communities/110101001001"' in html
+    login_as("liaison")
+    html = client.get("/workspace/grid").get_data(as_text=True)
+    assert 'href="/workspace/agency/health-commission"' in html
