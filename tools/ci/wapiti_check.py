@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -40,9 +41,12 @@ def findings(report: dict) -> list[dict]:
 
 
 def matches(exception: dict, finding: dict) -> bool:
+    """Category, path (exact, or with ``*`` standing for one path segment: a case's number,
+    say) and, when given, a part of the finding's text."""
+    pattern = "^" + "[^/]+".join(re.escape(part) for part in exception["path"].split("*")) + "$"
     return (
         exception["category"] == finding["category"]
-        and exception["path"] == finding.get("path")
+        and re.match(pattern, finding.get("path") or "") is not None
         and exception.get("info", "") in (finding.get("info") or "")
     )
 
