@@ -8,7 +8,6 @@ import time
 from datetime import timedelta
 
 from flask import current_app, url_for
-from flask_babel import force_locale
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import parse as parse_limit
 from limits import parse_many
@@ -21,6 +20,7 @@ from portal.accounts.passwords import dummy_hash, hash_password, verify_password
 from portal.core import clock
 from portal.core.database import rowcount
 from portal.core.errors import DomainError
+from portal.core.i18n import force_locale
 from portal.core.i18n import gettext as _
 from portal.core.i18n import lazy_gettext as _l
 from portal.core.urls import external_url

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from babel import Locale
+import flask_babel
 from babel.support import NullTranslations
 from flask import current_app, g, request
 from flask_babel import LazyString, get_locale, get_translations
@@ -20,22 +21,40 @@ LOCALES = ("zh_Hans", "en")
 
 
 def translations() -> NullTranslations:
-    """Flask-Babel's translations for the current locale, looked up once per request and
-    locale instead of on each of the hundred or so strings a page translates (each lookup
-    goes through the domain's cache under the locale's name). Keyed by the locale, so that
-    ``force_locale`` gets its own. Reads ``g``'s object once: each access through the proxy
-    costs about as much as the translation itself."""
+    """Flask-Babel's translations for the current locale, looked up once per request instead
+    of on each of the hundred or so strings a page translates: each lookup goes through
+    ``get_locale`` and the domain's cache (a dozen calls through context-local proxies).
+    ``force_locale`` (below; Flask-Babel's own is not used, ``tests/core/test_i18n.py``
+    holds to it) drops the memo on the way in and out, so a forced language gets its own."""
     store = _request_store()
     if store is None:
         return get_translations()
-    locale = get_locale()
-    cache: dict[Locale | None, NullTranslations] | None = store.get("commons_translations")
-    if cache is None:
-        cache = store["commons_translations"] = {}
-    found = cache.get(locale)
+    found: NullTranslations | None = store.get(_MEMO)
     if found is None:
-        found = cache[locale] = get_translations()
+        found = store[_MEMO] = get_translations()
     return found
+
+
+_MEMO = "commons_translations"
+
+
+@contextmanager
+def force_locale(locale: str):
+    """Flask-Babel's ``force_locale``, with this module's per-request memo of the
+    translations dropped on entry and exit (the one way code here changes the language of
+    part of a request: a mail or a notice in the recipient's language)."""
+    store = _request_store()
+    saved = store.pop(_MEMO, None) if store is not None else None
+    try:
+        with flask_babel.force_locale(locale):
+            yield
+            if store is not None:
+                store.pop(_MEMO, None)
+    finally:
+        if store is not None:
+            store.pop(_MEMO, None)
+            if saved is not None:
+                store[_MEMO] = saved
 
 
 def gettext(string: str, **variables) -> str:

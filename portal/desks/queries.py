@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from flask import g, has_request_context, url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.cases import services as cases
 from portal.core.i18n import current_locale
+from portal.core.i18n import lazy_gettext as _l
 from portal.deliberation.models import Appeal, ModerationAction, Report
 from portal.extensions import db
 from portal.proposals import services as proposals

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload, lazyload, load_only
 from portal.cases.models import Case, CaseState
 from portal.core.i18n import city_timezone_name
 from portal.extensions import db
+from portal.proposals.listing import CARD_COLUMNS
 from portal.proposals.models import Proposal, Status, Support
 
 SHOWN = 5
@@ -28,26 +29,11 @@ SHOWN = 5
 CANDIDATES = 200
 RESOLVED_WITHIN = timedelta(days=90)
 
-_CARD = (
-    Proposal.id,
-    Proposal.title,
-    Proposal.summary,
-    Proposal.status,
-    Proposal.support_count,
-    Proposal.threshold,
-    Proposal.closes_at,
-    Proposal.hidden,
-    Proposal.hidden_at,
-    Proposal.community_id,
-    Proposal.category_id,
-    Proposal.author_id,
-)
-
 
 def _cards(stmt):
     # Joined, not selected in: a list's community and category come in its own round trip.
     return stmt.options(
-        load_only(*_CARD),
+        load_only(*CARD_COLUMNS),
         lazyload("*"),
         joinedload(Proposal.community).lazyload("*"),
         joinedload(Proposal.category),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.orm import defer, lazyload
+from sqlalchemy.orm import lazyload, load_only
 
 from portal.core.input import BadCursor as BadCursor  # what ``page`` raises
 from portal.core.input import Key, decode_cursor, encode_cursor
@@ -38,10 +38,28 @@ def decode(cursor: str | None, sort: str) -> list | None:
     return decode_cursor(cursor, key, Key.id)
 
 
-# What a list shows of a proposal: its title, summary, category, community and counts. The
-# text as written and its HTML (up to kilobytes a row) and the author (a joined row of users)
-# stay in the database; reading them anyway loads them one query each.
-_LIST_OPTIONS = (defer(Proposal.body), defer(Proposal.body_html), lazyload(Proposal.author))
+# What a card of a list reads of a proposal (pages, the API's list items, the home page): its
+# title, summary, status and window, counts, and the ids of its community and category (joined
+# by the model). The text as written and its HTML (up to kilobytes a row), the review, photos
+# and moderation notes stay in the database: each column read costs a conversion per row.
+CARD_COLUMNS = (
+    Proposal.id,
+    Proposal.title,
+    Proposal.summary,
+    Proposal.status,
+    Proposal.support_count,
+    Proposal.threshold,
+    Proposal.opened_at,
+    Proposal.closes_at,
+    Proposal.threshold_reached_at,
+    Proposal.last_activity_at,
+    Proposal.hidden,
+    Proposal.hidden_at,
+    Proposal.community_id,
+    Proposal.category_id,
+    Proposal.author_id,
+)
+_LIST_OPTIONS = (load_only(*CARD_COLUMNS), lazyload(Proposal.author))
 
 
 def query(f: Filters):

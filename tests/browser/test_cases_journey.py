@@ -13,8 +13,10 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from playwright.sync_api import expect
+
+from portal.core.i18n import force_locale
 
 COMMUNITY = "110101001001"
 COMMITTEE = "committee@example.org"

@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import force_locale
 
 from portal.cases import services as cases
 from portal.cases.calendar import add_working_days, set_day
 from portal.cases.models import Case, CaseEvent, CaseFeedback, CaseState
 from portal.core import clock
+from portal.core.i18n import force_locale
 from portal.notifications.models import Notification
 from portal.notifications.services import title as notification_title
 from portal.places.models import Street

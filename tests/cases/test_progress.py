@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from flask_babel import force_locale
 
 from portal.cases import services as cases
 from portal.cases.calendar import set_day
 from portal.core import clock
+from portal.core.i18n import force_locale
 from tests.cases.conftest import people
 from tests.conftest import user_by_email
 

@@ -5,13 +5,14 @@ back on pages; and one commit for an API request that succeeded."""
 from __future__ import annotations
 
 import pytest
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from sqlalchemy import event
 
 from portal.accounts.services import AccountError
 from portal.api import ApiError
 from portal.cases.services import CaseError
 from portal.core.errors import DomainError
+from portal.core.i18n import force_locale
 from portal.deliberation.services import DeliberationError
 from portal.proposals.models import Status
 from portal.proposals.services import ProposalError

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,9 +31,7 @@ def test_pages_render_in_both_languages(client):
 def test_dates_show_in_the_city_time_zone(app):
     from datetime import UTC, datetime
 
-    from flask_babel import force_locale
-
-    from portal.core.i18n import fmt_datetime
+    from portal.core.i18n import fmt_datetime, force_locale
 
     with app.test_request_context("/"), force_locale("en"):
         shown = fmt_datetime(datetime(2026, 1, 1, 16, 30, tzinfo=UTC), "short")
@@ -46,7 +45,8 @@ def test_dates_show_in_the_city_time_zone(app):
 def test_templates_translate_in_a_forced_locale_too(app):
     """Templates look translations up once per locale and request; force_locale still wins."""
     from flask import render_template_string
-    from flask_babel import force_locale
+
+    from portal.core.i18n import force_locale
 
     with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
         assert render_template_string("{{ _('Search') }}") == "搜索"
@@ -57,11 +57,11 @@ def test_templates_translate_in_a_forced_locale_too(app):
 
 def test_form_library_messages_follow_the_request_language(app):
     """WTForms' own messages come from its catalogue, loaded once per language and shared."""
-    from flask_babel import force_locale
     from wtforms import StringField
     from wtforms.validators import DataRequired
 
     from portal.core.forms import FlaskForm
+    from portal.core.i18n import force_locale
     from portal.core.templating import csrf_field
 
     class Probe(FlaskForm):  # the base of every form of the site
@@ -87,12 +87,40 @@ def test_form_library_messages_follow_the_request_language(app):
 
 def test_form_library_catalogue_is_read_once_per_language(app):
     """Flask-WTF read WTForms' catalogue from disk for every request that built a form."""
-    from flask_babel import force_locale
-
     from portal.core.forms import wtforms_translations
+    from portal.core.i18n import force_locale
 
     with app.test_request_context("/"), force_locale("zh_Hans"):
         first = wtforms_translations()
     with app.test_request_context("/"), force_locale("zh_Hans"):
         assert wtforms_translations() is first
     assert first is not None and first.gettext("This field is required.") == "该字段是必填字段。"
+
+
+def test_forced_locale_translates_in_its_language_and_restores_the_request_one(app):
+    """The request's translations are looked up once (``i18n.translations``'s memo); a
+    forced language (a mail in the recipient's) gets its own, and the page's comes back."""
+    from portal.core.i18n import force_locale, gettext
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert gettext("Sign in") == "Sign in"
+        with force_locale("zh_Hans"):
+            assert gettext("Sign in") == "登录"
+            with force_locale("en"):
+                assert gettext("Sign in") == "Sign in"
+            assert gettext("Sign in") == "登录"
+        assert gettext("Sign in") == "Sign in"
+
+
+def test_nothing_forces_a_locale_around_the_translations_memo():
+    """Flask-Babel's own ``force_locale`` would leave ``translations()``'s memo in the
+    request's language: every caller goes through ``portal.core.i18n.force_locale``."""
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"from flask_babel import [^\n]*\bforce_locale\b")
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("portal", "tests")
+        for path in (root / folder).rglob("*.py")
+        if pattern.search(path.read_text(encoding="utf-8")) and path.name != "i18n.py"
+    ]
+    assert offenders == []

@@ -367,7 +367,7 @@ def test_errors_carry_a_code_and_a_message_for_the_resident():
 
     assert isinstance(info.value, ValueError)
     assert str(info.value) == "empty"
-    from flask_babel import force_locale
+    from portal.core.i18n import force_locale
 
     with force_locale("en"):
         assert str(info.value.message) == "The file is empty."
@@ -425,7 +425,7 @@ def test_one_request_decodes_at_most_40_megapixels_in_all():
     with pytest.raises(ImageError) as info:
         images.process_images([twelve] * 4)  # 48 MP together
     assert info.value.code == "too_many_pixels_together"
-    from flask_babel import force_locale
+    from portal.core.i18n import force_locale
 
     with force_locale("en"):
         assert "too large" in str(info.value.message)

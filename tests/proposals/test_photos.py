@@ -113,8 +113,7 @@ def test_uploads_above_the_limit_are_413(app, login_as):
 def test_a_decompression_bomb_is_refused_at_the_field_keeping_the_text(app, login_as, db):
     """A 6300 × 6300 PNG of zeros (115 KB) is refused from its header, and several large
     photos are refused together: the usual field error, and what was typed stays."""
-    from flask_babel import force_locale
-
+    from portal.core.i18n import force_locale
     from portal.media.images import ImageError
     from tests.media.test_images import png_declaring
 

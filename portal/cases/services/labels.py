@@ -74,7 +74,7 @@ def button_label(action: str) -> str:
 
 
 def step_label(action: str, locale: str) -> str:
-    from flask_babel import force_locale
+    from portal.core.i18n import force_locale
 
     with force_locale(locale):
         return action_label(action)

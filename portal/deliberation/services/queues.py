@@ -160,7 +160,7 @@ def figures(community: Community) -> dict:
 
 
 def reason_label(code: str | None) -> dict:
-    from flask_babel import force_locale
+    from portal.core.i18n import force_locale
 
     labels = {}
     for loc in ("zh_Hans", "en"):
