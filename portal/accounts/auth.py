@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, g, request, session
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 
@@ -15,6 +16,7 @@ from portal.accounts.models import ApiToken, User, UserSession
 from portal.core import clock
 from portal.core.i18n import lazy_gettext as _l
 from portal.extensions import db, login_manager
+from portal.roles.permissions import known_to_hold_none
 
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -39,12 +41,19 @@ def _session_query():
             .where(n.c.user_id == User.id, n.c.read_at.is_(None))
             .scalar_subquery()
         )
+        from portal.roles.models import RoleGrant
+
+        staff = exists().where(RoleGrant.user_id == User.id)
         t = UserSession.__table__
         columns = [t.c.user_id, t.c.session_version, t.c.last_seen_at, t.c.revoked_at, unread]
+        columns.append(staff)  # row[5]: whether the user holds any role at all
         stmt = _statements["session"] = (
             select(*columns, User)
             .join_from(t, User, User.id == t.c.user_id)
             .where(t.c.id == bindparam("sid"))
+            # The header of every page names the resident's community: joined here, not
+            # asked for in a round trip of its own.
+            .options(joinedload(User.community).lazyload("*"))
         )
     return stmt
 
@@ -52,12 +61,13 @@ def _session_query():
 class SignIn:
     """What the sign-in query read of this request's session."""
 
-    __slots__ = ("sid", "standing", "unread", "user", "user_id")
+    __slots__ = ("holds_roles", "sid", "standing", "unread", "user", "user_id")
 
     def __init__(self, sid: str, standing: str, row):
         self.sid, self.standing = sid, standing
         self.unread = row[4] or 0
-        self.user: User = row[5]
+        self.holds_roles = bool(row[5])
+        self.user: User = row[6]
         self.user_id = self.user.id
 
 
@@ -68,7 +78,7 @@ def _standing(row, cookie_user_id) -> str:
     row_user_id, row_version, last_seen_at, revoked_at = row[:4]
     if revoked_at is not None or str(row_user_id) != str(cookie_user_id):
         return "invalid"
-    if row[5].session_version != row_version:
+    if row[6].session_version != row_version:
         return "invalid"
     since = clock.now() - last_seen_at
     if since > timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]):
@@ -122,6 +132,8 @@ def _load_from_session(user_id: str) -> User | None:
         touch(state)
     g.session_row_id = state.sid
     g.unread_count = (state.user_id, state.unread)
+    if not state.holds_roles:
+        known_to_hold_none(state.user_id)
     return state.user
 
 

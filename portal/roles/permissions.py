@@ -19,6 +19,13 @@ def grants(user) -> list[RoleGrant]:
     return cache[user.id]
 
 
+def known_to_hold_none(user_id: int) -> None:
+    """The sign-in query found that this user holds no role (most people): ``grants`` answers
+    from that for the rest of the request instead of asking again."""
+    if has_request_context():
+        g.setdefault("_grants", {}).setdefault(user_id, [])
+
+
 def forget_grants() -> None:
     if has_request_context():
         g.pop("_grants", None)

@@ -252,9 +252,10 @@ def test_every_refusal_is_the_same_by_token_by_orm_and_on_the_page(
     app, api_token, make_proposal, db
 ):
     """The one-statement support (token or resident), the ORM path and the page's "can
-    support" are built from one rule (``services.may_support``), and the token's check from
-    one predicate (``auth.valid_token``): each refusal refuses on every path, with the ORM
-    path's reason, and a support every path allows is stored by each of them."""
+    support" (``support_standing``) are built from one rule (``services.may_support``), and
+    the token's check from one predicate (``auth.valid_token``): each refusal refuses on
+    every path, with the ORM path's reason, and a support every path allows is stored by
+    each of them."""
     from datetime import timedelta
 
     from portal.accounts.auth import hash_token, token_user_id
@@ -272,7 +273,8 @@ def test_every_refusal_is_the_same_by_token_by_orm_and_on_the_page(
         user = user_by_email(DEMO.get(who, who)) if isinstance(who, str) else who
         with app.test_request_context("/", method="POST"):
             db.session.refresh(p)
-            assert services.can_support(user, p) is (expected is None), expected
+            standing = services.support_standing(user, p)
+            assert standing.can is (expected is None), expected
             by_token = services.support_by_token(token_of(headers), p.id)
             at_once = services.support_at_once(user, p.id)
             if expected is None:
@@ -291,6 +293,11 @@ def test_every_refusal_is_the_same_by_token_by_orm_and_on_the_page(
             with pytest.raises(ProposalError) as refused:
                 services.support(user, p)
             assert refused.value.code == expected
+            # The page tells a resident of the community the support's own refusal.
+            if user.community_id == p.community_id:
+                assert standing.refusal == refused.value.message
+            else:
+                assert standing.refusal is None
             db.session.rollback()
 
     # Another community's resident, a closed window, a hidden proposal, a blocked resident.

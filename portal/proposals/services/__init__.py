@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from portal.proposals.services._common import EDITABLE, SUPPORTABLE, ProposalError
 from portal.proposals.services.admin import save_category, set_support_rules
-from portal.proposals.services.eligibility import can_support, may_support, support_refusal
+from portal.proposals.services.eligibility import (
+    SupportStanding,
+    may_support,
+    support_standing,
+)
 from portal.proposals.services.expiry import qualify_reached, sweep
 from portal.proposals.services.filing import (
     file_waiting,
@@ -65,9 +69,9 @@ __all__ = [
     "TRANSITIONS",
     "NextStep",
     "ProposalError",
+    "SupportStanding",
     "add_photos",
     "can_read",
-    "can_support",
     "can_view_photos",
     "create",
     "edit",
@@ -102,7 +106,7 @@ __all__ = [
     "support_at_once",
     "support_by_token",
     "support_progress",
-    "support_refusal",
+    "support_standing",
     "supported_ids",
     "sweep",
     "threshold_for",

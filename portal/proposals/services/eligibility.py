@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Table, and_, or_, select
@@ -11,14 +12,15 @@ from sqlalchemy.sql.elements import ColumnElement
 from portal.core import clock
 from portal.core.i18n import gettext as _
 from portal.extensions import db
-from portal.proposals.models import Proposal
+from portal.proposals.models import Proposal, Support
 from portal.proposals.services._common import SUPPORTABLE, ProposalError, _proposals
+from portal.proposals.services.reading import has_supported
 
 # --- who may support: one rule, in SQL ------------------------------------------------------
 #
 # The rule lives in these expressions alone: the ORM path stores a support only where
 # ``may_support`` holds and asks the same expressions why when it did not, the one-statement
-# support is built from them, and the proposal page's "can support" evaluates them.
+# support is built from them, and the proposal page's ``support_standing`` evaluates them.
 
 
 def _support_refusals(p, user_id, community_id, now) -> list[tuple[str, ColumnElement[bool]]]:
@@ -55,23 +57,41 @@ def may_support(p, user_id, community_id, now) -> ColumnElement[bool]:
     return and_(*(rule for _code, rule in _support_refusals(p, user_id, community_id, now)))
 
 
-def can_support(user, p: Proposal) -> bool:
-    """The proposal page's "can support": ``may_support``, evaluated for this resident."""
+@dataclass(frozen=True)
+class SupportStanding:
+    """The proposal page's support box: whether the reader supports it, may support it, and
+    the support's own refusal when a resident of its community may not."""
+
+    supported: bool
+    can: bool
+    refusal: str | None
+
+
+def support_standing(user, p: Proposal) -> SupportStanding:
+    """Whether the reader supports the proposal, may support it (``may_support``) and why
+    not (``_refusal``'s words): one query for a resident of the proposal's community (the
+    rules and the support row), ``has_supported``'s for anyone else signed in."""
+    if not getattr(user, "is_authenticated", False):
+        return SupportStanding(False, False, None)
     community_id = getattr(user, "community_id", None)
-    if not getattr(user, "is_authenticated", False) or community_id is None:
-        return False
+    if community_id is None or community_id != p.community_id:
+        return SupportStanding(has_supported(user, p), False, None)
     t = _proposals()
-    rule = may_support(t, user.id, community_id, clock.now())
-    return bool(db.session.scalar(select(rule).select_from(t).where(t.c.id == p.id)))
+    rules = _support_refusals(t, user.id, community_id, clock.now())
+    s = cast(Table, Support.__table__)
+    supported = select(s.c.id).where(s.c.proposal_id == t.c.id, s.c.user_id == user.id).exists()
+    row = db.session.execute(
+        select(supported.label("supported"), *(rule.label(code) for code, rule in rules)).where(
+            t.c.id == p.id
+        )
+    ).one()
+    failed = _first_failed(rules, row[1:])
+    refusal = None if failed is None else _refusal_error(failed).message
+    return SupportStanding(bool(row[0]), failed is None, refusal)
 
 
-def support_refusal(user, p: Proposal) -> str | None:
-    """What the proposal page tells a resident of its community who may not support it (a
-    block, say): the support's own refusal. None for anyone else, whom the page tells who may."""
-    community_id = getattr(user, "community_id", None)
-    if not getattr(user, "is_authenticated", False) or community_id != p.community_id:
-        return None
-    return _refusal(p, user.id, community_id).message
+def _first_failed(rules, values) -> str | None:
+    return next((code for (code, _rule), ok in zip(rules, values, strict=True) if not ok), None)
 
 
 def _refusal(p: Proposal, user_id: int, community_id) -> ProposalError:
@@ -82,7 +102,11 @@ def _refusal(p: Proposal, user_id: int, community_id) -> ProposalError:
     row = db.session.execute(
         select(*(rule.label(code) for code, rule in rules)).where(t.c.id == p.id)
     ).one()
-    failed = next((code for (code, _rule), ok in zip(rules, row, strict=True) if not ok), None)
+    return _refusal_error(_first_failed(rules, row))
+
+
+def _refusal_error(failed: str | None) -> ProposalError:
+    """The refusal of the first failed rule; none failed: the support was there already."""
     if failed == "not_a_resident":
         return ProposalError(
             "not_a_resident",
