@@ -4,8 +4,8 @@ A GET or HEAD of an endpoint in PUBLIC answered 200 carries an ETag (a hash of t
 a request whose If-None-Match names it is answered 304 without the body. Who may keep a copy:
 
 - an anonymous request (no session cookie, no Authorization header) whose answer sets no
-  cookie: ``public, max-age=MAX_AGE, stale-while-revalidate=STALE``, so browsers and the nginx
-  micro-cache (deploy/nginx/commons.conf) may keep it briefly;
+  cookie: ``public, max-age=MAX_AGE, stale-while-revalidate=STALE, stale-if-error=STALE``,
+  so browsers and the nginx micro-cache (deploy/nginx/commons.conf) may keep it briefly;
 - anyone else on those endpoints (a session cookie of someone not signed in, say, whose
   pages may hold a form token or a flash message): ``private, no-cache``, only their own
   browser keeps it, and asks each time (an unchanged page costs a 304);
@@ -16,8 +16,9 @@ cookie or Accept-Language, its text size from the ``display`` cookie, and a bear
 an API read someone's own.
 
 How old a copy may be: MAX_AGE + STALE is 30 s in a browser; a copy it got from nginx may
-already be up to 30 s old there (the time slot of nginx's key), so content the committee
-hides is gone from every cache within a minute, stale copies included.
+already be up to 30 s old there (nginx serves a stale copy only within these same limits,
+while it refreshes it or while the app fails), so content the committee hides is gone from
+every cache within a minute, stale copies included.
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ PUBLIC = {
 MAX_AGE = 5
 STALE = 25
 # Together never more than half of the promised minute: nginx may add up to 30 s of its own.
-PUBLIC_CACHE_CONTROL = f"public, max-age={MAX_AGE}, stale-while-revalidate={STALE}"
+PUBLIC_CACHE_CONTROL = (
+    f"public, max-age={MAX_AGE}, stale-while-revalidate={STALE}, stale-if-error={STALE}"
+)
 VARY = ("Cookie", "Accept-Language", "Authorization")
 
 

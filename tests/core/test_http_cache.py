@@ -34,7 +34,10 @@ def test_public_pages_and_api_reads_may_be_kept_briefly(anon):
         assert r.headers["Cache-Control"] == PUBLIC_CACHE_CONTROL, url
         max_age = int(re.search(r"max-age=(\d+)", PUBLIC_CACHE_CONTROL).group(1))
         stale = int(re.search(r"stale-while-revalidate=(\d+)", PUBLIC_CACHE_CONTROL).group(1))
-        assert 0 < max_age <= 10 and max_age + stale <= 30
+        on_error = int(re.search(r"stale-if-error=(\d+)", PUBLIC_CACHE_CONTROL).group(1))
+        # nginx serves stale copies only within these (deploy/nginx/commons.conf): the bound
+        # on how long hidden content may still be served from its cache.
+        assert 0 < max_age <= 10 and max_age + stale <= 30 and max_age + on_error <= 30
         assert r.headers.get("ETag"), url
         vary = {v.strip().lower() for v in r.headers["Vary"].split(",")}
         assert {"cookie", "accept-language", "authorization"} <= vary, url
