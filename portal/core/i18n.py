@@ -36,25 +36,25 @@ def translations() -> NullTranslations:
 
 
 _MEMO = "commons_translations"
+_LOCALE_MEMO = "commons_locale"
+_MEMOS = (_MEMO, _LOCALE_MEMO)
 
 
 @contextmanager
 def force_locale(locale: str):
-    """Flask-Babel's ``force_locale``, with this module's per-request memo of the
-    translations dropped on entry and exit (the one way code here changes the language of
-    part of a request: a mail or a notice in the recipient's language)."""
+    """Flask-Babel's ``force_locale``, with this module's per-request memos (the translations
+    and ``current_locale``) dropped on entry and exit: the one way code here changes the
+    language of part of a request (a mail or a notice in the recipient's language)."""
     store = _request_store()
-    saved = store.pop(_MEMO, None) if store is not None else None
+    saved = {k: store.pop(k) for k in _MEMOS if k in store} if store is not None else {}
     try:
         with flask_babel.force_locale(locale):
             yield
-            if store is not None:
-                store.pop(_MEMO, None)
     finally:
         if store is not None:
-            store.pop(_MEMO, None)
-            if saved is not None:
-                store[_MEMO] = saved
+            for k in _MEMOS:
+                store.pop(k, None)
+            store.update(saved)
 
 
 def gettext(string: str, **variables) -> str:
@@ -147,8 +147,16 @@ def select_timezone() -> str:
 
 
 def current_locale() -> str:
-    loc = get_locale()
-    return "en" if loc is not None and loc.language == "en" else "zh_Hans"
+    """The reader's language as the app names it ("zh_Hans" or "en"), asked of Flask-Babel
+    once per request (and per ``force_locale``): every date a page shows needs it."""
+    store = _request_store()
+    found = store.get(_LOCALE_MEMO) if store is not None else None
+    if found is None:
+        loc = get_locale()
+        found = "en" if loc is not None and loc.language == "en" else "zh_Hans"
+        if store is not None:
+            store[_LOCALE_MEMO] = found
+    return found
 
 
 def local(dt: datetime | None) -> datetime | None:

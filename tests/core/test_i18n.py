@@ -100,16 +100,16 @@ def test_form_library_catalogue_is_read_once_per_language(app):
 def test_forced_locale_translates_in_its_language_and_restores_the_request_one(app):
     """The request's translations are looked up once (``i18n.translations``'s memo); a
     forced language (a mail in the recipient's) gets its own, and the page's comes back."""
-    from portal.core.i18n import force_locale, gettext
+    from portal.core.i18n import current_locale, force_locale, gettext
 
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
-        assert gettext("Sign in") == "Sign in"
+        assert gettext("Sign in") == "Sign in" and current_locale() == "en"
         with force_locale("zh_Hans"):
-            assert gettext("Sign in") == "登录"
+            assert gettext("Sign in") == "登录" and current_locale() == "zh_Hans"
             with force_locale("en"):
-                assert gettext("Sign in") == "Sign in"
-            assert gettext("Sign in") == "登录"
-        assert gettext("Sign in") == "Sign in"
+                assert gettext("Sign in") == "Sign in" and current_locale() == "en"
+            assert gettext("Sign in") == "登录" and current_locale() == "zh_Hans"
+        assert gettext("Sign in") == "Sign in" and current_locale() == "en"
 
 
 def test_nothing_forces_a_locale_around_the_translations_memo():
