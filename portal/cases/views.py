@@ -85,6 +85,18 @@ def _community_filter(text: str) -> list[Community]:
     return [exact] if exact is not None else list(find_communities(text, limit=COMMUNITY_MATCHES))
 
 
+# What a list of cases reads of each proposal: its title, with what proposals.can_read asks
+# (a hidden proposal's title shows only to some), not its text.
+_PROPOSAL_TITLE = (
+    Proposal.id,
+    Proposal.title,
+    Proposal.status,
+    Proposal.hidden,
+    Proposal.author_id,
+    Proposal.community_id,
+)
+
+
 @bp.get("/cases")
 @public
 def index():
@@ -102,7 +114,7 @@ def index():
     # Load exactly what the list shows: a wide join chain made this query the page's cost.
     stmt = stmt.options(
         lazyload("*"),
-        selectinload(Case.proposal).lazyload("*"),
+        selectinload(Case.proposal).load_only(*_PROPOSAL_TITLE).lazyload("*"),
         selectinload(Case.agency).lazyload("*"),
     )
     rows = list(db.session.scalars(stmt.order_by(Case.id.desc()).limit(PAGE_SIZE + 1)))
@@ -310,17 +322,7 @@ def _workspace_page(stmt, key=None) -> tuple[list[Case], str | None]:
     """
     stmt = stmt.options(
         lazyload("*"),
-        joinedload(Case.proposal)
-        # With what proposals.can_read asks: a hidden proposal's title shows only to some.
-        .load_only(
-            Proposal.id,
-            Proposal.title,
-            Proposal.status,
-            Proposal.hidden,
-            Proposal.author_id,
-            Proposal.community_id,
-        )
-        .lazyload("*"),
+        joinedload(Case.proposal).load_only(*_PROPOSAL_TITLE).lazyload("*"),
         joinedload(Case.community).lazyload("*"),
     )
     after = request.args.get("after", "")
