@@ -138,6 +138,8 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data, get_remote_address())
         if user is None:
             sign_in_failed()
+            # The page answers 200, so the request's commit keeps the owner's notice of failed
+            # sign-ins, when one is due (the API's 401 keeps it by ``keep_on_error``).
             log_event("login_failure", channel="web")
             form.password.errors.append(_("The email address or password is not correct."))
         else:
