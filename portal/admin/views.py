@@ -21,7 +21,7 @@ from portal.admin.forms import (
     RoutingForm,
     SupportRulesForm,
 )
-from portal.core.errors import field_error
+from portal.core.errors import DomainError, act_on_form
 from portal.core.guards import admin_required
 from portal.core.i18n import current_locale
 from portal.core.i18n import gettext as _
@@ -93,19 +93,20 @@ def role_grants():
         if user is None:
             form.email.errors.append(_("No account has this email address."))
         else:
-            try:
-                roles.grant(
+            outcome = act_on_form(
+                form,
+                lambda: roles.grant(
                     current_user._get_current_object(),
                     user,
                     Role(form.role.data),
                     form.scope_code.data,
-                )
-            except roles.RoleError as err:
-                field_error(form, err, default="role")
-            else:
-                db.session.commit()
-                flash(_("Role granted."), "success")
-                return redirect(url_for("admin.role_grants"))
+                ),
+                done=_("Role granted."),
+                then=url_for("admin.role_grants"),
+                default="role",
+            )
+            if not isinstance(outcome, DomainError):
+                return outcome
     return _grants_page(form, picker, 400 if request.method == "POST" else 200)
 
 
@@ -119,7 +120,6 @@ def revoke_role():
     if row is None:
         abort(404)
     roles.revoke(current_user._get_current_object(), row)
-    db.session.commit()
     flash(_("Role revoked."), "success")
     return redirect(url_for("admin.role_grants"))
 
@@ -146,7 +146,6 @@ def agencies():
         except roles.RoleError as err:
             form.code.errors.append(err.message)
         else:
-            db.session.commit()
             flash(_("Agency created."), "success")
             return redirect(url_for("admin.agencies"))
     rows = db.session.scalars(db.select(Agency).order_by(Agency.code)).all()
@@ -188,7 +187,6 @@ def categories(category_id: int | None = None):
         except proposals.ProposalError as err:
             form.code.errors.append(err.message)
         else:
-            db.session.commit()
             flash(_("Category saved."), "success")
             return redirect(url_for("admin.categories"))
     rows = db.session.scalars(db.select(Category).order_by(Category.position, Category.id)).all()
@@ -215,7 +213,6 @@ def support_rules(code: str):
             percent=float(form.support_percent.data),
             window_days=form.support_window_days.data,
         )
-        db.session.commit()
         flash(_("Support rules saved. They apply to proposals opened from now on."), "success")
         return redirect(url_for("places.community", code=code))
     return render_template(
@@ -267,7 +264,6 @@ def routing():
             except cases.CaseError as err:
                 form.place_code.errors.append(err.message)
             else:
-                db.session.commit()
                 flash(_("Routing rule saved."), "success")
                 return redirect(url_for("admin.routing"))
     rules = db.session.scalars(
@@ -291,7 +287,6 @@ def delete_routing():
     if rule is None:
         abort(404)
     cases.delete_rule(current_user._get_current_object(), rule)
-    db.session.commit()
     flash(_("Routing rule deleted."), "success")
     return redirect(url_for("admin.routing"))
 
@@ -312,7 +307,6 @@ def calendar():
             ("calendar_days", form.day.data.isoformat()),
             kind=form.kind.data,
         )
-        db.session.commit()
         flash(_("Calendar saved."), "success")
         return redirect(url_for("admin.calendar"))
     days = db.session.scalars(
@@ -351,7 +345,6 @@ def retry_filing():
         flash(err.message, "error")
         return redirect(url_for("admin.filing"))
     problem = None if filed else proposals.filing_problem(p)
-    db.session.commit()
     if filed:
         flash(_("The case of proposal %(id)s is filed.", id=p.id), "success")
     else:

@@ -12,6 +12,7 @@ from portal.accounts.forms import api_registration_errors
 from portal.accounts.models import ApiToken
 from portal.api import ApiError, bp, iso, require_user
 from portal.api import schemas as S
+from portal.core.database import keep_on_error
 from portal.core.guards import login_required, public
 from portal.core.i18n import gettext as _
 from portal.core.limits import configured, sign_in_failed, sign_in_limit, user_key
@@ -49,7 +50,7 @@ def create_token(data: S.Credentials):
     user = accounts.authenticate(email, password, get_remote_address())
     if user is None:
         sign_in_failed()
-        db.session.commit()  # the failure counts although the request is refused
+        keep_on_error("the owner's notice of failed sign-ins, when one is due")
         log_event("login_failure", channel="api")
         raise ApiError("invalid_credentials", "The email or password is not correct.", status=401)
     raw, token = accounts.issue_token(user)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
@@ -18,7 +18,7 @@ from portal.cases import services as cases
 from portal.cases.forms import ActionForm, FeedbackForm
 from portal.cases.models import Case, CasePhoto, CaseState
 from portal.core import clock
-from portal.core.errors import field_error
+from portal.core.errors import DomainError, act_on_form
 from portal.core.guards import login_required, public
 from portal.core.i18n import city_timezone_name, current_locale
 from portal.core.i18n import gettext as _
@@ -231,9 +231,11 @@ def act(number: str):
     back = request.form.get("back", "")
     if not back.startswith("/") or back.startswith("//"):
         back = url_for("cases.show", number=number)
-    try:
-        cases.act(
-            current_user._get_current_object(),
+    user = current_user._get_current_object()
+    outcome = act_on_form(
+        form,
+        lambda: cases.act(
+            user,
             case,
             form.action.data,
             note=form.note.data,
@@ -242,21 +244,16 @@ def act(number: str):
             passed=passed,
             reason_code=form.reason_code.data or None,
             photos=uploads,
-        )
-    except cases.CaseError as err:
-        if err.status in (403, 404):
-            raise
-        db.session.rollback()
+        ),
+        done=_("Saved: %(step)s.", step=cases.action_label(form.action.data)),
+        then=back,
         # Shown at its field of the action's form, what was typed kept; a refusal about no
         # field (the case moved on meanwhile) is told at the top of the page.
-        if err.field in _ACTION_FIELDS:
-            field_error(form, err)
-        else:
-            flash(err.message, "error")
-        return _render_case(_load(number), failed=form, status=err.status)
-    db.session.commit()
-    flash(_("Saved: %(step)s.", step=cases.action_label(form.action.data)), "success")
-    return redirect(back)
+        fields=_ACTION_FIELDS,
+    )
+    if isinstance(outcome, DomainError):
+        return _render_case(_load(number), failed=form, status=outcome.status)
+    return outcome
 
 
 @bp.before_app_request
@@ -288,23 +285,21 @@ def feedback(number: str):
     case = _load(number)
     form = FeedbackForm(prefix="fb")
     if form.validate_on_submit():
-        try:
-            cases.give_feedback(
-                current_user._get_current_object(),
+        user = current_user._get_current_object()
+        outcome = act_on_form(
+            form,
+            lambda: cases.give_feedback(
+                user,
                 case,
                 solved=form.solved.data == "yes",
                 satisfaction=int(form.satisfaction.data),
                 comment=form.comment.data or "",
-            )
-        except cases.CaseError as err:
-            if err.status in (403, 404):
-                raise
-            db.session.rollback()
-            field_error(form, err)
-        else:
-            db.session.commit()
-            flash(_("Thank you. Your answer is counted; your name is not shown."), "success")
-            return redirect(url_for("cases.show", number=number))
+            ),
+            done=_("Thank you. Your answer is counted; your name is not shown."),
+            then=url_for("cases.show", number=number),
+        )
+        if not isinstance(outcome, DomainError):
+            return outcome
     return _render_case(_load(number), feedback=form, status=400)
 
 

@@ -17,13 +17,17 @@ The decision is the request's, never the statement's text.
 
 from __future__ import annotations
 
+import logging
 import weakref
+from collections.abc import Callable
 from typing import Any, cast
 
 from flask import has_request_context, request
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.engine import CursorResult, Engine, Result
+
+log = logging.getLogger(__name__)
 
 LAZY = "commons_lazy_begin"
 _lazy_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
@@ -48,21 +52,85 @@ class Session(FlaskSession):
         return engine
 
 
+_KEEP_ON_ERROR = "commons.keep_on_error"
+
+
+def keep_on_error(reason: str) -> None:
+    """Keep what this request wrote although it answers with a client error (4xx): only for a
+    write that records the refusal itself — the owner's notice of failed sign-ins, the audit
+    entry of personal data shown again with a form's errors. Call it once the request's other
+    changes are undone; what it keeps is still committed in the one place
+    (``install_request_transaction``), and a server error (5xx) keeps nothing. ``reason``
+    says why, for the reader of the code and the debugger."""
+    request.environ[_KEEP_ON_ERROR] = reason
+
+
+def kept_on_error() -> bool:
+    """Did this request ask to keep its writes although it answers with an error?"""
+    return has_request_context() and _KEEP_ON_ERROR in request.environ
+
+
+_AFTER_COMMIT = "commons.after_commit"
+
+
+def after_commit(callback: Callable[[], object]) -> None:
+    """Run ``callback`` once this request's changes are kept for good (after its one commit),
+    and never if they are not: for what cannot be undone, such as deleting a stored file whose
+    row the request removes. A callback that fails is logged; the answer stands, since the
+    change it follows is kept."""
+    request.environ.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def discard_changes() -> None:
+    """Undo what this request changed so far (a rule said no): its transaction is rolled back
+    and the work it meant to do after the commit dropped."""
+    from portal.extensions import db
+
+    db.session.rollback()
+    if has_request_context():
+        request.environ.pop(_AFTER_COMMIT, None)
+
+
+def _run_after_commit() -> None:
+    for callback in request.environ.pop(_AFTER_COMMIT, ()):
+        try:
+            callback()
+        except Exception:
+            log.exception("after-commit work failed on %s %s", request.method, request.path)
+
+
 def install_request_transaction(app) -> None:
     """The one commit of a request: what it changed (its view, or the sign-in's note that the
     session is in use) is kept when it answered with success; an error answer keeps nothing
-    (a DomainError rolled back already, in its handler). Only a session that holds a
-    transaction commits: a read that began none costs no round trip here. A view may commit
-    earlier itself (before a redirect, say); this then finds nothing left to do."""
+    (a DomainError rolled back already, in its handler), unless the request asked to keep its
+    record of the refusal (``keep_on_error``). Only a session that holds a transaction
+    commits: a read that began none costs no round trip here. Views, services and loaders
+    never commit; a view that must see a constraint fail (a race) flushes inside its ``try``.
+
+    A commit that fails is not acknowledged: the error goes on to the error handlers (a 500
+    page or JSON error), and the success message the view flashed is taken back."""
+    from flask import session as cookie_session
+
     from portal.extensions import db
 
     @app.after_request
     def _commit(response):
         session = db.session()
-        if session.in_transaction():
-            if response.status_code < 400:
-                session.commit()
-            else:
+        status = response.status_code
+        if status < 400 or (status < 500 and kept_on_error()):
+            if session.in_transaction():
+                try:
+                    session.commit()
+                except Exception:
+                    session.rollback()
+                    request.environ.pop(_AFTER_COMMIT, None)
+                    if "_flashes" in cookie_session:
+                        cookie_session.pop("_flashes")  # "Saved." would be a lie
+                    raise
+            _run_after_commit()
+        else:
+            request.environ.pop(_AFTER_COMMIT, None)
+            if session.in_transaction():
                 session.rollback()
         return response
 

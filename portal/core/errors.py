@@ -9,7 +9,7 @@ message and a redirect back (``redirect_on_error``), or as the error page.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -18,11 +18,13 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portal.core.database import discard_changes, kept_on_error
 from portal.core.i18n import gettext as _
 from portal.core.security import log_event, safe_next
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
+    from werkzeug.wrappers import Response
     from wtforms import Form
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,41 @@ def field_error(form: Form, err: DomainError, default: str | None = None) -> Non
         flash(err.message, "error")
         return
     field.errors = [*field.errors, err.message]
+
+
+def act_on_form(
+    form: Form,
+    action: Callable[[], object],
+    *,
+    done: str,
+    then: str,
+    default: str | None = None,
+    fields: Collection[str] | None = None,
+) -> Response | DomainError:
+    """Do what ``form`` asks (``action``, the service call) and answer as every form does.
+
+    Done: ``done`` is flashed and the browser sent on to ``then``; what it changed is kept by
+    the request's one commit (``core.database``). Refused by a rule: nothing of it is kept, the
+    message stands at its field of ``form`` with what was typed (``default``: the field for an
+    error about none; with ``fields``, only those may show it, any other refusal is flashed),
+    and the error is returned for the view to show its page again. A 403 or 404 goes on to
+    the error page."""
+    from portal.extensions import db
+
+    try:
+        action()
+        db.session.flush()  # a constraint that fails does so here, before "done" is said
+    except DomainError as err:
+        if err.status in (403, 404):
+            raise
+        discard_changes()
+        if fields is not None and err.field not in fields:
+            flash(err.message, "error")
+        else:
+            field_error(form, err, default)
+        return err
+    flash(done, "success")
+    return redirect(then)
 
 
 _REDIRECT = "commons.domain_error_redirect"
@@ -132,10 +169,10 @@ def _carried_headers(err: HTTPException) -> list[tuple[str, str]]:
 
 
 def _domain_error(err: DomainError) -> ResponseReturnValue:
-    """The one answer to a rule that said no: nothing of the request is kept."""
-    from portal.extensions import db
-
-    db.session.rollback()
+    """The one answer to a rule that said no: nothing of the request is kept (but its record
+    of the refusal, ``core.database.keep_on_error``)."""
+    if not kept_on_error():
+        discard_changes()
     if wants_json():
         response = error_response(err.status, err.code, err.message, err.fields)
         response.headers.update(err.headers)

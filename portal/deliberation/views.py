@@ -90,7 +90,6 @@ def comment(proposal_id: int):
     c = delib.add_comment(
         current_user._get_current_object(), p, form.body.data, form.stance.data, parent
     )
-    db.session.commit()
     flash(_("Your comment is published."), "success")
     return _back(p, f"comment-{c.id}")
 
@@ -116,7 +115,6 @@ def edit_comment(comment_id: int):
     if form.validate_on_submit():
         _on_error_back_to(_back_url(c.proposal_id))
         delib.edit_comment(current_user._get_current_object(), c, form.body.data)
-        db.session.commit()
         flash(_("Your comment is updated."), "success")
         return _back(c.proposal_id, f"comment-{c.id}")
     return render_template("deliberation/edit.html", form=form, comment=c), (
@@ -131,7 +129,6 @@ def delete_comment(comment_id: int):
     if EmptyForm().validate_on_submit():
         _on_error_back_to(_back_url(c.proposal_id))
         delib.delete_comment(current_user._get_current_object(), c)
-        db.session.commit()
         flash(_("Your comment is deleted."), "success")
     return _back(c.proposal_id)
 
@@ -155,7 +152,6 @@ def report():
         form.reason.data,
         form.note.data or "",
     )
-    db.session.commit()
     flash(_("Thank you. The committee will look at your report."), "success")
     return redirect(back)
 
@@ -279,7 +275,6 @@ def moderate():
                 db.session.rollback()
                 abort(err.status)
             flash(f"{kind} #{ident}: {err.message}", "error")
-    db.session.commit()
     if done:
         flash(_("Done for %(n)d item(s).", n=done), "success")
     return redirect(back)
@@ -336,7 +331,6 @@ def appeals_page():
         if form.validate_on_submit():
             _on_error_back_to(url_for("deliberation.appeals_page"))
             delib.appeal(current_user._get_current_object(), action, form.note.data)
-            db.session.commit()
             flash(_("Your appeal is sent. Someone other than the moderator decides it."), "success")
         else:
             flash(_("Say why the decision should change."), "error")
@@ -388,7 +382,6 @@ def decide(appeal_id: int):
         delib.decide_appeal(
             current_user._get_current_object(), a, form.decision.data, form.note.data
         )
-        db.session.commit()
         flash(_("Decision saved and published in the moderation log."), "success")
     else:
         flash(_("Choose a decision and write a note."), "error")

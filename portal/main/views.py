@@ -55,7 +55,6 @@ def set_language():
         return _back()
     if current_user.is_authenticated:
         accounts.set_preferences(current_user._get_current_object(), locale=lang)
-        db.session.commit()
     resp = make_response(_back())
     resp.set_cookie(
         "lang", lang, max_age=YEAR, samesite="Lax", httponly=True, secure=request.is_secure
@@ -72,7 +71,6 @@ def set_display():
         return _back()
     if current_user.is_authenticated:
         accounts.set_preferences(current_user._get_current_object(), display_mode=mode)
-        db.session.commit()
     resp = make_response(_back())
     resp.set_cookie(
         "display", mode, max_age=YEAR, samesite="Lax", httponly=True, secure=request.is_secure

@@ -40,7 +40,6 @@ def open_one(notification_id: int):
         abort(404)
     if EmptyForm().validate_on_submit():
         notes.mark_read(current_user, [n.id])
-        db.session.commit()
     return redirect(safe_next(n.url, url_for("notifications.index")))
 
 
@@ -49,5 +48,4 @@ def open_one(notification_id: int):
 def read_all():
     if EmptyForm().validate_on_submit():
         notes.mark_read(current_user)
-        db.session.commit()
     return redirect(url_for("notifications.index"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -9,7 +11,8 @@ from wtforms import SelectChoice
 
 from portal.accounts.forms import EmptyForm
 from portal.core import clock
-from portal.core.errors import field_error, redirect_on_error
+from portal.core.database import after_commit
+from portal.core.errors import DomainError, act_on_form, field_error, redirect_on_error
 from portal.core.guards import login_required, public
 from portal.core.i18n import current_locale
 from portal.core.i18n import gettext as _
@@ -193,7 +196,6 @@ def new(code: str):
                 proposals.add_photos(user, p, _uploads(form))
                 if submit:
                     proposals.submit_proposal(user, p)
-                db.session.commit()
                 flash(
                     _("Your proposal was sent to the committee for review.")
                     if submit
@@ -293,7 +295,6 @@ def edit(proposal_id: int):
             proposals.add_photos(current_user._get_current_object(), p, _uploads(form))
             if request.form.get("action") == "submit":
                 proposals.submit_proposal(current_user._get_current_object(), p)
-            db.session.commit()
             flash(_("Your proposal is saved."), "success")
             return redirect(url_for("proposals.show", proposal_id=p.id))
         except proposals.ProposalError as err:
@@ -319,7 +320,6 @@ def _act(proposal_id: int, action, success: str, form=None):
         return redirect(url_for("proposals.show", proposal_id=p.id))
     redirect_on_error(url_for("proposals.show", proposal_id=p.id))
     action(p, form)
-    db.session.commit()
     flash(success, "success")
     return redirect(url_for("proposals.show", proposal_id=p.id))
 
@@ -388,8 +388,9 @@ def review(proposal_id: int):
     form = cls(prefix=cls.decision_name)
     if form.validate_on_submit():
         duplicate = cls is DuplicateForm
-        try:
-            proposals.review(
+        outcome = act_on_form(
+            form,
+            lambda: proposals.review(
                 current_user,
                 p,
                 "reject" if duplicate else cls.decision_name,
@@ -398,16 +399,12 @@ def review(proposal_id: int):
                 else getattr(form, "reason_code", None) and form.reason_code.data,
                 note=form.note.data,
                 duplicate_of=_original(form) if duplicate else None,
-            )
-        except proposals.ProposalError as err:
-            if err.status in (403, 404):
-                raise
-            db.session.rollback()
-            field_error(form, err)
-        else:
-            db.session.commit()
-            flash(_("Decision saved; the author has been told."), "success")
-            return redirect(url_for("proposals.show", proposal_id=p.id))
+            ),
+            done=_("Decision saved; the author has been told."),
+            then=url_for("proposals.show", proposal_id=p.id),
+        )
+        if not isinstance(outcome, DomainError):
+            return outcome
     return _render_show(_load(proposal_id), review=form, status=400)
 
 
@@ -503,9 +500,8 @@ def delete_photo(proposal_id: int, photo_id: int):
         abort(400)
     redirect_on_error(url_for("proposals.show", proposal_id=p.id))
     names = proposals.remove_photo(current_user._get_current_object(), p, row)
-    db.session.commit()
     storage = storage_for(current_app)
     for name in names:  # files go only once the row is gone for good
-        storage.delete(name)
+        after_commit(partial(storage.delete, name))
     flash(_("The photo is removed."), "success")
     return redirect(url_for("proposals.edit", proposal_id=p.id))

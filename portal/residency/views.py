@@ -11,7 +11,8 @@ from wtforms import SelectChoice
 
 from portal.accounts.forms import EmptyForm
 from portal.audit.services import record
-from portal.core.errors import error_response, field_error, redirect_on_error
+from portal.core.database import keep_on_error
+from portal.core.errors import DomainError, act_on_form, redirect_on_error
 from portal.core.guards import login_required
 from portal.core.i18n import gettext as _
 from portal.core.input import as_id
@@ -127,7 +128,6 @@ def request_join():
             except residency.ResidencyError as err:
                 form.community_code.errors.append(err.message)
             else:
-                db.session.commit()
                 flash(_("Your request has been sent to the neighbourhood committee."), "success")
                 return redirect(url_for("residency.status"))
     return _status_page(join=form, status_code=400, searching=searching)
@@ -140,7 +140,6 @@ def withdraw():
         abort(400)
     redirect_on_error(url_for("residency.status"))
     residency.withdraw_request(current_user._get_current_object())
-    db.session.commit()
     flash(_("Your request is withdrawn."), "success")
     return redirect(url_for("residency.status"))
 
@@ -157,7 +156,6 @@ def use_code():
         except residency.ResidencyError as err:
             form.invitation_code.errors.append(err.message)
         else:
-            db.session.commit()
             flash(_("Welcome! Your residency is confirmed."), "success")
             return redirect(url_for("residency.status"))
     return _status_page(invite=form, status_code=400)
@@ -204,7 +202,8 @@ def _render_queue(community: Community, *, failed: DecisionForm | None = None, s
             count=len(page.items),
             user_ids=[r.user_id for r in page.items],
         )
-        db.session.commit()
+        # Shown again with a decision's errors (a 400), the requests were still seen.
+        keep_on_error("the audit entry of the personal data on this page")
     return render_template(
         "residency/queue.html",
         community=community,
@@ -233,19 +232,16 @@ def decide(code: str):
     if req is None or req.community_id != community.id:
         abort(404)
     if form.validate_on_submit():
-        try:
-            residency.decide(
+        outcome = act_on_form(
+            form,
+            lambda: residency.decide(
                 current_user._get_current_object(), req, form.decision.data, form.reason.data
-            )
-        except residency.ResidencyError as err:
-            if err.status == 403:  # own request, or another's to decide: say so on the page
-                return error_response(403, err.code, err.message)
-            db.session.rollback()
-            field_error(form, err)
-        else:
-            db.session.commit()
-            flash(_("Decision saved; the person has been told."), "success")
-            return redirect(url_for("residency.queue", code=code))
+            ),
+            done=_("Decision saved; the person has been told."),
+            then=url_for("residency.queue", code=code),
+        )
+        if not isinstance(outcome, DomainError):
+            return outcome
     return _render_queue(community, failed=form, status=400)
 
 
@@ -262,7 +258,6 @@ def invitations(code: str):
             form.label.data or "",
             form.valid_days.data,
         )
-        db.session.commit()
         flash(_("%(n)d codes created. Print them for the letters.", n=batch.size), "success")
         return redirect(url_for("residency.print_batch", code=code, batch_id=batch.id))
     batches = db.session.scalars(
@@ -303,7 +298,6 @@ def print_batch(code: str, batch_id: int):
             }
         )
     record(current_user, "invitations.print", batch, community=community.code)
-    db.session.commit()
     return render_template(
         "residency/print.html", community=community, batch=batch, letters=letters, join_url=join_url
     )
