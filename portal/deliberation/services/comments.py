@@ -9,6 +9,7 @@ from markupsafe import escape
 from sqlalchemy import func, select, update
 
 from portal.accounts.models import User
+from portal.accounts.phones import check_may_take_part
 from portal.core import clock
 from portal.core.i18n import gettext as _
 from portal.core.text import linkify
@@ -66,6 +67,7 @@ def add_comment(
             status=403,
         )
     check_not_blocked(user, p.community_id)
+    check_may_take_part(user)
     if p.hidden:
         raise DeliberationError("hidden", _("This proposal is hidden; comments are closed."))
     if p.locked:
