@@ -61,3 +61,15 @@ def test_with_email_allowed_an_email_account_takes_part(
     p = make_proposal()
     headers = api_token(make_user(community=community))
     assert client.post(f"/api/v1/proposals/{p.id}/support", headers=headers).status_code == 201
+
+
+def test_with_a_verified_number_the_api_support_goes_through(
+    client, make_proposal, api_token, phone_only
+):
+    # resident2 of the demo has +86 138 0013 8022: on PostgreSQL the one-statement support,
+    # with the number's condition in it, stores it.
+    p = make_proposal()
+    before = p.support_count
+    headers = api_token("resident2")
+    r = client.post(f"/api/v1/proposals/{p.id}/support", headers=headers)
+    assert r.status_code == 201 and r.get_json()["support_count"] == before + 1
