@@ -46,6 +46,8 @@ def env_for(db_url: str, redis_url: str | None, *, app_cache: bool = True) -> di
         PUBLIC_URL="http://127.0.0.1",  # wrk and the burst reach it there (TRUSTED_HOSTS)
         DATABASE_URL=db_url,
         RATELIMIT_ENABLED="0",
+        # The seeded residents have email accounts, no numbers: both ways, as development.
+        SIGN_IN_METHODS="phone,email",
         COMMONS_INSTANCE_PATH=str(ROOT / "instance" / "bench"),
     )
     if redis_url:

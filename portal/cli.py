@@ -13,7 +13,7 @@ from portal.extensions import db
 
 places_cli = AppGroup("places", help="Administrative places (the grid).")
 roles_cli = AppGroup("roles", help="Scoped role grants.")
-outbox_cli = AppGroup("outbox", help="Outgoing email.")
+outbox_cli = AppGroup("outbox", help="Outgoing email and text messages.")
 proposals_cli = AppGroup("proposals", help="Proposals.")
 
 
@@ -71,12 +71,13 @@ def places_import(file: Path) -> None:
     click.echo(f"{counts['created']} created, {counts['updated']} updated")
 
 
-def _user(email: str):
-    from portal.accounts.services import find_by_email
+def _user(who: str):
+    """The account of an email address or a mobile number."""
+    from portal.accounts.phones import find_person
 
-    user = find_by_email(email)
+    user = find_person(who)
     if user is None:
-        raise click.ClickException(f"no account with email {email}")
+        raise click.ClickException(f"no account with email or number {who}")
     return user
 
 
@@ -88,7 +89,8 @@ ROLE_CHOICE = click.Choice(["committee", "grid_worker", "liaison", "supervisor",
 @click.argument("role", type=ROLE_CHOICE)
 @click.argument("scope_code", required=False, default="")
 def roles_grant(email: str, role: str, scope_code: str) -> None:
-    """Give EMAIL the ROLE in SCOPE_CODE (community, grid, agency or district code)."""
+    """Give EMAIL (an email address or a mobile number) the ROLE in SCOPE_CODE (community,
+    grid, agency or district code)."""
     from portal.roles.models import Role
     from portal.roles.services import RoleError, grant
 
@@ -105,7 +107,7 @@ def roles_grant(email: str, role: str, scope_code: str) -> None:
 @click.argument("role", type=ROLE_CHOICE)
 @click.argument("scope_code", required=False, default="")
 def roles_revoke(email: str, role: str, scope_code: str) -> None:
-    """Take ROLE in SCOPE_CODE away from EMAIL."""
+    """Take ROLE in SCOPE_CODE away from EMAIL (an email address or a mobile number)."""
     from portal.roles.models import Role, RoleGrant
     from portal.roles.services import RoleError, resolve_scope, revoke
 
@@ -146,6 +148,24 @@ def outbox_send(limit: int) -> None:
     click.echo(f"{sent} sent, {failed} failed")
     if failed:
         raise SystemExit(1)
+
+
+@outbox_cli.command("list")
+@click.option("--to", "to", required=True, help="A mobile number or an email address.")
+@click.option("--limit", default=5, show_default=True)
+def outbox_list(to: str, limit: int) -> None:
+    """Show the latest messages (texts and mails) to a number or an address, newest first."""
+    from portal.accounts.phones import normalize_phone
+    from portal.notifications.sms import latest_to
+
+    address = normalize_phone(to) or to.strip()
+    rows = latest_to(address, limit)
+    if not rows:
+        click.echo(f"no messages to {address}")
+    for msg in rows:
+        state = "sent" if msg.sent_at else "queued"
+        click.echo(f"#{msg.id} {msg.created_at:%Y-%m-%d %H:%M:%S}Z {msg.kind} ({state})")
+        click.echo(f"  {msg.body}" if msg.subject == "SMS" else f"  {msg.subject}")
 
 
 cases_cli = AppGroup("cases", help="Grid cases.")

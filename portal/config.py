@@ -51,6 +51,20 @@ def _hosts(value: str | None) -> list[str] | None:
     return [h.strip().lower() for h in value.split(",") if h.strip()]
 
 
+SIGN_IN_CHOICES = ("phone", "email")
+
+
+def _methods(value: str | None, mode: str) -> tuple[str, ...]:
+    """The ways of signing in, phone first: production defaults to phone, development and
+    testing to both."""
+    if not value or not value.strip():
+        return ("phone",) if mode == "production" else SIGN_IN_CHOICES
+    chosen = {m.strip().lower() for m in value.split(",") if m.strip()}
+    if not chosen or chosen - set(SIGN_IN_CHOICES):
+        raise ConfigError(f"SIGN_IN_METHODS must name phone, email or both, not {value!r}")
+    return tuple(m for m in SIGN_IN_CHOICES if m in chosen)
+
+
 def load_config(overrides: dict | None = None) -> dict:
     env = os.environ
     mode = (overrides or {}).get("COMMONS_ENV") or env.get("COMMONS_ENV", "development")
@@ -137,6 +151,24 @@ def load_config(overrides: dict | None = None) -> dict:
         "REPORT_IP_LIMIT": env.get("REPORT_IP_LIMIT", "60 per minute;300 per hour"),
         "RESIDENCY_REQUEST_LIMIT": env.get("RESIDENCY_REQUEST_LIMIT", "5 per minute;20 per day"),
         "RESIDENCY_REQUEST_IP_LIMIT": env.get("RESIDENCY_REQUEST_IP_LIMIT", "60 per hour"),
+        # How people sign in: "phone" (a mobile number and an SMS code), "email" (address and
+        # password) or both ("phone,email"). With phone alone, an account must have verified a
+        # number before it takes part (proposes, comments, supports).
+        "SIGN_IN_METHODS": _methods(env.get("SIGN_IN_METHODS"), mode),
+        # Where SMS codes go: "console" (printed and kept in the outbox: development, demo,
+        # tests). The version of the privacy notice a new account accepts.
+        "SMS_PROVIDER": env.get("SMS_PROVIDER", "console"),
+        "SMS_ECHO": mode == "development",
+        "PRIVACY_NOTICE_VERSION": "2026-12",
+        # Domain caps on SMS codes, kept in the database (in force with RATELIMIT_ENABLED=0):
+        # per (number, address) an hour and a day, per number a day; seconds between codes.
+        "SMS_PER_NUMBER_IP_HOUR": _int(env.get("SMS_PER_NUMBER_IP_HOUR"), 5),
+        "SMS_PER_NUMBER_IP_DAY": _int(env.get("SMS_PER_NUMBER_IP_DAY"), 10),
+        "SMS_PER_NUMBER_DAY": _int(env.get("SMS_PER_NUMBER_DAY"), 20),
+        "SMS_RESEND_SECONDS": 60,
+        # Flask-Limiter, in front of the database's rules: per address.
+        "SMS_SEND_LIMIT": env.get("SMS_SEND_LIMIT", "10 per minute;60 per hour"),
+        "SMS_VERIFY_LIMIT": env.get("SMS_VERIFY_LIMIT", "20 per minute;200 per hour"),
         "INSTANCE_PATH": str(instance),
         "MEDIA_ROOT": env.get("MEDIA_ROOT", str(instance / "media")),
         "MEDIA_MAX_PHOTOS": 4,
@@ -147,6 +179,10 @@ def load_config(overrides: dict | None = None) -> dict:
     if mode == "testing":
         cfg["WTF_CSRF_ENABLED"] = True
     cfg.update(overrides or {})
+    if isinstance(cfg["SIGN_IN_METHODS"], str):
+        cfg["SIGN_IN_METHODS"] = _methods(cfg["SIGN_IN_METHODS"], mode)
+    if cfg["SMS_PROVIDER"] not in {"console"}:
+        raise ConfigError(f"SMS_PROVIDER must be console, not {cfg['SMS_PROVIDER']!r}")
     if cfg.get("CACHE_TYPE") is None:
         cfg["CACHE_TYPE"] = "RedisCache" if cfg["REDIS_URL"] else "NullCache"
     if cfg["CACHE_TYPE"] == "RedisCache":

@@ -1,6 +1,6 @@
 """Every model, imported in one place for metadata and migrations."""
 
-from portal.accounts.models import ApiToken, User, UserSession
+from portal.accounts.models import ApiToken, SmsCode, SmsNumber, User, UserSession
 from portal.audit.models import AuditEntry
 from portal.blocks.models import Block
 from portal.cases.models import (
@@ -67,6 +67,8 @@ __all__ = [
     "Role",
     "RoleGrant",
     "RoutingRule",
+    "SmsCode",
+    "SmsNumber",
     "Status",
     "Street",
     "Support",

@@ -105,6 +105,9 @@ start() {
   certificate
   database
   export FLASK_APP=wsgi COMMONS_ENV=production PUBLIC_URL="$URL" TRUSTED_HOSTS="$HOST"
+  # The demo's accounts sign in by number or by email (the scanners and the stack check use
+  # email); a real deployment keeps production's default, phone alone.
+  export SIGN_IN_METHODS="${SIGN_IN_METHODS:-phone,email}"
   export DATABASE_URL="$PG/$DB" REDIS_URL="$REDIS" COMMONS_INSTANCE_PATH="$DIR/instance"
   SECRET_KEY=$(openssl rand -hex 32)
   export SECRET_KEY

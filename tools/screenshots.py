@@ -122,7 +122,7 @@ def capture(url: str, out: Path, lang: str) -> list[tuple[Path, int]]:
                         page.locator("#email").fill(email)
                         page.locator("#password").fill(DEMO_PASSWORD)
                         with page.expect_navigation():
-                            page.locator("main form button[type=submit]").click()
+                            page.locator("main form:has(#password) button[type=submit]").click()
                         if "/login" in page.url:
                             raise SystemExit(f"sign-in failed for {email}")
                     else:

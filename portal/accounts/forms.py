@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TelField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from portal.accounts.passwords import password_problem
@@ -135,6 +144,51 @@ class ProfileForm(FlaskForm):
     )
     locale = RadioField(_l("Language"), choices=LOCALE_CHOICES, validators=[DataRequired()])
     large_text = BooleanField(_l("Large text and high contrast (elderly-friendly mode)"))
+
+
+def _mainland_number(form, field):
+    from portal.accounts.phones import normalize_phone
+
+    if normalize_phone(field.data) is None:
+        raise ValidationError(
+            _l("Enter a mainland mobile number: 11 digits starting with 1, like 138 0013 8000.")
+        )
+
+
+class PhoneForm(FlaskForm):
+    """The number a code is sent to: to sign in or register, or to change one's number."""
+
+    phone = TelField(
+        _l("Mobile number"),
+        description=_l("A mainland number, like 138 0013 8000. We text you a 6-digit code."),
+        validators=[DataRequired(_l("Enter your mobile number.")), _mainland_number],
+    )
+
+
+class CodeForm(FlaskForm):
+    phone = HiddenField()
+    code = StringField(
+        _l("Code from the text message"),
+        description=_l("6 digits, valid for 5 minutes."),
+        validators=[
+            DataRequired(_l("Enter the code we sent you.")),
+            Length(max=12, message=_l("Enter the 6 digits of the code.")),
+        ],
+    )
+    accept_privacy = BooleanField(
+        _l("I have read the privacy notice and accept it (needed once, to create an account)")
+    )
+
+
+class NameForm(FlaskForm):
+    display_name = StringField(
+        _l("Display name"),
+        description=_l("Shown next to what you write. It need not be your real name."),
+        validators=[
+            DataRequired(_l("Enter a display name.")),
+            Length(min=2, max=40, message=_l("Use 2 to 40 characters.")),
+        ],
+    )
 
 
 class EmptyForm(FlaskForm):

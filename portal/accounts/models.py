@@ -18,12 +18,21 @@ class User(UserMixin, Model):
     __table_args__ = (
         CheckConstraint("locale IN ('zh_Hans', 'en')", name="locale"),
         CheckConstraint("display_mode IN ('standard', 'large')", name="display_mode"),
+        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="email_or_phone"),
+        CheckConstraint("phone IS NULL OR phone_verified_at IS NOT NULL", name="phone_verified"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # An account has an email address (and a password), a verified mobile number, or both.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    # Mainland mobile number in E.164 (+86…), only ever set once verified by an SMS code.
+    phone: Mapped[str | None] = mapped_column(String(16), unique=True)
+    phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     display_name: Mapped[str] = mapped_column(String(40))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # The privacy notice accepted when the account was made by SMS code, and when.
+    privacy_version: Mapped[str | None] = mapped_column(String(20))
+    privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locale: Mapped[str] = mapped_column(String(8), default="zh_Hans")
     display_mode: Mapped[str] = mapped_column(String(10), default="standard")
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -72,3 +81,39 @@ class ApiToken(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SmsNumber(Model):
+    """One row per mobile number that was ever sent a code: locked while a new code is
+    decided, so parallel requests for one number cannot pass its caps."""
+
+    __tablename__ = "sms_numbers"
+
+    phone: Mapped[str] = mapped_column(String(16), primary_key=True)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SmsCode(Model):
+    """A one-time code sent by SMS: only its HMAC is kept. ``purpose`` is "sign_in", or
+    "change_phone" (then ``user_id`` is the account that asked). Every row is a send, which
+    the caps count."""
+
+    __tablename__ = "sms_codes"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('sign_in', 'change_phone')", name="purpose"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        Index("ix_sms_codes_phone_created", "phone", "created_at"),
+        Index("ix_sms_codes_phone_ip_created", "phone", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(ForeignKey("sms_numbers.phone", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    ip: Mapped[str] = mapped_column(String(45))
+    code_hmac: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

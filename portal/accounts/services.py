@@ -226,7 +226,10 @@ def authenticate(email: str, password: str, address: str) -> User | None:
         verify_password(dummy_hash(), password)
         ok = False
     else:
-        ok = verify_password(user.password_hash, password)
+        # An account made by number alone has no password: it signs in by SMS code.
+        ok = verify_password(user.password_hash or dummy_hash(), password) and bool(
+            user.password_hash
+        )
     if not ok:
         _count_failure(email, address, user)
         return None
@@ -319,7 +322,7 @@ def sign_out_everywhere(user: User) -> None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    if not verify_password(user.password_hash, current):
+    if not user.password_hash or not verify_password(user.password_hash, current):
         raise AccountError(
             "invalid_credentials",
             _("The current password is not correct."),
@@ -377,7 +380,7 @@ def confirm_email(token: str) -> User | None:
     if not isinstance(data, dict):
         return None
     user = db.session.get(User, data.get("id"))
-    if user is None or user.email != data.get("email"):
+    if user is None or user.email is None or user.email != data.get("email"):
         return None
     if user.email_confirmed_at is None:
         user.email_confirmed_at = clock.now()
@@ -391,7 +394,7 @@ def request_password_reset(email: str) -> None:
     if user is None or not user.email_confirmed:
         return
     token = _serializer("reset-password").dumps(
-        {"id": user.id, "h": hash_token(user.password_hash)[:16]}
+        {"id": user.id, "h": hash_token(user.password_hash or "")[:16]}
     )
     link = external_url("accounts.reset_password", token=token)
     with force_locale(user.locale):
@@ -415,7 +418,7 @@ def user_for_reset_token(token: str) -> User | None:
         return None
     user = db.session.get(User, data.get("id"))
     # The token carries a digest of the old hash: once the password changes it stops working.
-    if user is None or hash_token(user.password_hash)[:16] != data.get("h"):
+    if user is None or hash_token(user.password_hash or "")[:16] != data.get("h"):
         return None
     return user
 
@@ -432,4 +435,35 @@ def set_preferences(
         user.locale = locale
     if display_mode is not None:
         user.display_mode = display_mode
+    db.session.flush()
+
+
+def update_profile(
+    user: User,
+    *,
+    display_name: str | None = None,
+    locale: str | None = None,
+    email: str | None = None,
+) -> None:
+    """Change what was sent of the name, language and email address. A new address is kept
+    unconfirmed and sent a confirmation link; one that another account has is refused."""
+    if display_name is not None:
+        user.display_name = display_name.strip()
+    if locale is not None:
+        user.locale = locale
+    if email is not None:
+        email = normalize_email(email)
+        other = find_by_email(email)
+        if other is not None and other.id != user.id:
+            raise AccountError(
+                "email_taken",
+                _("This email address belongs to another account."),
+                status=409,
+                field="email",
+            )
+        if other is None:
+            user.email = email
+            user.email_confirmed_at = None
+            db.session.flush()
+            send_confirmation(user)
     db.session.flush()

@@ -5,23 +5,28 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
-from portal.accounts import bp
+from portal.accounts import bp, phones
 from portal.accounts import services as accounts
 from portal.accounts.forms import (
     ChangePasswordForm,
+    CodeForm,
     CompleteRegistrationForm,
     EmptyForm,
     LoginForm,
+    NameForm,
+    PhoneForm,
     ProfileForm,
     RegisterForm,
     ResetPasswordForm,
     ResetRequestForm,
 )
+from portal.core.errors import field_error
 from portal.core.guards import login_required, public
+from portal.core.i18n import current_locale
 from portal.core.i18n import gettext as _
 from portal.core.limits import configured, sign_in_failed, sign_in_limit
 from portal.core.security import log_event, safe_next
@@ -60,6 +65,8 @@ def _sign_in(user) -> None:
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
+    if not _methods_allow("email"):  # the number's sign-in page registers too
+        return redirect(url_for("accounts.login"))
     form = RegisterForm()
     if request.method == "GET":
         from portal.core.i18n import current_locale
@@ -122,6 +129,10 @@ def login():
     if current_user.is_authenticated:
         return redirect(next_url or landing_url(current_user))
     form = LoginForm()
+    if request.method == "POST" and not _methods_allow("email"):
+        form.validate_on_submit()
+        form.password.errors.append(_("This site signs in by mobile number and SMS code."))
+        return _login_page(form=form, next_url=next_url), 400
     if form.validate_on_submit():
         wait = accounts.sign_in_wait(form.email.data, get_remote_address())
         if wait is not None:
@@ -133,7 +144,7 @@ def login():
                     minutes=math.ceil(wait / 60),
                 )
             )
-            page = render_template("accounts/login.html", form=form, next=next_url)
+            page = _login_page(form=form, next_url=next_url)
             return page, 429, {"Retry-After": str(wait)}
         user = accounts.authenticate(form.email.data, form.password.data, get_remote_address())
         if user is None:
@@ -146,7 +157,138 @@ def login():
             _sign_in(user)
             log_event("login_success", channel="web", user=user.id)
             return redirect(next_url or landing_url(user))
-    return render_template("accounts/login.html", form=form, next=next_url)
+    return _login_page(form=form, next_url=next_url)
+
+
+def _methods_allow(method: str) -> bool:
+    return method in current_app.config["SIGN_IN_METHODS"]
+
+
+def _login_page(*, form=None, phone_form=None, code_form=None, next_url="", sent=None) -> str:
+    """The sign-in page: the number (or the code sent to it) first, then email and password
+    where the site allows them."""
+    return render_template(
+        "accounts/login.html",
+        form=form or LoginForm(formdata=None),
+        phone_form=phone_form or PhoneForm(formdata=None),
+        code_form=code_form,
+        next=next_url,
+        sent=sent,
+        by_phone=_methods_allow("phone"),
+        by_email=_methods_allow("email"),
+    )
+
+
+def _code_form_for(phone: str) -> CodeForm:
+    code_form = CodeForm(formdata=None)
+    code_form.phone.data = phone
+    return code_form
+
+
+@bp.post("/login/code")
+@public
+@limiter.limit(configured("SMS_SEND_LIMIT"))
+def send_login_code():
+    """Send a code to the number; the page comes back with the code field. Without script:
+    the countdown before a new code is a sentence."""
+    next_url = safe_next(request.values.get("next"), "")
+    if current_user.is_authenticated:
+        return redirect(next_url or landing_url(current_user))
+    if not _methods_allow("phone"):
+        return redirect(url_for("accounts.login"))
+    phone_form = PhoneForm()
+    if not phone_form.validate_on_submit():
+        return _login_page(phone_form=phone_form, next_url=next_url), 400
+    try:
+        sent = phones.send_code(
+            phone_form.phone.data, get_remote_address(), locale=current_locale()
+        )
+    except phones.PhoneError as err:
+        db.session.rollback()
+        field_error(phone_form, err, "phone")
+        # Too soon: the code sent a moment ago still works, so its field stays.
+        code_form = _code_form_for(phones.normalize_phone(phone_form.phone.data) or "")
+        page = _login_page(
+            phone_form=phone_form,
+            code_form=code_form if err.code == "too_soon" else None,
+            next_url=next_url,
+            sent={"wait": err.retry_after} if err.code == "too_soon" else None,
+        )
+        return page, err.status, err.headers
+    db.session.commit()
+    log_event("sms_code_sent", channel="web")
+    return _login_page(
+        phone_form=phone_form,
+        code_form=_code_form_for(sent.phone),
+        next_url=next_url,
+        sent={"wait": sent.resend_after, "phone": phones.display_phone(sent.phone)},
+    )
+
+
+@bp.post("/login/verify")
+@public
+@sign_in_limit()
+@limiter.limit(configured("SMS_VERIFY_LIMIT"))
+def verify_login_code():
+    """Sign in with the code; a number new to the site becomes an account here, once its
+    owner accepted the privacy notice, and is then asked for a display name."""
+    next_url = safe_next(request.values.get("next"), "")
+    if current_user.is_authenticated:
+        return redirect(next_url or landing_url(current_user))
+    if not _methods_allow("phone"):
+        return redirect(url_for("accounts.login"))
+    code_form = CodeForm()
+    phone = phones.normalize_phone(code_form.phone.data)
+    phone_form = PhoneForm(formdata=None, phone=phones.display_phone(phone) if phone else "")
+    if phone is None:
+        return redirect(url_for("accounts.login"))
+    if not code_form.validate_on_submit():
+        return _login_page(phone_form=phone_form, code_form=code_form, next_url=next_url), 400
+    row = phones.check_code(phone, code_form.code.data)
+    if row is None:
+        sign_in_failed()
+        db.session.commit()  # the wrong try counts
+        log_event("login_failure", channel="web", method="phone")
+        field_error(code_form, phones.invalid_code())
+        return _login_page(phone_form=phone_form, code_form=code_form, next_url=next_url), 401
+    try:
+        user, created = phones.sign_in_with_code(
+            row, accept_privacy=code_form.accept_privacy.data, locale=current_locale()
+        )
+    except phones.PhoneError as err:
+        db.session.rollback()
+        field_error(code_form, err, "code")
+        return _login_page(phone_form=phone_form, code_form=code_form, next_url=next_url), 400
+    _sign_in(user)
+    db.session.commit()
+    log_event("register" if created else "login_success", channel="web", user=user.id)
+    if created:
+        return redirect(url_for("accounts.welcome", next=next_url or None))
+    return redirect(next_url or landing_url(user))
+
+
+@bp.route("/welcome", methods=["GET", "POST"])
+@login_required
+def welcome():
+    """A new account's first page: the name shown next to what its owner writes."""
+    user = current_user._get_current_object()
+    next_url = safe_next(request.values.get("next"), "")
+    form = NameForm()
+    if form.validate_on_submit():
+        accounts.update_profile(user, display_name=form.display_name.data)
+        db.session.commit()
+        flash(_("Welcome! Next, tell us which community you live in."), "success")
+        return redirect(next_url or landing_url(user))
+    page = render_template("accounts/welcome.html", form=form, next=next_url)
+    return page, 400 if request.method == "POST" else 200
+
+
+@bp.get("/privacy")
+@public
+def privacy():
+    return render_template(
+        "accounts/privacy.html", version=current_app.config["PRIVACY_NOTICE_VERSION"]
+    )
 
 
 @bp.post("/logout")
@@ -177,12 +319,86 @@ def account():
         )
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("accounts.account"))
+    return _account_page(form=form)
+
+
+def _account_page(**forms) -> str:
+    user = current_user._get_current_object()
+    forms.setdefault("form", ProfileForm(obj=user))
+    forms.setdefault("password_form", ChangePasswordForm(prefix="pw"))
+    forms.setdefault("phone_form", PhoneForm(formdata=None, prefix="ph"))
     return render_template(
         "accounts/account.html",
-        form=form,
-        password_form=ChangePasswordForm(prefix="pw"),
         empty=EmptyForm(),
+        needs_phone=phones.needs_phone(user),
+        phone=phones.display_phone(user.phone),
+        **forms,
     )
+
+
+def _phone_code_form(phone: str) -> CodeForm:
+    form = CodeForm(formdata=None, prefix="pc")
+    form.phone.data = phone
+    return form
+
+
+@bp.post("/account/phone")
+@login_required
+@limiter.limit(configured("SMS_SEND_LIMIT"))
+def change_phone_code():
+    """Send a code to the new number; the account page comes back with its field."""
+    user = current_user._get_current_object()
+    phone_form = PhoneForm(prefix="ph")
+    if not phone_form.validate_on_submit():
+        return _account_page(phone_form=phone_form), 400
+    try:
+        sent = phones.send_code(
+            phone_form.phone.data,
+            get_remote_address(),
+            purpose=phones.CHANGE_PHONE,
+            user=user,
+            locale=user.locale,
+        )
+    except phones.PhoneError as err:
+        db.session.rollback()
+        field_error(phone_form, err, "phone")
+        return _account_page(phone_form=phone_form), err.status, err.headers
+    db.session.commit()
+    return _account_page(
+        phone_form=phone_form,
+        phone_code_form=_phone_code_form(sent.phone),
+        sent={"wait": sent.resend_after, "phone": phones.display_phone(sent.phone)},
+    )
+
+
+@bp.post("/account/phone/verify")
+@login_required
+@limiter.limit(configured("SMS_VERIFY_LIMIT"))
+def change_phone():
+    """The code proves the new number: it becomes the account's."""
+    user = current_user._get_current_object()
+    code_form = CodeForm(prefix="pc")
+    phone = phones.normalize_phone(code_form.phone.data)
+    if phone is None:
+        return redirect(url_for("accounts.account"))
+    phone_form = PhoneForm(formdata=None, prefix="ph", phone=phones.display_phone(phone))
+    if not code_form.validate_on_submit():
+        return _account_page(phone_form=phone_form, phone_code_form=code_form), 400
+    row = phones.check_code(phone, code_form.code.data, purpose=phones.CHANGE_PHONE, user=user)
+    if row is None:
+        db.session.commit()  # the wrong try counts
+        field_error(code_form, phones.invalid_code())
+        return _account_page(phone_form=phone_form, phone_code_form=code_form), 401
+    try:
+        phones.change_phone(user, row)
+    except phones.PhoneError as err:
+        db.session.rollback()
+        field_error(phone_form, err, "phone")
+        return _account_page(phone_form=phone_form), err.status
+    db.session.commit()
+    log_event("phone_changed", user=user.id)
+    flash(_("Your mobile number is verified and saved."), "success")
+    return redirect(url_for("accounts.account"))
 
 
 @bp.post("/account/password")
@@ -200,10 +416,7 @@ def change_password():
             log_event("password_changed", user=user.id)
             flash(_("Your password is changed. Other devices have been signed out."), "success")
             return redirect(url_for("accounts.account"))
-    profile = ProfileForm(obj=user)
-    return render_template(
-        "accounts/account.html", form=profile, password_form=form, empty=EmptyForm()
-    ), 400
+    return _account_page(password_form=form), 400
 
 
 @bp.post("/account/sign-out-everywhere")

@@ -4,7 +4,6 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
-    EmailField,
     HiddenField,
     IntegerField,
     SelectChoice,
@@ -50,9 +49,13 @@ SCOPE_HINTS = {
 
 
 class GrantForm(FlaskForm):
-    email = EmailField(
-        _l("Email address of the person"),
-        validators=[DataRequired(_l("Enter your email address.")), Length(max=254)],
+    # Named ``email`` since the form began; it takes a mobile number as well.
+    email = StringField(
+        _l("Email address or mobile number of the person"),
+        validators=[
+            DataRequired(_l("Enter the person's email address or mobile number.")),
+            Length(max=254),
+        ],
     )
     role = SelectField(
         _l("Role"),

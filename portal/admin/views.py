@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from portal.accounts.services import find_by_email
+from portal.accounts.phones import find_person
 from portal.admin import bp, pickers
 from portal.admin.forms import (
     ROLE_LABELS,
@@ -89,9 +89,9 @@ def role_grants():
     if form.is_submitted() and not _scope_fits(form, picker):
         valid = False
     if valid:
-        user = find_by_email(form.email.data)
+        user = find_person(form.email.data)
         if user is None:
-            form.email.errors.append(_("No account has this email address."))
+            form.email.errors.append(_("No account has this email address or mobile number."))
         else:
             outcome = act_on_form(
                 form,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import current_app, g, jsonify, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import or_
 
+from portal.accounts import phones
 from portal.accounts import services as accounts
 from portal.accounts.forms import api_registration_errors
 from portal.accounts.models import ApiToken
@@ -14,6 +15,7 @@ from portal.api import ApiError, bp, iso, require_user
 from portal.api import schemas as S
 from portal.core.database import keep_on_error
 from portal.core.guards import login_required, public
+from portal.core.i18n import current_locale
 from portal.core.i18n import gettext as _
 from portal.core.limits import configured, sign_in_failed, sign_in_limit, user_key
 from portal.core.pagination import keyset
@@ -32,11 +34,39 @@ from portal.roles import permissions
 # --- auth ------------------------------------------------------------------------------------
 
 
+@bp.post("/auth/sms-code")
+@public
+@limiter.limit(configured("SMS_SEND_LIMIT"))
+@accepts(body=S.SmsCodeRequest)
+def send_sms_code(data: S.SmsCodeRequest):
+    """A code for signing in or registering; the same answer whether or not the number has an
+    account."""
+    sent = phones.send_code(data.phone, get_remote_address(), locale=current_locale())
+    log_event("sms_code_sent", channel="api")
+    return jsonify({"status": "sent", "resend_after": sent.resend_after}), 202
+
+
+def _not_by_phone() -> bool:
+    """The code's limit spares email sign-ins (they have the sign-in limit of their own)."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested past what the parser takes: @accepts refuses it next
+        return True
+    return not (isinstance(body, dict) and "phone" in body)
+
+
 @bp.post("/auth/token")
 @public
 @sign_in_limit()
+@limiter.limit(configured("SMS_VERIFY_LIMIT"), exempt_when=_not_by_phone)
 @accepts(body=S.Credentials)
 def create_token(data: S.Credentials):
+    if data.phone is not None:
+        return _token_by_code(data)
+    if "email" not in current_app.config["SIGN_IN_METHODS"]:
+        raise ApiError(
+            "method_disabled", "This site signs in by mobile number and SMS code.", status=400
+        )
     email, password = data.email, data.password
     wait = accounts.sign_in_wait(email, get_remote_address())
     if wait is not None:
@@ -58,6 +88,23 @@ def create_token(data: S.Credentials):
     return jsonify({"token": raw, "expires_at": iso(token.expires_at)}), 201
 
 
+def _token_by_code(data: S.Credentials):
+    """Sign in, or register a number new to the site, with the SMS code sent to it."""
+    phone = phones.require_phone(data.phone)
+    row = phones.check_code(phone, data.code or "")
+    if row is None:
+        sign_in_failed()
+        db.session.commit()  # the wrong try counts although the request is refused
+        log_event("login_failure", channel="api", method="phone")
+        raise phones.invalid_code()
+    user, created = phones.sign_in_with_code(
+        row, accept_privacy=bool(data.accept_privacy), locale=current_locale()
+    )
+    raw, token = accounts.issue_token(user)
+    log_event("register" if created else "login_success", channel="api", user=user.id)
+    return jsonify({"token": raw, "expires_at": iso(token.expires_at), "new_account": created}), 200
+
+
 @bp.delete("/auth/token")
 @login_required
 def delete_token():
@@ -74,6 +121,13 @@ def delete_token():
 @limiter.shared_limit(configured("REGISTER_LIMIT"), scope="register")  # with the page
 @accepts(body=S.NewAccount)
 def create_account(data: S.NewAccount):
+    if "email" not in current_app.config["SIGN_IN_METHODS"]:
+        raise ApiError(
+            "method_disabled",
+            "This site registers by mobile number: POST /api/v1/auth/sms-code, then "
+            "/api/v1/auth/token.",
+            status=400,
+        )
     sent = data.model_dump(exclude_none=True)
     fields = api_registration_errors(sent)
     if fields:
@@ -101,7 +155,9 @@ def _me(user) -> dict:
         "id": user.id,
         "display_name": user.display_name,
         "locale": user.locale,
+        "email": user.email,
         "email_confirmed": user.email_confirmed,
+        "phone": user.phone,
         "residency": {"status": status, "community_code": community.code if community else None},
         "roles": [
             {"role": gr.role.value, "scope_code": gr.scope_code} for gr in permissions.grants(user)
@@ -113,6 +169,17 @@ def _me(user) -> dict:
 @login_required
 def me():
     return jsonify(_me(current_user))
+
+
+@bp.patch("/me")
+@login_required
+@accepts(body=S.MeUpdate)
+def update_me(data: S.MeUpdate):
+    user = require_user()
+    accounts.update_profile(
+        user, display_name=data.display_name, locale=data.locale, email=data.email
+    )
+    return jsonify(_me(user))
 
 
 # --- communities -----------------------------------------------------------------------------

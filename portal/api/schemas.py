@@ -21,8 +21,66 @@ from portal.residency.models import ResidencyStatus
 
 
 class Credentials(Body):
-    email: Annotated[str, text(254), Field(min_length=1)]
-    password: Annotated[str, text(200), Field(min_length=1)]
+    """Either an email address and its password, or a mobile number and the SMS code sent to
+    it (``accept_privacy``: true when the number has no account yet, to create it)."""
+
+    model_config = Body.model_config | {
+        "json_schema_extra": {
+            "anyOf": [{"required": ["email", "password"]}, {"required": ["phone", "code"]}]
+        }
+    }
+
+    email: Annotated[str, text(254), Field(min_length=1)] = ABSENT
+    password: Annotated[str, text(200), Field(min_length=1)] = ABSENT
+    phone: Annotated[str, text(30), Field(min_length=1)] = ABSENT
+    code: Annotated[str, text(12), Field(min_length=1)] = ABSENT
+    accept_privacy: bool = ABSENT
+
+    @model_validator(mode="after")
+    def _one_way(self):
+        by_email = self.email is not None or self.password is not None
+        by_phone = self.phone is not None or self.code is not None
+        if by_email and by_phone:
+            raise ValueError("Send email and password, or phone and code, not both.")
+        if by_email and (self.email is None or self.password is None):
+            raise ValueError("Send both email and password.")
+        if by_phone and (self.phone is None or self.code is None):
+            raise ValueError("Send both phone and code.")
+        if not by_email and not by_phone:
+            raise ValueError("Send email and password, or phone and code.")
+        if self.accept_privacy is not None and not by_phone:
+            raise ValueError("accept_privacy goes with phone and code.")
+        return self
+
+
+class SmsCodeRequest(Body):
+    phone: Annotated[str, text(30), Field(min_length=1)] = Field(
+        description="A mainland mobile number: 11 digits starting 1[3-9], +86 optional"
+    )
+
+
+class MeUpdate(Body):
+    """Any of the three; what is left out stays as it is."""
+
+    model_config = Body.model_config | {
+        "json_schema_extra": {
+            "anyOf": [
+                {"required": ["display_name"]},
+                {"required": ["locale"]},
+                {"required": ["email"]},
+            ]
+        }
+    }
+
+    display_name: Annotated[str, text(40, required=True), Field(min_length=2)] = ABSENT
+    locale: Literal["zh_Hans", "en"] = ABSENT
+    email: Annotated[EmailStr, Field(max_length=254)] = ABSENT
+
+    @model_validator(mode="after")
+    def _something(self):
+        if self.display_name is None and self.locale is None and self.email is None:
+            raise ValueError("Send display_name, locale or email.")
+        return self
 
 
 class NewAccount(Body):

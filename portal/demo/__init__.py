@@ -67,11 +67,32 @@ def _square(lon: float, lat: float, size: float = 0.001) -> dict:
     }
 
 
+def demo_phone(email: str) -> str | None:
+    """Every demo account's mobile number: +86 138 0013 80xx (the README's table)."""
+    fixed = {
+        "admin@example.org": 0,
+        "committee@example.org": 1,
+        "committee.b@example.org": 2,
+        "gridworker@example.org": 3,
+        "supervisor@example.org": 4,
+        "resident.b@example.org": 50,
+        "newcomer@example.org": 90,
+        **{f"liaison.{code}@example.org": 5 + i for i, (code, _zh, _en) in enumerate(AGENCIES)},
+        **{f"resident{n}@example.org": 20 + n for n in range(1, 30)},
+        **{f"resident.b{n}@example.org": 50 + n for n in range(2, 10)},
+    }
+    n = fixed.get(email)
+    return None if n is None else f"+86138001380{n:02d}"
+
+
 def _user(email: str, name: str, locale: str = "zh_Hans") -> User:
     user = db.session.scalar(db.select(User).where(User.email == email))
     if user is None:
+        phone = demo_phone(email)
         user = User(
             email=email,
+            phone=phone,
+            phone_verified_at=clock.now() if phone else None,
             display_name=name,
             locale=locale,
             password_hash=_hash(),
@@ -80,6 +101,17 @@ def _user(email: str, name: str, locale: str = "zh_Hans") -> User:
         db.session.add(user)
         db.session.flush()
     return user
+
+
+def _ensure_demo_phones() -> None:
+    """Demo data loaded before accounts had numbers gets them (``flask demo`` again)."""
+    for user in db.session.scalars(
+        db.select(User).where(User.phone.is_(None), User.email.like("%@example.org"))
+    ):
+        phone = demo_phone(user.email or "")
+        if phone is not None:
+            user.phone, user.phone_verified_at = phone, clock.now()
+    db.session.flush()
 
 
 _cached_hash: list[str] = []
@@ -137,6 +169,7 @@ def load_demo() -> bool:
     """Create what is missing; returns False when everything was already there."""
     ensure_categories()
     if db.session.scalar(db.select(User.id).where(User.email == "admin@example.org")):
+        _ensure_demo_phones()
         return False
     for level, code, zh, en, parent in PLACES:
         upsert_place(
@@ -217,4 +250,9 @@ def credentials() -> str:
     width = max(len(email) for _role, email in rows)
     lines = [f"Sign in at /login as any of these; every password is {PASSWORD}"]
     lines += [f"  {email.ljust(width)}  {role}" for role, email in rows]
+    lines += [
+        "Or with the account's mobile number, +86 138 0013 80xx (admin 00, committee 01 and 02,",
+        "grid worker 03, supervisor 04, liaisons 05-11, resident1… 21…, resident.b 50,",
+        "newcomer 90): the SMS code is printed here, and `flask outbox list --to NUMBER` shows it.",
+    ]
     return "\n".join(lines)

@@ -339,8 +339,11 @@ class Life:
             submit=submit,
         )
 
-    def comment(self, who: str, p: Proposal, body: str, stance: str | None = None, parent=None):
-        return deliberation_services.add_comment(self.user(who), p, body, stance, parent)
+    def comment(
+        self, who: str | User, p: Proposal, body: str, stance: str | None = None, parent=None
+    ):
+        user = who if isinstance(who, User) else self.user(who)
+        return deliberation_services.add_comment(user, p, body, stance, parent)
 
     def act(self, who: User, case: Case, action: str, **kwargs) -> None:
         case_services.act(who, case, action, **kwargs)

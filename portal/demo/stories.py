@@ -216,7 +216,7 @@ def weekend_clinic(life: Life):
     )
     yield life.after(hours=1)
     life.comment(
-        health.email,
+        health,
         p,
         "已协调社区卫生服务中心抽调人员，工作日门诊不受影响；周六门诊两周内开始"
         "试行，欢迎大家试行后反馈。",
@@ -343,7 +343,7 @@ def exercise_kit(life: Life):
     when = life.comment(r(9), p, "返工要多久？现在单杠用警戒带围起来了。", "question")
     yield life.next_work("09:40")
     life.comment(
-        culture.email,
+        culture,
         p,
         "施工队本周内完成加固，完成后请网格员复查。",
         parent=when,
@@ -534,7 +534,7 @@ def waste_station(life: Life):
     )
     yield life.after(minutes=40)
     life.comment(
-        urban.email,
+        urban,
         p,
         "已要求清运公司从下周一起晚上 9 点以后不再作业，欢迎居民监督。",
         parent=move,
@@ -618,7 +618,7 @@ def road_hole(life: Life):
     where = life.comment(r(22), p, "现在施工到哪一步了？计划日期已经过了。", "question")
     yield life.next_work("10:00")
     life.comment(
-        urban.email,
+        urban,
         p,
         "管线单位的施工排期推迟了，我们正在协调，本周内给出新的完成时间。抱歉让大家久等。",
         parent=where,

@@ -19,7 +19,10 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 
-def queue_email(user, subject: str, body: str, *, kind: str) -> OutboxMessage:
+def queue_email(user, subject: str, body: str, *, kind: str) -> OutboxMessage | None:
+    """Nothing for an account without an email address (made by mobile number)."""
+    if not user.email:
+        return None
     return queue_email_to(user.email, subject, body, kind=kind, user_id=user.id)
 
 

@@ -236,7 +236,7 @@ class Tab:
         self.visit("/login")
         self.page.locator("#email").fill(email)
         self.page.locator("#password").fill(password)
-        self.submit(self.main_button())
+        self.submit(self.main_button(":has(#password)"))
         assert "/login" not in self.page.url, f"sign-in failed for {email}"
         # In the header's menu, folded away on a phone.
         expect(self.page.locator("form[action='/logout'] button")).to_have_count(1)

@@ -259,7 +259,7 @@ def test_every_page_fits_a_phone_in_its_language(browser, live_server, sample, l
                 tab.page.locator("#email").fill(email)
                 tab.page.locator("#password").fill(DEMO_PASSWORD)
                 with tab.page.expect_navigation():
-                    tab.page.locator("main form button[type=submit]").click()
+                    tab.page.locator("main form:has(#password) button[type=submit]").click()
                 assert "/login" not in tab.page.url, f"sign-in failed for {email}"
             for path in pages:
                 probe = context.request.get(path, max_redirects=0)

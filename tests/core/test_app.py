@@ -114,10 +114,11 @@ def test_wrong_method_says_which_methods_are_allowed(client):
     r = client.get("/residency/request")
     assert r.status_code == 405 and "text/html" in r.content_type
     assert _allowed(r) == {"POST", "OPTIONS"}
-    # An API route: /api/v1/me is read with GET (HEAD and OPTIONS come with it).
+    # An API route: /api/v1/me is read with GET (HEAD and OPTIONS come with it), changed with
+    # PATCH.
     r = client.put("/api/v1/me")
     assert r.status_code == 405 and r.get_json()["error"]["code"] == "method_not_allowed"
-    assert _allowed(r) == {"GET", "HEAD", "OPTIONS"}
+    assert _allowed(r) == {"GET", "HEAD", "OPTIONS", "PATCH"}
     assert r.content_type == "application/json"  # the exception's own type is not kept
 
 

@@ -98,7 +98,14 @@ def production(tmp_path_factory, monkeypatch):
     """The production configuration (behind one proxy) on a database of its own."""
     monkeypatch.delenv("TRUSTED_HOSTS", raising=False)
     url = f"sqlite:///{tmp_path_factory.mktemp('prod') / 'db.sqlite3'}"
-    app = build_app(tmp_path_factory, url, COMMONS_ENV="production", PUBLIC_URL=PUBLIC)
+    # Email sign-in allowed too (production's default is phone alone): the links are mailed.
+    app = build_app(
+        tmp_path_factory,
+        url,
+        COMMONS_ENV="production",
+        PUBLIC_URL=PUBLIC,
+        SIGN_IN_METHODS="phone,email",
+    )
     with real_session():
         yield app
 

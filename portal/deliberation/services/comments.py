@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import defer, joinedload
 
 from portal.accounts.models import User
+from portal.accounts.phones import check_may_take_part
 from portal.core import clock
 from portal.core.i18n import gettext as _
 from portal.core.text import linkify
@@ -67,6 +68,7 @@ def add_comment(
             status=403,
         )
     check_not_blocked(user, p.community_id)
+    check_may_take_part(user)
     if p.hidden:
         raise DeliberationError("hidden", _("This proposal is hidden; comments are closed."))
     if p.locked:

@@ -12,6 +12,7 @@ from flask import url_for
 from sqlalchemy import delete, insert, select
 
 from portal.accounts.models import User
+from portal.accounts.phones import check_may_take_part
 from portal.audit.services import record
 from portal.core import clock
 from portal.core.i18n import gettext as _
@@ -118,6 +119,7 @@ def _check_resident(user: User, community: Community) -> None:
             _("Only confirmed residents of this community can do this."),
             status=403,
         )
+    check_may_take_part(user)
 
 
 def _apply_fields(

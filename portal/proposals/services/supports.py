@@ -10,6 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.selectable import Select
 
 from portal.accounts.models import User
+from portal.accounts.phones import check_may_take_part, needs_phone
 from portal.core import clock
 from portal.core.database import rowcount
 from portal.core.i18n import gettext as _
@@ -129,6 +130,7 @@ def _qualify(p: Proposal, reached=None) -> None:
 
 
 def support(user: User, p: Proposal) -> int:
+    check_may_take_part(user)
     return _add_support(p, user.id, community_id=getattr(user, "community_id", None))
 
 
@@ -174,7 +176,10 @@ def support_by_token(token_hash: str, proposal_id: int) -> tuple[int, Status] | 
     if db.session.get_bind().dialect.name != "postgresql":
         return None
     params = {"token_hash": token_hash, "proposal_id": proposal_id, "now": clock.now()}
-    return _support_in_one(_one_statement_support("token"), proposal_id, params)
+    # Where only numbers sign in, the token's account must have verified one (as
+    # ``accounts.phones.needs_phone`` says); else the full path tells why not.
+    who = "token" if "email" in current_app.config["SIGN_IN_METHODS"] else "token_phone"
+    return _support_in_one(_one_statement_support(who), proposal_id, params)
 
 
 _one_statement_supports: dict[str, Any] = {}
@@ -189,7 +194,7 @@ def _one_statement_support(who: str):
     if stmt is None:
         users = cast(Table, User.__table__)
         now = bindparam("now", type_=Support.__table__.c.created_at.type)
-        if who == "token":
+        if who in ("token", "token_phone"):
             from portal.accounts.auth import valid_token
             from portal.accounts.models import ApiToken
 
@@ -202,6 +207,8 @@ def _one_statement_support(who: str):
                     users.c.community_id.is_not(None),
                 )
             )
+            if who == "token_phone":
+                resident = resident.where(users.c.phone.is_not(None))
         else:
             resident = select(
                 bindparam("resident_id", type_=users.c.id.type).label("id"),
@@ -239,6 +246,8 @@ def support_at_once(user: User, proposal_id: int) -> tuple[int, Status] | None:
     community_id = getattr(user, "community_id", None)
     if community_id is None or db.session.get_bind().dialect.name != "postgresql":
         return None
+    if needs_phone(user):
+        return None  # the full path says why
     params = {
         "proposal_id": proposal_id,
         "resident_community_id": community_id,
