@@ -24,6 +24,7 @@ from portal.accounts.forms import (
     ResetPasswordForm,
     ResetRequestForm,
 )
+from portal.core.database import discard_changes, keep_on_error
 from portal.core.errors import field_error
 from portal.core.guards import login_required, public
 from portal.core.i18n import current_locale
@@ -204,7 +205,7 @@ def send_login_code():
             phone_form.phone.data, get_remote_address(), locale=current_locale()
         )
     except phones.PhoneError as err:
-        db.session.rollback()
+        discard_changes()
         field_error(phone_form, err, "phone")
         # Too soon: the code sent a moment ago still works, so its field stays.
         code_form = _code_form_for(phones.normalize_phone(phone_form.phone.data) or "")
@@ -215,7 +216,6 @@ def send_login_code():
             sent={"wait": err.retry_after} if err.code == "too_soon" else None,
         )
         return page, err.status, err.headers
-    db.session.commit()
     log_event("sms_code_sent", channel="web")
     return _login_page(
         phone_form=phone_form,
@@ -247,7 +247,7 @@ def verify_login_code():
     row = phones.check_code(phone, code_form.code.data)
     if row is None:
         sign_in_failed()
-        db.session.commit()  # the wrong try counts
+        keep_on_error("the wrong try counts against the code")
         log_event("login_failure", channel="web", method="phone")
         field_error(code_form, phones.invalid_code())
         return _login_page(phone_form=phone_form, code_form=code_form, next_url=next_url), 401
@@ -256,11 +256,10 @@ def verify_login_code():
             row, accept_privacy=code_form.accept_privacy.data, locale=current_locale()
         )
     except phones.PhoneError as err:
-        db.session.rollback()
+        discard_changes()
         field_error(code_form, err, "code")
         return _login_page(phone_form=phone_form, code_form=code_form, next_url=next_url), 400
     _sign_in(user)
-    db.session.commit()
     log_event("register" if created else "login_success", channel="web", user=user.id)
     if created:
         return redirect(url_for("accounts.welcome", next=next_url or None))
@@ -276,7 +275,6 @@ def welcome():
     form = NameForm()
     if form.validate_on_submit():
         accounts.update_profile(user, display_name=form.display_name.data)
-        db.session.commit()
         flash(_("Welcome! Next, tell us which community you live in."), "success")
         return redirect(next_url or landing_url(user))
     page = render_template("accounts/welcome.html", form=form, next=next_url)
@@ -360,10 +358,9 @@ def change_phone_code():
             locale=user.locale,
         )
     except phones.PhoneError as err:
-        db.session.rollback()
+        discard_changes()
         field_error(phone_form, err, "phone")
         return _account_page(phone_form=phone_form), err.status, err.headers
-    db.session.commit()
     return _account_page(
         phone_form=phone_form,
         phone_code_form=_phone_code_form(sent.phone),
@@ -386,16 +383,15 @@ def change_phone():
         return _account_page(phone_form=phone_form, phone_code_form=code_form), 400
     row = phones.check_code(phone, code_form.code.data, purpose=phones.CHANGE_PHONE, user=user)
     if row is None:
-        db.session.commit()  # the wrong try counts
+        keep_on_error("the wrong try counts against the code")
         field_error(code_form, phones.invalid_code())
         return _account_page(phone_form=phone_form, phone_code_form=code_form), 401
     try:
         phones.change_phone(user, row)
     except phones.PhoneError as err:
-        db.session.rollback()
+        discard_changes()
         field_error(phone_form, err, "phone")
         return _account_page(phone_form=phone_form), err.status
-    db.session.commit()
     log_event("phone_changed", user=user.id)
     flash(_("Your mobile number is verified and saved."), "success")
     return redirect(url_for("accounts.account"))

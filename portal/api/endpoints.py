@@ -94,7 +94,7 @@ def _token_by_code(data: S.Credentials):
     row = phones.check_code(phone, data.code or "")
     if row is None:
         sign_in_failed()
-        db.session.commit()  # the wrong try counts although the request is refused
+        keep_on_error("the wrong try counts against the code")
         log_event("login_failure", channel="api", method="phone")
         raise phones.invalid_code()
     user, created = phones.sign_in_with_code(
