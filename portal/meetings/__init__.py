@@ -1,0 +1,1 @@
+"""Meetings (议事会): agendas, agencies ' written answers, registrations, questions, minutes."""
