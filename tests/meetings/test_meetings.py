@@ -679,3 +679,44 @@ def test_web_forms_create_and_publish(client, login_as, make_proposal):
     assert r.status_code == 302
     db.session.refresh(m)
     assert m.state == "published"
+
+
+def test_a_hidden_question_in_the_workspace_and_its_appeal(
+    client, api_token, make_meeting, login_as, app
+):
+    """The moderation workspace lists a reported question like a comment, and whoever decides
+    the author's appeal reads what was hidden (deliberation's registry of target kinds)."""
+    from portal.deliberation import services as delib
+    from portal.meetings.models import Question
+
+    m = make_meeting(publish=True)
+    q = client.post(
+        f"/api/v1/agenda-items/{m.items[0].id}/questions",
+        json={"body": "请看我的广告 <i>x</i>"},
+        headers=api_token("resident"),
+    ).get_json()
+    r = client.post(
+        "/api/v1/reports",
+        json={"target_type": "question", "target_id": q["id"], "reason": "spam"},
+        headers=api_token("resident2"),
+    )
+    assert r.status_code == 201
+    login_as("committee")
+    page = client.get("/communities/110101001001/moderation").get_data(as_text=True)
+    assert "请看我的广告 &lt;i&gt;x&lt;/i&gt;" in page
+    assert f"/meetings/{m.id}#question-{q['id']}" in page
+    from portal.extensions import db
+
+    with app.test_request_context("/"):
+        action = delib.moderate(
+            user_by_email("committee@example.org"), "hide", "question", q["id"], reason_code="spam"
+        )
+        delib.appeal(user_by_email("resident1@example.org"), action, "不是广告")
+        db.session.commit()
+    assert db.session.get(Question, q["id"]).hidden
+    assert "content_hidden" in _types("resident1@example.org")
+    # The only committee member of A hid it: the district supervisor decides the appeal.
+    login_as("supervisor")
+    appeals = client.get("/appeals").get_data(as_text=True)
+    assert "请看我的广告 &lt;i&gt;x&lt;/i&gt;" in appeals
+    assert f"/meetings/{m.id}#question-{q['id']}" in appeals

@@ -33,7 +33,6 @@ from portal.meetings.services.invitations import (
     open_invitations,
     remind_due_soon,
     save_answer,
-    withdraw,
 )
 from portal.meetings.services.lifecycle import (
     Details,
@@ -127,5 +126,4 @@ __all__ = [
     "state_label",
     "to_prepare",
     "update_meeting",
-    "withdraw",
 ]

@@ -114,18 +114,6 @@ def tell_invited(inv: Invitation) -> None:
     )
 
 
-def withdraw(user, inv: Invitation) -> None:
-    """The committee takes an invitation back before it is answered."""
-    m = inv.item.meeting
-    check_runs(user, m)
-    check_changeable(m)
-    if inv.state == InvitationState.answered:
-        raise MeetingError("answer_published", _("This agency has answered already."))
-    db.session.delete(inv)
-    db.session.flush()
-    record(user, "meeting.uninvite", ("meeting_invitations", inv.id), meeting=m.id)
-
-
 # --- answers ---------------------------------------------------------------------------------
 
 
