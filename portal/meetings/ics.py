@@ -4,21 +4,25 @@ as CANCELLED so that calendars that imported it drop it."""
 
 from __future__ import annotations
 
-from flask import request, url_for
+from urllib.parse import urlsplit
+
+from flask import current_app
 from icalendar import Calendar, Event
 
+from portal.core.urls import external_url
 from portal.meetings.models import Meeting
 
 
 def _event(m: Meeting) -> Event:
     ev = Event()
-    host = request.host.split(":")[0] if request else "commons"
+    # Built from PUBLIC_URL, never from the request's Host (``core.urls``).
+    host = urlsplit(current_app.config["PUBLIC_URL"]).hostname or "commons"
     ev.add("uid", f"meeting-{m.id}@{host}")
     ev.add("dtstamp", m.updated_at)
     ev.add("dtstart", m.starts_at)
     ev.add("dtend", m.ends_at)
     ev.add("summary", m.title)
-    link = url_for("meetings.show", meeting_id=m.id, _external=True)
+    link = external_url("meetings.show", meeting_id=m.id)
     description = m.description or ""
     if m.state == "cancelled" and m.cancel_reason:
         description = f"{description}\n\n{m.cancel_reason}".strip()
