@@ -70,6 +70,12 @@ def _connect_proposal_page(app: Flask) -> None:
     hooks.set_case_lookup(case_for_proposal, cases_for_proposals, proposal_case)
     hooks.add_page_section(app, case_section)
     hooks.add_page_section(app, proposal_page_section)
+    from portal.cases.views import add_case_page_section
+    from portal.meetings.views import case_page_section
+    from portal.meetings.views import proposal_page_section as meetings_section
+
+    hooks.add_page_section(app, meetings_section)
+    add_case_page_section(app, case_page_section)
     from portal.notifications.services import set_live_state
 
     set_live_state(_notification_states)
@@ -137,6 +143,9 @@ def _add_community_sections(app: Flask) -> None:
         return {"waiting": waiting, "figures": figures(community)}
 
     add_community_section(app, reviews_and_figures)
+    from portal.meetings.views import community_page_section
+
+    add_community_section(app, community_page_section)
 
 
 def install_template_globals(app: Flask) -> None:
@@ -147,8 +156,10 @@ def install_template_globals(app: Flask) -> None:
     from portal.accounts.forms import EmptyForm
     from portal.cases import services as cases
     from portal.deliberation import services as delib
+    from portal.deliberation.targets import noun as target_noun
     from portal.desks.landing import landing_url
-    from portal.desks.queries import desks_for, same_kind_twice
+    from portal.desks.queries import desks_for, open_invitations, same_kind_twice
+    from portal.meetings.services import decision_label as meeting_decision_label
     from portal.notifications.services import unread_count
     from portal.proposals import services as proposals
     from portal.proposals.models import Status
@@ -176,6 +187,11 @@ def install_template_globals(app: Flask) -> None:
         # Where a signed-in person's work is (the page they land on): error pages lead there.
         my_desk_url=lambda: landing_url(current_user),
         same_kind_twice=same_kind_twice,
+        # What a report or moderation action is about, in words ("comment", "question").
+        target_noun=target_noun,
+        meeting_decision_label=meeting_decision_label,
+        # The open invitations of an agency, counted on its workspace.
+        open_invitations=open_invitations,
     )
 
     @app.context_processor
@@ -241,6 +257,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.deliberation import bp as deliberation_bp
     from portal.desks import bp as desks_bp
     from portal.main import bp as main_bp
+    from portal.meetings import bp as meetings_bp
     from portal.notifications import bp as notifications_bp
     from portal.places import bp as places_bp
     from portal.proposals import bp as proposals_bp
@@ -253,6 +270,7 @@ def _register_blueprints(app: Flask) -> None:
         proposals_bp,
         cases_bp,
         deliberation_bp,
+        meetings_bp,
         residency_bp,
         notifications_bp,
         admin_bp,
@@ -277,3 +295,6 @@ def connect_signals(app: Flask) -> None:
 
     install_cases(app)
     install_deliberation(app)
+    from portal.meetings.services import install as install_meetings
+
+    install_meetings(app)

@@ -186,6 +186,21 @@ def cases_sweep() -> None:
     )
 
 
+meetings_cli = AppGroup("meetings", help="Community meetings (议事会).")
+
+
+@meetings_cli.command("sweep")
+def meetings_sweep() -> None:
+    """Remind the liaisons of invited agencies a day before their written answer is due
+    (each invitation once; safe to run again)."""
+    from portal.meetings.services import remind_due_soon
+
+    with _request_context():
+        n = remind_due_soon()
+        db.session.commit()
+    click.echo(f"{n} invitations reminded")
+
+
 def _request_context():
     """Services build links for notifications; give them a request context on the CLI."""
     from flask import current_app
@@ -269,6 +284,7 @@ def register(app: Flask) -> None:
         cases_cli,
         routing_cli,
         calendar_cli,
+        meetings_cli,
         demo,
     ):
         app.cli.add_command(cmd)

@@ -14,6 +14,16 @@ from portal.cases.models import (
     RoutingRule,
 )
 from portal.deliberation.models import Appeal, Comment, ModerationAction, Report
+from portal.meetings.models import (
+    AgendaItem,
+    Answer,
+    Commitment,
+    Decision,
+    Invitation,
+    Meeting,
+    Question,
+    Registration,
+)
 from portal.notifications.models import Notification, OutboxMessage
 from portal.places.models import City, Community, District, Grid, Street
 from portal.proposals.models import (
@@ -35,6 +45,8 @@ from portal.roles.models import Agency, Role, RoleGrant
 
 __all__ = [
     "Agency",
+    "AgendaItem",
+    "Answer",
     "ApiToken",
     "Appeal",
     "AuditEntry",
@@ -49,11 +61,15 @@ __all__ = [
     "Category",
     "City",
     "Comment",
+    "Commitment",
     "Community",
+    "Decision",
     "District",
     "Grid",
+    "Invitation",
     "InvitationBatch",
     "InvitationCode",
+    "Meeting",
     "ModerationAction",
     "Notification",
     "OutboxMessage",
@@ -61,6 +77,8 @@ __all__ = [
     "ProposalEvent",
     "ProposalGram",
     "ProposalPhoto",
+    "Question",
+    "Registration",
     "Report",
     "ResidencyRequest",
     "ResidencyStatus",

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +27,7 @@ from portal.accounts.models import SmsCode, SmsNumber, User
 from portal.core import clock
 from portal.core.database import rowcount
 from portal.core.errors import DomainError
+from portal.core.i18n import force_locale
 from portal.core.i18n import gettext as _
 from portal.extensions import db
 from portal.notifications.sms import SmsDeliveryError, send_sms

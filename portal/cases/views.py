@@ -197,7 +197,21 @@ def _render_case(
         close_reason_label=cases.close_reason_label,
         overdue=cases.is_overdue(case),
         photos=cases.photos(case),
+        **_page_sections(case),
     ), status
+
+
+def add_case_page_section(app, section) -> None:
+    """What the features above cases add to a case's page (the meetings that put it on their
+    agenda): a function of the case giving template variables, added by the app factory."""
+    app.extensions.setdefault("case_page_sections", []).append(section)
+
+
+def _page_sections(case: Case) -> dict:
+    found: dict = {}
+    for section in current_app.extensions.get("case_page_sections", ()):
+        found.update(section(case))
+    return found
 
 
 @bp.get("/cases/<number>")

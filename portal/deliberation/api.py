@@ -15,6 +15,7 @@ from portal.core.pagination import cursor_arg, encode_cursor, keyset
 from portal.core.validation import accepts
 from portal.deliberation import schemas as S
 from portal.deliberation import services as delib
+from portal.deliberation import targets
 from portal.deliberation.models import Appeal, Comment, ModerationAction
 from portal.extensions import db, limiter
 from portal.places.services import community_by_code
@@ -183,7 +184,7 @@ def moderation_queue(code: str, params: S.Page):
         raise ApiError("forbidden", "Only this community's committee moderates it.", status=403)
     limit = params.limit
     after = None
-    raw = cursor_arg(Key.instant, Key.one_of("proposal", "comment"), Key.id)
+    raw = cursor_arg(Key.instant, Key.one_of(*targets.names()), Key.id)
     if raw is not None:
         after = tuple(raw)
     items = delib.queue(community, limit + 1, after)

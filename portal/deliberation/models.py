@@ -66,7 +66,7 @@ class Report(Model):
         UniqueConstraint(
             "target_type", "target_id", "reporter_id", name="uq_reports_target_reporter"
         ),
-        CheckConstraint("target_type IN ('proposal', 'comment')", name="target_type"),
+        CheckConstraint("target_type IN ('proposal', 'comment', 'question')", name="target_type"),
         Index("ix_reports_open", "community_id", "resolved_at", "id"),
     )
 

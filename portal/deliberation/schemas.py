@@ -30,8 +30,13 @@ class CommentPatch(Body):
     body: Annotated[str, text(1000, required=True)]
 
 
+# Any kind of the registry of report targets (``deliberation.targets``); the service refuses
+# one it does not know (400 ``invalid_target``).
+TargetType = Annotated[str, text(10, required=True)]
+
+
 class NewReport(Body):
-    target_type: Literal["proposal", "comment"]
+    target_type: TargetType
     target_id: Id
     reason: Literal[REPORT_REASONS]  # type: ignore[valid-type]
     note: Annotated[str, text(500)] | None = ""
@@ -39,7 +44,7 @@ class NewReport(Body):
 
 class ModerationRequest(Body):
     action: Literal["hide", "restore", "dismiss", "lock", "unlock", "block", "unblock"]
-    target_type: Literal["proposal", "comment"]
+    target_type: TargetType
     target_id: Id
     reason_code: Annotated[str, text(40)] | None = None
     note: Annotated[str, text(1000)] | None = None

@@ -22,6 +22,7 @@ from portal.core.pagination import page_of
 from portal.core.security import safe_next
 from portal.deliberation import bp
 from portal.deliberation import services as delib
+from portal.deliberation import targets as target_kinds
 from portal.deliberation.forms import (
     REPORT_LABELS,
     AppealDecisionForm,
@@ -244,7 +245,7 @@ def moderate():
     for raw in raw_targets:
         kind, _sep, ident = raw.partition(":")
         target_id = as_id(ident)
-        if kind in ("proposal", "comment") and target_id:
+        if target_kinds.get(kind) is not None and target_id:
             targets.append((kind, target_id))
     # The workspace's bulk form is shown again with its errors and what was ticked and typed.
     workspace = None
@@ -297,26 +298,23 @@ def log(code: str):
     )
 
 
+def _acted_on(action: ModerationAction):
+    kind = target_kinds.get(action.target_type)
+    if kind is None:  # a block: about a person
+        return None, None
+    return kind, db.session.get(kind.model, action.target_id)
+
+
 def _hidden_content(action: ModerationAction) -> str | None:
     """What the person deciding an appeal must read (only they reach this page's section)."""
-    if action.target_type == "comment":
-        c = db.session.get(Comment, action.target_id)
-        return c.body if c is not None else None
-    if action.target_type == "proposal":
-        p = db.session.get(Proposal, action.target_id)
-        return f"{p.title} — {p.summary}" if p is not None else None
-    return None
+    kind, obj = _acted_on(action)
+    return kind.text(obj) if obj is not None else None
 
 
 def _target_url(action: ModerationAction) -> str | None:
-    """Where the hidden proposal or comment of a decision is (None for blocks)."""
-    if action.target_type == "proposal":
-        return url_for("proposals.show", proposal_id=action.target_id)
-    if action.target_type == "comment":
-        c = db.session.get(Comment, action.target_id)
-        if c is not None:
-            return url_for("proposals.show", proposal_id=c.proposal_id) + f"#comment-{c.id}"
-    return None
+    """Where the hidden item of a decision is (None for blocks)."""
+    kind, obj = _acted_on(action)
+    return kind.url(obj) if obj is not None else None
 
 
 @bp.route("/appeals", methods=["GET", "POST"])

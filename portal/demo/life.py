@@ -387,6 +387,7 @@ def already_lived() -> bool:
 def load_life(now: datetime | None = None) -> bool:
     """Play the demo's stories up to ``now`` (default: the clock's now) once; returns False when
     they were played before. Needs ``load_demo`` first. Flushes, never commits."""
+    from portal.demo.meeting_stories import MEETING_STORIES
     from portal.demo.stories import STORIES
 
     if already_lived():
@@ -397,7 +398,7 @@ def load_life(now: datetime | None = None) -> bool:
         with current_app.test_request_context("/"):  # services link their notifications
             set_calendar()
             life = Life(now)
-            life.run(STORIES)
+            life.run([*STORIES, *MEETING_STORIES])
             life.read_old_notifications(timedelta(days=3))
         db.session.flush()
     finally:

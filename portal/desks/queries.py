@@ -20,6 +20,7 @@ from portal.core.i18n import current_locale
 from portal.core.i18n import lazy_gettext as _l
 from portal.deliberation.models import Appeal, ModerationAction, Report
 from portal.extensions import db
+from portal.meetings import services as meetings
 from portal.proposals import services as proposals
 from portal.proposals.models import Proposal
 from portal.residency.models import ResidencyRequest, ResidencyStatus
@@ -97,7 +98,18 @@ def appeals_waiting(community_id: int, user_id: int):
     )
 
 
-COMMITTEE_PARTS = ("review", "moderation", "residency", "appeals")
+def meetings_to_prepare(community):
+    """Upcoming meetings of the community with answers still missing (or still drafts)."""
+    return _count(meetings.to_prepare(community))
+
+
+def open_invitations(agency) -> int:
+    """An agency's invitations to answer in writing, as its invitations page lists them."""
+    stmt = meetings.open_invitations(agency).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(stmt)) or 0
+
+
+COMMITTEE_PARTS = ("review", "moderation", "residency", "appeals", "meetings")
 
 
 def _committee_columns(grant: RoleGrant, user_id: int) -> list:
@@ -107,12 +119,18 @@ def _committee_columns(grant: RoleGrant, user_id: int) -> list:
         moderation_waiting(c.id),
         residency_waiting(c.id),
         appeals_waiting(c.id, user_id),
+        meetings_to_prepare(c),
     ]
 
 
 def _one(queue: Callable, *args) -> list:
     """The count of a feature's queue statement, as the one column of a desk."""
     return [_count(queue(*args))]
+
+
+def _liaison_columns(agency) -> list:
+    """New cases and invitations to answer in writing: the agency desk's count."""
+    return [_count(cases.liaison_cases(agency, "new")), _count(meetings.open_invitations(agency))]
 
 
 def _filing() -> list:
@@ -140,7 +158,7 @@ def _plan(user) -> list[tuple[Desk, Callable[[], list]]]:
         elif kind == "liaison":
             a = gr.agency
             desk = Desk("liaison", url_for("cases.liaison", code=a.code), a.name(loc))
-            plan.append((desk, partial(_one, cases.liaison_cases, a, "new")))
+            plan.append((desk, partial(_liaison_columns, a)))
         elif kind == "grid":
             if seen_grid:  # one desk for all of a grid worker's grids
                 continue
@@ -181,6 +199,8 @@ def _build(user) -> list[Desk]:
         desk.count = sum(values)
         if desk.kind == "committee":
             desk.parts = dict(zip(COMMITTEE_PARTS, values, strict=True))
+        elif desk.kind == "liaison":
+            desk.parts = dict(zip(("cases", "invitations"), values, strict=True))
     return desks
 
 

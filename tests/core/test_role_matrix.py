@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from portal.core import clock
 from portal.extensions import limiter
 from tests.conftest import user_by_email
 
@@ -100,6 +102,7 @@ class World:
 def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, tmp_path):
     from portal.cases import services as cases
     from portal.deliberation import services as delib
+    from portal.meetings import services as meetings
     from portal.notifications.models import Notification
     from portal.proposals import services as proposals
     from portal.proposals.models import Category, ProposalPhoto
@@ -136,6 +139,19 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
         batch = residency.create_batch(committee, community, 2, "一号楼", 30)
         unconfirmed = make_user(confirmed_email=False)
         db.session.commit()
+        # An upcoming published meeting of A: one item (a topic) that the routed agency is
+        # invited to answer, with resident_a's question on it.
+        start = clock.now() + timedelta(days=10)
+        meeting = meetings.create_meeting(
+            committee,
+            community,
+            meetings.Details("议事会", "", start, start + timedelta(hours=2), "活动室"),
+        )
+        item = meetings.add_item(committee, meeting, topic="停车")
+        invitation = meetings.invite(committee, item, case.agency)
+        meetings.publish(committee, meeting)
+        question = meetings.ask(author, item, "什么时候？")
+        db.session.commit()
     photo = db.session.scalar(
         sa.select(ProposalPhoto.id).where(ProposalPhoto.proposal_id == open_p.id)
     )
@@ -162,6 +178,10 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
         "notification_id": notification,
         "category_id": health,
         "token": "not-a-real-token",
+        "meeting_id": meeting.id,
+        "item_id": item.id,
+        "invitation_id": invitation.id,
+        "question_id": question.id,
     }
     district = community.street.district.code
     per_endpoint = {
@@ -169,6 +189,8 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
         "proposals.district_list": {"code": district},
         "cases.supervisor": {"code": district},
         "cases.liaison": {"code": case.agency.code},
+        "meetings.agency_invitations": {"code": case.agency.code},
+        "api.agency_invitations": {"code": case.agency.code},
         "proposals.edit": {"proposal_id": draft.id},
         "proposals.submit": {"proposal_id": draft.id},
         "api.update_proposal": {"proposal_id": draft.id},
@@ -193,6 +215,12 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
         "deliberation.decide": {"decision": "uphold", "note": "probe"},
         "residency.decide": {"request_id": str(request.id), "decision": "approve"},
         "proposals.review": {"decision": "approve"},
+        "meetings.add_item": {"item-kind": "topic", "item-topic": "probe"},
+        "meetings.move_item": {"direction": "down"},
+        "meetings.invite": {f"inv{item.id}-agency_code": "culture-sports-bureau"},
+        "meetings.cancel": {"reason": "probe"},
+        "meetings.answer": {"body": "probe"},
+        "meetings.ask": {f"q{item.id}-body": "probe question"},
     }
     json = {
         "api.case_action": {"action": "progress", "note": "probe"},
@@ -208,6 +236,20 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
         "api.read_notifications": {"ids": [notification]},
         "api.update_proposal": {"title": "probe title"},
         "api.withdraw_proposal": {"reason": "probe"},
+        "api.create_meeting": {
+            "community_code": community.code,
+            "title": "probe",
+            "starts_at": (start + timedelta(days=1)).isoformat(),
+            "ends_at": (start + timedelta(days=1, hours=1)).isoformat(),
+            "location": "probe",
+        },
+        "api.update_meeting": {"location": "probe"},
+        "api.cancel_meeting": {"reason": "probe"},
+        "api.meeting_minutes": {"body": "probe", "decisions": []},
+        "api.add_agenda_item": {"topic": "probe"},
+        "api.invite_agency": {"agency_code": "culture-sports-bureau"},
+        "api.answer_invitation": {"body": "probe"},
+        "api.ask_question": {"body": "probe"},
         "api.create_proposal": {
             "title": "probe title",
             "summary": "probe summary",

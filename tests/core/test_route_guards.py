@@ -39,6 +39,12 @@ PUBLIC = {
     "cases.index",
     "desks.search",
     "cases.show",
+    "meetings.community_meetings",
+    "meetings.show",
+    "meetings.meeting_ics",
+    "meetings.community_ics",
+    "api.meetings_list",
+    "api.meeting",
     "api.cases_list",
     "api.case",
     "api.agencies",
@@ -74,6 +80,7 @@ STAFF_ONLY = {
     "deliberation.moderate",
     "deliberation.decide",
     "api.moderation_queue",
+    "meetings.new",
 }
 SAMPLE_ARGS = {
     "code": "110101001001",
@@ -88,6 +95,10 @@ SAMPLE_ARGS = {
     "number": "110101001001-2026-00001",
     "size": "thumb",
     "request_id": 1,
+    "meeting_id": 1,
+    "item_id": 1,
+    "invitation_id": 1,
+    "question_id": 1,
 }
 
 

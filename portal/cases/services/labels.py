@@ -36,6 +36,12 @@ _ACTION_LABELS = {
     "verify": _l("Checked on site"),
     "close": _l("Closed"),
     "reopen": _l("Reopened for rework"),
+    # Steps the meetings feature writes: the case put on an agenda, the meeting's decision.
+    "meeting_agenda": _l("On the agenda of a community meeting"),
+    "meeting:agreed-action": _l("Meeting decision: agreed action"),
+    "meeting:referred-to-agency": _l("Meeting decision: referred to the agency"),
+    "meeting:needs-more-input": _l("Meeting decision: needs more input"),
+    "meeting:no-action": _l("Meeting decision: no action"),
 }
 
 _BUTTON_LABELS = {

@@ -9,10 +9,9 @@ from portal.blocks.services import is_blocked
 from portal.core.errors import DomainError
 from portal.core.i18n import gettext as _
 from portal.core.i18n import lazy_gettext as _l
-from portal.deliberation.models import Comment
+from portal.deliberation import targets
 from portal.extensions import db
 from portal.notifications.services import register_type
-from portal.proposals.models import Proposal
 from portal.roles.models import Role, RoleGrant
 
 for _name, _text in {
@@ -48,29 +47,26 @@ def check_not_blocked(user, community_id: int) -> None:
 
 
 def _target(target_type: str, target_id: int):
-    model = {"proposal": Proposal, "comment": Comment}.get(target_type)
-    if model is None:
+    kind = targets.get(target_type)
+    if kind is None:
         raise DeliberationError(
-            "invalid_target", _("Report a proposal or a comment."), status=400, field="target_type"
+            "invalid_target",
+            _("Report something that can be reported."),
+            status=400,
+            field="target_type",
         )
-    obj = db.session.get(model, target_id)
+    obj = db.session.get(kind.model, target_id)
     if obj is None:
         raise DeliberationError("not_found", _("There is nothing to report here."), status=404)
     return obj
 
 
 def _community_id(obj) -> int:
-    return (
-        obj.community_id
-        if isinstance(obj, Proposal)
-        else db.session.get_one(Proposal, obj.proposal_id).community_id
-    )
+    return targets.of(obj).community_id(obj)
 
 
 def _kind(obj) -> dict:
-    if isinstance(obj, Proposal):
-        return {"zh_Hans": "提议", "en": "proposal"}
-    return {"zh_Hans": "评论", "en": "comment"}
+    return targets.of(obj).label()
 
 
 def committee_members(community_id: int) -> list[int]:

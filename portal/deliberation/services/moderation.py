@@ -13,7 +13,14 @@ from portal.blocks.models import Block
 from portal.blocks.services import active_block
 from portal.core import clock
 from portal.core.i18n import gettext as _
-from portal.deliberation.models import HIDE_REASONS, RESTORE_REASONS, ModerationAction, Report
+from portal.deliberation import targets
+from portal.deliberation.models import (
+    HIDE_REASONS,
+    RESTORE_REASONS,
+    Comment,
+    ModerationAction,
+    Report,
+)
 from portal.deliberation.services._common import DeliberationError, _community_id, _kind, _target
 from portal.deliberation.services.queues import reason_label
 from portal.deliberation.signals import comment_hidden
@@ -99,8 +106,7 @@ def _author_id(obj) -> int:
 
 
 def _url(obj) -> str:
-    pid = obj.id if isinstance(obj, Proposal) else obj.proposal_id
-    return url_for("proposals.show", proposal_id=pid)
+    return targets.of(obj).url(obj)
 
 
 def _hide(
@@ -115,7 +121,7 @@ def _hide(
         "hide",
         actor=actor,
         role="system" if automatic else role,
-        target_type="proposal" if isinstance(obj, Proposal) else "comment",
+        target_type=targets.of(obj).name,
         target_id=obj.id,
         reason_code=reason_code,
         note=note,
@@ -129,7 +135,7 @@ def _hide(
         url=url_for("deliberation.appeals_page"),  # where the author can appeal
         params={"kind": _kind(obj), "reason": reason_label(reason_code)},
     )
-    if not isinstance(obj, Proposal):
+    if isinstance(obj, Comment):
         comment_hidden.send(obj, actor=actor, reason_code=reason_code, automatic=automatic)
     return entry
 
@@ -144,7 +150,7 @@ def _restore(obj, actor, community_id: int, reason_code: str, note, role: str = 
         "restore",
         actor=actor,
         role=role,
-        target_type="proposal" if isinstance(obj, Proposal) else "comment",
+        target_type=targets.of(obj).name,
         target_id=obj.id,
         reason_code=reason_code,
         note=note,
@@ -156,7 +162,7 @@ def _restore(obj, actor, community_id: int, reason_code: str, note, role: str = 
 
 
 def _resolve_reports(obj) -> None:
-    kind = "proposal" if isinstance(obj, Proposal) else "comment"
+    kind = targets.of(obj).name
     db.session.execute(
         update(Report)
         .where(Report.target_type == kind, Report.target_id == obj.id, Report.resolved_at.is_(None))

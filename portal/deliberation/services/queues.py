@@ -7,11 +7,11 @@ from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, lazyload
 
 from portal.core import clock
 from portal.core.i18n import gettext as _
-from portal.deliberation.models import Comment, ModerationAction, Report
+from portal.deliberation import targets
+from portal.deliberation.models import ModerationAction, Report
 from portal.extensions import db
 from portal.places.models import Community
 from portal.proposals import services as proposals
@@ -52,23 +52,17 @@ def queue(community: Community, limit: int = QUEUE_PAGE, after: tuple | None = N
     rows = db.session.execute(
         stmt.order_by(first, Report.target_type, Report.target_id).limit(limit)
     ).all()
-    # The targets in two queries (one per kind), not one each.
-    wanted: dict[str, set[int]] = {"proposal": set(), "comment": set()}
+    # The targets in one query per kind (from the registry of target kinds), not one each.
+    wanted: dict[str, set[int]] = {}
     for target_type, target_id, _first, _count in rows:
         wanted.setdefault(target_type, set()).add(target_id)
     loaded: dict[tuple[str, int], object] = {}
-    if wanted["proposal"]:
-        for obj in db.session.scalars(
-            select(Proposal).where(Proposal.id.in_(wanted["proposal"])).options(lazyload("*"))
-        ):
-            loaded["proposal", obj.id] = obj
-    if wanted["comment"]:
-        for comment in db.session.scalars(
-            select(Comment)
-            .where(Comment.id.in_(wanted["comment"]))
-            .options(lazyload("*"), joinedload(Comment.author).lazyload("*"))
-        ).unique():
-            loaded["comment", comment.id] = comment
+    for kind_name, ids in wanted.items():
+        kind = targets.get(kind_name)
+        if kind is None:
+            continue
+        for obj in kind.rows(ids):
+            loaded[kind_name, obj.id] = obj
     said = _what_reports_say(community, wanted)
     items = []
     for target_type, target_id, first_at, count in rows:
@@ -80,6 +74,7 @@ def queue(community: Community, limit: int = QUEUE_PAGE, after: tuple | None = N
                 "target_type": target_type,
                 "target_id": target_id,
                 "object": target,
+                "kind": targets.get(target_type),
                 "first_report_at": first_at,
                 "reports": count,
                 **said.get((target_type, target_id), {"reasons": [], "notes": []}),

@@ -7,6 +7,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from portal.accounts.models import User
 from portal.core.i18n import gettext as _
+from portal.deliberation import targets
 from portal.deliberation.models import REPORT_REASONS, Report
 from portal.deliberation.services._common import (
     DeliberationError,
@@ -20,8 +21,6 @@ from portal.deliberation.services.moderation import _hide
 from portal.extensions import db
 from portal.notifications.services import notify
 from portal.places.models import Community
-from portal.proposals import services as proposals
-from portal.proposals.models import Proposal
 from portal.roles.models import Role, RoleGrant
 
 # --- reports ---------------------------------------------------------------------------------
@@ -30,7 +29,7 @@ from portal.roles.models import Role, RoleGrant
 def report(user: User, target_type: str, target_id: int, reason: str, note: str = "") -> Report:
     obj = _target(target_type, target_id)
     community_id = _community_id(obj)
-    if isinstance(obj, Proposal) and not proposals.is_visible(user, obj):
+    if not targets.of(obj).visible(user, obj):
         raise DeliberationError("not_found", _("There is nothing to report here."), status=404)
     check_not_blocked(user, community_id)
     if reason not in REPORT_REASONS:
