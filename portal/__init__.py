@@ -153,6 +153,7 @@ def install_template_globals(app: Flask) -> None:
     from portal.proposals import services as proposals
     from portal.proposals.models import Status
     from portal.roles import permissions
+    from portal.votes import services as votes
 
     app.jinja_env.globals.update(
         status_label=proposals.status_label,
@@ -176,6 +177,13 @@ def install_template_globals(app: Flask) -> None:
         # Where a signed-in person's work is (the page they land on): error pages lead there.
         my_desk_url=lambda: landing_url(current_user),
         same_kind_twice=same_kind_twice,
+        # The votes of an agenda item (settled), for the meeting page's
+        # ``{% include "votes/_item_votes.html" %}``, and the words of a vote.
+        item_votes=votes.item_votes,
+        can_put_item_to_vote=lambda item: votes.can_put_to_vote(current_user, item),
+        vote_option_label=votes.option_label,
+        vote_state_label=votes.state_label,
+        vote_share=votes.share,
     )
 
     @app.context_processor
@@ -245,6 +253,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.places import bp as places_bp
     from portal.proposals import bp as proposals_bp
     from portal.residency import bp as residency_bp
+    from portal.votes import bp as votes_bp
 
     for bp in (
         main_bp,
@@ -254,6 +263,7 @@ def _register_blueprints(app: Flask) -> None:
         cases_bp,
         deliberation_bp,
         residency_bp,
+        votes_bp,
         notifications_bp,
         admin_bp,
         audit_bp,

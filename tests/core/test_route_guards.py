@@ -43,6 +43,9 @@ PUBLIC = {
     "cases.photo",
     "api.comments",
     "api.moderation_log",
+    "votes.show",
+    "votes.community_list",
+    "api.vote",
 }
 # Routes that need more than being signed in: a resident without roles is refused.
 STAFF_ONLY = {
@@ -84,6 +87,8 @@ SAMPLE_ARGS = {
     "number": "110101001001-2026-00001",
     "size": "thumb",
     "request_id": 1,
+    "item_id": 1,
+    "vote_id": 1,
 }
 
 
