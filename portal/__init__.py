@@ -164,6 +164,7 @@ def install_template_globals(app: Flask) -> None:
     from portal.proposals import services as proposals
     from portal.proposals.models import Status
     from portal.roles import permissions
+    from portal.votes import services as votes
 
     app.jinja_env.globals.update(
         status_label=proposals.status_label,
@@ -192,6 +193,13 @@ def install_template_globals(app: Flask) -> None:
         meeting_decision_label=meeting_decision_label,
         # The open invitations of an agency, counted on its workspace.
         open_invitations=open_invitations,
+        # The votes of an agenda item (settled), for the meeting page's
+        # ``{% include "votes/_item_votes.html" %}``, and the words of a vote.
+        item_votes=votes.item_votes,
+        can_put_item_to_vote=lambda item: votes.can_put_to_vote(current_user, item),
+        vote_option_label=votes.option_label,
+        vote_state_label=votes.state_label,
+        vote_share=votes.share,
     )
 
     @app.context_processor
@@ -262,6 +270,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.places import bp as places_bp
     from portal.proposals import bp as proposals_bp
     from portal.residency import bp as residency_bp
+    from portal.votes import bp as votes_bp
 
     for bp in (
         main_bp,
@@ -272,6 +281,7 @@ def _register_blueprints(app: Flask) -> None:
         deliberation_bp,
         meetings_bp,
         residency_bp,
+        votes_bp,
         notifications_bp,
         admin_bp,
         audit_bp,

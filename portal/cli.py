@@ -15,6 +15,7 @@ places_cli = AppGroup("places", help="Administrative places (the grid).")
 roles_cli = AppGroup("roles", help="Scoped role grants.")
 outbox_cli = AppGroup("outbox", help="Outgoing email and text messages.")
 proposals_cli = AppGroup("proposals", help="Proposals.")
+votes_cli = AppGroup("votes", help="Votes (表决) on agenda items.")
 
 
 def file_waiting_cases() -> tuple[int, int]:
@@ -54,6 +55,28 @@ def proposals_sweep() -> None:
         click.echo(
             f"{failed} reached their threshold but could not qualify (see the log)", err=True
         )
+
+
+@votes_cli.command("close-due")
+def votes_close_due() -> None:
+    """Open the votes whose opening time passed (their electors frozen, told) and finalise
+    those whose closing time passed (totals published, ballots deleted, electors told), each
+    exactly once and committed on its own (safe to run again, and beside readers)."""
+    from portal.votes.models import Vote, VoteState
+    from portal.votes.services import due_votes, settle
+
+    opened = closed = 0
+    with _request_context():  # notifications carry a link
+        for vote_id in due_votes():
+            vote = db.session.get(Vote, vote_id)
+            if vote is None:
+                continue
+            before = vote.state
+            settle(vote)
+            db.session.commit()
+            opened += before == VoteState.scheduled and vote.state != VoteState.scheduled
+            closed += vote.state == VoteState.closed and before != VoteState.closed
+    click.echo(f"{opened} opened, {closed} closed")
 
 
 @places_cli.command("import")
@@ -281,6 +304,7 @@ def register(app: Flask) -> None:
         roles_cli,
         outbox_cli,
         proposals_cli,
+        votes_cli,
         cases_cli,
         routing_cli,
         calendar_cli,

@@ -42,6 +42,7 @@ from portal.residency.models import (
     ResidencyStatus,
 )
 from portal.roles.models import Agency, Role, RoleGrant
+from portal.votes.models import Ballot, Elector, Vote, VoteOption
 
 __all__ = [
     "Agency",
@@ -50,6 +51,7 @@ __all__ = [
     "ApiToken",
     "Appeal",
     "AuditEntry",
+    "Ballot",
     "Block",
     "CalendarDay",
     "Case",
@@ -65,6 +67,7 @@ __all__ = [
     "Community",
     "Decision",
     "District",
+    "Elector",
     "Grid",
     "Invitation",
     "InvitationBatch",
@@ -92,4 +95,6 @@ __all__ = [
     "Support",
     "User",
     "UserSession",
+    "Vote",
+    "VoteOption",
 ]

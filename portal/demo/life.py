@@ -29,6 +29,7 @@ from portal.cases.models import CalendarDay, Case, CaseState
 from portal.core import clock
 from portal.core.i18n import city_timezone_name
 from portal.deliberation import services as deliberation_services
+from portal.demo.votes import load_votes
 from portal.extensions import db
 from portal.notifications import services as notification_services
 from portal.notifications.models import Notification
@@ -399,6 +400,7 @@ def load_life(now: datetime | None = None) -> bool:
             set_calendar()
             life = Life(now)
             life.run([*STORIES, *MEETING_STORIES])
+            load_votes(now)
             life.read_old_notifications(timedelta(days=3))
         db.session.flush()
     finally:

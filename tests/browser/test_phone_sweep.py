@@ -162,7 +162,12 @@ def sample(live_server) -> dict[str, str]:
         liaison = user_by_email(f"liaison.{case.agency.code}@example.org")
         cases.act(liaison, case, "accept")
         batch = residency.create_batch(committee, community, 2, "一号楼", 30)
+        from tests.votes.factories import make_vote
+
+        vote = make_vote(app, community, options=["东门加装路灯", "西门加装路灯"])
         values = {
+            "item_id": str(vote.item_id),
+            "vote_id": str(vote.id),
             "proposal_id": str(open_one.id),
             "draft_id": str(draft.id),
             "comment_id": str(comment.id),

@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from PIL import Image
 from portal.core import clock
 from portal.extensions import limiter
 from tests.conftest import user_by_email
+from tests.votes.factories import make_vote
 
 MATRIX = Path(__file__).with_name("role_matrix.csv")
 ROLES = (
@@ -52,6 +54,17 @@ def jpeg() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (40, 30), (10, 120, 200)).save(out, "JPEG")
     return out.getvalue()
+
+
+def local_in(**delta) -> str:
+    """A time ahead, as a datetime-local input of the city's zone writes it."""
+    from portal.core.i18n import city_timezone_name
+
+    return (
+        (clock.now() + timedelta(**delta))
+        .astimezone(ZoneInfo(city_timezone_name()))
+        .strftime("%Y-%m-%dT%H:%M")
+    )
 
 
 def rule_key(rule, method: str) -> str:
@@ -135,6 +148,7 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
             photos=[jpeg()],
         )
         applicant = make_user()
+        vote = make_vote(app, community)  # open: resident_a may cast a ballot
         request = residency.request_residency(applicant, community, "3号楼")
         batch = residency.create_batch(committee, community, 2, "一号楼", 30)
         unconfirmed = make_user(confirmed_email=False)
@@ -182,6 +196,7 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
         "item_id": item.id,
         "invitation_id": invitation.id,
         "question_id": question.id,
+        "vote_id": vote.id,
     }
     district = community.street.district.code
     per_endpoint = {
@@ -221,6 +236,13 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
         "meetings.cancel": {"reason": "probe"},
         "meetings.answer": {"body": "probe"},
         "meetings.ask": {f"q{item.id}-body": "probe question"},
+        "votes.ballot": {"option": str(vote.options[0].id)},
+        "votes.new": {
+            "question": "probe",
+            "kind": "for-against-abstain",
+            "opens_at": local_in(days=1),
+            "closes_at": local_in(days=2),
+        },
     }
     json = {
         "api.case_action": {"action": "progress", "note": "probe"},
@@ -250,6 +272,13 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
         "api.invite_agency": {"agency_code": "culture-sports-bureau"},
         "api.answer_invitation": {"body": "probe"},
         "api.ask_question": {"body": "probe"},
+        "api.cast_ballot": {"option": vote.options[0].id},
+        "api.create_vote": {
+            "question": "probe",
+            "kind": "for-against-abstain",
+            "opens_at": (clock.now() + timedelta(days=1)).isoformat(),
+            "closes_at": (clock.now() + timedelta(days=2)).isoformat(),
+        },
         "api.create_proposal": {
             "title": "probe title",
             "summary": "probe summary",

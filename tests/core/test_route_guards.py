@@ -53,6 +53,9 @@ PUBLIC = {
     "cases.photo",
     "api.comments",
     "api.moderation_log",
+    "votes.show",
+    "votes.community_list",
+    "api.vote",
 }
 # Routes that need more than being signed in: a resident without roles is refused.
 STAFF_ONLY = {
@@ -99,6 +102,7 @@ SAMPLE_ARGS = {
     "item_id": 1,
     "invitation_id": 1,
     "question_id": 1,
+    "vote_id": 1,
 }
 
 
