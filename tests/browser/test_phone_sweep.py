@@ -165,7 +165,29 @@ def sample(live_server) -> dict[str, str]:
         from tests.votes.factories import make_vote
 
         vote = make_vote(app, community, options=["东门加装路灯", "西门加装路灯"])
+        # An upcoming published meeting: the case on its agenda, the case's agency invited
+        # to answer it in writing, and a resident's question.
+        from datetime import timedelta
+
+        from portal.core import clock
+        from portal.meetings import services as meetings
+
+        start = clock.now() + timedelta(days=10)
+        meeting = meetings.create_meeting(
+            committee,
+            community,
+            meetings.Details(
+                "居民议事会", "路灯与涂鸦", start, start + timedelta(hours=2), "活动室"
+            ),
+        )
+        item = meetings.add_item(committee, meeting, case_number=case.number, note="进展如何")
+        invitation = meetings.invite(committee, item, case.agency)
+        meetings.publish(committee, meeting)
+        question = meetings.ask(author, item, "什么时候完成清理？")
         values = {
+            "meeting_id": str(meeting.id),
+            "invitation_id": str(invitation.id),
+            "question_id": str(question.id),
             "item_id": str(vote.item_id),
             "vote_id": str(vote.id),
             "proposal_id": str(open_one.id),
