@@ -308,3 +308,12 @@ def connect_signals(app: Flask) -> None:
     from portal.meetings.services import install as install_meetings
 
     install_meetings(app)
+    from portal.meetings.api import add_item_extra
+    from portal.votes import services as votes
+    from portal.votes.api import vote_json
+
+    # The meeting's JSON shows each item's votes, as its page does.
+    add_item_extra(
+        app,
+        lambda item, user: {"votes": [vote_json(v, user) for v in votes.item_votes(item)]},
+    )

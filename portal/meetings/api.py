@@ -3,7 +3,10 @@ votes feature (an item's ``votes`` member, the vote endpoints)."""
 
 from __future__ import annotations
 
-from flask import jsonify
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, jsonify
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -77,6 +80,22 @@ def _subject(item: AgendaItem) -> dict:
     }
 
 
+ITEM_EXTRAS = "meetings.item_extras"
+
+
+def add_item_extra(app, extra: Callable[[AgendaItem, Any], dict]) -> None:
+    """Let a feature built on meetings add its part of an agenda item to the meeting's JSON
+    (the votes add ``votes``): connected in ``create_app``, kept with the app."""
+    app.extensions.setdefault(ITEM_EXTRAS, []).append(extra)
+
+
+def _extras(item: AgendaItem, user) -> dict:
+    out: dict = {}
+    for extra in current_app.extensions.get(ITEM_EXTRAS, ()):
+        out.update(extra(item, user))
+    return out
+
+
 def _detail(m: Meeting) -> dict:
     user = current_user
     data = _meeting_item(m)
@@ -103,6 +122,7 @@ def _detail(m: Meeting) -> dict:
                 "decision": None
                 if d is None
                 else {"decision": d.outcome, "note": d.note, "decided_at": iso(d.created_at)},
+                **_extras(v.item, user),
             }
         )
     data["items"] = items

@@ -385,3 +385,24 @@ def test_the_sweep_opens_and_closes_due_votes_once(app, community, db):
     assert db.session.get(Vote, closing.id).state == "closed"
     assert db.session.get(Vote, opening.id).state == "open"
     assert "0 opened, 0 closed" in runner.invoke(args=["votes", "close-due"]).output
+
+
+def test_the_meeting_json_shows_each_items_votes_as_the_vote_json_does(
+    app, client, api_token, community
+):
+    """GET /meetings/{id} carries the item's votes (the meetings feature knows nothing of
+    votes: they are added where the app is put together): the caller's own ballot while
+    open, no totals until closing."""
+    vote = make_vote(app, community)
+    me = api_token("resident")
+    option = vote.options[0].id
+    r = client.put(f"/api/v1/votes/{vote.id}/ballot", json={"option": option}, headers=me)
+    assert r.status_code == 200
+    meeting_id = vote.item.meeting_id
+    for headers in ({}, me):
+        data = client.get(f"/api/v1/meetings/{meeting_id}", headers=headers).get_json()
+        (item,) = data["items"]
+        (shown,) = item["votes"]
+        assert shown == client.get(f"/api/v1/votes/{vote.id}", headers=headers).get_json()
+        assert shown["totals"] is None
+    assert shown["my_ballot"] == option
