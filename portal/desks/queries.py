@@ -26,6 +26,7 @@ from portal.proposals.models import Proposal
 from portal.residency.models import ResidencyRequest, ResidencyStatus
 from portal.roles import permissions
 from portal.roles.models import Role, RoleGrant
+from portal.votes import services as votes
 
 # The order in which a person with several roles lands: the first kind they hold.
 KINDS = ("committee", "liaison", "grid", "supervisor", "admin")
@@ -109,7 +110,12 @@ def open_invitations(agency) -> int:
     return db.session.scalar(select(func.count()).select_from(stmt)) or 0
 
 
-COMMITTEE_PARTS = ("review", "moderation", "residency", "appeals", "meetings")
+def votes_open(community) -> int:
+    """The community's votes taking ballots now."""
+    return _count(votes.open_votes(community))
+
+
+COMMITTEE_PARTS = ("review", "moderation", "residency", "appeals", "meetings", "votes")
 
 
 def _committee_columns(grant: RoleGrant, user_id: int) -> list:
@@ -120,6 +126,7 @@ def _committee_columns(grant: RoleGrant, user_id: int) -> list:
         residency_waiting(c.id),
         appeals_waiting(c.id, user_id),
         meetings_to_prepare(c),
+        votes_open(c),
     ]
 
 

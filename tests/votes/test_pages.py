@@ -156,3 +156,13 @@ def test_the_meeting_page_include_shows_an_items_votes(app, client, community, l
     with app.test_request_context("/"):
         html = render_template_string(template, item=item)
         assert "已结束：结果已公布" in html and "投票率" in html
+
+
+def test_the_committee_desk_counts_the_votes_taking_ballots(app, client, login_as, community):
+    """Open now counts (even before a read settles it); scheduled and past votes do not."""
+    make_vote(app, community)
+    make_vote(app, community, opens_in=timedelta(days=1))
+    login_as("committee")
+    page = client.get(f"/communities/{community.code}/desk").get_data(as_text=True)
+    assert 'data-count="votes">1<' in page
+    assert f'href="/communities/{community.code}/votes"' in page

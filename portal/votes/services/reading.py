@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from portal.core import clock
 from portal.core.i18n import gettext as _
 from portal.core.i18n import lazy_gettext as _l
 from portal.extensions import db
@@ -83,6 +84,18 @@ def community_votes(community, user, limit: int = 100) -> list[Vote]:
     if not (permissions.is_committee(user, community) or permissions.is_admin(user)):
         stmt = stmt.where(Meeting.state != MeetingState.draft)
     return [settle(v) for v in db.session.scalars(stmt)]
+
+
+def open_votes(community):
+    """The community's votes taking ballots now (by their times, whether or not a read has
+    settled their state yet): the committee desk's count."""
+    now = clock.now()
+    return select(Vote.id).where(
+        Vote.community_id == community.id,
+        Vote.state != VoteState.closed,
+        Vote.opens_at <= now,
+        Vote.closes_at > now,
+    )
 
 
 def share(part: int | None, whole: int | None) -> int | None:
