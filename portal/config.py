@@ -140,6 +140,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # Per person, and (more loosely: many households share one address) per IP.
         "SUPPORT_LIMIT": env.get("SUPPORT_LIMIT", "30 per minute;300 per hour"),
         "SUPPORT_IP_LIMIT": env.get("SUPPORT_IP_LIMIT", "300 per minute"),
+        # Ballots (cast or changed), on the page and the API together: as supports.
+        "BALLOT_LIMIT": env.get("BALLOT_LIMIT", "30 per minute;300 per hour"),
+        "BALLOT_IP_LIMIT": env.get("BALLOT_IP_LIMIT", "300 per minute"),
         "PROPOSAL_CREATE_LIMIT": env.get("PROPOSAL_CREATE_LIMIT", "10 per hour"),
         "AUTO_HIDE_REPORTS": _int(env.get("AUTO_HIDE_REPORTS"), 3),
         "PROPOSAL_CREATE_IP_LIMIT": env.get("PROPOSAL_CREATE_IP_LIMIT", "60 per hour"),

@@ -10,6 +10,7 @@ from portal.core.guards import login_required, public
 from portal.core.validation import accepts
 from portal.votes import schemas as S
 from portal.votes import services as votes
+from portal.votes.limits import ballot_limits
 from portal.votes.models import Vote, VoteKind, VoteState
 
 
@@ -74,6 +75,7 @@ def vote(vote_id: int):
 
 @bp.put("/votes/<id:vote_id>/ballot")
 @login_required
+@ballot_limits
 @accepts(body=S.BallotChoice)
 def cast_ballot(vote_id: int, data: S.BallotChoice):
     user = require_user()

@@ -18,6 +18,7 @@ from portal.places.services import community_by_code
 from portal.votes import bp
 from portal.votes import services as votes
 from portal.votes.forms import BallotForm, VoteForm
+from portal.votes.limits import ballot_limits
 from portal.votes.models import Vote, VoteKind, VoteState
 
 
@@ -64,6 +65,7 @@ def show(vote_id: int):
 
 @bp.post("/votes/<id:vote_id>/ballot")
 @login_required
+@ballot_limits
 def ballot(vote_id: int):
     vote = votes.get_vote(vote_id, current_user, settled=False)
     form = _ballot_form(vote)

@@ -406,3 +406,26 @@ def test_the_meeting_json_shows_each_items_votes_as_the_vote_json_does(
         assert shown == client.get(f"/api/v1/votes/{vote.id}", headers=headers).get_json()
         assert shown["totals"] is None
     assert shown["my_ballot"] == option
+
+
+def test_ballots_are_rate_limited_on_the_page_and_the_api_together(
+    app, client, api_token, login_as, community
+):
+    from portal.extensions import limiter
+
+    vote = make_vote(app, community)
+    first, second = vote.options[0].id, vote.options[1].id
+    app.config["BALLOT_LIMIT"] = "2 per minute"
+    limiter.reset()
+    try:
+        me = api_token("resident")
+        put = client.put(f"/api/v1/votes/{vote.id}/ballot", json={"option": first}, headers=me)
+        assert put.status_code == 200
+        login_as("resident")
+        page = client.form(f"/votes/{vote.id}/ballot", {"option": str(second)})
+        assert page.status_code == 302  # the second of two: stored
+        again = client.put(f"/api/v1/votes/{vote.id}/ballot", json={"option": first}, headers=me)
+        assert again.status_code == 429
+    finally:
+        app.config["BALLOT_LIMIT"] = "30 per minute;300 per hour"
+        limiter.reset()
