@@ -1,13 +1,15 @@
 """A community meeting's journey in headless Chromium, across four roles: the committee plans a
-meeting with a case and a proposal on its agenda, invites the agency and publishes it; the
-agency's liaison answers in writing; a resident registers, asks a question and downloads the
-calendar file; once the meeting has started the committee publishes the minutes and decisions,
-and the decision shows in the case's timeline. Every page reached is checked by axe-core."""
+meeting with a case and a proposal on its agenda, invites the agency, publishes it and puts
+the proposal to a vote; the agency's liaison answers in writing; a resident registers, asks a
+question, votes and downloads the calendar file; once the meeting has started the committee
+publishes the minutes and decisions beside the vote's result, and the decision shows in the
+case's timeline. Every page reached is checked by axe-core."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -137,6 +139,17 @@ def test_meeting_is_planned_answered_attended_and_decided(new_tab, live_server, 
         _t(live_server, committee, "Published, upcoming")
     )
 
+    # The committee puts the proposal's item to a vote of the residents, closing before the
+    # meeting starts.
+    now = clock.now().astimezone(tz).replace(second=0, microsecond=0)
+    committee.follow(page.locator("ol.agenda > li").nth(1).locator("a[href$='/vote']"))
+    page.locator("#question").fill("晾衣杆是否挪到南侧？")
+    page.locator("#opens_at").fill(now.strftime("%Y-%m-%dT%H:%M"))
+    page.locator("#closes_at").fill((start - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    committee.submit(committee.main_button())
+    vote_path = urlsplit(page.url).path
+    assert re.fullmatch(r"/votes/\d+", vote_path), page.url
+
     # 2. The liaison finds the invitation from the agency workspace and answers in writing.
     liaison = new_tab(locale="en-US")
     liaison.sign_in(LIAISON)
@@ -165,6 +178,16 @@ def test_meeting_is_planned_answered_attended_and_decided(new_tab, live_server, 
     first.locator("textarea[name$='-body']").fill("施工时凉亭还能用吗？")
     resident.submit(first.locator("form[action$='/questions'] button"))
     expect(resident.page.locator("ol.agenda > li").nth(0)).to_contain_text("施工时凉亭还能用吗？")
+    # ... and votes, from the item's vote on the meeting page.
+    resident.follow(
+        resident.page.locator("ol.agenda > li").nth(1).locator(f"a[href='{vote_path}']")
+    )
+    resident.page.locator("main form input[type=radio]").first.check()
+    resident.submit(resident.main_button())
+    expect(resident.page.locator("#ballot-h + p")).to_contain_text(
+        _t(live_server, resident, "You have voted.")
+    )
+    resident.visit(meeting_path)
     with resident.page.expect_download() as download:
         resident.page.locator("main a[href$='.ics']").click()
     path = tmp_path / "meeting.ics"
@@ -184,10 +207,17 @@ def test_meeting_is_planned_answered_attended_and_decided(new_tab, live_server, 
         page.locator("#decisions-0-note").fill("本月内完成维修。")
         page.locator("#decisions-1-decision").select_option("needs-more-input")
         committee.submit(committee.main_button())
-        expect(page.locator(".status")).to_contain_text(
+        expect(page.locator(".status").first).to_contain_text(
             _t(live_server, committee, "Held, minutes published")
         )
         expect(page.locator("#minutes-h")).to_have_count(1)
+        # The vote closed before the meeting: its result stands beside the item's decision.
+        voted = page.locator("ol.agenda > li").nth(1)
+        expect(voted.locator(".item-votes")).to_contain_text(
+            _t(live_server, committee, "Closed: results published")
+        )
+        committee.follow(voted.locator(f"a[href='{vote_path}']"))
+        expect(page.locator("main")).to_contain_text(_t(live_server, committee, "For"))
         # The decision is in the case's timeline, and the case page links the meeting.
         committee.visit(f"/cases/{number}")
         expect(page.locator("ol.timeline")).to_contain_text(
