@@ -5,6 +5,7 @@ calendar files."""
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -613,7 +614,22 @@ def answer(invitation_id: int):
 def proposal_page_section(p) -> dict:
     """The meetings part of a proposal's page: the public meetings that put it on the agenda,
     with their decision."""
-    return {"proposal_meetings": meetings.meetings_for_subject(proposal_id=p.id)}
+    rows = meetings.meetings_for_subject(proposal_id=p.id)
+    # Each decision is also a step of the proposal's own history, as a case's steps are.
+    decided = [
+        SimpleNamespace(
+            created_at=d.created_at,
+            milestone=True,
+            text=_(
+                "Meeting “%(title)s” decided: %(decision)s",
+                title=m.title,
+                decision=meetings.decision_label(d.outcome),
+            ),
+        )
+        for m, _item, d in rows
+        if d is not None
+    ]
+    return {"proposal_meetings": rows, "meeting_milestones": decided}
 
 
 def case_page_section(case) -> dict:

@@ -589,8 +589,12 @@ def test_minutes_once_started_with_a_decision_per_item_on_the_case_timeline(
     page = client.get(f"/cases/{case.number}", headers={"Accept-Language": "en"})
     assert "Meeting decision: agreed action" in page.get_data(as_text=True)
     assert "agenda_decided" in _types("resident1@example.org")
-    proposal_page = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    proposal_page = client.get(f"/proposals/{p.id}", headers={"Accept-Language": "en"})
+    proposal_page = proposal_page.get_data(as_text=True)
     assert f"/meetings/{m.id}#item-{items[1]}" in proposal_page
+    # ... and the decision is a step of the proposal's own history, as of the case's.
+    history = proposal_page.split('id="history-h"', 1)[1]
+    assert "decided: Needs more input" in history
     r = client.post(f"/api/v1/meetings/{m.id}/minutes", json=minutes, headers=com)
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "minutes_published"
     r = client.post(f"/api/v1/meetings/{m.id}/items", json={"topic": "x"}, headers=com)
