@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from portal.accounts.forms import EmptyForm
 from portal.accounts.phones import find_person
 from portal.admin import bp, pickers
 from portal.admin.forms import (
@@ -149,9 +150,24 @@ def agencies():
             flash(_("Agency created."), "success")
             return redirect(url_for("admin.agencies"))
     rows = db.session.scalars(db.select(Agency).order_by(Agency.code)).all()
-    return render_template("admin/agencies.html", form=form, agencies=rows), (
-        400 if request.method == "POST" else 200
-    )
+    return render_template(
+        "admin/agencies.html", form=form, agencies=rows, button=EmptyForm(formdata=None)
+    ), (400 if request.method == "POST" else 200)
+
+
+@bp.post("/agencies/<code>/active")
+@admin_required
+def agency_active(code: str):
+    """Make an agency inactive (no new invitations to answer agenda items) or active again."""
+    agency = db.session.scalar(db.select(Agency).where(Agency.code == code))
+    if agency is None:
+        abort(404)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        active = request.form.get("active") == "1"
+        roles.set_agency_active(current_user._get_current_object(), agency, active)
+        flash(_("Agency made active.") if active else _("Agency made inactive."), "success")
+    return redirect(url_for("admin.agencies"))
 
 
 @bp.route("/categories", methods=["GET", "POST"])

@@ -25,6 +25,7 @@ def _agency(a: Agency) -> dict:
         "name": a.name_zh,
         "name_en": a.name_en,
         "district_code": a.district.code,
+        "active": a.active,
     }
 
 

@@ -131,7 +131,7 @@ def _item_form(m: Meeting, form: ItemForm | None = None) -> ItemForm:
 
 def _invite_form(prefix: str, form: InviteForm | None = None) -> InviteForm:
     form = form or InviteForm(prefix=prefix)
-    agencies = db.session.scalars(select(Agency).order_by(Agency.code))
+    agencies = db.session.scalars(select(Agency).where(Agency.active).order_by(Agency.code))
     form.agency_code.choices = [SelectChoice("", _("Choose…"))] + [
         SelectChoice(a.code, a.name(current_locale())) for a in agencies
     ]

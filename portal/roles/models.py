@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
@@ -21,6 +21,9 @@ class Agency(Model):
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(120))
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    # An inactive agency (merged, dissolved) takes no new invitations to answer agenda items;
+    # what it answered stays, and its cases stay where they are.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     district = relationship("District", lazy="select")
 

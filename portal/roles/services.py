@@ -87,6 +87,15 @@ def create_agency(actor, *, code: str, name_zh: str, name_en: str, district: Dis
     return agency
 
 
+def set_agency_active(actor, agency: Agency, active: bool) -> None:
+    """Make an agency inactive (it takes no new invitations to answer agenda items) or active
+    again; audited."""
+    if agency.active == active:
+        return
+    agency.active = active
+    record(actor, "agency.activate" if active else "agency.deactivate", agency, code=agency.code)
+
+
 def find_agencies(text: str | None, *, also_code: str | None = None, limit: int = 20):
     """Agencies for a picker: every one with ``text`` None, else those whose name holds
     ``text`` or whose code starts with it, up to ``limit``; plus the one coded ``also_code``."""

@@ -178,6 +178,31 @@ def test_invitation_rules(client, api_token, make_meeting):
     assert r.status_code == 403
 
 
+def test_an_inactive_agency_takes_no_new_invitation(client, api_token, make_meeting, login_as):
+    """The admin makes an agency inactive from the agencies page (audited); inviting it is
+    refused at the field, and the invitation form no longer offers it."""
+    com = api_token("committee")
+    m = make_meeting(publish=True)
+    url = f"/api/v1/agenda-items/{m.items[0].id}/invitations"
+    login_as("admin")
+    r = client.form("/admin/agencies/culture-sports-bureau/active", {"active": "0"})
+    assert r.status_code == 302
+    page = client.get("/admin/agencies").get_data(as_text=True)
+    assert "已停用：不再接受新的邀请" in page  # the admin reads Chinese
+    listed = client.get("/api/v1/agencies").get_json()["items"]
+    assert {a["code"]: a["active"] for a in listed}["culture-sports-bureau"] is False
+    r = client.post(url, json={"agency_code": "culture-sports-bureau"}, headers=com)
+    assert r.status_code == 400 and "agency_code" in r.get_json()["error"]["fields"]
+    login_as("committee")
+    meeting_page = client.get(f"/meetings/{m.id}").get_data(as_text=True)
+    assert 'value="culture-sports-bureau"' not in meeting_page
+    assert 'value="health-commission"' in meeting_page
+    login_as("admin")
+    client.form("/admin/agencies/culture-sports-bureau/active", {"active": "1"})
+    r = client.post(url, json={"agency_code": "culture-sports-bureau"}, headers=com)
+    assert r.status_code == 201
+
+
 def test_publish_tells_liaisons_and_proposal_people_and_the_case_timeline(
     client, api_token, make_meeting, make_proposal, make_case
 ):

@@ -67,6 +67,8 @@ def invite(user, item: AgendaItem, agency: Agency | None, due_at: datetime | Non
     check_changeable(m)
     if agency is None:
         raise invalid("agency_code", _("Choose a known agency."))
+    if not agency.active:
+        raise invalid("agency_code", _("This agency is inactive: it takes no new invitations."))
     if due_at is None:
         due_at = default_due(m.starts_at)
     if due_at.tzinfo is None:
