@@ -105,6 +105,11 @@ def community_meetings(code: str):
     )
 
 
+# An option naming a proposal by its title: people's own words, in whatever language they
+# wrote (the language check of pages leaves such text aside, as the ``|user`` filter marks it).
+_THEIRS = {"data-user-content": True}
+
+
 def _item_form(m: Meeting, form: ItemForm | None = None) -> ItemForm:
     form = form or ItemForm(prefix="item")
     proposals = db.session.scalars(
@@ -118,13 +123,13 @@ def _item_form(m: Meeting, form: ItemForm | None = None) -> ItemForm:
         .limit(200)
     )
     form.proposal_id.choices = [SelectChoice("", _("Choose…"))] + [
-        SelectChoice(str(p.id), f"#{p.id} {p.title}") for p in proposals
+        SelectChoice(str(p.id), f"#{p.id} {p.title}", render_kw=_THEIRS) for p in proposals
     ]
     cases = db.session.scalars(
         select(Case).where(Case.community_id == m.community_id).order_by(Case.id.desc()).limit(200)
     )
     form.case_number.choices = [SelectChoice("", _("Choose…"))] + [
-        SelectChoice(c.number, f"{c.number} {c.proposal.title}") for c in cases
+        SelectChoice(c.number, f"{c.number} {c.proposal.title}", render_kw=_THEIRS) for c in cases
     ]
     return form
 
