@@ -7,6 +7,7 @@ field that is wrong. The models are also the request side of the OpenAPI documen
 (``portal.api.openapi``), so what is documented is what is accepted.
 """
 
+import re
 from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Annotated, Any
@@ -77,7 +78,24 @@ def _integral(value: Any) -> Any:
 WHOLE = BeforeValidator(_integral)
 # A database id: PostgreSQL integer, positive.
 Id = Annotated[int, Field(ge=1, le=MAX_ID), WHOLE]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_text(value: Any) -> Any:
+    # A time is written as ISO 8601 text ("2026-12-07T10:00:00+08:00"), as the OpenAPI
+    # document's date-time says.
+    if isinstance(value, bool | int | float) or (
+        isinstance(value, str) and not _ISO_DATE.match(value)
+    ):
+        raise ValueError("Use an ISO 8601 date and time with its time zone.")
+    return value
+
+
+# A moment with its time zone: in a JSON body (strict), ISO 8601 text only.
 Instant = AwareDatetime
+# ... and in a query string, where every value is text and lax pydantic would read numeric
+# text as seconds since 1970 (a before-validator would make a strict body refuse all text).
+QueryInstant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 
 
 class Body(BaseModel):

@@ -5,14 +5,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from portal.core.validation import ABSENT, WHOLE, Body, Id, Instant, Query, text
+from portal.core.validation import ABSENT, WHOLE, Body, Id, Instant, Query, QueryInstant, text
 from portal.meetings.models import DECISIONS
 
 
 class MeetingsQuery(Query):
     community: Annotated[str, text(40)] | None = None
-    from_: Instant | None = Field(default=None, alias="from")
-    to: Instant | None = None
+    from_: QueryInstant | None = Field(default=None, alias="from")
+    to: QueryInstant | None = None
 
 
 class NewMeeting(Body):

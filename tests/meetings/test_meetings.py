@@ -749,3 +749,11 @@ def test_a_hidden_question_in_the_workspace_and_its_appeal(
     appeals = client.get("/appeals").get_data(as_text=True)
     assert "请看我的广告 &lt;i&gt;x&lt;/i&gt;" in appeals
     assert f"/meetings/{m.id}#question-{q['id']}" in appeals
+
+
+def test_meeting_list_times_are_iso_text_not_numbers(client):
+    """A query's time is ISO 8601 text: lax parsing would take "0.5" for 1970."""
+    for bad in ("0.5", "1700000000", "tomorrow"):
+        r = client.get(f"/api/v1/meetings?to={bad}")
+        assert r.status_code == 400 and "to" in r.get_json()["error"]["fields"], bad
+    assert client.get("/api/v1/meetings?from=2026-12-01T00:00:00%2B08:00").status_code == 200

@@ -106,9 +106,11 @@ for who in resident1@example.org committee@example.org; do
         || status=1
 done
 echo "== schemathesis: DELETE /api/v1/auth/token"
+# As someone the runs above did not sign in as: their PATCH /me may have changed the email
+# of those accounts.
 "$BIN/st" --config-file tools/ci/schemathesis.toml run "$BASE/api/v1/openapi.json" \
     --checks all --include-operation-id deleteToken \
-    --header "Authorization: Bearer $(token resident1@example.org)" \
+    --header "Authorization: Bearer $(token resident2@example.org)" \
     --max-examples 3 --seed 12 --generation-database none --suppress-health-check all \
     --no-color || status=1
 if [ -s "$WORK/gunicorn.log" ] && grep -q "Traceback\|ERROR" "$WORK/gunicorn.log"; then
