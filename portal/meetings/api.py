@@ -91,8 +91,8 @@ def add_item_extra(app, extra: Callable[[AgendaItem, Any], dict]) -> None:
 
 def _extras(item: AgendaItem, user) -> dict:
     out: dict = {}
-    for extra in current_app.extensions.get(ITEM_EXTRAS, ()):
-        out.update(extra(item, user))
+    for part_of in current_app.extensions.get(ITEM_EXTRAS, ()):
+        out.update(part_of(item, user))
     return out
 
 
