@@ -87,6 +87,9 @@ PY
 }
 
 status=0
+# One worker: with two, schemathesis's coverage phase parses Python source in two threads at
+# once, which CPython 3.11 can fail with "SystemError: AST constructor recursion depth
+# mismatch" (a race in the interpreter, seen once in CI), failing the run for no finding.
 for who in resident1@example.org committee@example.org; do
     echo "== schemathesis as $who"
     TOKEN=$(token "$who")
@@ -97,7 +100,7 @@ for who in resident1@example.org committee@example.org; do
         --exclude-operation-id deleteToken \
         --header "Authorization: Bearer $TOKEN" \
         --max-examples "$EXAMPLES" \
-        --workers 2 \
+        --workers 1 \
         --seed 12 \
         --request-timeout 30 \
         --generation-database none \
