@@ -598,43 +598,26 @@ def _seed(conn, cfg, rng, now, pw) -> dict:
                 filed,
             )
         )
-        ev_rows.append((first_case + k, "file", "dispatched", "system", agency, filed))
-        ev_rows.append((first_case + k, "dispatch", "dispatched", "system", agency, filed))
+        # Each event keeps the clock as its step left it (response limit, then handling limit,
+        # then the verification limit; none once closed), like record_event.
+        response_due = filed + timedelta(days=3)
+        verify_due = filed + timedelta(days=12)
+        steps = [
+            ("file", "dispatched", "system", filed, response_due),
+            ("dispatch", "dispatched", "system", filed, response_due),
+        ]
         if state != "dispatched":
-            ev_rows.append(
-                (
-                    first_case + k,
-                    "accept",
-                    "accepted",
-                    "liaison",
-                    agency,
-                    filed + timedelta(hours=5),
-                )
-            )
+            steps.append(("accept", "accepted", "liaison", filed + timedelta(hours=5), due))
         if state in ("in_progress", "verifying", "closed"):
-            ev_rows.append(
-                (
-                    first_case + k,
-                    "plan",
-                    "in_progress",
-                    "liaison",
-                    agency,
-                    filed + timedelta(days=1),
-                )
-            )
+            steps.append(("plan", "in_progress", "liaison", filed + timedelta(days=1), due))
         if state in ("verifying", "closed"):
-            ev_rows.append(
-                (
-                    first_case + k,
-                    "resolve",
-                    "verifying",
-                    "liaison",
-                    agency,
-                    filed + timedelta(days=8),
-                )
-            )
+            steps.append(("resolve", "verifying", "liaison", filed + timedelta(days=8), verify_due))
         if state == "closed":
-            ev_rows.append((first_case + k, "close", "closed", "system", agency, closed))
+            steps.append(("close", "closed", "system", closed, None))
+        ev_rows.extend(
+            (first_case + k, action, st, role, agency, at, stage_due, due)
+            for action, st, role, at, stage_due in steps
+        )
     counts["cases"] = _copy(
         conn,
         "cases",
@@ -663,7 +646,16 @@ def _seed(conn, cfg, rng, now, pw) -> dict:
     _copy(
         conn,
         "case_events",
-        ["case_id", "action", "state", "actor_role", "agency_id", "created_at"],
+        [
+            "case_id",
+            "action",
+            "state",
+            "actor_role",
+            "agency_id",
+            "created_at",
+            "stage_due_at",
+            "handling_due_at",
+        ],
         ev_rows,
     )
     _copy(

@@ -159,7 +159,16 @@ class CaseCounter(Model):
 
 
 class CaseEvent(Model):
-    """One step of the public timeline."""
+    """One step of the public timeline, and the case's clock as that step left it.
+
+    Every event records who held the case after it (``agency_id``), the current stage's due
+    time (``stage_due_at``: the response limit after a dispatch, the handling limit while the
+    case is worked on, the verification limit after it is resolved; none once returned or
+    closed) and the handling limit (``handling_due_at``, moved by an approved extension and
+    restarted by a re-route or a reopening). The case row keeps only the latest of each; the
+    figures of accountability (response, on-time and close rates) are computed from these.
+    ``handling_due_at`` is never empty on an event written since 0021; an empty one marks a step
+    from before, whose due times were not recorded and could not be recovered."""
 
     __tablename__ = "case_events"
 
@@ -172,6 +181,8 @@ class CaseEvent(Model):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     note: Mapped[str | None] = mapped_column(Text)
     expected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    stage_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handling_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     agency = relationship("Agency", lazy="joined")

@@ -6,7 +6,7 @@ their public names, so ``from portal.cases import services`` keeps working."""
 
 from __future__ import annotations
 
-from portal.cases.services._common import CaseError
+from portal.cases.services._common import CaseError, record_event
 from portal.cases.services.feedback import feedback_summary, give_feedback, has_answered
 from portal.cases.services.filing import file_case, install
 from portal.cases.services.labels import (
@@ -95,6 +95,7 @@ __all__ = [
     "milestones",
     "outcome",
     "photos",
+    "record_event",
     "reroute_agencies",
     "role_for",
     "route",

@@ -37,7 +37,7 @@ def _due(start: datetime, days: int) -> datetime:
     return add_working_days(start, days, city_timezone_name())
 
 
-def _event(
+def record_event(
     case: Case,
     action: str,
     actor,
@@ -45,6 +45,9 @@ def _event(
     note: str | None = None,
     expected_at: datetime | None = None,
 ) -> CaseEvent:
+    """Add a step to ``case``'s timeline, taken after the step changed the case: the event
+    keeps the state, the agency holding the case and both due times as they now are, so the
+    history stays complete when a later step moves them."""
     ev = CaseEvent(
         case_id=case.id,
         action=action,
@@ -54,6 +57,8 @@ def _event(
         agency_id=case.agency_id,
         note=note,
         expected_at=expected_at,
+        stage_due_at=case.stage_due_at,
+        handling_due_at=case.handling_due_at,
     )
     db.session.add(ev)
     return ev
@@ -68,5 +73,5 @@ def _reopen(case: Case, actor) -> None:
     case.handling_due_at = _due(now, case.category.handling_days)
     case.stage_due_at = case.handling_due_at
     case.overdue_notified_at = None
-    _event(case, "reopen", actor, "system" if actor is None else "supervisor")
+    record_event(case, "reopen", actor, "system" if actor is None else "supervisor")
     db.session.flush()

@@ -9,7 +9,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.cases.models import Case, CaseCounter
-from portal.cases.services._common import C, CaseError, _due, _event
+from portal.cases.services._common import C, CaseError, _due, record_event
 from portal.cases.services._telling import _liaisons, _public_audience
 from portal.cases.services.queries import case_for_proposal
 from portal.cases.services.routing import route
@@ -86,8 +86,8 @@ def file_case(p: Proposal) -> Case:
     )
     db.session.add(case)
     db.session.flush()
-    _event(case, "file", None, "system")
-    _event(case, "dispatch", None, "system")
+    record_event(case, "file", None, "system")
+    record_event(case, "dispatch", None, "system")
     db.session.flush()
     url = url_for("cases.show", number=case.number)
     params = {"number": case.number, "title": p.title}

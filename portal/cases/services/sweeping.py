@@ -6,7 +6,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from portal.cases.models import Case
-from portal.cases.services._common import C, _event, _reopen
+from portal.cases.services._common import C, _reopen, record_event
 from portal.cases.services._telling import _liaisons, _supervisors, _tell
 from portal.cases.services.feedback import feedback_summary
 from portal.cases.signals import case_closed
@@ -31,7 +31,7 @@ def sweep() -> dict[str, int]:
         if case.verify_passed and not majority_no:
             case.state, case.closed_at, case.close_reason = C.closed, now, "resolved"
             case.stage_due_at = None
-            _event(case, "close", None, "system")
+            record_event(case, "close", None, "system")
             db.session.flush()
             _tell(case, "close", True)
             case_closed.send(case, actor=None, reason="resolved")

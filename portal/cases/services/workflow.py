@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.audit.services import record
 from portal.cases.models import Case, CaseEvent, CasePhoto, CaseState
-from portal.cases.services._common import C, CaseError, _due, _event, _reopen
+from portal.cases.services._common import C, CaseError, _due, _reopen, record_event
 from portal.cases.services._telling import _tell
 from portal.cases.services.labels import state_label
 from portal.cases.signals import case_closed
@@ -267,7 +267,7 @@ def act(
         raise CaseError(
             "no_photos_here", _("Photos are added with the site check."), status=400, field="photos"
         )
-    event = _event(case, action, user, move.role, note=note, expected_at=expected_at)
+    event = record_event(case, action, user, move.role, note=note, expected_at=expected_at)
     record(user, f"case.{action}", case, state=case.state.value, agency=case.agency.code)
     db.session.flush()
     if photos:

@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import url_for
 
 from portal.audit.services import record
-from portal.cases.models import CaseEvent
+from portal.cases.services import record_event
 from portal.core import clock
 from portal.core.i18n import gettext as _
 from portal.core.input import clean_text
@@ -216,16 +216,7 @@ def announce_item(user, m: Meeting, item: AgendaItem) -> None:
     if m.state != M.published:
         return
     if item.kind == "case" and item.case is not None:
-        db.session.add(
-            CaseEvent(
-                case_id=item.case_id,
-                action="meeting_agenda",
-                state=item.case.state.value,
-                actor_id=getattr(user, "id", None),
-                actor_role="committee",
-                note=m.title,
-            )
-        )
+        record_event(item.case, "meeting_agenda", user, "committee", note=m.title)
     pid = item_proposal_id(item)
     if pid is not None:
         notify(

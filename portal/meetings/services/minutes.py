@@ -10,7 +10,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from portal.audit.services import record
-from portal.cases.models import CaseEvent
+from portal.cases.services import record_event
 from portal.core import clock
 from portal.core.i18n import force_locale, table_label
 from portal.core.i18n import gettext as _
@@ -96,16 +96,7 @@ def publish_minutes(user, m: Meeting, body: str, decisions: list[DecisionIn]) ->
 
 def _tell(user, m: Meeting, item: AgendaItem, d: Decision) -> None:
     if item.kind == "case" and item.case is not None:
-        db.session.add(
-            CaseEvent(
-                case_id=item.case_id,
-                action=f"meeting:{d.outcome}",
-                state=item.case.state.value,
-                actor_id=user.id,
-                actor_role="committee",
-                note=d.note or None,
-            )
-        )
+        record_event(item.case, f"meeting:{d.outcome}", user, "committee", note=d.note or None)
     pid = item_proposal_id(item)
     if pid is not None:
         words = {}
