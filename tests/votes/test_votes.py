@@ -429,3 +429,44 @@ def test_ballots_are_rate_limited_on_the_page_and_the_api_together(
     finally:
         app.config["BALLOT_LIMIT"] = "30 per minute;300 per hour"
         limiter.reset()
+
+
+def test_a_resident_blocked_in_the_community_does_not_vote(app, client, api_token, community, db):
+    from portal.blocks.models import Block
+
+    vote = make_vote(app, community)
+    me = user_by_email("resident1@example.org")
+    db.session.add(Block(community_id=community.id, user_id=me.id, reason="人身攻击"))
+    db.session.commit()
+    r = client.put(
+        f"/api/v1/votes/{vote.id}/ballot",
+        json={"option": vote.options[0].id},
+        headers=api_token("resident"),
+    )
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "blocked"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ballot)) == 0
+
+
+def test_where_people_sign_in_by_phone_a_ballot_needs_a_verified_number(
+    app, client, api_token, community, make_user, db
+):
+    newcomer = make_user(community=community)  # an email account, confirmed before opening
+    vote = make_vote(app, community)
+    saved = app.config["SIGN_IN_METHODS"]
+    app.config["SIGN_IN_METHODS"] = ("phone",)
+    try:
+        r = client.put(
+            f"/api/v1/votes/{vote.id}/ballot",
+            json={"option": vote.options[0].id},
+            headers=api_token(newcomer),
+        )
+        assert r.status_code == 403 and r.get_json()["error"]["code"] == "phone_required"
+        # A demo resident has a verified number and votes.
+        r = client.put(
+            f"/api/v1/votes/{vote.id}/ballot",
+            json={"option": vote.options[0].id},
+            headers=api_token("resident"),
+        )
+        assert r.status_code == 200
+    finally:
+        app.config["SIGN_IN_METHODS"] = saved

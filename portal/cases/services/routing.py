@@ -18,12 +18,17 @@ from portal.roles.models import Agency
 
 def route(category: Category, community: Community) -> Agency | None:
     """Most specific place first (community, street, district); at the same place a rule for
-    the category beats the catch-all; the district's catch-all is the fallback (属地兜底)."""
+    the category beats the catch-all; the district's catch-all is the fallback (属地兜底). A
+    rule naming an agency that was made inactive is passed over: the case goes to the next."""
     street = community.street
     places = [f"community:{community.id}", f"street:{street.id}", f"district:{street.district_id}"]
     rules = db.session.scalars(
-        select(RoutingRule).where(
-            RoutingRule.place_key.in_(places), RoutingRule.category_key.in_([str(category.id), "*"])
+        select(RoutingRule)
+        .join(Agency, Agency.id == RoutingRule.agency_id)
+        .where(
+            RoutingRule.place_key.in_(places),
+            RoutingRule.category_key.in_([str(category.id), "*"]),
+            Agency.active,
         )
     ).all()
     ranked = sorted(rules, key=lambda r: (places.index(r.place_key), r.category_key == "*"))

@@ -70,19 +70,26 @@ def role_for(user, case: Case, role: str) -> bool:
 
 
 def agency_in_scope(user, case: Case, agency: Agency) -> bool:
-    """A case is routed only within its own district, by a supervisor of that district."""
+    """A case is routed only within its own district, to an active agency, by a supervisor of
+    that district."""
     district = case.community.street.district
-    return agency.district_id == district.id and permissions.is_supervisor(user, agency.district)
+    return (
+        agency.active
+        and agency.district_id == district.id
+        and permissions.is_supervisor(user, agency.district)
+    )
 
 
 def reroute_agencies(case: Case) -> list[Agency]:
-    """The agencies a returned case may go to: its district's, other than the current one."""
+    """The agencies a returned case may go to: its district's active ones, other than the
+    current one."""
     return list(
         db.session.scalars(
             select(Agency)
             .where(
                 Agency.district_id == case.community.street.district_id,
                 Agency.id != case.agency_id,
+                Agency.active,
             )
             .order_by(Agency.code)
         )
@@ -189,7 +196,7 @@ def act(
         if not agency_in_scope(user, case, agency):
             raise CaseError(
                 "agency_out_of_scope",
-                _("Choose an agency of the case's district."),
+                _("Choose an active agency of the case's district."),
                 field="agency_code",
             )
         case.agency_id, case.dispatched_at = agency.id, now

@@ -7,6 +7,8 @@ from typing import cast
 from sqlalchemy import Table, select, update
 
 from portal.accounts.models import User
+from portal.accounts.phones import check_may_take_part
+from portal.blocks.services import is_blocked
 from portal.core import clock
 from portal.core.i18n import gettext as _
 from portal.extensions import db
@@ -89,6 +91,13 @@ def cast_ballot(user: User, vote: Vote, option_id: int) -> int:
         raise VoteError("vote_closed", _("This vote has closed."))
     if user.community_id != vote.community_id or not is_elector(user, vote):
         raise _not_eligible(vote)
+    # The rules every way of taking part asks: a verified number where the deployment signs
+    # in by phone, and no block in the community.
+    check_may_take_part(user)
+    if is_blocked(user, vote.community_id):
+        raise VoteError(
+            "blocked", _("You are blocked from taking part in this community."), status=403
+        )
     if option_id not in {o.id for o in vote.options}:
         raise VoteError(
             "validation_failed",
