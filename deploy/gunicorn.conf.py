@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import os
 
+from gunicorn.glogging import Logger
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
@@ -56,9 +58,29 @@ secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 
 # To stdout/stderr: the journal under systemd. The client's address as nginx saw it, method and
 # path (no query string, no Referer: they can hold what someone searched for or another
-# page's address), status, size, time in ms, user agent.
+# page's address; the token of an invitation or a reset link replaced by [token]), status,
+# size, time in ms, user agent.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%({x-forwarded-for}i)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
 proc_name = "commons"
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, with the secret part of a path (``portal.core.urls.loggable_path``)
+    left out of the path and the request line."""
+
+    def atoms(self, resp, req, environ, request_time):
+        from portal.core.urls import loggable_path
+
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["U"] = loggable_path(atoms["U"] or "")
+        atoms["r"] = f"{atoms['m']} {atoms['U']} {atoms['H']}"
+        atoms.pop("{raw_uri}e", None)
+        atoms.pop("{path_info}e", None)
+        atoms.pop("{query_string}e", None)
+        return atoms
+
+
+logger_class = RedactingLogger

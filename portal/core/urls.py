@@ -18,6 +18,20 @@ from portal.core.security import log_event
 
 UNTRUSTED_HOST = "commons.untrusted_host"
 
+# Paths whose rest is a secret: an invitation to register, an address confirmation, a password
+# reset link. Access logs show them as ``/reset/[token]`` (gunicorn's logger in
+# deploy/gunicorn.conf.py, and the nginx map in deploy/nginx/commons.conf); a test walks the URL
+# map and the nginx map so that a new route with a token in its path cannot be left out.
+SECRET_PATH_PREFIXES = ("/register/", "/confirm/", "/reset/")
+
+
+def loggable_path(path: str) -> str:
+    """``path`` as an access log may keep it: a token in it replaced by ``[token]``."""
+    for prefix in SECRET_PATH_PREFIXES:
+        if path.startswith(prefix) and len(path) > len(prefix):
+            return prefix + "[token]"
+    return path
+
 
 def external_url(endpoint: str, **values) -> str:
     """The absolute URL of ``endpoint`` under PUBLIC_URL, in or outside a request."""
