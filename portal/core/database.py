@@ -81,22 +81,46 @@ def after_commit(callback: Callable[[], object]) -> None:
     request.environ.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
+_AFTER_ROLLBACK = "commons.after_rollback"
+
+
+def after_rollback(callback: Callable[[], object]) -> None:
+    """Run ``callback`` if this request's changes so far are not kept (an error answer, a
+    failed commit, ``discard_changes``), and never if they are: for what was done outside the
+    database and belongs to the rows being written, such as a stored photo file whose row
+    would be rolled back. Outside a request (a command) nothing is registered."""
+    if has_request_context():
+        request.environ.setdefault(_AFTER_ROLLBACK, []).append(callback)
+
+
 def discard_changes() -> None:
-    """Undo what this request changed so far (a rule said no): its transaction is rolled back
-    and the work it meant to do after the commit dropped."""
+    """Undo what this request changed so far (a rule said no): its transaction is rolled back,
+    what was done for it outside the database undone (``after_rollback``) and the work it
+    meant to do after the commit dropped."""
     from portal.extensions import db
 
     db.session.rollback()
     if has_request_context():
         request.environ.pop(_AFTER_COMMIT, None)
+        _run(_AFTER_ROLLBACK, "after-rollback")
 
 
-def _run_after_commit() -> None:
-    for callback in request.environ.pop(_AFTER_COMMIT, ()):
+def _run(key: str, what: str) -> None:
+    for callback in request.environ.pop(key, ()):
         try:
             callback()
         except Exception:
-            log.exception("after-commit work failed on %s %s", request.method, request.path)
+            log.exception("%s work failed on %s %s", what, request.method, request.path)
+
+
+def _run_after_commit() -> None:
+    request.environ.pop(_AFTER_ROLLBACK, None)  # the rows stay: so does what they need
+    _run(_AFTER_COMMIT, "after-commit")
+
+
+def _undo_after_rollback() -> None:
+    request.environ.pop(_AFTER_COMMIT, None)
+    _run(_AFTER_ROLLBACK, "after-rollback")
 
 
 def install_request_transaction(app) -> None:
@@ -123,15 +147,15 @@ def install_request_transaction(app) -> None:
                     session.commit()
                 except Exception:
                     session.rollback()
-                    request.environ.pop(_AFTER_COMMIT, None)
+                    _undo_after_rollback()
                     if "_flashes" in cookie_session:
                         cookie_session.pop("_flashes")  # "Saved." would be a lie
                     raise
             _run_after_commit()
         else:
-            request.environ.pop(_AFTER_COMMIT, None)
             if session.in_transaction():
                 session.rollback()
+            _undo_after_rollback()
         return response
 
 

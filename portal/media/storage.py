@@ -8,6 +8,7 @@ URL or the database can never reach outside the media folder.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import secrets
@@ -17,6 +18,7 @@ from pathlib import Path
 from flask import Flask, Response, current_app, send_file
 from werkzeug.exceptions import NotFound
 
+from portal.core.database import after_rollback
 from portal.media.images import ALLOWED
 
 FILE_MODE = 0o640
@@ -56,7 +58,8 @@ class LocalStorage:
 
         The file appears whole or not at all: it is written to a temporary file in the same
         folder and renamed into place, so a crash or a concurrent reader never sees half a
-        photo."""
+        photo. In a request, the file is removed again if the request's changes are not kept
+        (``after_rollback``): the row naming it is gone, and nothing else would find it."""
         if extension not in _EXTENSIONS:
             raise ValueError(f"extension must be one of {sorted(_EXTENSIONS)}, not {extension!r}")
         token = secrets.token_urlsafe(_TOKEN_BYTES)
@@ -75,6 +78,7 @@ class LocalStorage:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+        after_rollback(functools.partial(self.delete, name))
         return name
 
     def path(self, name: str) -> Path:

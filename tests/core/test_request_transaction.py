@@ -286,3 +286,44 @@ def test_a_photos_files_go_only_once_its_row_is_gone_for_good(
     assert r.status_code == 302
     assert db.session.get(ProposalPhoto, photo.id) is None
     assert not any(f.exists() for f in files)
+
+
+def _stored_files(root) -> list:
+    from pathlib import Path
+
+    return sorted(p for p in Path(root).rglob("*") if p.is_file())
+
+
+def test_the_files_of_an_upload_whose_request_fails_are_removed(
+    app, login_as, db, tmp_path, monkeypatch, commits_fail
+):
+    """The photo rows of a failed request are rolled back; their files go with them
+    (``after_rollback``), and those of a kept request stay."""
+    from tests.proposals.test_photos import _jpeg_with_gps, _post
+
+    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(tmp_path))
+    client = app.test_client()
+    login_as("resident", client)
+    with commits_fail():
+        assert _post(client, [_jpeg_with_gps((400, 300))]).status_code == 500
+    assert _stored_files(tmp_path) == []
+    assert _post(client, [_jpeg_with_gps((400, 300))]).status_code == 302
+    assert len(_stored_files(tmp_path)) == 2  # the photo and its thumbnail
+
+
+def test_after_rollback_runs_only_when_the_changes_are_not_kept(app, db):
+    from portal.core.database import after_commit, after_rollback, discard_changes
+
+    ran: list[str] = []
+    with app.test_request_context("/"):
+        after_rollback(lambda: ran.append("undone"))
+        after_commit(lambda: ran.append("committed"))
+        discard_changes()
+        assert ran == ["undone"]
+        # Work registered after the discard belongs to what the request does next.
+        after_rollback(lambda: ran.append("undone again"))
+        discard_changes()
+    assert ran == ["undone", "undone again"]
+    with app.app_context():
+        after_rollback(lambda: ran.append("outside a request"))  # a command: nothing to undo
+    assert ran == ["undone", "undone again"]
