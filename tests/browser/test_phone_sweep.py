@@ -106,6 +106,13 @@ WIDTH_PROBLEMS = """() => {
       found.push(`table ${table.scrollWidth}px wide in a ${table.clientWidth}px box`);
     }
   }
+  // A card's label (a stacked table cell's ::before) that wraps must not spill over the next.
+  for (const td of document.querySelectorAll("table.stack td[data-label]")) {
+    const label = parseFloat(getComputedStyle(td, "::before").height);
+    if (label > td.clientHeight + 1) {
+      found.push(`label "${td.dataset.label}" (${label}px) spills out of its cell`);
+    }
+  }
   return found;
 }"""
 
