@@ -140,6 +140,15 @@ def _liaison_columns(agency) -> list:
     return [_count(cases.liaison_cases(agency, "new")), _count(meetings.open_invitations(agency))]
 
 
+def _supervisor_columns(district) -> list:
+    """Returned cases to re-route and extension requests to decide: the district desk's
+    count (overdue cases are watched on its tab, not waiting for the supervisor's step)."""
+    return [
+        _count(cases.supervisor_cases(district, "returned")),
+        _count(cases.supervisor_cases(district, "extensions")),
+    ]
+
+
 def _filing() -> list:
     return [filing_waiting()]
 
@@ -175,7 +184,7 @@ def _plan(user) -> list[tuple[Desk, Callable[[], list]]]:
         elif kind == "supervisor":
             d = gr.district
             desk = Desk("supervisor", url_for("cases.supervisor", code=d.code), d.name(loc))
-            plan.append((desk, partial(_one, cases.supervisor_cases, d, "returned")))
+            plan.append((desk, partial(_supervisor_columns, d)))
         else:
             plan.append((Desk("admin", url_for("admin.index"), ""), partial(_filing)))
     return plan
@@ -208,6 +217,8 @@ def _build(user) -> list[Desk]:
             desk.parts = dict(zip(COMMITTEE_PARTS, values, strict=True))
         elif desk.kind == "liaison":
             desk.parts = dict(zip(("cases", "invitations"), values, strict=True))
+        elif desk.kind == "supervisor":
+            desk.parts = dict(zip(("returned", "extensions"), values, strict=True))
     return desks
 
 

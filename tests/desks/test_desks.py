@@ -136,3 +136,27 @@ def test_the_committee_desk_is_the_committees_only(client, login_as):
     login_as("committee_b")
     assert client.get("/communities/110101001001/desk").status_code == 403
     assert client.get("/communities/999999999999/desk").status_code == 404
+
+
+def test_the_district_desk_counts_extension_requests_as_well_as_returned_cases(
+    app, client, login_as, make_case
+):
+    from datetime import timedelta
+
+    from portal.cases import services as cases
+    from tests.cases.conftest import LIAISON
+    from tests.conftest import user_by_email
+
+    make_case("returned")
+    waiting = make_case("accepted")
+    with app.test_request_context("/"):
+        cases.act(
+            user_by_email(LIAISON),
+            waiting,
+            "request_extension",
+            note="需要采购",
+            expected_at=waiting.handling_due_at + timedelta(days=5),
+        )
+    login_as("supervisor")
+    html = client.get("/workspace/supervisor/110101").get_data(as_text=True)
+    assert header_counts(html) == {"supervisor": 2}  # one to re-route, one to decide
