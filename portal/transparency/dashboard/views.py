@@ -200,12 +200,14 @@ def cases():
     """The cases behind a figure: those whose fact of ``kind`` (and ``outcome``) fell in the
     period, for the scope — the rows a number on the dashboard counts."""
     args = request.args
-    kind, outcome = args.get("kind", ""), args.get("outcome") or None
+    kind, outcome = args.get("kind", "opened"), args.get("outcome") or None
     if kind not in FIGURE_KINDS or (outcome is not None and outcome not in OUTCOMES):
         abort(400)
     try:
-        start = date.fromisoformat(args.get("start", ""))
-        end = date.fromisoformat(args.get("end", ""))
+        end = date.fromisoformat(args["end"]) if "end" in args else today()
+        start = (
+            date.fromisoformat(args["start"]) if "start" in args else end - timedelta(days=29)
+        )
     except ValueError:
         abort(400)
     if end < start or end - start > timedelta(days=3 * 366):
