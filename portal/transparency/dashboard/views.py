@@ -205,9 +205,7 @@ def cases():
         abort(400)
     try:
         end = date.fromisoformat(args["end"]) if "end" in args else today()
-        start = (
-            date.fromisoformat(args["start"]) if "start" in args else end - timedelta(days=29)
-        )
+        start = date.fromisoformat(args["start"]) if "start" in args else end - timedelta(days=29)
     except ValueError:
         abort(400)
     if end < start or end - start > timedelta(days=3 * 366):
