@@ -229,3 +229,27 @@ def test_home_and_community_pages_show_headline(app, make_case, community):
     for url in ("/", f"/communities/{community.code}"):
         html = client.get(url).get_data(as_text=True)
         assert 'id="dash-headline-h"' in html and "/dashboard" in html
+
+
+def test_a_returned_case_counts_against_no_agency_until_rerouted(app, make_case):
+    case = make_case("returned")
+    clock.freeze(case.handling_due_at + timedelta(days=1))
+    try:
+        with app.test_request_context("/"):
+            from portal.transparency.dashboard.rollup import refresh
+
+            refresh([case.proposal_id])
+        s = _summary()
+    finally:
+        clock.freeze(None)
+    assert (s["response"].num, s["response"].den) == (1, 1)  # returned in time: a response
+    assert s["on_time"].den == 0 and s["on_time"].extra["unrecorded"] == 0
+
+
+def test_agency_pages_show_headline_and_link_the_dashboard(app, make_case, login_as, client):
+    case = make_case("accepted")
+    html = app.test_client().get(f"/cases/{case.number}").get_data(as_text=True)
+    assert f"/dashboard?agency={case.agency.code}" in html
+    login_as("liaison.health-commission@example.org")
+    html = client.get(f"/workspace/agency/{case.agency.code}").get_data(as_text=True)
+    assert 'id="dash-headline-h"' in html

@@ -132,7 +132,8 @@ def _responses(case, events, now, tz, unit) -> list[dict]:
 def _due(case, events, now, tz, unit) -> dict:
     """The case's handling limit as it last stood (moved by extensions, restarted by a
     re-route or a reopening), answerable by the agency then holding the case; on time when
-    the case closed by it. A limit from before the history was kept is "unrecorded"."""
+    the case closed by it. A limit from before the history was kept is "unrecorded"; a case
+    returned and not yet re-routed is "returned" (counted in no rate)."""
     last = events[-1] if events else None
     due = last.handling_due_at if last is not None else None
     decides_at = None
@@ -143,6 +144,10 @@ def _due(case, events, now, tz, unit) -> dict:
         day = local_day(due, tz)
         if case.closed_at is not None:
             outcome = "on_time" if case.closed_at <= due else "late"
+        elif case.state.value == "returned":
+            # Returned and waiting for the supervisor to re-route it: no agency holds it, so
+            # none is answerable for its limit now (the re-route restarts it).
+            outcome = "returned"
         elif now > due:
             outcome = "overdue"
         else:

@@ -22,8 +22,8 @@ class DashboardFact(Model):
     """``kind``: submitted (a proposal, on its submission day; ``outcome`` the furthest step:
     submitted, opened, qualified, closed), opened (a case, on its filing day), response (a
     dispatch or re-route, on its day: on_time, late, waiting, unrecorded), due (a case's
-    handling limit, on its day: on_time, late, overdue, waiting, unrecorded), closed (a case,
-    on its closing day: clean or reworked, with the days it took and its feedback).
+    handling limit, on its day: on_time, late, overdue, waiting, unrecorded, returned), closed
+    (a case, on its closing day: clean or reworked, with the days it took and its feedback).
     ``decides_at``: when a waiting outcome turns late if nothing happens (the refresh command
     revisits those)."""
 

@@ -38,7 +38,7 @@ OUTCOMES = {
     "clean",
     "reworked",
     "filed",
-    "done",
+    "returned",
 }
 
 
@@ -255,6 +255,13 @@ def headline(scope: F.Scope) -> dict:
     start = end - timedelta(days=29)
     s = F.summary(scope, start, end, clock.now())
     return {"scope": scope, "start": start, "end": end, "s": s}
+
+
+@bp.app_template_global("agency_headline")
+def agency_headline(agency: Agency) -> dict:
+    """The agency's headline figures, for its pages (the agency workspace); the dashboard's
+    agency scope is the agency's public page."""
+    return headline(F.Scope("agency", agency))
 
 
 def community_section(community: Community) -> dict:
