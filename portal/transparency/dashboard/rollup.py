@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from portal.cases.models import Case, CaseEvent, CaseFeedback
 from portal.core import clock
+from portal.core.i18n import city_timezone_name
 from portal.extensions import db
-from portal.places.models import City
 from portal.proposals.models import Proposal
 from portal.transparency.dashboard.facts import proposal_facts
 from portal.transparency.dashboard.models import DashboardDaily, DashboardFact
@@ -40,8 +40,8 @@ CASE_FIELDS = ("state", "closed_at", "reopen_count", "agency_id", "handling_due_
 
 
 def city_tz() -> ZoneInfo:
-    name = db.session.scalar(select(City.timezone).order_by(City.id).limit(1))
-    return ZoneInfo(name or "Asia/Shanghai")
+    """The city's time zone, whose local days the figures are counted in."""
+    return ZoneInfo(city_timezone_name())
 
 
 def _changed(obj, fields: Iterable[str]) -> bool:

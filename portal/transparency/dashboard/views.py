@@ -14,7 +14,7 @@ from portal.core import clock
 from portal.core.guards import public
 from portal.core.i18n import current_locale
 from portal.core.i18n import gettext as _
-from portal.extensions import db
+from portal.extensions import cache, db
 from portal.places.models import Community, District
 from portal.places.services import community_by_code
 from portal.proposals.models import Category
@@ -28,6 +28,7 @@ from portal.transparency.dashboard.rollup import city_tz
 
 SORTS = ("name", "dispatched", "response", "on_time", "close", "rework", "satisfaction")
 CASES_PAGE = 50
+HEADLINE_SECONDS = 30  # no longer than a public page may be kept (core.http_cache)
 FIGURE_KINDS = {"response", "due", "closed", "opened"}
 OUTCOMES = {
     "on_time",
@@ -253,7 +254,13 @@ def headline(scope: F.Scope) -> dict:
     pages (a few summed rows)."""
     end = today()
     start = end - timedelta(days=29)
-    s = F.summary(scope, start, end, clock.now())
+    # Shared by every worker for a few seconds (Redis, or nothing): the home page is read by
+    # signed-in people too, whose pages are never kept by HTTP caches.
+    key = f"dashboard:headline:{scope.level}:{getattr(scope.obj, 'id', 0)}:{end.isoformat()}"
+    s = cache.get(key)
+    if s is None:
+        s = F.summary(scope, start, end, clock.now())
+        cache.set(key, s, timeout=HEADLINE_SECONDS)
     return {"scope": scope, "start": start, "end": end, "s": s}
 
 
