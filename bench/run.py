@@ -314,6 +314,7 @@ def routes(fx: dict) -> list[tuple[str, str, dict, dict]]:
         ("my proposals (resident)", "/account/proposals", {"Cookie": fx["author_cookie"]}, {}),
         ("notifications (resident)", "/notifications", {"Cookie": fx["resident_cookie"]}, {}),
         ("case list", "/cases", {}, {}),
+        ("dashboard, city, this year", "/dashboard?period=year", {}, {}),
         ("case page", f"/cases/{fx['case']}", {}, {}),
         (
             "liaison workspace (signed in)",

@@ -157,6 +157,16 @@ def seed(app, scale: str, rng_seed: int = 7) -> dict:
                 conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
             counts = _seed(conn, cfg, rng, now, pw)
             _fix_sequences(conn)
+        # The rows above were copied in, past the dashboard's listener: fill its summary
+        # tables as `flask dashboard refresh --all` does after a migration.
+        from portal.transparency.dashboard import rollup
+
+        log("dashboard summary tables")
+        rollup.rebuild_start()
+        ids = rollup.all_proposal_ids()
+        for i in range(0, len(ids), 2000):
+            rollup.refresh(ids[i : i + 2000])
+            db.session.commit()
         if engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(sa.text("ANALYZE"))

@@ -146,6 +146,9 @@ def _add_community_sections(app: Flask) -> None:
     from portal.meetings.views import community_page_section
 
     add_community_section(app, community_page_section)
+    from portal.transparency.dashboard.views import community_section
+
+    add_community_section(app, community_section)
 
 
 def install_template_globals(app: Flask) -> None:
@@ -270,6 +273,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.places import bp as places_bp
     from portal.proposals import bp as proposals_bp
     from portal.residency import bp as residency_bp
+    from portal.transparency.dashboard import bp as dashboard_bp
     from portal.votes import bp as votes_bp
 
     for bp in (
@@ -286,6 +290,7 @@ def _register_blueprints(app: Flask) -> None:
         admin_bp,
         audit_bp,
         desks_bp,
+        dashboard_bp,
         api_bp,
     ):
         app.register_blueprint(bp)
@@ -308,6 +313,9 @@ def connect_signals(app: Flask) -> None:
     from portal.meetings.services import install as install_meetings
 
     install_meetings(app)
+    from portal.transparency.dashboard.rollup import install as install_dashboard
+
+    install_dashboard(app)
     from portal.meetings.api import add_item_extra
     from portal.votes import services as votes
     from portal.votes.api import vote_json

@@ -298,6 +298,31 @@ def demo() -> None:
     click.echo(credentials())
 
 
+dashboard_cli = AppGroup("dashboard", help="The accountability dashboard's summary tables.")
+
+REFRESH_BATCH = 500
+
+
+@dashboard_cli.command("refresh")
+@click.option("--all", "everything", is_flag=True, help="Rebuild both tables from all history.")
+def dashboard_refresh(everything: bool) -> None:
+    """Revisit the figures whose limits passed with nothing done and fill in any proposal not
+    yet counted (run it nightly); ``--all`` rebuilds everything. Commits per batch."""
+    from portal.core import clock
+    from portal.transparency.dashboard import rollup
+
+    if everything:
+        rollup.rebuild_start()
+        ids = rollup.all_proposal_ids()
+    else:
+        ids = rollup.due_for_refresh(clock.now())
+    for i in range(0, len(ids), REFRESH_BATCH):
+        rollup.refresh(ids[i : i + REFRESH_BATCH])
+        db.session.commit()
+    db.session.commit()
+    click.echo(f"{len(ids)} proposals refreshed")
+
+
 def register(app: Flask) -> None:
     for cmd in (
         places_cli,
@@ -309,6 +334,7 @@ def register(app: Flask) -> None:
         routing_cli,
         calendar_cli,
         meetings_cli,
+        dashboard_cli,
         demo,
     ):
         app.cli.add_command(cmd)

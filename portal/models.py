@@ -42,6 +42,7 @@ from portal.residency.models import (
     ResidencyStatus,
 )
 from portal.roles.models import Agency, Role, RoleGrant
+from portal.transparency.dashboard.models import DashboardDaily, DashboardFact
 from portal.votes.models import Ballot, Elector, Vote, VoteOption
 
 __all__ = [
@@ -65,6 +66,8 @@ __all__ = [
     "Comment",
     "Commitment",
     "Community",
+    "DashboardDaily",
+    "DashboardFact",
     "Decision",
     "District",
     "Elector",

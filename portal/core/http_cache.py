@@ -36,6 +36,9 @@ PUBLIC = {
     "cases.index",
     "cases.show",
     "deliberation.log",
+    "dashboard.index",
+    "dashboard.cases",
+    "dashboard.methods",
     # The public API reads: what an anonymous client gets is the same for every one of them.
     "api.proposals_list",
     "api.proposal",

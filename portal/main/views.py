@@ -15,6 +15,8 @@ from portal.extensions import csrf, db
 from portal.main import bp
 from portal.main import home as home_queries
 from portal.proposals import hooks
+from portal.transparency.dashboard.figures import Scope
+from portal.transparency.dashboard.views import headline as dashboard_headline
 
 YEAR = 365 * 24 * 3600
 
@@ -31,6 +33,7 @@ def home():
         "resolved": home_queries.resolved_lately(now),
         "figures": home_queries.figures(now),
         "desks": desks_for(user),
+        "dashboard_headline": dashboard_headline(Scope("city")),
     }
     if user.is_authenticated and user.community_id:
         context["needs_support"] = home_queries.needs_support(user, now)

@@ -1,0 +1,211 @@
+"""The dashboard's figures for a scope (city, district, community, agency) and a period of
+local days, read from the daily sums: a handful of grouped queries over the period's rows,
+whatever the number of cases. Every rate comes with its numerator and denominator, and is
+None (shown as "—") when the denominator is 0."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+
+from portal.cases.models import Case, CaseState
+from portal.extensions import db
+from portal.places.models import Community, Street
+from portal.transparency.dashboard.facts import OVER_A_YEAR
+from portal.transparency.dashboard.models import DashboardDaily as D
+
+
+@dataclass
+class Scope:
+    level: str  # city, district, community, agency
+    obj: object | None = None  # the District, Community or Agency
+
+    @property
+    def code(self) -> str | None:
+        return getattr(self.obj, "code", None)
+
+
+@dataclass
+class Rate:
+    num: int
+    den: int
+    extra: dict = field(default_factory=dict)  # e.g. waiting, unrecorded: shown, not counted
+
+    @property
+    def value(self) -> float | None:
+        return self.num / self.den if self.den else None
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.value is None else round(self.value * 100)
+
+
+def scope_filter(stmt, scope: Scope, community_col=D.community_id, agency_col=D.agency_id):
+    if scope.level == "community":
+        return stmt.where(community_col == scope.obj.id)  # type: ignore[attr-defined]
+    if scope.level == "district":
+        ids = (
+            select(Community.id)
+            .join(Street, Street.id == Community.street_id)
+            .where(Street.district_id == scope.obj.id)  # type: ignore[attr-defined]
+        )
+        return stmt.where(community_col.in_(ids))
+    if scope.level == "agency":
+        return stmt.where(agency_col == scope.obj.id)  # type: ignore[attr-defined]
+    return stmt
+
+
+def _sums(scope: Scope, start: date, end: date, *group) -> list:
+    stmt = (
+        select(*group, D.kind, D.outcome, func.sum(D.n), func.sum(D.answers), func.sum(D.satisfied))
+        .where(D.day >= start, D.day <= end)
+        .group_by(*group, D.kind, D.outcome)
+    )
+    return list(db.session.execute(scope_filter(stmt, scope)).all())
+
+
+def case_figures(counts: dict) -> dict:
+    """The figures from ``counts[(kind, outcome)] = n`` (and ("closed", "answers") etc.)."""
+
+    def c(kind, *outcomes):
+        return sum(counts.get((kind, o), 0) for o in outcomes)
+
+    dispatched = c("response", "on_time", "late", "waiting", "unrecorded")
+    due_decided = c("due", "on_time", "late", "overdue")
+    closed = c("closed", "clean", "reworked")
+    return {
+        "dispatched": dispatched,
+        "response": Rate(
+            c("response", "on_time"),
+            c("response", "on_time", "late"),
+            {"waiting": c("response", "waiting"), "unrecorded": c("response", "unrecorded")},
+        ),
+        "on_time": Rate(
+            c("due", "on_time"),
+            due_decided,
+            {"waiting": c("due", "waiting"), "unrecorded": c("due", "unrecorded")},
+        ),
+        "close": Rate(
+            c("due", "on_time", "late"),
+            due_decided,
+            {"waiting": c("due", "waiting"), "unrecorded": c("due", "unrecorded")},
+        ),
+        "rework": Rate(c("closed", "reworked"), closed),
+        "satisfaction": Rate(counts.get("satisfied", 0), counts.get("answers", 0)),
+        "closed": closed,
+        "opened": c("opened", "filed"),
+    }
+
+
+def percentile(histogram: dict[int, int], q: float) -> int | None:
+    """The nearest-rank ``q`` percentile of a days-to-close histogram (bucket → count)."""
+    total = sum(histogram.values())
+    if total == 0:
+        return None
+    rank = max(1, -(-int(q * total * 1000) // 1000))  # ceil(q * total), without float drift
+    seen = 0
+    for bucket in sorted(histogram):
+        seen += histogram[bucket]
+        if seen >= rank:
+            return bucket
+    return OVER_A_YEAR
+
+
+def overdue_now(scope: Scope, now: datetime) -> int:
+    """Open cases whose current stage is past its due time, counted live over the
+    ``(state, stage_due_at)`` index (a "now" figure has no day to be summed under)."""
+    stmt = select(func.count()).where(
+        Case.state != CaseState.closed, Case.state != CaseState.returned, Case.stage_due_at < now
+    )
+    return db.session.scalar(
+        scope_filter(stmt, scope, community_col=Case.community_id, agency_col=Case.agency_id)
+    )
+
+
+def summary(scope: Scope, start: date, end: date, now: datetime) -> dict:
+    counts: dict = defaultdict(int)
+    for kind, outcome, n, answers, satisfied in _sums(scope, start, end):
+        counts[(kind, outcome)] += n or 0
+        if kind == "closed":
+            counts["answers"] += answers or 0
+            counts["satisfied"] += satisfied or 0
+    figures = case_figures(counts)
+    histogram: dict[int, int] = defaultdict(int)
+    stmt = (
+        select(D.bucket, func.sum(D.n))
+        .where(D.kind == "closed", D.day >= start, D.day <= end)
+        .group_by(D.bucket)
+    )
+    for bucket, n in db.session.execute(scope_filter(stmt, scope)):
+        histogram[bucket] += n or 0
+    figures["median_days"] = percentile(histogram, 0.5)
+    figures["p90_days"] = percentile(histogram, 0.9)
+    figures["overdue_now"] = overdue_now(scope, now)
+    submitted = {
+        o: counts.get(("submitted", o), 0) for o in ("submitted", "opened", "qualified", "closed")
+    }
+    total = sum(submitted.values())
+    opened = total - submitted["submitted"]
+    qualified = submitted["qualified"] + submitted["closed"]
+    figures["funnel"] = [
+        ("submitted", total, None),
+        ("opened", opened, Rate(opened, total)),
+        ("qualified", qualified, Rate(qualified, opened)),
+        ("closed", submitted["closed"], Rate(submitted["closed"], qualified)),
+    ]
+    return figures
+
+
+def monthly(scope: Scope, start: date, end: date) -> list[dict]:
+    """Per month: cases opened and closed, and the on-time rate of the cases due."""
+    months: dict[str, dict] = {}
+    day = start.replace(day=1)
+    while day <= end:
+        months[day.strftime("%Y-%m")] = defaultdict(int)
+        day = (day.replace(day=28) + _days(4)).replace(day=1)
+    stmt = (
+        select(D.day, D.kind, D.outcome, func.sum(D.n))
+        .where(D.day >= start, D.day <= end, D.kind.in_(("opened", "closed", "due")))
+        .group_by(D.day, D.kind, D.outcome)
+    )
+    for day_, kind, outcome, n in db.session.execute(scope_filter(stmt, scope)):
+        months[day_.strftime("%Y-%m")][(kind, outcome)] += n or 0
+    rows = []
+    for month, counts in months.items():
+        f = case_figures(counts)
+        rows.append(
+            {"month": month, "opened": f["opened"], "closed": f["closed"], "on_time": f["on_time"]}
+        )
+    return rows
+
+
+def _days(n: int):
+    from datetime import timedelta
+
+    return timedelta(days=n)
+
+
+def by_category(scope: Scope, start: date, end: date) -> list[tuple[int, int]]:
+    stmt = (
+        select(D.category_id, func.sum(D.n))
+        .where(D.kind == "opened", D.day >= start, D.day <= end)
+        .group_by(D.category_id)
+    )
+    return [(cid, n or 0) for cid, n in db.session.execute(scope_filter(stmt, scope))]
+
+
+def by_agency(scope: Scope, start: date, end: date) -> dict[int, dict]:
+    """The case figures of each agency with any case in the period (the league table)."""
+    per: dict[int, dict] = defaultdict(lambda: defaultdict(int))
+    for agency_id, kind, outcome, n, answers, satisfied in _sums(scope, start, end, D.agency_id):
+        if not agency_id:
+            continue
+        counts = per[agency_id]
+        counts[(kind, outcome)] += n or 0
+        if kind == "closed":
+            counts["answers"] += answers or 0
+            counts["satisfied"] += satisfied or 0
+    return {aid: case_figures(counts) for aid, counts in per.items()}

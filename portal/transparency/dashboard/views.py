@@ -1,0 +1,275 @@
+"""The public dashboard pages: the figures of a scope and period, the cases behind a
+figure, and the methods page."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import abort, render_template, request, url_for
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from portal.cases.models import Case
+from portal.core import clock
+from portal.core.guards import public
+from portal.core.i18n import current_locale
+from portal.core.i18n import gettext as _
+from portal.extensions import cache, db
+from portal.places.models import Community, District
+from portal.places.services import community_by_code
+from portal.proposals.models import Category
+from portal.roles.models import Agency
+from portal.transparency.dashboard import bp
+from portal.transparency.dashboard import figures as F
+from portal.transparency.dashboard.charts import bar_chart, month_chart
+from portal.transparency.dashboard.forms import DashboardForm
+from portal.transparency.dashboard.models import DashboardFact
+from portal.transparency.dashboard.rollup import city_tz
+
+SORTS = ("name", "dispatched", "response", "on_time", "close", "rework", "satisfaction")
+CASES_PAGE = 50
+HEADLINE_SECONDS = 30  # no longer than a public page may be kept (core.http_cache)
+FIGURE_KINDS = {"response", "due", "closed", "opened"}
+OUTCOMES = {
+    "on_time",
+    "late",
+    "waiting",
+    "unrecorded",
+    "overdue",
+    "clean",
+    "reworked",
+    "filed",
+    "returned",
+}
+
+
+def today() -> date:
+    return clock.now().astimezone(city_tz()).date()
+
+
+def _scope(form: DashboardForm) -> F.Scope | None:
+    """The scope chosen in ``form`` (one of community, agency, district; else the city)."""
+    chosen = [n for n in ("community", "agency", "district") if getattr(form, n).data]
+    if len(chosen) > 1:
+        getattr(form, chosen[0]).errors = [
+            *getattr(form, chosen[0]).errors,
+            _("Choose one of community, agency or district."),
+        ]
+        return None
+    if form.community.data:
+        community = community_by_code(form.community.data.strip())
+        if community is None:
+            form.community.errors = [*form.community.errors, _("No community has this code.")]
+            return None
+        return F.Scope("community", community)
+    if form.agency.data:
+        return F.Scope(
+            "agency", db.session.scalar(select(Agency).where(Agency.code == form.agency.data))
+        )
+    if form.district.data:
+        return F.Scope(
+            "district",
+            db.session.scalar(select(District).where(District.code == form.district.data)),
+        )
+    return F.Scope("city")
+
+
+def _form() -> DashboardForm:
+    form = DashboardForm(request.args)
+    locale = current_locale()
+    form.district.choices = [SelectChoice("", _("All districts"))] + [
+        SelectChoice(d.code, d.name(locale))
+        for d in db.session.scalars(select(District).order_by(District.code))
+    ]
+    form.agency.choices = [SelectChoice("", _("All agencies"))] + [
+        SelectChoice(a.code, a.name(locale))
+        for a in db.session.scalars(select(Agency).order_by(Agency.code))
+    ]
+    return form
+
+
+def _league(scope, start, end, sort: str, descending: bool) -> list[dict]:
+    per = F.by_agency(scope, start, end)
+    agencies = (
+        {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(list(per))))}
+        if per
+        else {}
+    )
+    rows = [{"agency": agencies[aid], **figs} for aid, figs in per.items() if aid in agencies]
+    locale = current_locale()
+
+    def key(row):
+        if sort == "name":
+            return (0, row["agency"].name(locale))
+        if sort == "dispatched":
+            return (0, row["dispatched"])
+        value = row[sort].value
+        return (1, 0.0) if value is None else (0, value)  # no figure: always last
+
+    rows.sort(key=lambda r: r["agency"].code)
+    if sort == "name":
+        rows.sort(key=key, reverse=descending)
+    else:
+        known = [r for r in rows if key(r)[0] == 0]
+        unknown = [r for r in rows if key(r)[0] == 1]
+        known.sort(key=key, reverse=descending)
+        rows = known + unknown
+    return rows
+
+
+@bp.get("/dashboard")
+@public
+def index():
+    form = _form()
+    form.validate()
+    scope = _scope(form)
+    period = form.period_days(today())
+    if scope is None or period is None:
+        return render_template("dashboard/index.html", form=form, scope=None), 400
+    start, end = period
+    now = clock.now()
+    sort = request.args.get("sort", "dispatched")
+    sort = sort if sort in SORTS else "dispatched"
+    descending = request.args.get("dir", "desc") != "asc"
+    summary = F.summary(scope, start, end, now)
+    locale = current_locale()
+    categories = {c.id: c for c in db.session.scalars(select(Category))}
+    by_cat = sorted(
+        (
+            (categories[cid].name(locale), n)
+            for cid, n in F.by_category(scope, start, end)
+            if cid in categories
+        ),
+        key=lambda x: (-x[1], x[0]),
+    )
+    months = F.monthly(scope, start, end)
+    funnel_labels = {
+        "submitted": _("Submitted"),
+        "opened": _("Opened for support"),
+        "qualified": _("Qualified (became a case)"),
+        "closed": _("Case closed"),
+    }
+    charts = {
+        "funnel": bar_chart([(funnel_labels[k], n) for k, n, _r in summary["funnel"]]),
+        "category": bar_chart(by_cat),
+        "volume": month_chart([(m["month"], m["opened"], m["closed"]) for m in months]),
+        "on_time": bar_chart(
+            [(m["month"], m["on_time"].percent) for m in months], maximum=100, unit="%"
+        ),
+    }
+    params = {k: v for k, v in request.args.items() if k not in ("sort", "dir")}
+    return render_template(
+        "dashboard/index.html",
+        form=form,
+        scope=scope,
+        start=start,
+        end=end,
+        s=summary,
+        months=months,
+        by_cat=by_cat,
+        funnel_labels=funnel_labels,
+        charts=charts,
+        league=_league(scope, start, end, sort, descending),
+        sort=sort,
+        descending=descending,
+        params=params,
+    )
+
+
+def cases_link(
+    scope: F.Scope, start: date, end: date, kind: str, outcome: str | None = None, agency=None
+) -> str:
+    """The address of the cases behind a figure."""
+    args: dict[str, str] = {"kind": kind, "start": start.isoformat(), "end": end.isoformat()}
+    if outcome:
+        args["outcome"] = outcome
+    if agency is not None:
+        args["agency"] = agency.code
+    elif scope.level != "city" and scope.code:
+        args[scope.level] = scope.code
+    return url_for("dashboard.cases", **args)  # type: ignore[arg-type]
+
+
+@bp.app_template_global("dashboard_cases_link")
+def _cases_link_global(*args, **kwargs) -> str:
+    return cases_link(*args, **kwargs)
+
+
+@bp.get("/dashboard/cases")
+@public
+def cases():
+    """The cases behind a figure: those whose fact of ``kind`` (and ``outcome``) fell in the
+    period, for the scope — the rows a number on the dashboard counts."""
+    args = request.args
+    kind, outcome = args.get("kind", "opened"), args.get("outcome") or None
+    if kind not in FIGURE_KINDS or (outcome is not None and outcome not in OUTCOMES):
+        abort(400)
+    try:
+        end = date.fromisoformat(args["end"]) if "end" in args else today()
+        start = date.fromisoformat(args["start"]) if "start" in args else end - timedelta(days=29)
+    except ValueError:
+        abort(400)
+    if end < start or end - start > timedelta(days=3 * 366):
+        abort(400)
+    form = _form()
+    scope = _scope(form)
+    if scope is None or (scope.level != "city" and scope.obj is None):
+        abort(404)
+    stmt = select(DashboardFact.case_id).where(
+        DashboardFact.kind == kind,
+        DashboardFact.day >= start,
+        DashboardFact.day <= end,
+        DashboardFact.case_id.is_not(None),
+    )
+    if outcome:
+        stmt = stmt.where(DashboardFact.outcome == outcome)
+    stmt = F.scope_filter(
+        stmt, scope, community_col=DashboardFact.community_id, agency_col=DashboardFact.agency_id
+    )
+    page = db.paginate(
+        select(Case).where(Case.id.in_(stmt)).order_by(Case.id.desc()),
+        per_page=CASES_PAGE,
+        error_out=False,
+    )
+    return render_template(
+        "dashboard/cases.html",
+        page=page,
+        scope=scope,
+        kind=kind,
+        outcome=outcome,
+        start=start,
+        end=end,
+        page_args={k: v for k, v in args.items() if k != "page"},
+    )
+
+
+@bp.get("/dashboard/methods")
+@public
+def methods():
+    return render_template("dashboard/methods.html")
+
+
+def headline(scope: F.Scope) -> dict:
+    """The last 30 days' headline figures of ``scope``, for the home, community and agency
+    pages (a few summed rows)."""
+    end = today()
+    start = end - timedelta(days=29)
+    # Shared by every worker for a few seconds (Redis, or nothing): the home page is read by
+    # signed-in people too, whose pages are never kept by HTTP caches.
+    key = f"dashboard:headline:{scope.level}:{getattr(scope.obj, 'id', 0)}:{end.isoformat()}"
+    s = cache.get(key)
+    if s is None:
+        s = F.summary(scope, start, end, clock.now())
+        cache.set(key, s, timeout=HEADLINE_SECONDS)
+    return {"scope": scope, "start": start, "end": end, "s": s}
+
+
+@bp.app_template_global("agency_headline")
+def agency_headline(agency: Agency) -> dict:
+    """The agency's headline figures, for its pages (the agency workspace); the dashboard's
+    agency scope is the agency's public page."""
+    return headline(F.Scope("agency", agency))
+
+
+def community_section(community: Community) -> dict:
+    return {"dashboard_headline": headline(F.Scope("community", community))}

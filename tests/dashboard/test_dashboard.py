@@ -1,0 +1,255 @@
+"""The dashboard's figures on hand-built cases with known answers, kept current on change."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from portal.cases import services as cases
+from portal.cases.models import CaseEvent, CaseFeedback
+from portal.core import clock
+from portal.extensions import db as _db
+from portal.transparency.dashboard import figures as F
+from portal.transparency.dashboard.facts import bucket_of
+from portal.transparency.dashboard.models import DashboardDaily, DashboardFact
+from portal.transparency.dashboard.rollup import city_tz
+from tests.cases.conftest import people
+from tests.conftest import user_by_email
+
+
+def _period():
+    today = clock.now().astimezone(city_tz()).date()
+    return today - timedelta(days=29), today + timedelta(days=40)
+
+
+def _summary(scope=None):
+    start, end = _period()
+    return F.summary(scope or F.Scope("city"), start, end, clock.now())
+
+
+def _close(app, case, reason="no-further-action"):
+    with app.test_request_context("/"):
+        cases.act(people()["supervisor"], case, "close", note="结案", reason_code=reason)
+        _db.session.commit()
+
+
+def test_empty_period_divides_by_nothing(app):
+    with app.test_request_context("/"):
+        s = F.summary(F.Scope("city"), date(2001, 1, 1), date(2001, 1, 31), clock.now())
+    for key in ("response", "on_time", "close", "rework", "satisfaction"):
+        assert s[key].den == 0 and s[key].value is None and s[key].percent is None
+    assert s["median_days"] is None and s["p90_days"] is None
+    assert [n for _k, n, _r in s["funnel"]] == [0, 0, 0, 0]
+
+
+def test_percentiles_from_buckets_are_exact_up_to_30_days():
+    histogram = {bucket_of(d): 0 for d in range(12)}
+    for days in (1, 2, 2, 3, 10):
+        histogram[bucket_of(days)] += 1
+    assert F.percentile(histogram, 0.5) == 2
+    assert F.percentile(histogram, 0.9) == 10
+    assert bucket_of(31) == 45 and bucket_of(400) == 366
+    assert F.percentile({}, 0.5) is None
+
+
+def test_a_case_counts_on_dispatch_due_and_close(app, make_case):
+    accepted = make_case("accepted")
+    make_case("dispatched")
+    s = _summary()
+    # Two dispatched: one accepted within its response limit, one still inside it.
+    assert (s["response"].num, s["response"].den) == (1, 1)
+    assert s["response"].extra["waiting"] == 1
+    assert s["dispatched"] == 2
+    assert s["on_time"].den == 0 and s["on_time"].extra["waiting"] == 2
+    assert s["funnel"][0][1] == 2 and s["funnel"][2][1] == 2 and s["funnel"][3][1] == 0
+    _close(app, accepted)
+    s = _summary()
+    assert (s["on_time"].num, s["on_time"].den) == (1, 1)
+    assert (s["close"].num, s["close"].den) == (1, 1)
+    assert (s["rework"].num, s["rework"].den) == (0, 1)
+    assert s["median_days"] == 0 and s["closed"] == 1
+    assert s["funnel"][3][1] == 1
+    assert s["funnel"][3][2].den == 2  # of the two qualified
+
+
+def test_late_close_rework_and_satisfaction(app, make_case):
+    case = make_case("verifying")
+    with app.test_request_context("/"):
+        # Two supporters answer: one satisfied (4), one not (2).
+        for email, score in (("resident1@example.org", 4), ("resident2@example.org", 2)):
+            cases.give_feedback(user_by_email(email), case, solved=score >= 4, satisfaction=score)
+        cases.act(people()["grid_worker"], case, "verify", note="没修好", passed=False)
+        _db.session.commit()
+    assert case.reopen_count == 1
+    clock.freeze(case.handling_due_at + timedelta(days=3))
+    try:
+        _close(app, case)
+        s = _summary()
+    finally:
+        clock.freeze(None)
+    assert (s["on_time"].num, s["on_time"].den) == (0, 1)  # closed after its limit
+    assert (s["close"].num, s["close"].den) == (1, 1)
+    assert (s["rework"].num, s["rework"].den) == (1, 1)
+    assert (s["satisfaction"].num, s["satisfaction"].den) == (1, 2)
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(CaseFeedback)) == 2
+
+
+def test_not_recorded_history_is_shown_not_guessed(app, make_case):
+    from portal.transparency.dashboard.rollup import refresh
+
+    case = make_case("accepted")
+    # As an event from before 0021: its due times were never stored.
+    _db.session.execute(
+        sa.update(CaseEvent)
+        .where(CaseEvent.case_id == case.id)
+        .values(handling_due_at=None, stage_due_at=None)
+    )
+    with app.test_request_context("/"):
+        refresh([case.proposal_id])
+    s = _summary()
+    assert s["response"].den == 0 and s["response"].extra["unrecorded"] == 1
+    assert s["on_time"].den == 0 and s["on_time"].extra["unrecorded"] == 1
+    html = app.test_client().get("/dashboard?period=year").get_data(as_text=True)
+    assert "1 not recorded" in html or "1 项未记录" in html
+
+
+def test_scopes_split_the_figures(app, make_case, community_b):
+    make_case("accepted")
+    make_case("accepted", community_=community_b)
+    from portal.places.models import Community
+
+    a = _db.session.scalar(sa.select(Community).where(Community.code == "110101001001"))
+    assert _summary(F.Scope("community", a))["response"].num == 1
+    assert _summary()["response"].num == 2
+
+
+def test_sums_match_a_rebuild(app, make_case):
+    """What the incremental updates left equals what a rebuild from the history gives."""
+    c = make_case("verifying")
+    make_case("returned")
+    _close(app, c)
+
+    def snapshot():
+        return sorted(
+            _db.session.execute(
+                sa.select(
+                    DashboardDaily.day,
+                    DashboardDaily.kind,
+                    DashboardDaily.outcome,
+                    DashboardDaily.agency_id,
+                    DashboardDaily.bucket,
+                    DashboardDaily.n,
+                ).where(DashboardDaily.n != 0)
+            ).all()
+        )
+
+    before = snapshot()
+    assert before
+    result = CliRunner().invoke(app.cli, ["dashboard", "refresh", "--all"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert snapshot() == before
+
+
+def test_refresh_turns_a_passed_limit_late(app, make_case):
+    case = make_case("dispatched")
+    clock.freeze(case.stage_due_at + timedelta(hours=1))
+    try:
+        result = CliRunner().invoke(app.cli, ["dashboard", "refresh"], catch_exceptions=False)
+        assert "1 proposals refreshed" in result.output
+        outcome = _db.session.scalar(
+            sa.select(DashboardFact.outcome).where(
+                DashboardFact.case_id == case.id, DashboardFact.kind == "response"
+            )
+        )
+        assert outcome == "late"
+    finally:
+        clock.freeze(None)
+
+
+def test_page_shows_figures_and_links_the_cases_behind_them(app, make_case):
+    case = make_case("accepted")
+    client = app.test_client()
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert 'role="img"' in html and "<title" in html and "<desc" in html
+    assert "/dashboard/cases?" in html
+    start = (clock.now().date() - timedelta(days=40)).isoformat()
+    end = clock.now().date().isoformat()
+    behind = client.get(
+        f"/dashboard/cases?kind=response&outcome=on_time&start={start}&end={end}"
+        f"&agency={case.agency.code}"
+    ).get_data(as_text=True)
+    assert case.number in behind
+    assert client.get("/dashboard/methods").status_code == 200
+    assert client.get(f"/dashboard?agency={case.agency.code}").status_code == 200
+    assert client.get("/dashboard?district=110101").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("period=custom&start=2026-02-01&end=2026-01-01", "end"),
+        ("period=custom&start=notadate&end=2026-01-01", "start"),
+        ("period=custom", "start"),
+        ("community=999999999999", "community"),
+    ],
+)
+def test_bad_choices_are_marked_at_the_field(app, query, field):
+    resp = app.test_client().get(f"/dashboard?{query}")
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert f'id="{field}-error"' in html
+
+
+@pytest.mark.parametrize(
+    "query", ["kind=nope&start=2026-01-01&end=2026-01-02", "kind=due&start=x&end=y"]
+)
+def test_cases_behind_bad_input_is_a_client_error(app, query):
+    assert app.test_client().get(f"/dashboard/cases?{query}").status_code == 400
+
+
+def test_page_does_not_scan_all_rows(app, make_case, count_queries):
+    client = app.test_client()
+    client.get("/dashboard")
+    make_case("accepted")
+    with count_queries() as few:
+        client.get("/dashboard?period=year")
+    for _ in range(3):
+        make_case("accepted")
+    with count_queries() as many:
+        client.get("/dashboard?period=year")
+    assert many.count == few.count
+
+
+def test_home_and_community_pages_show_headline(app, make_case, community):
+    make_case("accepted")
+    client = app.test_client()
+    for url in ("/", f"/communities/{community.code}"):
+        html = client.get(url).get_data(as_text=True)
+        assert 'id="dash-headline-h"' in html and "/dashboard" in html
+
+
+def test_a_returned_case_counts_against_no_agency_until_rerouted(app, make_case):
+    case = make_case("returned")
+    clock.freeze(case.handling_due_at + timedelta(days=1))
+    try:
+        with app.test_request_context("/"):
+            from portal.transparency.dashboard.rollup import refresh
+
+            refresh([case.proposal_id])
+        s = _summary()
+    finally:
+        clock.freeze(None)
+    assert (s["response"].num, s["response"].den) == (1, 1)  # returned in time: a response
+    assert s["on_time"].den == 0 and s["on_time"].extra["unrecorded"] == 0
+
+
+def test_agency_pages_show_headline_and_link_the_dashboard(app, make_case, login_as, client):
+    case = make_case("accepted")
+    html = app.test_client().get(f"/cases/{case.number}").get_data(as_text=True)
+    assert f"/dashboard?agency={case.agency.code}" in html
+    login_as("liaison.health-commission@example.org")
+    html = client.get(f"/workspace/agency/{case.agency.code}").get_data(as_text=True)
+    assert 'id="dash-headline-h"' in html
