@@ -270,6 +270,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.places import bp as places_bp
     from portal.proposals import bp as proposals_bp
     from portal.residency import bp as residency_bp
+    from portal.transparency.open311 import bp as open311_bp
     from portal.votes import bp as votes_bp
 
     for bp in (
@@ -287,6 +288,7 @@ def _register_blueprints(app: Flask) -> None:
         audit_bp,
         desks_bp,
         api_bp,
+        open311_bp,
     ):
         app.register_blueprint(bp)
 

@@ -42,6 +42,7 @@ from portal.residency.models import (
     ResidencyStatus,
 )
 from portal.roles.models import Agency, Role, RoleGrant
+from portal.transparency.open311.models import Open311Key, Open311Request
 from portal.votes.models import Ballot, Elector, Vote, VoteOption
 
 __all__ = [
@@ -75,6 +76,8 @@ __all__ = [
     "Meeting",
     "ModerationAction",
     "Notification",
+    "Open311Key",
+    "Open311Request",
     "OutboxMessage",
     "Proposal",
     "ProposalEvent",
