@@ -100,7 +100,10 @@ def centroid(geometry: dict) -> tuple[float, float] | None:
 
     def ring_moments(points) -> tuple[float, float, float]:
         a = cx = cy = 0.0
-        for (x1, y1, *_), (x2, y2, *_) in zip(points, points[1:], strict=False):
+        # Relative to an origin near the polygon: products of raw degrees (116 × 39) would
+        # cancel away the digits a grid's size lives in.
+        pts = [(p[0] - x0, p[1] - y0) for p in points]
+        for (x1, y1), (x2, y2) in zip(pts, pts[1:], strict=False):
             cross = x1 * y2 - x2 * y1
             a += cross
             cx += (x1 + x2) * cross
@@ -113,6 +116,10 @@ def centroid(geometry: dict) -> tuple[float, float] | None:
         polys = [polys]
     elif kind != "MultiPolygon":
         return None
+    try:
+        x0, y0 = float(polys[0][0][0][0]), float(polys[0][0][0][1])
+    except (IndexError, TypeError, ValueError):
+        return None
     area = mx = my = 0.0
     for poly in polys:
         for i, r in enumerate(poly):
@@ -124,4 +131,4 @@ def centroid(geometry: dict) -> tuple[float, float] | None:
             my += sign * y
     if abs(area) < 1e-15:
         return None
-    return mx / area, my / area
+    return x0 + mx / area, y0 + my / area

@@ -21,7 +21,9 @@ class Open311Key(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))  # the integration: "12345 hotline"
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(12))  # the key's first characters, to tell keys apart
+    prefix: Mapped[str] = mapped_column(
+        String(12)
+    )  # the key's first characters, to tell keys apart
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

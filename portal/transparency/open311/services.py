@@ -52,10 +52,12 @@ def _hash(raw: str) -> str:
 def create_key(actor: User, name: str) -> tuple[Open311Key, str]:
     """A new key for the integration ``name``: the row, and the key itself, to be shown once."""
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = Open311Key(name=name.strip(), key_hash=_hash(raw), prefix=raw[:10], created_by_id=actor.id)
+    key = Open311Key(
+        name=name.strip(), key_hash=_hash(raw), prefix=raw[:10], created_by_id=actor.id
+    )
     db.session.add(key)
     db.session.flush()
-    record(actor, "open311_key.create", key, name=key.name, prefix=key.prefix)
+    record(actor, "open311_key.create", key, integration=key.name, prefix=key.prefix)
     return key, raw
 
 
@@ -63,7 +65,7 @@ def revoke_key(actor: User, key: Open311Key) -> None:
     if key.revoked_at is not None:
         return
     key.revoked_at = clock.now()
-    record(actor, "open311_key.revoke", key, name=key.name, prefix=key.prefix)
+    record(actor, "open311_key.revoke", key, integration=key.name, prefix=key.prefix)
 
 
 def keys() -> list[Open311Key]:
@@ -320,7 +322,9 @@ def file_request(
             select(Grid).where(Grid.code == grid_code, Grid.community_id == community.id)
         )
         if grid is None:
-            raise Open311Error(400, _("Unknown grid_code %(code)s in this community.", code=grid_code))
+            raise Open311Error(
+                400, _("Unknown grid_code %(code)s in this community.", code=grid_code)
+            )
     title = (title or "").strip() or _title(description)
     checks = (
         (title, 80, "title"),

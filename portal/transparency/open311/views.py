@@ -74,7 +74,9 @@ def discovery(fmt: str):
     doc = {
         "changeset": changeset,
         "contact": current_app.config.get("OPEN311_CONTACT") or external_url("main.home"),
-        "key_service": _("API keys for filing requests are issued by the platform's administrators."),
+        "key_service": _(
+            "API keys for filing requests are issued by the platform's administrators."
+        ),
         "endpoints": [
             {
                 "specification": SPEC,
@@ -170,9 +172,15 @@ def _query() -> o311.RequestQuery:
         if end - start > MAX_RANGE:
             raise _Refused(400, _("start_date and end_date may be at most 90 days apart."))
     elif start is not None:
-        end = start + MAX_RANGE if start < datetime.max.replace(tzinfo=start.tzinfo) - MAX_RANGE else None
+        end = (
+            start + MAX_RANGE
+            if start < datetime.max.replace(tzinfo=start.tzinfo) - MAX_RANGE
+            else None
+        )
     elif end is not None:
-        start = end - MAX_RANGE if end > datetime.min.replace(tzinfo=end.tzinfo) + MAX_RANGE else None
+        start = (
+            end - MAX_RANGE if end > datetime.min.replace(tzinfo=end.tzinfo) + MAX_RANGE else None
+        )
     else:  # the spec's default: the most recent 90 days
         end = clock.now()
         start = end - MAX_RANGE
