@@ -14,6 +14,7 @@ centroid).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
@@ -103,7 +104,7 @@ def centroid(geometry: dict) -> tuple[float, float] | None:
         # Relative to an origin near the polygon: products of raw degrees (116 × 39) would
         # cancel away the digits a grid's size lives in.
         pts = [(p[0] - x0, p[1] - y0) for p in points]
-        for (x1, y1), (x2, y2) in zip(pts, pts[1:], strict=False):
+        for (x1, y1), (x2, y2) in itertools.pairwise(pts):
             cross = x1 * y2 - x2 * y1
             a += cross
             cx += (x1 + x2) * cross

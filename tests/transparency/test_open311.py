@@ -70,7 +70,7 @@ def grid_case(make_case, db):
 @pytest.fixture
 def key(db):
     admin = user_by_email("admin@example.org")
-    row, raw = o311.create_key(admin, "12345 热线")
+    _row, raw = o311.create_key(admin, "12345 热线")
     db.session.commit()
     return raw
 
