@@ -202,6 +202,7 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
         "vote_id": vote.id,
         "fmt": "json",
         "key_id": open311_key.id,
+        "rest": "nothing-here",
     }
     district = community.street.district.code
     per_endpoint = {

@@ -64,6 +64,7 @@ PUBLIC = {
     "open311.request_detail",
     "open311.token",
     "open311.create_request",
+    "open311.unknown",
 }
 # Routes that need more than being signed in: a resident without roles is refused.
 STAFF_ONLY = {
@@ -115,6 +116,7 @@ SAMPLE_ARGS = {
     "vote_id": 1,
     "fmt": "json",
     "key_id": 1,
+    "rest": "nothing-here",
 }
 
 

@@ -149,6 +149,20 @@ def test_an_unknown_format_is_404_in_xml(client, path):
     assert xml_errors(spec.parse_xml(r.get_data()))[0]["code"] == "404"
 
 
+@pytest.mark.parametrize(
+    ("path", "mimetype"),
+    [("requests", "text/xml"), ("nothing/here.json", "application/json"), ("v3.xml", "text/xml")],
+)
+def test_other_paths_are_404_in_the_spec_shape(client, path, mimetype):
+    for method in ("GET", "POST"):
+        r = client.open(f"{BASE}/{path}", method=method)
+        assert r.status_code == 404 and r.mimetype == mimetype
+        if mimetype == "text/xml":
+            assert xml_errors(spec.parse_xml(r.get_data()))[0]["code"] == "404"
+        else:
+            jsonschema.validate(r.get_json(), spec.ERRORS)
+
+
 def test_the_extension_decides_the_format_not_the_accept_header(client):
     r = client.get(f"{BASE}/services.xml", headers={"Accept": "application/json"})
     assert r.mimetype == "text/xml"

@@ -62,6 +62,15 @@ def _too_many(err: TooManyRequests):
     return response
 
 
+@bp.route("/<path:rest>", methods=["GET", "POST"])
+@public
+def unknown(rest: str):
+    """Any other path under the endpoint (``requests`` without a format, a typo): the spec's
+    404, in JSON when the path ends in .json."""
+    fmt = "json" if rest.lower().endswith(".json") else "xml"
+    return errors(fmt, 404, _("No such resource: see discovery.json for the endpoint's resources."))
+
+
 # --- discovery and services ------------------------------------------------------------------
 
 
