@@ -274,6 +274,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.proposals import bp as proposals_bp
     from portal.residency import bp as residency_bp
     from portal.transparency.dashboard import bp as dashboard_bp
+    from portal.transparency.open311 import bp as open311_bp
     from portal.votes import bp as votes_bp
 
     for bp in (
@@ -292,6 +293,7 @@ def _register_blueprints(app: Flask) -> None:
         desks_bp,
         dashboard_bp,
         api_bp,
+        open311_bp,
     ):
         app.register_blueprint(bp)
 

@@ -81,12 +81,20 @@ def votes_close_due() -> None:
 
 @places_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def places_import(file: Path) -> None:
+@click.option(
+    "--crs",
+    type=click.Choice(["wgs84", "gcj02"]),
+    default="wgs84",
+    show_default=True,
+    help="Coordinate system of the polygons: gcj02 for data from Chinese map services "
+    "(AMap/Gaode, Tencent), converted to WGS84 on import.",
+)
+def places_import(file: Path, crs: str) -> None:
     """Load places from a CSV or GeoJSON FILE (created or updated by code)."""
     from portal.places.services import ImportError_, import_file
 
     try:
-        counts = import_file(file)
+        counts = import_file(file, crs)
     except (ImportError_, ValueError) as err:
         db.session.rollback()
         raise click.ClickException(str(err)) from None

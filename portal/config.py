@@ -146,6 +146,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "PROPOSAL_CREATE_LIMIT": env.get("PROPOSAL_CREATE_LIMIT", "10 per hour"),
         "AUTO_HIDE_REPORTS": _int(env.get("AUTO_HIDE_REPORTS"), 3),
         "PROPOSAL_CREATE_IP_LIMIT": env.get("PROPOSAL_CREATE_IP_LIMIT", "60 per hour"),
+        # Open311 POST requests, per API key (a hotline files for many residents).
+        "OPEN311_POST_LIMIT": env.get("OPEN311_POST_LIMIT", "30 per minute;1000 per day"),
+        # Discovery's contact (an address or URL); the site's home page when empty.
+        "OPEN311_CONTACT": env.get("OPEN311_CONTACT", ""),
         # Comments, reports and residency requests (invitation codes included): per person,
         # and more loosely per address.
         "COMMENT_LIMIT": env.get("COMMENT_LIMIT", "5 per minute;60 per hour"),

@@ -43,6 +43,7 @@ from portal.residency.models import (
 )
 from portal.roles.models import Agency, Role, RoleGrant
 from portal.transparency.dashboard.models import DashboardDaily, DashboardFact
+from portal.transparency.open311.models import Open311Key, Open311Request
 from portal.votes.models import Ballot, Elector, Vote, VoteOption
 
 __all__ = [
@@ -78,6 +79,8 @@ __all__ = [
     "Meeting",
     "ModerationAction",
     "Notification",
+    "Open311Key",
+    "Open311Request",
     "OutboxMessage",
     "Proposal",
     "ProposalEvent",

@@ -1,7 +1,7 @@
 """the dashboard's summary tables: facts per proposal and their daily sums
 
 Revision ID: 0023_dashboard
-Revises: 0021_case_event_dues
+Revises: 0022_open311_keys
 Create Date: 2026-12-07 04:30:00
 
 Both tables are derived from the stored history; after upgrading, ``flask dashboard refresh``
@@ -14,7 +14,7 @@ from alembic import op
 import portal.core.types
 
 revision = "0023_dashboard"
-down_revision = "0021_case_event_dues"
+down_revision = "0022_open311_keys"
 branch_labels = None
 depends_on = None
 

@@ -189,3 +189,11 @@ class CalendarForm(FlaskForm):
         ],
     )
     note = StringField(_l("Note"), validators=[Optional(), Length(max=100)])
+
+
+class Open311KeyForm(FlaskForm):
+    name = StringField(
+        _l("Integration"),
+        description=_l("Who gets the key, e.g. “12345 citizen hotline”."),
+        validators=[DataRequired(_l("Name the integration.")), Length(max=100)],
+    )

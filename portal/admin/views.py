@@ -18,6 +18,7 @@ from portal.admin.forms import (
     CategoryForm,
     DeleteForm,
     GrantForm,
+    Open311KeyForm,
     RevokeForm,
     RoutingForm,
     SupportRulesForm,
@@ -366,3 +367,42 @@ def retry_filing():
     else:
         flash(_("Still cannot file the case: %(problem)s", problem=problem), "error")
     return redirect(url_for("admin.filing"))
+
+
+# --- Open311 API keys ------------------------------------------------------------------------
+
+
+@bp.route("/open311-keys", methods=["GET", "POST"])
+@admin_required
+def open311_keys():
+    """Keys for integrations that file requests through Open311; a new key is shown once."""
+    from portal.transparency.open311 import services as open311
+
+    form = Open311KeyForm()
+    new_key = None
+    if form.validate_on_submit():
+        _row, new_key = open311.create_key(current_user._get_current_object(), form.name.data)
+        form = Open311KeyForm(formdata=None)
+    status = 400 if request.method == "POST" and new_key is None else 200
+    return render_template(
+        "admin/open311_keys.html",
+        form=form,
+        keys=open311.keys(),
+        new_key=new_key,
+        button=EmptyForm(formdata=None),
+    ), status
+
+
+@bp.post("/open311-keys/<id:key_id>/revoke")
+@admin_required
+def revoke_open311_key(key_id: int):
+    from portal.transparency.open311 import services as open311
+    from portal.transparency.open311.models import Open311Key
+
+    key = db.session.get(Open311Key, key_id)
+    if key is None:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        open311.revoke_key(current_user._get_current_object(), key)
+        flash(_("Key revoked: requests with it are refused from now on."), "success")
+    return redirect(url_for("admin.open311_keys"))

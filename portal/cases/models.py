@@ -109,6 +109,8 @@ class Case(Model):
         Index("ix_cases_state_closed", "state", "closed_at", "id"),
         Index("ix_cases_community_state", "community_id", "state", "id"),
         Index("ix_cases_category_state", "category_id", "state", "id"),
+        # Open311's requests by requested_datetime (filed), newest first, in a date range.
+        Index("ix_cases_filed", "filed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

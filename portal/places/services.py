@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from portal.extensions import db
+from portal.places.coords import CONVERTERS, convert_geometry
 from portal.places.models import City, Community, District, Grid, Street
 
 
@@ -216,8 +217,9 @@ def _validate_geometry(geometry, where: str) -> dict:
     return geometry
 
 
-def upsert_place(row: dict, where: str) -> tuple[str, bool]:
-    """Create or update one place from a dict; returns (level, created)."""
+def upsert_place(row: dict, where: str, crs: str = "wgs84") -> tuple[str, bool]:
+    """Create or update one place from a dict; returns (level, created). A grid's geometry in
+    ``crs`` ("wgs84", or "gcj02" from a Chinese map service) is stored in WGS84."""
     level = (row.get("level") or "").strip().lower()
     if level not in LEVELS:
         raise ImportError_(f"{where}: level must be one of {', '.join(LEVELS)}")
@@ -261,7 +263,7 @@ def upsert_place(row: dict, where: str) -> tuple[str, bool]:
             except json.JSONDecodeError as exc:
                 raise ImportError_(f"{where}: geometry is not valid JSON") from exc
         if geometry:
-            geometry = _validate_geometry(geometry, where)
+            geometry = convert_geometry(_validate_geometry(geometry, where), crs)
             obj.geometry = json.dumps(geometry, separators=(",", ":"))
         area = row.get("area_m2")
         if area not in (None, ""):
@@ -276,8 +278,11 @@ def upsert_place(row: dict, where: str) -> tuple[str, bool]:
     return level, created
 
 
-def import_file(path: Path) -> dict[str, int]:
-    """Load places from a .csv or .geojson/.json file. Rows go parent first."""
+def import_file(path: Path, crs: str = "wgs84") -> dict[str, int]:
+    """Load places from a .csv or .geojson/.json file. Rows go parent first. Polygons in
+    ``crs`` (``coords.CONVERTERS``) are converted to WGS84 as they are stored."""
+    if crs not in CONVERTERS:
+        raise ImportError_(f"unknown coordinate system {crs!r}: use {', '.join(CONVERTERS)}")
     counts = {"created": 0, "updated": 0}
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -303,6 +308,6 @@ def import_file(path: Path) -> dict[str, int]:
         )
     )
     for where, row in rows:
-        _level, created = upsert_place(row, where)
+        _level, created = upsert_place(row, where, crs)
         counts["created" if created else "updated"] += 1
     return counts

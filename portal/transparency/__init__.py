@@ -1,2 +1,2 @@
-"""Transparency (reporting layer): what residents and the press read without asking anyone.
-It reads the features below it and is imported by none of them."""
+"""Reporting: what the features below are doing, for residents, the press and other systems
+(the dashboard, open data, feeds, Open311). Reads the features; no feature imports it."""

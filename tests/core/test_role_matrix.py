@@ -165,6 +165,9 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
         invitation = meetings.invite(committee, item, case.agency)
         meetings.publish(committee, meeting)
         question = meetings.ask(author, item, "什么时候？")
+        from portal.transparency.open311 import services as open311
+
+        open311_key, open311_raw = open311.create_key(user_by_email("admin@example.org"), "12345")
         db.session.commit()
     photo = db.session.scalar(
         sa.select(ProposalPhoto.id).where(ProposalPhoto.proposal_id == open_p.id)
@@ -197,6 +200,9 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
         "invitation_id": invitation.id,
         "question_id": question.id,
         "vote_id": vote.id,
+        "fmt": "json",
+        "key_id": open311_key.id,
+        "rest": "nothing-here",
     }
     district = community.street.district.code
     per_endpoint = {
@@ -216,6 +222,7 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
         "cases.photo": {"photo_id": case_photo, "number": checked.number},
         "cases.feedback": {"number": checked.number},
         "api.case_feedback": {"number": checked.number},
+        "open311.service_definition": {"code": "health"},
     }
     moderate = {"action": "hide", "reason_code": "spam", "note": "probe"}
     report = {"target_type": "comment", "target_id": comment.id, "reason": "spam"}
@@ -239,6 +246,14 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
         "meetings.answer": {"body": "probe"},
         "meetings.ask": {f"q{item.id}-body": "probe question"},
         "votes.ballot": {"option": str(vote.options[0].id)},
+        # Authenticated by the integration's key, whoever sends it (a cookie counts for nothing).
+        "open311.create_request": {
+            "api_key": open311_raw,
+            "service_code": "health",
+            "attribute[community_code]": community.code,
+            "email": "resident1@example.org",
+            "description": "probe",
+        },
         "votes.new": {
             "question": "probe",
             "kind": "for-against-abstain",

@@ -59,6 +59,15 @@ PUBLIC = {
     "votes.show",
     "votes.community_list",
     "api.vote",
+    # Open311 GeoReport v2: public reads; its POST is authenticated by an api_key in the view.
+    "open311.discovery",
+    "open311.services",
+    "open311.service_definition",
+    "open311.requests_list",
+    "open311.request_detail",
+    "open311.token",
+    "open311.create_request",
+    "open311.unknown",
 }
 # Routes that need more than being signed in: a resident without roles is refused.
 STAFF_ONLY = {
@@ -87,6 +96,8 @@ STAFF_ONLY = {
     "deliberation.decide",
     "api.moderation_queue",
     "meetings.new",
+    "admin.open311_keys",
+    "admin.revoke_open311_key",
 }
 SAMPLE_ARGS = {
     "code": "110101001001",
@@ -106,6 +117,9 @@ SAMPLE_ARGS = {
     "invitation_id": 1,
     "question_id": 1,
     "vote_id": 1,
+    "fmt": "json",
+    "key_id": 1,
+    "rest": "nothing-here",
 }
 
 
