@@ -61,11 +61,7 @@ def send_outbox(limit: int = 200) -> Iterator[bool]:
         raise RuntimeError("MAIL_SERVER is not configured")
     pending = db.session.scalars(
         db.select(OutboxMessage)
-        .where(
-            OutboxMessage.sent_at.is_(None),
-            OutboxMessage.attempts < MAX_ATTEMPTS,
-            OutboxMessage.subject != "SMS",  # texts go through their provider, never by mail
-        )
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
         .order_by(OutboxMessage.id)
         .limit(limit)
     ).all()
