@@ -120,7 +120,12 @@ def wechat_sign_in(data: S.WechatLogin):
     """Sign in from the mini-program; an openid new to the site gets 409 ``link_required``
     with a ``link_token`` for ``/auth/wechat/link``."""
     wechat.require_configured()
-    openid = wechat.exchange(data.code)
+    try:
+        openid = wechat.exchange(data.code)
+    except wechat.WechatError as err:
+        if err.code == "invalid_wechat_code":
+            sign_in_failed()  # spends the address's sign-in budget, like a wrong password
+        raise
     user = wechat.account_of(openid)
     if user is None:
         raw, seconds = wechat.issue_link_token(openid)
@@ -147,7 +152,11 @@ def wechat_link(data: S.WechatLink):
     """Link a first WeChat sign-in to the account of a number verified by its SMS code (made
     now, with the privacy notice accepted, when the number has none), and sign in."""
     wechat.require_configured()
-    link_token = wechat.live_link_token(data.link_token)
+    try:
+        link_token = wechat.live_link_token(data.link_token)
+    except wechat.WechatError:
+        sign_in_failed()
+        raise
     row = _checked_code(data.phone, data.code, method="wechat")
     user, created = wechat.link(
         link_token, row, accept_privacy=bool(data.accept_privacy), locale=current_locale()

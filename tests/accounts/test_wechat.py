@@ -194,3 +194,18 @@ def test_wechats_refusal_is_told_in_chinese_too(client, db, wechat):
         "/api/v1/auth/wechat", json={"code": "bad"}, headers={"Accept-Language": "zh-CN"}
     )
     assert r.status_code == 401 and "微信" in r.get_json()["error"]["message"]
+
+
+def test_refused_wechat_codes_spend_the_sign_in_budget(app, client, db, wechat, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT", "2 per minute")
+    here = {"REMOTE_ADDR": "203.0.113.77"}
+    for _ in range(2):
+        r = client.post("/api/v1/auth/wechat", json={"code": "bad"}, environ_base=here)
+        assert r.status_code == 401
+    r = client.post("/api/v1/auth/wechat", json={"code": "code-a"}, environ_base=here)
+    assert r.status_code == 429
+    # Signing in spends nothing: another address signs in as often as it likes.
+    there = {"REMOTE_ADDR": "203.0.113.78"}
+    for _ in range(3):
+        r = client.post("/api/v1/auth/wechat", json={"code": "code-a"}, environ_base=there)
+        assert r.status_code == 409
