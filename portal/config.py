@@ -65,6 +65,38 @@ def _methods(value: str | None, mode: str) -> tuple[str, ...]:
     return tuple(m for m in SIGN_IN_CHOICES if m in chosen)
 
 
+SMS_SETTINGS = {
+    "console": (),
+    "aliyun": (
+        "SMS_SIGN_NAME",
+        "SMS_TEMPLATE_CODE",
+        "SMS_ALIYUN_ACCESS_KEY_ID",
+        "SMS_ALIYUN_ACCESS_KEY_SECRET",
+    ),
+    "tencent": (
+        "SMS_SIGN_NAME",
+        "SMS_TEMPLATE_CODE",
+        "SMS_TENCENT_SECRET_ID",
+        "SMS_TENCENT_SECRET_KEY",
+        "SMS_TENCENT_SDK_APP_ID",
+    ),
+}
+
+
+def _check_sms(cfg: dict) -> None:
+    """A provider is chosen with every setting it needs, or the app does not start."""
+    name = cfg["SMS_PROVIDER"]
+    if name not in SMS_SETTINGS:
+        raise ConfigError(f"SMS_PROVIDER must be console, aliyun or tencent, not {name!r}")
+    missing = [key for key in SMS_SETTINGS[name] if not str(cfg.get(key) or "").strip()]
+    if missing:
+        raise ConfigError(f"SMS_PROVIDER={name} needs {', '.join(missing)}")
+    endpoint = cfg.get("SMS_ENDPOINT") or ""
+    parts = urlsplit(endpoint)
+    if endpoint and (parts.scheme not in {"http", "https"} or not parts.hostname):
+        raise ConfigError(f"SMS_ENDPOINT must be an http(s) URL, not {endpoint!r}")
+
+
 def load_config(overrides: dict | None = None) -> dict:
     env = os.environ
     mode = (overrides or {}).get("COMMONS_ENV") or env.get("COMMONS_ENV", "development")
@@ -163,9 +195,28 @@ def load_config(overrides: dict | None = None) -> dict:
         # number before it takes part (proposes, comments, supports).
         "SIGN_IN_METHODS": _methods(env.get("SIGN_IN_METHODS"), mode),
         # Where SMS codes go: "console" (printed and kept in the outbox: development, demo,
-        # tests). The version of the privacy notice a new account accepts.
+        # tests), "aliyun" or "tencent" (their official SDKs, the "sms" extra). A real
+        # provider sends a registered template with the code as its one parameter, under the
+        # registered signature; SMS_ENDPOINT (an http(s) URL) overrides the service's host.
+        # The version of the privacy notice a new account accepts.
         "SMS_PROVIDER": env.get("SMS_PROVIDER", "console"),
         "SMS_ECHO": mode == "development",
+        "SMS_SIGN_NAME": env.get("SMS_SIGN_NAME", ""),
+        "SMS_TEMPLATE_CODE": env.get("SMS_TEMPLATE_CODE", ""),
+        "SMS_ENDPOINT": env.get("SMS_ENDPOINT", ""),
+        "SMS_TIMEOUT": _int(env.get("SMS_TIMEOUT"), 5),
+        "SMS_ALIYUN_ACCESS_KEY_ID": env.get("SMS_ALIYUN_ACCESS_KEY_ID", ""),
+        "SMS_ALIYUN_ACCESS_KEY_SECRET": env.get("SMS_ALIYUN_ACCESS_KEY_SECRET", ""),
+        "SMS_TENCENT_SECRET_ID": env.get("SMS_TENCENT_SECRET_ID", ""),
+        "SMS_TENCENT_SECRET_KEY": env.get("SMS_TENCENT_SECRET_KEY", ""),
+        "SMS_TENCENT_SDK_APP_ID": env.get("SMS_TENCENT_SDK_APP_ID", ""),
+        "SMS_TENCENT_REGION": env.get("SMS_TENCENT_REGION", "ap-guangzhou"),
+        # WeChat mini-program sign-in (POST /api/v1/auth/wechat): off unless both are set.
+        # WECHAT_API_BASE overrides https://api.weixin.qq.com (a test's fake server).
+        "WECHAT_APP_ID": env.get("WECHAT_APP_ID", ""),
+        "WECHAT_APP_SECRET": env.get("WECHAT_APP_SECRET", ""),
+        "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
+        "WECHAT_TIMEOUT": _int(env.get("WECHAT_TIMEOUT"), 5),
         "PRIVACY_NOTICE_VERSION": "2026-12",
         # Domain caps on SMS codes, kept in the database (in force with RATELIMIT_ENABLED=0):
         # per (number, address) an hour and a day, per number a day; seconds between codes.
@@ -188,8 +239,12 @@ def load_config(overrides: dict | None = None) -> dict:
     cfg.update(overrides or {})
     if isinstance(cfg["SIGN_IN_METHODS"], str):
         cfg["SIGN_IN_METHODS"] = _methods(cfg["SIGN_IN_METHODS"], mode)
-    if cfg["SMS_PROVIDER"] not in {"console"}:
-        raise ConfigError(f"SMS_PROVIDER must be console, not {cfg['SMS_PROVIDER']!r}")
+    _check_sms(cfg)
+    if bool(cfg["WECHAT_APP_ID"]) != bool(cfg["WECHAT_APP_SECRET"]):
+        raise ConfigError("WECHAT_APP_ID and WECHAT_APP_SECRET are set together, or neither")
+    base = urlsplit(cfg["WECHAT_API_BASE"] or "")
+    if base.scheme not in {"http", "https"} or not base.hostname:
+        raise ConfigError(f"WECHAT_API_BASE must be an http(s) URL, not {cfg['WECHAT_API_BASE']!r}")
     if cfg.get("CACHE_TYPE") is None:
         cfg["CACHE_TYPE"] = "RedisCache" if cfg["REDIS_URL"] else "NullCache"
     if cfg["CACHE_TYPE"] == "RedisCache":

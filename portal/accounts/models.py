@@ -28,6 +28,9 @@ class User(UserMixin, Model):
     # Mainland mobile number in E.164 (+86…), only ever set once verified by an SMS code.
     phone: Mapped[str | None] = mapped_column(String(16), unique=True)
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The WeChat mini-program's openid linked to the account (after its number was verified):
+    # one per account, one account per openid. WeChat's session_key is never kept.
+    wechat_openid: Mapped[str | None] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(40))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # The privacy notice accepted when the account was made by SMS code, and when.
@@ -117,3 +120,17 @@ class SmsCode(Model):
     attempts: Mapped[int] = mapped_column(default=0)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WechatLinkToken(Model):
+    """The short-lived, single-use permission to link a WeChat openid to the account of a number
+    verified by SMS code (``POST /api/v1/auth/wechat/link``); only its SHA-256 is stored."""
+
+    __tablename__ = "wechat_link_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    openid: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

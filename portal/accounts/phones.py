@@ -30,7 +30,8 @@ from portal.core.errors import DomainError
 from portal.core.i18n import force_locale
 from portal.core.i18n import gettext as _
 from portal.extensions import db
-from portal.notifications.sms import SmsDeliveryError, send_sms
+from portal.notifications import sms
+from portal.notifications.sms import SmsDeliveryError, SmsMessage, send_sms
 
 CODE_MINUTES = 5
 MAX_TRIES = 5
@@ -208,15 +209,41 @@ def send_code(
             minutes=CODE_MINUTES,
         )
     try:
-        send_sms(phone, body, kind=f"sms_{purpose}")
-    except SmsDeliveryError:
-        raise PhoneError(
-            "sms_failed",
-            _("The text message could not be sent just now. Please try again in a minute."),
-            status=503,
-            field="phone",
-        ) from None
+        # Sent now, inside the transaction: the person must learn at once that no text is
+        # coming (notifications.sms). A refusal undoes the code with the request, so it
+        # uses up neither the wait nor the caps, and a new code may be asked for at once.
+        send_sms(SmsMessage(phone, f"sms_{purpose}", body, template="code", params={"code": code}))
+    except SmsDeliveryError as err:
+        raise _not_sent(err) from None
     return Sent(phone, cfg["SMS_RESEND_SECONDS"])
+
+
+def _not_sent(err: SmsDeliveryError) -> PhoneError:
+    """What the person is told when the SMS service did not take the text."""
+    if err.kind == sms.RATE_LIMITED:
+        return PhoneError(
+            "sms_rate_limited",
+            _(
+                "The text message service is holding back messages to this number for now. "
+                "Please try again later."
+            ),
+            status=429,
+            field="phone",
+            retry_after=60,
+        )
+    if err.kind == sms.REJECTED:
+        return PhoneError(
+            "sms_rejected",
+            _("This number cannot receive our text messages. Check it, or use another number."),
+            status=400,
+            field="phone",
+        )
+    return PhoneError(
+        "sms_failed",
+        _("The text message could not be sent just now. Please try again in a minute."),
+        status=503,
+        field="phone",
+    )
 
 
 def _too_soon(wait: int) -> PhoneError:

@@ -7,7 +7,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import or_
 
-from portal.accounts import phones
+from portal.accounts import phones, wechat
 from portal.accounts import services as accounts
 from portal.accounts.forms import api_registration_errors
 from portal.accounts.models import ApiToken
@@ -88,21 +88,83 @@ def create_token(data: S.Credentials):
     return jsonify({"token": raw, "expires_at": iso(token.expires_at)}), 201
 
 
-def _token_by_code(data: S.Credentials):
-    """Sign in, or register a number new to the site, with the SMS code sent to it."""
-    phone = phones.require_phone(data.phone)
-    row = phones.check_code(phone, data.code or "")
+def _checked_code(raw_phone: str | None, code: str | None, method: str = "phone"):
+    """The live SMS code of the number if ``code`` is it; a wrong try counts against the code
+    (kept although the answer is 401) and against the address's sign-in budget."""
+    phone = phones.require_phone(raw_phone)
+    row = phones.check_code(phone, code or "")
     if row is None:
         sign_in_failed()
         keep_on_error("the wrong try counts against the code")
-        log_event("login_failure", channel="api", method="phone")
+        log_event("login_failure", channel="api", method=method)
         raise phones.invalid_code()
+    return row
+
+
+def _token_by_code(data: S.Credentials):
+    """Sign in, or register a number new to the site, with the SMS code sent to it."""
+    row = _checked_code(data.phone, data.code)
     user, created = phones.sign_in_with_code(
         row, accept_privacy=bool(data.accept_privacy), locale=current_locale()
     )
     raw, token = accounts.issue_token(user)
     log_event("register" if created else "login_success", channel="api", user=user.id)
     return jsonify({"token": raw, "expires_at": iso(token.expires_at), "new_account": created}), 200
+
+
+@bp.post("/auth/wechat")
+@public
+@sign_in_limit()
+@accepts(body=S.WechatLogin)
+def wechat_sign_in(data: S.WechatLogin):
+    """Sign in from the mini-program; an openid new to the site gets 409 ``link_required``
+    with a ``link_token`` for ``/auth/wechat/link``."""
+    wechat.require_configured()
+    try:
+        openid = wechat.exchange(data.code)
+    except wechat.WechatError as err:
+        if err.code == "invalid_wechat_code":
+            sign_in_failed()  # spends the address's sign-in budget, like a wrong password
+        raise
+    user = wechat.account_of(openid)
+    if user is None:
+        raw, seconds = wechat.issue_link_token(openid)
+        log_event("wechat_link_required", channel="api")
+        # The token is kept although the answer is a 409: it is what the answer hands out.
+        keep_on_error("the link token this answer hands out")
+        message = _(
+            "Verify your mobile number once to link WeChat to your account: ask for a code and "
+            "send it with this link token."
+        )
+        body = {"code": "link_required", "message": message}
+        return jsonify({"error": body, "link_token": raw, "expires_in": seconds}), 409
+    raw, token = accounts.issue_token(user)
+    log_event("login_success", channel="api", method="wechat", user=user.id)
+    return jsonify({"token": raw, "expires_at": iso(token.expires_at)}), 200
+
+
+@bp.post("/auth/wechat/link")
+@public
+@sign_in_limit()
+@limiter.limit(configured("SMS_VERIFY_LIMIT"))
+@accepts(body=S.WechatLink)
+def wechat_link(data: S.WechatLink):
+    """Link a first WeChat sign-in to the account of a number verified by its SMS code (made
+    now, with the privacy notice accepted, when the number has none), and sign in."""
+    wechat.require_configured()
+    try:
+        link_token = wechat.live_link_token(data.link_token)
+    except wechat.WechatError:
+        sign_in_failed()
+        raise
+    row = _checked_code(data.phone, data.code, method="wechat")
+    user, created = wechat.link(
+        link_token, row, accept_privacy=bool(data.accept_privacy), locale=current_locale()
+    )
+    raw, token = accounts.issue_token(user)
+    log_event("wechat_linked", channel="api", user=user.id)
+    body = {"token": raw, "expires_at": iso(token.expires_at), "new_account": created}
+    return jsonify(body), 200
 
 
 @bp.delete("/auth/token")

@@ -59,6 +59,22 @@ class SmsCodeRequest(Body):
     )
 
 
+class WechatLogin(Body):
+    code: Annotated[str, text(128), Field(min_length=1)] = Field(
+        description="The code of the mini-program's wx.login()"
+    )
+
+
+class WechatLink(Body):
+    """The link token of a first WeChat sign-in, and a number with the SMS code sent to it
+    (``accept_privacy``: true when the number has no account yet, to create it)."""
+
+    link_token: Annotated[str, text(100), Field(min_length=1)]
+    phone: Annotated[str, text(30), Field(min_length=1)]
+    code: Annotated[str, text(12), Field(min_length=1)]
+    accept_privacy: bool = ABSENT
+
+
 class MeUpdate(Body):
     """Any of the three; what is left out stays as it is."""
 

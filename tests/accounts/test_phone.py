@@ -159,7 +159,7 @@ def test_a_provider_failure_is_a_clear_answer_and_can_be_retried(
 ):
     from portal.notifications import sms
 
-    def refuse(self, phone, body, *, kind):
+    def refuse(self, message):
         raise sms.SmsDeliveryError("signature_rejected")
 
     monkeypatch.setattr(sms.ConsoleProvider, "send", refuse)

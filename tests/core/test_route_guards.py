@@ -25,6 +25,8 @@ PUBLIC = {
     "places.community",
     "api.openapi",
     "api.create_token",
+    "api.wechat_sign_in",
+    "api.wechat_link",
     "api.create_account",
     "api.communities",
     "api.community",
