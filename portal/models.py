@@ -1,7 +1,7 @@
 """Every model, imported in one place for metadata and migrations."""
 
 from portal.accounts.models import ApiToken, SmsCode, SmsNumber, User, UserSession
-from portal.audit.models import AuditEntry
+from portal.audit.models import AccessEntry, AuditEntry
 from portal.blocks.models import Block
 from portal.cases.models import (
     CalendarDay,
@@ -45,6 +45,7 @@ from portal.roles.models import Agency, Role, RoleGrant
 from portal.votes.models import Ballot, Elector, Vote, VoteOption
 
 __all__ = [
+    "AccessEntry",
     "Agency",
     "AgendaItem",
     "Answer",

@@ -11,6 +11,7 @@ from flask import url_for
 from sqlalchemy import func, update
 
 from portal.accounts.models import User
+from portal.audit.access import Office, log_views
 from portal.audit.services import record
 from portal.core import clock
 from portal.core.database import rowcount
@@ -175,6 +176,20 @@ def _move_resident(user: User, community: Community) -> None:
     db.session.refresh(community)
 
 
+def staff_office(actor: User, community: Community) -> Office:
+    """In which office ``actor`` sees the community's residency requests: its committee, else
+    the district's supervision."""
+    if permissions.is_committee(actor, community):
+        return Office("committee", "community", community.code)
+    return Office("supervisor", "district", community.district.code)
+
+
+def log_queue_view(actor: User, community: Community, requests) -> None:
+    """The residents whose name and address note the queue showed ``actor``: one insert."""
+    office = staff_office(actor, community)
+    log_views(actor, [r.user_id for r in requests], office, "residency_queue")
+
+
 def check_decider(actor: User, req: ResidencyRequest) -> None:
     """Refuse, with its reason, a person who may not decide this request."""
     if actor.id == req.user_id:
@@ -242,6 +257,7 @@ def decide(actor: User, req: ResidencyRequest, decision: str, reason: str | None
     record(
         actor, f"residency.{decision}", req, user_id=user.id, community=community.code, role=role
     )
+    log_views(actor, [user.id], staff_office(actor, community), "residency_decision")
 
 
 def waiting_for_supervisor(district) -> list[tuple[Community, int]]:
