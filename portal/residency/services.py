@@ -177,17 +177,22 @@ def _move_resident(user: User, community: Community) -> None:
 
 
 def staff_office(actor: User, community: Community) -> Office:
-    """In which office ``actor`` sees the community's residency requests: its committee, else
-    the district's supervision."""
+    """In which office ``actor`` sees a community's residents: its committee, else the
+    district's supervision (the two roles that see residents' details there)."""
     if permissions.is_committee(actor, community):
         return Office("committee", "community", community.code)
     return Office("supervisor", "district", community.district.code)
 
 
+def log_staff_views(actor: User, community: Community, user_ids, purpose: str) -> None:
+    """The residents of ``community`` whose details a page showed ``actor``: one insert
+    (``audit.access``), listed to each under "who has seen my data"."""
+    log_views(actor, user_ids, staff_office(actor, community), purpose)
+
+
 def log_queue_view(actor: User, community: Community, requests) -> None:
-    """The residents whose name and address note the queue showed ``actor``: one insert."""
-    office = staff_office(actor, community)
-    log_views(actor, [r.user_id for r in requests], office, "residency_queue")
+    """The residents whose name and address note the queue showed ``actor``."""
+    log_staff_views(actor, community, [r.user_id for r in requests], "residency_queue")
 
 
 def check_decider(actor: User, req: ResidencyRequest) -> None:

@@ -403,3 +403,31 @@ def test_delete_page_asks_for_confirmation_and_a_code(app, client, login_as, db)
     assert r.status_code == 302
     assert db.session.scalar(sa.select(User).where(User.phone == PHONE2)) is None
     assert client.get("/account").status_code == 302  # signed out
+
+
+def test_moderation_and_blocks_are_logged_for_the_author(
+    app, client, api_token, make_proposal, login_as, db
+):
+    p = make_proposal("open", threshold=10)
+    r = client.post(
+        "/api/v1/reports",
+        headers=api_token("resident2"),
+        json={"target_type": "proposal", "target_id": p.id, "reason": "spam"},
+    )
+    assert r.status_code in (201, 202), r.get_json()
+    staff = app.test_client()
+    login_as("committee", staff)
+    assert staff.get(f"/communities/{p.community.code}/moderation").status_code == 200
+    author = user_by_email("resident1@example.org")
+    purposes = db.session.scalars(
+        sa.select(AccessEntry.purpose).where(AccessEntry.resident_id == author.id)
+    ).all()
+    assert "reports" in purposes
+    from portal.deliberation.services.moderation import block_user
+
+    with app.test_request_context("/"):
+        block_user(user_by_email("committee@example.org"), p.community, author, note="广告")
+    purposes = db.session.scalars(
+        sa.select(AccessEntry.purpose).where(AccessEntry.resident_id == author.id)
+    ).all()
+    assert "blocks" in purposes
