@@ -18,10 +18,11 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
 
 from portal.accounts import phones
+from portal.accounts import services as accounts
 from portal.accounts.forms import EmptyForm
 from portal.core import clock
 from portal.core.database import after_commit, discard_changes, keep_on_error
-from portal.core.errors import DomainError, field_error
+from portal.core.errors import DomainError, act_on_form, field_error
 from portal.core.guards import login_required
 from portal.core.i18n import gettext as _
 from portal.core.limits import configured
@@ -30,7 +31,9 @@ from portal.extensions import limiter
 from portal.media.storage import storage_for
 from portal.privacy import bp
 from portal.privacy import services as privacy
-from portal.privacy.forms import DeleteForm
+from portal.privacy.forms import AddressNoteForm, DeleteForm, EmailForm
+from portal.privacy.retention import CODES_KEPT_DAYS, OUTBOX_KEPT_DAYS
+from portal.residency import services as residency
 from portal.roles import permissions
 
 
@@ -38,15 +41,66 @@ def _user():
     return current_user._get_current_object()
 
 
+def _data_page(*, email_form=None, note_form=None, status: int = 200):
+    user = _user()
+    request_ = residency.pending_request(user) or (
+        residency.latest_request(user) if user.community_id is not None else None
+    )
+    if note_form is None:
+        note_form = AddressNoteForm(
+            formdata=None, address_note=request_.address_note if request_ else ""
+        )
+    return render_template(
+        "privacy/data.html",
+        entries=privacy.access_entries(user, limit=5),
+        days=current_app.config["ACCESS_LOG_DAYS"],
+        email_form=email_form or EmailForm(formdata=None, email=user.email or ""),
+        note_form=note_form,
+        has_request=request_ is not None,
+    ), status
+
+
 @bp.get("/account/data")
 @login_required
 def data():
-    user = _user()
-    return render_template(
-        "privacy/data.html",
-        entries=privacy.access_entries(user, limit=50),
-        days=current_app.config["ACCESS_LOG_DAYS"],
+    return _data_page()
+
+
+@bp.post("/account/data/email")
+@login_required
+def correct_email():
+    """A new address is kept unconfirmed and sent a link (``accounts.update_profile``)."""
+    form = EmailForm()
+    if not form.validate_on_submit():
+        return _data_page(email_form=form, status=400)
+    done = act_on_form(
+        form,
+        lambda: accounts.update_profile(_user(), email=form.email.data),
+        done=_("Your email address is saved. Open the link we sent to confirm it."),
+        then=url_for("privacy.data"),
+        default="email",
     )
+    if isinstance(done, DomainError):
+        return _data_page(email_form=form, status=done.status)
+    return done
+
+
+@bp.post("/account/data/address-note")
+@login_required
+def correct_address_note():
+    form = AddressNoteForm()
+    if not form.validate_on_submit():
+        return _data_page(note_form=form, status=400)
+    done = act_on_form(
+        form,
+        lambda: residency.correct_address_note(_user(), form.address_note.data or ""),
+        done=_("Your address note is corrected."),
+        then=url_for("privacy.data"),
+        default="address_note",
+    )
+    if isinstance(done, DomainError):
+        return _data_page(note_form=form, status=done.status)
+    return done
 
 
 def export_response(user) -> Response:
@@ -151,7 +205,15 @@ def delete_account():
 
 @bp.app_context_processor
 def _purpose_words():
-    return {"access_purpose": purpose_words, "access_role": role_words}
+    return {
+        "access_purpose": purpose_words,
+        "access_role": role_words,
+        "retention": {
+            "code_minutes": phones.CODE_MINUTES,
+            "codes_days": CODES_KEPT_DAYS,
+            "outbox_days": OUTBOX_KEPT_DAYS,
+        },
+    }
 
 
 def purpose_words(purpose: str) -> str:

@@ -65,6 +65,33 @@ def latest_request(user: User) -> ResidencyRequest | None:
     )
 
 
+def correct_address_note(user: User, note: str) -> ResidencyRequest:
+    """The resident corrects the address note of their current request (pending, or the one
+    that confirmed them): the committee sees the corrected note from then on."""
+    req = pending_request(user)
+    if req is None and user.community_id is not None:
+        req = db.session.scalar(
+            db.select(ResidencyRequest)
+            .where(
+                ResidencyRequest.user_id == user.id,
+                ResidencyRequest.community_id == user.community_id,
+                ResidencyRequest.status == ResidencyStatus.confirmed,
+            )
+            .order_by(ResidencyRequest.id.desc())
+            .limit(1)
+        )
+    if req is None:
+        raise ResidencyError(
+            "no_request",
+            _("You have no residency request or confirmed residency with an address note."),
+            status=409,
+            field="address_note",
+        )
+    req.address_note = note.strip()
+    db.session.flush()
+    return req
+
+
 def residency_status(user: User) -> tuple[str, Community | None]:
     """none | pending | confirmed | rejected, with the community it concerns."""
     pending = pending_request(user)

@@ -353,6 +353,20 @@ def test_anonymise_strips_closed_records_and_forgets_old_views(app, make_user, c
             resident_id=u.id, role="committee", scope_type="community", purpose="residency_queue"
         )
     )
+    from portal.accounts.models import SmsCode, SmsNumber
+
+    db.session.add(SmsNumber(phone="+8613912340000", last_sent_at=old))
+    db.session.flush()
+    db.session.add(
+        SmsCode(
+            phone="+8613912340000",
+            purpose="sign_in",
+            ip="127.0.0.1",
+            code_hmac="0" * 64,
+            created_at=old,
+            expires_at=old,
+        )
+    )
     db.session.commit()
     r = app.test_cli_runner().invoke(args=["privacy", "anonymise"])
     assert r.exit_code == 0, r.output
@@ -368,6 +382,7 @@ def test_anonymise_strips_closed_records_and_forgets_old_views(app, make_user, c
         )
         == 1
     )
+    assert db.session.get(SmsNumber, "+8613912340000") is None  # the number is forgotten
     again = app.test_cli_runner().invoke(args=["privacy", "anonymise"])
     assert "0 residency requests" in again.output
 
@@ -431,3 +446,54 @@ def test_moderation_and_blocks_are_logged_for_the_author(
         sa.select(AccessEntry.purpose).where(AccessEntry.resident_id == author.id)
     ).all()
     assert "blocks" in purposes
+
+
+# --- correcting -------------------------------------------------------------------------------
+
+
+def test_the_resident_corrects_the_email_address_and_the_address_note(
+    app, client, login_as, make_user, community, db
+):
+    user = make_user()
+    db.session.add(ResidencyRequest(user_id=user.id, community_id=community.id, address_note="旧"))
+    db.session.commit()
+    login_as(user)
+    r = client.form(
+        "/account/data/address-note", page="/account/data", data={"address_note": "x" * 201}
+    )
+    assert r.status_code == 400 and "x" * 201 in r.get_data(as_text=True)  # kept, at the field
+    r = client.form(
+        "/account/data/address-note", page="/account/data", data={"address_note": "5号楼1单元"}
+    )
+    assert r.status_code == 302
+    req = db.session.scalar(sa.select(ResidencyRequest).where(ResidencyRequest.user_id == user.id))
+    assert req.address_note == "5号楼1单元"
+    r = client.form("/account/data/email", page="/account/data", data={"email": "not-an-address"})
+    assert r.status_code == 400
+    taken = "resident2@example.org"
+    r = client.form("/account/data/email", page="/account/data", data={"email": taken})
+    assert r.status_code == 409 and user.email != taken
+    r = client.form("/account/data/email", page="/account/data", data={"email": "new@example.org"})
+    assert r.status_code == 302
+    db.session.refresh(user)
+    assert user.email == "new@example.org" and user.email_confirmed_at is None
+
+
+def test_an_address_note_needs_a_request(app, client, login_as, make_user, db):
+    login_as(make_user())
+    page = client.get("/account/data").get_data(as_text=True)
+    assert "/account/data/address-note" not in page
+    r = client.form("/account/data/address-note", page="/account/data", data={"address_note": "1"})
+    assert r.status_code == 409
+
+
+def test_the_privacy_notice_tells_the_configured_retention(app, client, db):
+    app.config["ANONYMISE_AFTER_DAYS"], old = 400, app.config["ANONYMISE_AFTER_DAYS"]
+    try:
+        page = client.get("/privacy", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    finally:
+        app.config["ANONYMISE_AFTER_DAYS"] = old
+    assert "erased 400 days after they were closed" in page
+    assert f"kept {app.config['ACCESS_LOG_DAYS']} days" in page
+    zh = client.get("/privacy", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "谁查看过我的数据" in zh
