@@ -82,13 +82,14 @@ def downgrade():
         batch_op.create_check_constraint(
             batch_op.f("ck_sms_codes_purpose"), "purpose IN ('sign_in', 'change_phone')"
         )
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("ck_users_erased_is_empty"), type_="check")
     # A tombstone cannot be removed (its supports and contributions count): it gets an address
     # that reaches nobody, which the older schema requires.
     op.execute(
         "UPDATE users SET email = 'erased-' || id || '@invalid.example' WHERE erased_at IS NOT NULL"
     )
     with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("ck_users_erased_is_empty"), type_="check")
         batch_op.drop_constraint(batch_op.f("ck_users_email_or_phone"), type_="check")
         batch_op.create_check_constraint(
             batch_op.f("ck_users_email_or_phone"), "email IS NOT NULL OR phone IS NOT NULL"
