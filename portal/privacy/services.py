@@ -23,7 +23,8 @@ from portal.core.errors import DomainError
 from portal.core.i18n import gettext as _
 from portal.deliberation.models import Appeal, Comment, Report
 from portal.extensions import db
-from portal.meetings.models import Question, Registration
+from portal.meetings import services as meetings
+from portal.meetings.models import Meeting, MeetingState, Question, Registration
 from portal.notifications.models import Notification, OutboxMessage
 from portal.places.models import Community
 from portal.proposals.models import Proposal, ProposalPhoto, Support
@@ -112,6 +113,15 @@ def erase_account(user: User) -> list[str]:
             .values(confirmed_residents=Community.confirmed_residents - 1)
         )
     db.session.execute(delete(ResidencyRequest).where(ResidencyRequest.user_id == uid))
+    # Places at meetings still to come go to the next on the waitlist (the meetings' own rule).
+    upcoming = db.session.scalars(
+        select(Meeting)
+        .join(Registration, Registration.meeting_id == Meeting.id)
+        .where(Registration.user_id == uid, Meeting.state == MeetingState.published)
+    ).all()
+    for m in upcoming:
+        if not meetings.started(m):
+            meetings.cancel_registration(user, m)
     # Sign-in state, messages and codes.
     db.session.execute(delete(UserSession).where(UserSession.user_id == uid))
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == uid))

@@ -497,3 +497,26 @@ def test_the_privacy_notice_tells_the_configured_retention(app, client, db):
     assert f"kept {app.config['ACCESS_LOG_DAYS']} days" in page
     zh = client.get("/privacy", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "谁查看过我的数据" in zh
+
+
+def test_a_deleted_residents_place_at_a_coming_meeting_goes_to_the_waitlist(app, make_meeting, db):
+    from portal.meetings import services as meetings
+    from portal.meetings.models import Registration
+    from portal.privacy.services import erase_account
+
+    m = make_meeting(capacity=1, publish=True)
+    first, second = user_by_email("resident2@example.org"), user_by_email("resident1@example.org")
+    with app.test_request_context("/"):
+        meetings.register(first, m)
+        waiting = meetings.register(second, m)
+        assert waiting.state == "waitlisted"
+        erase_account(first)
+    db.session.commit()
+    states = dict(
+        db.session.execute(
+            sa.select(Registration.user_id, Registration.state).where(
+                Registration.meeting_id == m.id
+            )
+        ).all()
+    )
+    assert states == {second.id: "registered"}
