@@ -18,9 +18,7 @@ from portal.core import clock
 from portal.extensions import db
 
 # Why staff saw the details, as told to the resident (``privacy`` pages word them).
-PURPOSES = frozenset(
-    {"residency_queue", "residency_decision", "role_grants", "reports", "blocks", "admin_user"}
-)
+PURPOSES = frozenset({"residency_queue", "residency_decision", "reports", "blocks"})
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,10 @@ def my_access_log(params: S.AccessLogQuery):
     user = require_user()
     stmt = select(AccessEntry).where(AccessEntry.resident_id == user.id)
     rows, next_url = keyset(stmt, AccessEntry.id, descending=True)
+    names = privacy.organisations(rows, current_locale())
     return jsonify(
         {
-            "items": [privacy.access_item(e) for e in rows],
+            "items": [privacy.access_item(e, names) for e in rows],
             "next": next_url,
             "kept_days": current_app.config["ACCESS_LOG_DAYS"],
         }

@@ -26,7 +26,7 @@ from portal.extensions import db
 from portal.meetings import services as meetings
 from portal.meetings.models import Meeting, MeetingState, Question, Registration
 from portal.notifications.models import Notification, OutboxMessage
-from portal.places.models import Community
+from portal.places.models import Community, District
 from portal.proposals.models import Proposal, ProposalPhoto, Support
 from portal.residency.models import ResidencyRequest
 from portal.roles import permissions
@@ -321,8 +321,14 @@ def export_data(user: User) -> dict:
         "meeting_questions": questions,
         "meeting_registrations": registrations,
         "notifications": notifications,
-        "access_log": [access_item(e) for e in access_entries(user)],
+        "access_log": _access_log(user),
     }
+
+
+def _access_log(user: User) -> list[dict]:
+    entries = access_entries(user)
+    names = organisations(entries, user.locale)
+    return [access_item(e, names) for e in entries]
 
 
 # --- who has seen my data --------------------------------------------------------------------
@@ -341,12 +347,30 @@ def access_entries(user: User, limit: int | None = None, before_id: int | None =
     return _rows(stmt)
 
 
-def access_item(e: AccessEntry) -> dict:
+def organisations(entries, locale: str) -> dict[tuple[str, str], str]:
+    """The names of the offices that looked (a community's committee, a district's
+    supervision), in ``locale``: one query per kind of office present."""
+    names: dict[tuple[str, str], str] = {}
+
+    def codes(kind: str) -> set[str]:
+        return {e.scope_code for e in entries if e.scope_type == kind and e.scope_code}
+
+    if wanted := codes("community"):
+        for c in db.session.scalars(select(Community).where(Community.code.in_(wanted))):
+            names[("community", c.code)] = c.name(locale)
+    if wanted := codes("district"):
+        for d in db.session.scalars(select(District).where(District.code.in_(wanted))):
+            names[("district", d.code)] = d.name(locale)
+    return names
+
+
+def access_item(e: AccessEntry, names: dict[tuple[str, str], str] | None = None) -> dict:
     return {
         "id": e.id,
         "role": e.role,
         "scope_type": e.scope_type,
         "scope_code": e.scope_code,
+        "organisation": (names or {}).get((e.scope_type, e.scope_code)),
         "purpose": e.purpose,
         "at": iso(e.created_at),
     }

@@ -24,6 +24,7 @@ from portal.core import clock
 from portal.core.database import after_commit, discard_changes, keep_on_error
 from portal.core.errors import DomainError, act_on_form, field_error
 from portal.core.guards import login_required
+from portal.core.i18n import current_locale
 from portal.core.i18n import gettext as _
 from portal.core.limits import configured
 from portal.core.security import log_event
@@ -50,9 +51,11 @@ def _data_page(*, email_form=None, note_form=None, status: int = 200):
         note_form = AddressNoteForm(
             formdata=None, address_note=request_.address_note if request_ else ""
         )
+    entries = privacy.access_entries(user, limit=5)
     return render_template(
         "privacy/data.html",
-        entries=privacy.access_entries(user, limit=5),
+        entries=entries,
+        organisations=privacy.organisations(entries, current_locale()),
         days=current_app.config["ACCESS_LOG_DAYS"],
         email_form=email_form or EmailForm(formdata=None, email=user.email or ""),
         note_form=note_form,
@@ -127,9 +130,11 @@ def export():
 @bp.get("/account/access-log")
 @login_required
 def access_log():
+    entries = privacy.access_entries(_user())
     return render_template(
         "privacy/access_log.html",
-        entries=privacy.access_entries(_user()),
+        entries=entries,
+        organisations=privacy.organisations(entries, current_locale()),
         days=current_app.config["ACCESS_LOG_DAYS"],
     )
 
@@ -220,10 +225,8 @@ def purpose_words(purpose: str) -> str:
     return {
         "residency_queue": _("Checking residency requests (your name and address note)"),
         "residency_decision": _("Deciding your residency request"),
-        "role_grants": _("Managing staff roles (your name and contact)"),
         "reports": _("Reviewing reports (your name)"),
         "blocks": _("Blocking or unblocking (your name)"),
-        "admin_user": _("Platform administration (your account)"),
     }.get(purpose, purpose)
 
 

@@ -269,10 +269,11 @@ def test_the_committees_view_of_a_request_is_listed_to_the_resident(
     assert [(i["role"], i["scope_code"], i["purpose"]) for i in items] == [
         ("committee", community.code, "residency_queue")
     ]
+    assert items[0]["organisation"] == community.name_zh  # the token's account reads 中文
     # The page words it, by office, not by name.
     login_as(newcomer)
     text = client.get("/account/access-log").get_data(as_text=True)  # the account's 中文
-    assert "居委会" in text and "审核居民申请" in text
+    assert "居委会" in text and "审核居民申请" in text and community.name_zh in text
     committee = user_by_email("committee@example.org")
     assert committee.display_name not in text
 
