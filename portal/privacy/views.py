@@ -44,9 +44,7 @@ def _user():
 
 def _data_page(*, email_form=None, note_form=None, status: int = 200):
     user = _user()
-    request_ = residency.pending_request(user) or (
-        residency.latest_request(user) if user.community_id is not None else None
-    )
+    request_ = residency.current_request(user)
     if note_form is None:
         note_form = AddressNoteForm(
             formdata=None, address_note=request_.address_note if request_ else ""
@@ -186,7 +184,10 @@ def delete_account():
         privacy.reauthenticate(user, code=form.code.data, password=form.password.data)
     except DomainError as err:
         keep_on_error("the wrong try counts against the code")
-        field_error(form, err, "code")
+        if user.phone is None:  # no code field on the page: the password's tells it
+            form.password.errors = [*form.password.errors, err.message]
+        else:
+            field_error(form, err, "code")
         return _delete_page(form, status=err.status)
     uid = user.id
     try:

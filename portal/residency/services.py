@@ -65,9 +65,9 @@ def latest_request(user: User) -> ResidencyRequest | None:
     )
 
 
-def correct_address_note(user: User, note: str) -> ResidencyRequest:
-    """The resident corrects the address note of their current request (pending, or the one
-    that confirmed them): the committee sees the corrected note from then on."""
+def current_request(user: User) -> ResidencyRequest | None:
+    """The request whose address note stands for the person: the pending one, else the one
+    that confirmed their residency."""
     req = pending_request(user)
     if req is None and user.community_id is not None:
         req = db.session.scalar(
@@ -80,6 +80,13 @@ def correct_address_note(user: User, note: str) -> ResidencyRequest:
             .order_by(ResidencyRequest.id.desc())
             .limit(1)
         )
+    return req
+
+
+def correct_address_note(user: User, note: str) -> ResidencyRequest:
+    """The resident corrects the address note of their current request (``current_request``):
+    the committee sees the corrected note from then on."""
+    req = current_request(user)
     if req is None:
         raise ResidencyError(
             "no_request",

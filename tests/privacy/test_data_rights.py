@@ -521,3 +521,24 @@ def test_a_deleted_residents_place_at_a_coming_meeting_goes_to_the_waitlist(app,
         ).all()
     )
     assert states == {second.id: "registered"}
+
+
+def test_an_email_account_deletes_itself_with_its_password(app, client, login_as, make_user, db):
+    user = make_user()
+    login_as(user)
+    page = client.get("/account/delete").get_data(as_text=True)
+    assert 'id="password"' in page and 'id="code"' not in page
+    r = client.form(
+        "/account/delete", page="/account/delete", data={"password": "wrong-one", "confirm": "y"}
+    )
+    assert r.status_code == 401 and 'id="password-error"' in r.get_data(as_text=True)
+    r = client.form("/account/delete", page="/account/delete", data={"confirm": "y"})
+    assert r.status_code == 401 and 'id="password-error"' in r.get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.erased_at is None
+    r = client.form(
+        "/account/delete", page="/account/delete", data={"password": DEMO_PASSWORD, "confirm": "y"}
+    )
+    assert r.status_code == 302
+    db.session.refresh(user)
+    assert user.erased_at is not None and user.email is None
