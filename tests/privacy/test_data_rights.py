@@ -194,21 +194,44 @@ def test_the_same_number_registered_again_cannot_support_twice(
     assert client.post(f"/api/v1/proposals/{other.id}/support", headers=new).status_code == 201
 
 
-def test_a_deleted_voter_cannot_vote_again_on_the_same_vote(app, db):
-    """Electors are frozen when a vote opens, and a tombstone is nobody's resident: a number
-    registered again is not an elector of a vote its deleted account could vote in."""
-    from portal.votes.models import Elector
+def test_a_deleted_voter_registered_again_cannot_vote_again(app, client, api_token, community, db):
+    """The ballot of the deleted account still counts; the number, registered again and
+    confirmed in the same community, is no elector of that vote (electors are frozen at
+    opening, and a residency confirmed later does not join them), so it cannot vote twice."""
+    from portal.residency.services import _move_resident
+    from portal.votes.models import Ballot
+    from tests.votes.factories import make_vote
 
-    user = user_by_email("resident2@example.org")
-    from portal.privacy.services import erase_account
-
-    erase_account(user)
+    vote = make_vote(app, community)
+    option = vote.options[0].id
+    old = api_token("resident2")
+    r = client.put(f"/api/v1/votes/{vote.id}/ballot", json={"option": option}, headers=old)
+    assert r.status_code == 200
+    assert (
+        client.delete("/api/v1/me", headers=old, json={"password": DEMO_PASSWORD}).status_code
+        == 204
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ballot)) == 1  # still counts
+    assert client.post("/api/v1/auth/sms-code", json={"phone": PHONE2}).status_code == 202
+    r = client.post(
+        "/api/v1/auth/token",
+        json={"phone": PHONE2, "code": last_code(db, PHONE2), "accept_privacy": True},
+    )
+    new = {"Authorization": f"Bearer {r.get_json()['token']}"}
+    user = db.session.scalar(sa.select(User).where(User.phone == PHONE2))
+    db.session.add(
+        ResidencyRequest(
+            user_id=user.id,
+            community_id=community.id,
+            status=ResidencyStatus.confirmed,
+            decided_at=clock.now(),
+        )
+    )
+    _move_resident(user, community)
     db.session.commit()
-    again = User(phone=PHONE2, phone_verified_at=clock.now(), display_name="又来了")
-    db.session.add(again)
-    db.session.flush()
-    assert again.phone_hmac == db.session.get(User, user.id).phone_hmac
-    assert db.session.scalar(sa.select(Elector).where(Elector.user_id == again.id)) is None
+    r = client.put(f"/api/v1/votes/{vote.id}/ballot", json={"option": option}, headers=new)
+    assert r.status_code in (403, 409), r.get_json()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ballot)) == 1
 
 
 # --- export -----------------------------------------------------------------------------------
