@@ -271,6 +271,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.meetings import bp as meetings_bp
     from portal.notifications import bp as notifications_bp
     from portal.places import bp as places_bp
+    from portal.privacy import bp as privacy_bp
     from portal.proposals import bp as proposals_bp
     from portal.residency import bp as residency_bp
     from portal.transparency.dashboard import bp as dashboard_bp
@@ -290,6 +291,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         admin_bp,
         audit_bp,
+        privacy_bp,
         desks_bp,
         dashboard_bp,
         api_bp,

@@ -16,6 +16,20 @@ roles_cli = AppGroup("roles", help="Scoped role grants.")
 outbox_cli = AppGroup("outbox", help="Outgoing email and text messages.")
 proposals_cli = AppGroup("proposals", help="Proposals.")
 votes_cli = AppGroup("votes", help="Votes (表决) on agenda items.")
+privacy_cli = AppGroup("privacy", help="Retention of personal data.")
+
+
+@privacy_cli.command("anonymise")
+def privacy_anonymise() -> None:
+    """Strip personal data from residency requests, reports and feedback closed more than
+    ANONYMISE_AFTER_DAYS ago, and forget staff views older than ACCESS_LOG_DAYS (safe to run
+    again; run it daily)."""
+    from portal.core import clock
+    from portal.privacy.retention import anonymise
+
+    done = anonymise(clock.now())
+    db.session.commit()
+    click.echo(", ".join(f"{n} {what.replace('_', ' ')}" for what, n in done.items()))
 
 
 def file_waiting_cases() -> tuple[int, int]:
@@ -338,6 +352,7 @@ def register(app: Flask) -> None:
         outbox_cli,
         proposals_cli,
         votes_cli,
+        privacy_cli,
         cases_cli,
         routing_cli,
         calendar_cli,

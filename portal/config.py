@@ -218,6 +218,15 @@ def load_config(overrides: dict | None = None) -> dict:
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
         "WECHAT_TIMEOUT": _int(env.get("WECHAT_TIMEOUT"), 5),
         "PRIVACY_NOTICE_VERSION": "2026-12",
+        # Data rights. The key of the number's HMAC kept when an account is deleted (so the same
+        # number, registered again, cannot support or vote twice on one item): empty means
+        # SECRET_KEY; set it to keep the key when SECRET_KEY is rotated. How long staff views of
+        # a resident's details stay listed to them (at least 183 days), and after how many
+        # days closed residency requests, reports and feedback lose their personal data
+        # (``flask privacy anonymise``).
+        "PRIVACY_HMAC_KEY": env.get("PRIVACY_HMAC_KEY", ""),
+        "ACCESS_LOG_DAYS": max(183, _int(env.get("ACCESS_LOG_DAYS"), 365)),
+        "ANONYMISE_AFTER_DAYS": _int(env.get("ANONYMISE_AFTER_DAYS"), 365),
         # Domain caps on SMS codes, kept in the database (in force with RATELIMIT_ENABLED=0):
         # per (number, address) an hour and a day, per number a day; seconds between codes.
         "SMS_PER_NUMBER_IP_HOUR": _int(env.get("SMS_PER_NUMBER_IP_HOUR"), 5),

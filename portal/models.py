@@ -1,7 +1,7 @@
 """Every model, imported in one place for metadata and migrations."""
 
 from portal.accounts.models import ApiToken, SmsCode, SmsNumber, User, UserSession
-from portal.audit.models import AuditEntry
+from portal.audit.models import AccessEntry, AuditEntry
 from portal.blocks.models import Block
 from portal.cases.models import (
     CalendarDay,
@@ -47,6 +47,7 @@ from portal.transparency.open311.models import Open311Key, Open311Request
 from portal.votes.models import Ballot, Elector, Vote, VoteOption
 
 __all__ = [
+    "AccessEntry",
     "Agency",
     "AgendaItem",
     "Answer",

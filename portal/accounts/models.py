@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 
+from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
+from portal.core.i18n import gettext as _
 from portal.core.types import UTCDateTime
 from portal.extensions import Model
 
@@ -18,7 +22,16 @@ class User(UserMixin, Model):
     __table_args__ = (
         CheckConstraint("locale IN ('zh_Hans', 'en')", name="locale"),
         CheckConstraint("display_mode IN ('standard', 'large')", name="display_mode"),
-        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="email_or_phone"),
+        CheckConstraint(
+            "email IS NOT NULL OR phone IS NOT NULL OR erased_at IS NOT NULL",
+            name="email_or_phone",
+        ),
+        # A deleted account is a tombstone: nothing that names or reaches the person is left.
+        CheckConstraint(
+            "erased_at IS NULL OR (email IS NULL AND phone IS NULL AND password_hash IS NULL "
+            "AND community_id IS NULL AND wechat_openid IS NULL)",
+            name="erased_is_empty",
+        ),
         CheckConstraint("phone IS NULL OR phone_verified_at IS NOT NULL", name="phone_verified"),
     )
 
@@ -46,6 +59,11 @@ class User(UserMixin, Model):
         ForeignKey("communities.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    # A keyed HMAC of the number (``number_hmac``), kept when the account is deleted: the
+    # support and vote rules refuse a number that already took part as a deleted account.
+    phone_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Set when the account was deleted: the row stays, as a tombstone, for the counts.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     community = relationship("Community", lazy="select")  # one query when needed, no join chain
 
@@ -56,6 +74,29 @@ class User(UserMixin, Model):
     @property
     def email_confirmed(self) -> bool:
         return self.email_confirmed_at is not None
+
+    @property
+    def public_name(self) -> str:
+        """The name shown with the person's public contributions: "former resident" once the
+        account was deleted."""
+        if self.erased_at is not None:
+            return _("Former resident")
+        return self.display_name
+
+
+def number_hmac(phone: str) -> str:
+    """The keyed HMAC of a number (``PRIVACY_HMAC_KEY``, else ``SECRET_KEY``): not a plain hash,
+    which 11-digit numbers would give away in minutes."""
+    cfg = current_app.config
+    key = (cfg.get("PRIVACY_HMAC_KEY") or cfg["SECRET_KEY"]).encode()
+    return hmac.new(key, f"number:{phone}".encode(), hashlib.sha256).hexdigest()
+
+
+@event.listens_for(User.phone, "set")
+def _keep_number_hmac(target: User, value: str | None, _old, _initiator) -> None:
+    """Every account with a number carries its HMAC, so the rules compare numbers in SQL."""
+    if value is not None:
+        target.phone_hmac = number_hmac(value)
 
 
 class UserSession(Model):
@@ -97,13 +138,13 @@ class SmsNumber(Model):
 
 
 class SmsCode(Model):
-    """A one-time code sent by SMS: only its HMAC is kept. ``purpose`` is "sign_in", or
-    "change_phone" (then ``user_id`` is the account that asked). Every row is a send, which
-    the caps count."""
+    """A one-time code sent by SMS: only its HMAC is kept. ``purpose`` is "sign_in",
+    "change_phone" or "reauth" (then ``user_id`` is the account that asked). Every row is a
+    send, which the caps count."""
 
     __tablename__ = "sms_codes"
     __table_args__ = (
-        CheckConstraint("purpose IN ('sign_in', 'change_phone')", name="purpose"),
+        CheckConstraint("purpose IN ('sign_in', 'change_phone', 'reauth')", name="purpose"),
         CheckConstraint("attempts >= 0", name="attempts"),
         Index("ix_sms_codes_phone_created", "phone", "created_at"),
         Index("ix_sms_codes_phone_ip_created", "phone", "ip", "created_at"),

@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import SmsCode, SmsNumber, User
+from portal.accounts.models import number_hmac as number_hmac  # the numbers' rules, together
 from portal.core import clock
 from portal.core.database import rowcount
 from portal.core.errors import DomainError
@@ -36,6 +37,8 @@ from portal.notifications.sms import SmsDeliveryError, SmsMessage, send_sms
 CODE_MINUTES = 5
 MAX_TRIES = 5
 SIGN_IN, CHANGE_PHONE = "sign_in", "change_phone"
+# A code to the account's own number, proving its owner is there now (deleting the account).
+REAUTH = "reauth"
 
 _SEPARATORS = re.compile(r"[\s\-\u00a0().]")
 _MAINLAND = re.compile(r"^1[3-9]\d{9}$")

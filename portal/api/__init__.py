@@ -66,5 +66,6 @@ from portal.api import endpoints  # noqa: E402,F401
 from portal.cases import api as _cases_api  # noqa: E402,F401
 from portal.deliberation import api as _deliberation_api  # noqa: E402,F401
 from portal.meetings import api as _meetings_api  # noqa: E402,F401
+from portal.privacy import api as _privacy_api  # noqa: E402,F401
 from portal.proposals import api as _proposals_api  # noqa: E402,F401
 from portal.votes import api as _votes_api  # noqa: E402,F401

@@ -365,6 +365,7 @@ def residency_requests(code: str, params: S.ResidencyRequestsQuery):
             count=len(rows),
             user_ids=[r.user_id for r in rows],
         )
+        residency.log_queue_view(current_user, community, rows)
     return jsonify({"items": [_residency_item(r) for r in rows], "next": next_url})
 
 

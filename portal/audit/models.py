@@ -30,3 +30,26 @@ class AuditEntry(Model):
     subject_id: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, index=True)
+
+
+class AccessEntry(Model):
+    """One staff view of one resident's personal details (name, address note, number, email),
+    listed to that resident under "who has seen my data". The viewer is told to the resident
+    by role and organisation (``role``, ``scope``), never by name; ``viewer_id`` stays for the
+    platform's own accountability. Rows older than ``ACCESS_LOG_DAYS`` are deleted by
+    ``flask privacy anonymise``; a deleted account's rows go with it."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_resident", "resident_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    viewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # committee, supervisor, admin, agency_liaison, grid_worker: the role the view was made in.
+    role: Mapped[str] = mapped_column(String(24))
+    # ("community", "110105001001"), ("district", "110105"), ("platform", "")...
+    scope_type: Mapped[str] = mapped_column(String(16))
+    scope_code: Mapped[str] = mapped_column(String(40), default="")
+    # Why: residency_queue, residency_decision, role_grants, block, report...
+    purpose: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, index=True)

@@ -36,7 +36,7 @@ def _comment(c: Comment) -> dict:
         "parent_id": c.parent_id,
         "stance": c.stance,
         "body_html": c.body_html if visible else None,
-        "author": {"display_name": c.author.display_name} if visible else None,
+        "author": {"display_name": c.author.public_name} if visible else None,
         "badge": c.badge,
         "agency_code": c.badge_agency.code if c.badge_agency else None,
         "created_at": iso(c.created_at),

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from portal.accounts.forms import EmptyForm
 from portal.core import clock
+from portal.core.database import keep_on_error
 from portal.core.errors import redirect_on_error
 from portal.core.guards import login_required, public
 from portal.core.i18n import city_timezone_name
@@ -37,6 +38,7 @@ from portal.extensions import db, limiter
 from portal.places.services import community_by_code
 from portal.proposals import services as proposals
 from portal.proposals.models import Proposal
+from portal.residency.services import log_staff_views
 from portal.roles import permissions
 
 
@@ -187,6 +189,10 @@ def _render_workspace(community, *, form: ModerateForm | None = None, selected=(
             code=community.code,
             after=encode_cursor(delib.queue_cursor(items[-1])),
         )
+    # The authors' names are shown next to what was reported about them.
+    authors = [getattr(it["object"], "author_id", None) for it in items]
+    log_staff_views(current_user, community, authors, "reports")
+    keep_on_error("the log of the residents' names this page showed")
     return render_template(
         "deliberation/workspace.html",
         community=community,

@@ -83,7 +83,7 @@ def _detail(p: Proposal) -> dict:
     case = hooks.case_of(p) if p.status == Status.qualified else None
     data.update(
         body_html=p.body_html,
-        author={"display_name": p.author.display_name},
+        author={"display_name": p.author.public_name},
         grid_code=p.grid.code if p.grid else None,
         location_note=p.location_note,
         created_at=iso(p.created_at),

@@ -11,6 +11,7 @@ from flask import url_for
 from sqlalchemy import func, update
 
 from portal.accounts.models import User
+from portal.audit.access import Office, log_views
 from portal.audit.services import record
 from portal.core import clock
 from portal.core.database import rowcount
@@ -62,6 +63,40 @@ def latest_request(user: User) -> ResidencyRequest | None:
         .order_by(ResidencyRequest.id.desc())
         .limit(1)
     )
+
+
+def current_request(user: User) -> ResidencyRequest | None:
+    """The request whose address note stands for the person: the pending one, else the one
+    that confirmed their residency."""
+    req = pending_request(user)
+    if req is None and user.community_id is not None:
+        req = db.session.scalar(
+            db.select(ResidencyRequest)
+            .where(
+                ResidencyRequest.user_id == user.id,
+                ResidencyRequest.community_id == user.community_id,
+                ResidencyRequest.status == ResidencyStatus.confirmed,
+            )
+            .order_by(ResidencyRequest.id.desc())
+            .limit(1)
+        )
+    return req
+
+
+def correct_address_note(user: User, note: str) -> ResidencyRequest:
+    """The resident corrects the address note of their current request (``current_request``):
+    the committee sees the corrected note from then on."""
+    req = current_request(user)
+    if req is None:
+        raise ResidencyError(
+            "no_request",
+            _("You have no residency request or confirmed residency with an address note."),
+            status=409,
+            field="address_note",
+        )
+    req.address_note = note.strip()
+    db.session.flush()
+    return req
 
 
 def residency_status(user: User) -> tuple[str, Community | None]:
@@ -175,6 +210,25 @@ def _move_resident(user: User, community: Community) -> None:
     db.session.refresh(community)
 
 
+def staff_office(actor: User, community: Community) -> Office:
+    """In which office ``actor`` sees a community's residents: its committee, else the
+    district's supervision (the two roles that see residents' details there)."""
+    if permissions.is_committee(actor, community):
+        return Office("committee", "community", community.code)
+    return Office("supervisor", "district", community.district.code)
+
+
+def log_staff_views(actor: User, community: Community, user_ids, purpose: str) -> None:
+    """The residents of ``community`` whose details a page showed ``actor``: one insert
+    (``audit.access``), listed to each under "who has seen my data"."""
+    log_views(actor, user_ids, staff_office(actor, community), purpose)
+
+
+def log_queue_view(actor: User, community: Community, requests) -> None:
+    """The residents whose name and address note the queue showed ``actor``."""
+    log_staff_views(actor, community, [r.user_id for r in requests], "residency_queue")
+
+
 def check_decider(actor: User, req: ResidencyRequest) -> None:
     """Refuse, with its reason, a person who may not decide this request."""
     if actor.id == req.user_id:
@@ -242,6 +296,7 @@ def decide(actor: User, req: ResidencyRequest, decision: str, reason: str | None
     record(
         actor, f"residency.{decision}", req, user_id=user.id, community=community.code, role=role
     )
+    log_views(actor, [user.id], staff_office(actor, community), "residency_decision")
 
 
 def waiting_for_supervisor(district) -> list[tuple[Community, int]]:

@@ -202,6 +202,7 @@ def _render_queue(community: Community, *, failed: DecisionForm | None = None, s
             count=len(page.items),
             user_ids=[r.user_id for r in page.items],
         )
+        residency.log_queue_view(current_user, community, page.items)
         # Shown again with a decision's errors (a 400), the requests were still seen.
         keep_on_error("the audit entry of the personal data on this page")
     return render_template(

@@ -115,10 +115,10 @@ def test_wrong_method_says_which_methods_are_allowed(client):
     assert r.status_code == 405 and "text/html" in r.content_type
     assert _allowed(r) == {"POST", "OPTIONS"}
     # An API route: /api/v1/me is read with GET (HEAD and OPTIONS come with it), changed with
-    # PATCH.
+    # PATCH, deleted with DELETE.
     r = client.put("/api/v1/me")
     assert r.status_code == 405 and r.get_json()["error"]["code"] == "method_not_allowed"
-    assert _allowed(r) == {"GET", "HEAD", "OPTIONS", "PATCH"}
+    assert _allowed(r) == {"DELETE", "GET", "HEAD", "OPTIONS", "PATCH"}
     assert r.content_type == "application/json"  # the exception's own type is not kept
 
 

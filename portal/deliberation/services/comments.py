@@ -154,7 +154,7 @@ def delete_comment(user: User, c: Comment) -> None:
 # (not the rest of the account: each column read costs a conversion per row).
 _THREAD_OPTIONS = (
     defer(Comment.body),
-    joinedload(Comment.author).load_only(User.id, User.display_name).lazyload("*"),
+    joinedload(Comment.author).load_only(User.id, User.display_name, User.erased_at).lazyload("*"),
 )
 
 

@@ -29,6 +29,7 @@ from portal.notifications.services import notify
 from portal.places.models import Community
 from portal.proposals import services as proposals
 from portal.proposals.models import Proposal
+from portal.residency.services import log_staff_views
 from portal.roles import permissions
 
 # --- moderation ------------------------------------------------------------------------------
@@ -285,6 +286,7 @@ def block_user(
             )
         if current is not None:
             raise DeliberationError("already_blocked", _("This participant is already blocked."))
+        log_staff_views(user, community, [target.id], "blocks")
         db.session.add(
             Block(
                 community_id=community.id,
@@ -322,6 +324,7 @@ def block_user(
     if current is None:
         raise DeliberationError("not_blocked", _("This participant is not blocked."))
     current.lifted_at = clock.now()
+    log_staff_views(user, community, [target.id], "blocks")
     return _log(
         community.id,
         "unblock",

@@ -28,9 +28,24 @@ def _support_refusals(p, user_id, community_id, now) -> list[tuple[str, ColumnEl
     """Each condition of the support, named by the refusal it gives when it fails, in the order
     the refusals are told. ``p`` is the proposals table; the others are SQL expressions (or
     values) for the resident and the time."""
+    from portal.accounts.models import User
     from portal.blocks.models import Block
 
     b = cast(Table, Block.__table__)
+    # The same number took part before, from an account since deleted: its support counts still.
+    users, s = cast(Table, User.__table__), cast(Table, Support.__table__)
+    me, gone = users.alias("me"), users.alias("gone")
+    mine = select(me.c.phone_hmac).where(me.c.id == user_id).scalar_subquery()
+    supported_before = (
+        select(s.c.id)
+        .join_from(s, gone, gone.c.id == s.c.user_id)
+        .where(
+            s.c.proposal_id == p.c.id,
+            gone.c.erased_at.is_not(None),
+            gone.c.phone_hmac == mine,
+        )
+        .exists()
+    )
     blocked = (
         select(b.c.id)
         .where(
@@ -49,12 +64,14 @@ def _support_refusals(p, user_id, community_id, now) -> list[tuple[str, ColumnEl
         ("not_open", and_(p.c.status.in_(SUPPORTABLE), p.c.closes_at > now)),
         ("hidden", p.c.hidden == sa_false()),
         ("blocked", ~blocked),
+        ("supported_before", ~supported_before),
     ]
 
 
 def may_support(p, user_id, community_id, now) -> ColumnElement[bool]:
     """The resident (``user_id`` of ``community_id``) may support the proposal of table ``p``
-    at ``now``: a resident of its community, its window open, not hidden, not blocked there."""
+    at ``now``: a resident of its community, its window open, not hidden, not blocked there,
+    and their number did not support it before from a deleted account."""
     return and_(*(rule for _code, rule in _support_refusals(p, user_id, community_id, now)))
 
 
@@ -132,5 +149,11 @@ def _refusal_error(failed: str | None) -> ProposalError:
     if failed == "blocked":
         return ProposalError(
             "blocked", _("You are blocked from taking part in this community."), status=403
+        )
+    if failed == "supported_before":
+        return ProposalError(
+            "supported_before",
+            _("This mobile number already supported this proposal, from an account since deleted."),
+            status=409,
         )
     return ProposalError("already_supported", _("You already support this proposal."))
