@@ -16,6 +16,19 @@ roles_cli = AppGroup("roles", help="Scoped role grants.")
 outbox_cli = AppGroup("outbox", help="Outgoing email and text messages.")
 proposals_cli = AppGroup("proposals", help="Proposals.")
 votes_cli = AppGroup("votes", help="Votes (表决) on agenda items.")
+opendata_cli = AppGroup("opendata", help="Open data files.")
+
+
+@opendata_cli.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def opendata_export(directory: Path) -> None:
+    """Write today's proposals and cases as CSV and JSON into DIRECTORY (dated names), and a
+    README.md of the columns in English and Chinese. Reads only; safe to run at any time."""
+    from portal.opendata.files import export
+
+    with _request_context():  # the README's column notes are said in both languages
+        for path in export(directory):
+            click.echo(str(path))
 
 
 def file_waiting_cases() -> tuple[int, int]:
@@ -305,6 +318,7 @@ def register(app: Flask) -> None:
         outbox_cli,
         proposals_cli,
         votes_cli,
+        opendata_cli,
         cases_cli,
         routing_cli,
         calendar_cli,
