@@ -30,7 +30,7 @@ def test_export_writes_four_dated_files_and_a_readme(app, tmp_path, make_proposa
     readme = (target / "README.md").read_text(encoding="utf-8")
     for c in PROPOSAL_COLUMNS + CASE_COLUMNS:
         assert f"`{c.name}`" in readme
-    assert "First dispatched to an agency" in readme  # English
+    assert "First dispatched to an agency: the clock starts." in readme  # English
     assert "首次派遣" in readme  # and Chinese
     assert app.config["OPEN_DATA_LICENSE"] in readme
 
