@@ -29,11 +29,13 @@ def readme(day: str) -> str:
         "Public proposals and grid cases with every lifecycle timestamp. No personal data: no"
         " supporter, email address or phone number; a proposal's author appears by display name,"
         " as on its public page. Timestamps are ISO 8601 in UTC; CSV files are UTF-8 with a"
-        " byte-order mark; an empty cell means no value.",
+        " byte-order mark; an empty cell means no value; in CSV, text starting with =, +, - or @"
+        " gets a leading apostrophe so that no spreadsheet runs it as a formula.",
         "",
         "公开的提议和网格案件及其全部生命周期时间戳。不含个人数据：没有附议人、电子邮箱或手机号；"
         "提议作者仅以公开页面上显示的昵称出现。时间为 UTC 的 ISO 8601 格式；CSV 文件为带 BOM 的"
-        " UTF-8；空单元格表示无值。",
+        " UTF-8；空单元格表示无值；CSV 中以 =、+、-、@ 开头的文字前加一个撇号，"
+        "以免电子表格把它当作公式执行。",
         "",
         f"Licence / 许可协议: {cfg['OPEN_DATA_LICENSE']} ({cfg['OPEN_DATA_LICENSE_URL']})",
         "",

@@ -20,11 +20,18 @@ CHUNK_ROWS = 500
 BOM = "\ufeff"
 
 
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"): people's own text may
+# start so. Such text gets a leading apostrophe, which spreadsheets show as text and hide.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(v) -> object:
     if v is None:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, str) and v.startswith(_FORMULA_START):
+        return "'" + v
     return v
 
 

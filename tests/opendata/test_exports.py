@@ -87,6 +87,7 @@ def test_cases_hold_the_history_of_each_step(anon, make_case):
                       "first_accepted_at", "accepted_at", "expected_at", "handling_due_at",
                       "first_resolved_at", "resolved_at"):  # fmt: skip
             assert row[stamp], stamp
+            assert row[stamp].endswith("Z"), (stamp, row[stamp])  # ISO 8601 in UTC, every one
         assert row["closed_at"] in ("", None)
         assert str(row["reopen_count"]) == "0"
         assert str(row["return_count"]) == "0"
@@ -272,3 +273,14 @@ def test_json_names_the_licence(anon, app):
     }
     assert data["columns"] == [c.name for c in CASE_COLUMNS]
     assert data["generated_at"].endswith("Z")
+
+
+def test_csv_cells_never_start_a_formula(anon, make_proposal):
+    """People's text that a spreadsheet would run (=, +, -, @) is kept as text in the CSV, and
+    as written in the JSON."""
+    p = make_proposal("open", title='=HYPERLINK("http://x.invalid","点我")', summary="@SUM(1)")
+    csv_row = next(r for r in rows_of(anon.get("/open-data/proposals.csv")) if r["id"] == str(p.id))
+    assert csv_row["title"] == "'" + p.title
+    assert csv_row["summary"] == "'@SUM(1)"
+    json_row = next(r for r in rows_of(anon.get("/open-data/proposals.json")) if r["id"] == p.id)
+    assert json_row["title"] == p.title
