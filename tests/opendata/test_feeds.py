@@ -112,6 +112,8 @@ def test_meetings_feed_leaves_out_drafts(anon, app, db, community):
     assert "社区活动室" in text_of(feed)
     assert "草稿会议" not in text_of(feed)
     assert any(i.endswith(f":meeting:{shown.id}") for i in entries(feed))
+    page = anon.get(f"/meetings/{shown.id}").get_data(as_text=True)
+    assert alternates(page) == ["/feeds/communities/110101001001/meetings.atom"]
 
 
 @pytest.mark.parametrize(
