@@ -270,6 +270,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.main import bp as main_bp
     from portal.meetings import bp as meetings_bp
     from portal.notifications import bp as notifications_bp
+    from portal.opendata import bp as opendata_bp
     from portal.places import bp as places_bp
     from portal.privacy import bp as privacy_bp
     from portal.proposals import bp as proposals_bp
@@ -288,6 +289,7 @@ def _register_blueprints(app: Flask) -> None:
         meetings_bp,
         residency_bp,
         votes_bp,
+        opendata_bp,
         notifications_bp,
         admin_bp,
         audit_bp,

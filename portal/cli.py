@@ -32,6 +32,21 @@ def privacy_anonymise() -> None:
     click.echo(", ".join(f"{n} {what.replace('_', ' ')}" for what, n in done.items()))
 
 
+opendata_cli = AppGroup("opendata", help="Open data files.")
+
+
+@opendata_cli.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def opendata_export(directory: Path) -> None:
+    """Write today's proposals and cases as CSV and JSON into DIRECTORY (dated names), and a
+    README.md of the columns in English and Chinese. Reads only; safe to run at any time."""
+    from portal.opendata.files import export
+
+    with _request_context():  # the README's column notes are said in both languages
+        for path in export(directory):
+            click.echo(str(path))
+
+
 def file_waiting_cases() -> tuple[int, int]:
     """Retry filing every proposal waiting to be filed, each committed on its own (the
     sweep's; the service only files). Returns (filed, still waiting)."""
@@ -353,6 +368,7 @@ def register(app: Flask) -> None:
         proposals_cli,
         votes_cli,
         privacy_cli,
+        opendata_cli,
         cases_cli,
         routing_cli,
         calendar_cli,

@@ -236,6 +236,12 @@ def load_config(overrides: dict | None = None) -> dict:
         # Flask-Limiter, in front of the database's rules: per address.
         "SMS_SEND_LIMIT": env.get("SMS_SEND_LIMIT", "10 per minute;60 per hour"),
         "SMS_VERIFY_LIMIT": env.get("SMS_VERIFY_LIMIT", "20 per minute;200 per hour"),
+        # The licence the open data (exports and feeds) is published under: an SPDX id and the
+        # address of its text, shown on /open-data, in the JSON files and the feeds' rights.
+        "OPEN_DATA_LICENSE": env.get("OPEN_DATA_LICENSE", "CC-BY-4.0"),
+        "OPEN_DATA_LICENSE_URL": env.get(
+            "OPEN_DATA_LICENSE_URL", "https://creativecommons.org/licenses/by/4.0/"
+        ),
         "INSTANCE_PATH": str(instance),
         "MEDIA_ROOT": env.get("MEDIA_ROOT", str(instance / "media")),
         "MEDIA_MAX_PHOTOS": 4,

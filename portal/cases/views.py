@@ -124,8 +124,14 @@ def index():
         more_url = url_for("cases.index", **args, before=rows[PAGE_SIZE - 1].id)
     loc = current_locale()
     categories = db.session.scalars(select(Category).order_by(Category.position)).all()
+    agencies = _agencies()
     return render_template(
         "cases/index.html",
+        # The Atom feed of the one agency or community the list is narrowed to, if any.
+        feed_agency=next((a for a in agencies if a.code == request.args.get("agency")), None),
+        feed_community=communities[0]
+        if len(communities) == 1 and communities[0].code == community_text
+        else None,
         items=rows[:PAGE_SIZE],
         community_text=community_text,
         communities=communities,
@@ -134,7 +140,7 @@ def index():
             **{k: v for k, v in request.args.items() if k != "before"} | {"community": c.code},
         ),
         more_url=more_url,
-        agencies=_agencies(),
+        agencies=agencies,
         categories=categories,
         loc=loc,
         args=request.args,

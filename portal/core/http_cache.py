@@ -39,6 +39,13 @@ PUBLIC = {
     "dashboard.index",
     "dashboard.cases",
     "dashboard.methods",
+    # Open data: the page and the Atom feeds (the streamed exports set their own headers).
+    "opendata.index",
+    "opendata.proposals_feed",
+    "opendata.community_proposals_feed",
+    "opendata.community_cases_feed",
+    "opendata.agency_cases_feed",
+    "opendata.community_meetings_feed",
     # The public API reads: what an anonymous client gets is the same for every one of them.
     "api.proposals_list",
     "api.proposal",

@@ -45,7 +45,7 @@ ROLES = {
 }
 # Not pages: files, feeds, machine endpoints and mailed links (their tokens are one person's).
 SKIP_PREFIXES = ("/api/", "/open311/", "/static/", "/healthz", "/confirm/", "/reset/", "/register/")
-SKIP_ENDPOINT_WORDS = ("photo", "feed", "export", "opendata", "print_batch")
+SKIP_ENDPOINT_WORDS = ("photo", "feed", "export", "_csv", "_json", "print_batch")
 
 # Chinese characters, CJK punctuation and full-width forms.
 CJK = r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]"

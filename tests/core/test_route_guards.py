@@ -70,6 +70,16 @@ PUBLIC = {
     "open311.token",
     "open311.create_request",
     "open311.unknown",
+    "opendata.index",
+    "opendata.proposals_csv",
+    "opendata.proposals_json",
+    "opendata.cases_csv",
+    "opendata.cases_json",
+    "opendata.proposals_feed",
+    "opendata.community_proposals_feed",
+    "opendata.community_cases_feed",
+    "opendata.agency_cases_feed",
+    "opendata.community_meetings_feed",
 }
 # Routes that need more than being signed in: a resident without roles is refused.
 STAFF_ONLY = {
