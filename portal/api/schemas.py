@@ -22,7 +22,8 @@ from portal.residency.models import ResidencyStatus
 
 class Credentials(Body):
     """Either an email address and its password, or a mobile number and the SMS code sent to
-    it (``accept_privacy``: true when the number has no account yet, to create it)."""
+    it (``accept_privacy``: true when the number has no account yet, to create it); and for
+    staff, ``otp``."""
 
     model_config = Body.model_config | {
         "json_schema_extra": {
@@ -35,6 +36,9 @@ class Credentials(Body):
     phone: Annotated[str, text(30), Field(min_length=1)] = ABSENT
     code: Annotated[str, text(12), Field(min_length=1)] = ABSENT
     accept_privacy: bool = ABSENT
+    # Staff accounts (and any account with two-step sign-in): the 6-digit code of the
+    # authenticator app, or a recovery code.
+    otp: Annotated[str, text(20), Field(min_length=1)] = ABSENT
 
     @model_validator(mode="after")
     def _one_way(self):

@@ -197,6 +197,9 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
         "invitation_id": invitation.id,
         "question_id": question.id,
         "vote_id": vote.id,
+        # Another person's session and token cannot be named: these name none.
+        "session_ref": "not-a-session",
+        "token_id": 999999,
     }
     district = community.street.district.code
     per_endpoint = {

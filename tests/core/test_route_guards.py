@@ -15,6 +15,7 @@ PUBLIC = {
     "accounts.login",
     "accounts.send_login_code",
     "accounts.verify_login_code",
+    "accounts.second_step",
     "accounts.privacy",
     "api.send_sms_code",
     "accounts.confirm_email",
@@ -103,6 +104,8 @@ SAMPLE_ARGS = {
     "invitation_id": 1,
     "question_id": 1,
     "vote_id": 1,
+    "session_ref": "x",
+    "token_id": 1,
 }
 
 
