@@ -340,6 +340,21 @@ def api_token(app, db):
 DEMO_PASSWORD = "commons-demo-2026"
 
 
+def answer_second_step(client, response):
+    """After the sign-in form: a staff account's second step, answered with the demo's
+    authenticator code (each test's rollback forgets the step it took); other answers pass
+    through unchanged."""
+    if response.status_code != 302 or not response.headers["Location"].endswith(
+        "/login/two-factor"
+    ):
+        return response
+    from portal.accounts.mfa import _TOTP
+    from portal.demo import DEMO_TOTP_SECRET
+
+    code = _TOTP(DEMO_TOTP_SECRET).at(clock.now().timestamp())
+    return client.form("/login/two-factor", {"code": code})
+
+
 @pytest.fixture
 def count_queries(app):
     """with count_queries() as q: ... ; q.count is the number of SQL statements run (not

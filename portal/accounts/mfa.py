@@ -5,9 +5,9 @@ A code is accepted for the current 30-second step and one step either side
 (``VALID_WINDOW``: clocks drift, and people type slowly). Each step is accepted once per
 account: the account's last accepted step only moves forward, by a conditional update, so
 two requests with the same code cannot both pass, and a code older than the last accepted
-one is refused too. A script that has just used the code of step *n* may use step *n + 1*'s
-at once (the window allows it); after that it waits for the clock
-(``portal.demo.totp.next_code``).
+one is refused too (unless the last one lies beyond the window: the clock was put back). A
+script that has just used the code of step *n* may use step *n + 1*'s at once (the window
+allows it); after that it waits for the clock (``tools/totp_code.py``).
 """
 
 from __future__ import annotations
@@ -109,7 +109,14 @@ def accept_totp(user: User, code: str) -> bool:
         update(User)
         .where(
             User.id == user.id,
-            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+            or_(
+                User.totp_last_step.is_(None),
+                User.totp_last_step < step,
+                # Beyond any step the clock can give now: the clock went back (a correction),
+                # and the codes taken then are not those of now. Else staff would be shut out
+                # until the clock caught up.
+                User.totp_last_step > current_step() + VALID_WINDOW,
+            ),
         )
         .values(totp_last_step=step)
         .execution_options(synchronize_session=False)

@@ -85,6 +85,20 @@ def test_each_code_signs_in_once_and_older_codes_are_refused(app, db):
     assert second_step(third, code(+1)).status_code == 302
 
 
+def test_a_clock_put_back_does_not_shut_staff_out(app, db):
+    later, now = app.test_client(), app.test_client()
+    real = clock.now()
+    clock.freeze(real + timedelta(days=10))  # a clock that ran ahead
+    password_step(later)
+    assert second_step(later, code()).status_code == 302
+    clock.freeze(real)  # corrected
+    password_step(now)
+    assert second_step(now, code()).status_code == 302
+    again = app.test_client()
+    password_step(again)
+    assert second_step(again, code()).status_code == 401  # once only, as ever
+
+
 def test_a_recovery_code_signs_in_once(app, client, db, login_as):
     user = user_by_email(COMMITTEE)
     from portal.accounts import mfa
