@@ -32,7 +32,9 @@ from portal.core.errors import DomainError, error_response, wants_json
 from portal.core.i18n import force_locale
 from portal.core.i18n import gettext as _
 from portal.core.i18n import lazy_gettext as _l
+from portal.core.urls import external_url
 from portal.extensions import db, limiter
+from portal.notifications.mail import queue_email
 from portal.notifications.services import notify, register_type
 
 STEP_SECONDS = 30
@@ -244,14 +246,32 @@ def count_failure(user: User) -> None:
     if failures >= alert_after and limiter.limiter.hit(
         parse_limit(current_app.config["LOGIN_FAILURE_ALERTS"]), f"second-step-alert:{user.id}"
     ):
-        with force_locale(user.locale):
-            notify(
-                [user],
-                "second_factor_failures",
-                user,
-                url=url_for("accounts.account"),
-                subject_type="account",
-            )
+        _tell_owner(user)
+
+
+def _tell_owner(user: User) -> None:
+    """In the app and, to a confirmed address, by email (as ``accounts.services`` tells of
+    failed sign-ins)."""
+    notify(
+        [user],
+        "second_factor_failures",
+        user,
+        url=url_for("accounts.account"),
+        subject_type="account",
+    )
+    if not user.email_confirmed:
+        return
+    with force_locale(user.locale):
+        subject = _("Wrong two-step codes on your Commons account")
+        body = _(
+            "Hello %(name)s,\n\nSomeone signed in to your account with the right password or "
+            "SMS code, then entered wrong two-step codes several times. If it was you, there "
+            "is nothing to do. If not, someone knows your password: choose a new one now:\n"
+            "%(link)s",
+            name=user.display_name,
+            link=external_url("accounts.reset_request"),
+        )
+    queue_email(user, subject, body, kind="second_factor_failures")
 
 
 # --- sessions --------------------------------------------------------------------------------

@@ -278,6 +278,6 @@ def credentials() -> str:
         "grid worker 03, supervisor 04, liaisons 05-11, resident1… 21…, resident.b 50,",
         "newcomer 90): the SMS code is printed here, and `flask outbox list --to NUMBER` shows it.",
         f"Staff accounts then ask for two-step sign-in: add the TOTP secret {DEMO_TOTP_SECRET}",
-        "to an authenticator app (or run: python -m portal.demo.totp) and enter its code.",
+        "to an authenticator app (or run: python tools/totp_code.py ACCOUNT) and enter its code.",
     ]
     return "\n".join(lines)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from portal.accounts.models import RecoveryCode, User, UserSession
 from portal.core import clock
 from portal.demo import DEMO_TOTP_SECRET, PASSWORD
-from portal.notifications.models import Notification
+from portal.notifications.models import Notification, OutboxMessage
 from tests.conftest import user_by_email
 
 COMMITTEE = "committee@example.org"
@@ -195,6 +195,12 @@ def test_wrong_codes_notify_the_owner_and_then_wait(app, client, db, monkeypatch
         )
     )
     assert notices == 1
+    mail = db.session.scalar(
+        sa.select(OutboxMessage).where(
+            OutboxMessage.user_id == user.id, OutboxMessage.kind == "second_factor_failures"
+        )
+    )
+    assert mail is not None and "/reset" in mail.body
     r = second_step(client, code())
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
 
