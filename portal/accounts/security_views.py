@@ -339,7 +339,7 @@ def end_session(session_ref: str):
     return redirect(url_for("accounts.sessions"))
 
 
-@bp.post("/account/tokens/<int:token_id>/revoke")
+@bp.post("/account/tokens/<id:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
     user = current_user._get_current_object()
