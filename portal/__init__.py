@@ -249,6 +249,9 @@ def _init_extensions(app: Flask) -> None:
     from portal.roles.permissions import is_admin
 
     auth.install(app)
+    from portal.accounts import mfa
+
+    mfa.install(app)  # staff sessions pass the second step before anything else
     limits.set_token_lookup(auth.token_user_id)
     from portal.accounts.views import set_landing
     from portal.desks.landing import landing_url

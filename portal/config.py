@@ -165,6 +165,12 @@ def load_config(overrides: dict | None = None) -> dict:
         # The owner hears of failed sign-ins after this many, at most as often as this.
         "LOGIN_FAILURE_ALERT_AFTER": _int(env.get("LOGIN_FAILURE_ALERT_AFTER"), 5),
         "LOGIN_FAILURE_ALERTS": "1 per hour",
+        # Staff second step (TOTP or recovery code): wrong codes per account before it waits;
+        # how long a sign-in that passed its first step waits for the code; how long a
+        # re-authentication (before changing number, password or role grants) lasts.
+        "SECOND_FACTOR_FAILURES": env.get("SECOND_FACTOR_FAILURES", "5 per 15 minutes"),
+        "SECOND_STEP_MINUTES": 5,
+        "REAUTH_MINUTES": _int(env.get("REAUTH_MINUTES"), 5),
         "REGISTER_LIMIT": env.get("REGISTER_LIMIT", "5 per minute;30 per hour"),
         # Registration mails (a link, or "you have an account") one address may receive.
         "REGISTER_MAILS_PER_ADDRESS": "3 per hour",

@@ -1,6 +1,13 @@
 """Every model, imported in one place for metadata and migrations."""
 
-from portal.accounts.models import ApiToken, SmsCode, SmsNumber, User, UserSession
+from portal.accounts.models import (
+    ApiToken,
+    RecoveryCode,
+    SmsCode,
+    SmsNumber,
+    User,
+    UserSession,
+)
 from portal.audit.models import AccessEntry, AuditEntry
 from portal.blocks.models import Block
 from portal.cases.models import (
@@ -88,6 +95,7 @@ __all__ = [
     "ProposalGram",
     "ProposalPhoto",
     "Question",
+    "RecoveryCode",
     "Registration",
     "Report",
     "ResidencyRequest",

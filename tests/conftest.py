@@ -249,20 +249,27 @@ DEMO = {
 
 @pytest.fixture
 def login_as(app, client):
-    """login_as("committee") or login_as(user): signs the client in with a real session row."""
+    """login_as("committee") or login_as(user): signs the client in with a real session row
+    that has passed the staff second step and confirmed who it is a moment ago (the
+    re-authentication before sensitive changes); ``second_factor=False`` or ``fresh=False``
+    leave either out."""
 
-    def _login(who, c: ApiCheckingClient | None = None):
+    def _login(
+        who, c: ApiCheckingClient | None = None, *, second_factor: bool = True, fresh: bool = True
+    ):
         from portal.accounts.services import start_session
 
         c = c or client
         user = user_by_email(DEMO.get(who, who)) if isinstance(who, str) else who
-        row = start_session(user)
+        row = start_session(user, second_factor=second_factor)
         _db.session.commit()
         with c.session_transaction() as s:
             s.clear()
             s["sid"] = row.id
             s["_user_id"] = str(user.id)
             s["_fresh"] = True
+            if fresh:
+                s["reauth_at"] = int(clock.now().timestamp())
         return user
 
     return _login
@@ -323,7 +330,7 @@ def api_token(app, db):
         from portal.accounts.services import issue_token
 
         user = user_by_email(DEMO.get(who, who)) if isinstance(who, str) else who
-        raw, _t = issue_token(user)
+        raw, _t = issue_token(user, second_factor=True)  # as if it came with its otp
         db.session.commit()
         return {"Authorization": f"Bearer {raw}"}
 
@@ -331,6 +338,21 @@ def api_token(app, db):
 
 
 DEMO_PASSWORD = "commons-demo-2026"
+
+
+def answer_second_step(client, response):
+    """After the sign-in form: a staff account's second step, answered with the demo's
+    authenticator code (each test's rollback forgets the step it took); other answers pass
+    through unchanged."""
+    if response.status_code != 302 or not response.headers["Location"].endswith(
+        "/login/two-factor"
+    ):
+        return response
+    from portal.accounts.mfa import _TOTP
+    from portal.demo import DEMO_TOTP_SECRET
+
+    code = _TOTP(DEMO_TOTP_SECRET).at(clock.now().timestamp())
+    return client.form("/login/two-factor", {"code": code})
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import CHROMIUM_ARGS, DEMO_PASSWORD, chromium_path  # noqa: E402
+from tools.totp_code import fresh_code  # noqa: E402
 
 PORT = 5061
 SIZES = {"desktop": (1280, 800), "phone": (360, 740)}
@@ -123,6 +124,10 @@ def capture(url: str, out: Path, lang: str) -> list[tuple[Path, int]]:
                         page.locator("#password").fill(DEMO_PASSWORD)
                         with page.expect_navigation():
                             page.locator("main form:has(#password) button[type=submit]").click()
+                        if "/login/two-factor" in page.url:  # staff: the second step
+                            page.locator("#code").fill(fresh_code(email))
+                            with page.expect_navigation():
+                                page.locator("main form:has(#code) button[type=submit]").click()
                         if "/login" in page.url:
                             raise SystemExit(f"sign-in failed for {email}")
                     else:

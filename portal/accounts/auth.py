@@ -47,6 +47,7 @@ def _session_query():
         t = UserSession.__table__
         columns = [t.c.user_id, t.c.session_version, t.c.last_seen_at, t.c.revoked_at, unread]
         columns.append(staff)  # row[5]: whether the user holds any role at all
+        columns.append(t.c.second_factor_at)  # row[6]: passed the staff second step
         stmt = _statements["session"] = (
             select(*columns, User)
             .join_from(t, User, User.id == t.c.user_id)
@@ -61,13 +62,22 @@ def _session_query():
 class SignIn:
     """What the sign-in query read of this request's session."""
 
-    __slots__ = ("holds_roles", "sid", "standing", "unread", "user", "user_id")
+    __slots__ = (
+        "holds_roles",
+        "second_factor",
+        "sid",
+        "standing",
+        "unread",
+        "user",
+        "user_id",
+    )
 
     def __init__(self, sid: str, standing: str, row):
         self.sid, self.standing = sid, standing
         self.unread = row[4] or 0
         self.holds_roles = bool(row[5])
-        self.user: User = row[6]
+        self.second_factor = row[6] is not None
+        self.user: User = row[7]
         self.user_id = self.user.id
 
 
@@ -78,7 +88,7 @@ def _standing(row, cookie_user_id) -> str:
     row_user_id, row_version, last_seen_at, revoked_at = row[:4]
     if revoked_at is not None or str(row_user_id) != str(cookie_user_id):
         return "invalid"
-    if row[6].session_version != row_version:
+    if row[7].session_version != row_version:
         return "invalid"
     since = clock.now() - last_seen_at
     if since > timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]):
@@ -134,6 +144,8 @@ def _load_from_session(user_id: str) -> User | None:
     g.unread_count = (state.user_id, state.unread)
     if not state.holds_roles:
         known_to_hold_none(state.user_id)
+    elif not state.second_factor:
+        g.second_factor_due = True  # staff, second step not passed: ``accounts.mfa.gate``
     return state.user
 
 
@@ -190,24 +202,28 @@ def forget_token(token_hash: str) -> None:
     cache.delete(_token_user_key(token_hash))
 
 
-def user_from_bearer() -> tuple[User | None, int | None]:
-    """The user a bearer token stands for, and the token's id."""
+def user_from_bearer() -> tuple[User | None, int | None, bool]:
+    """The user a bearer token stands for, the token's id, and whether the token lacks the
+    second factor its staff user needs (then it signs nobody in)."""
     raw = bearer_token()
     if not raw:
-        return None, None
+        return None, None, False
     # Token and user in one round trip: the API's every signed-in request starts here.
     stmt = _statements.get("bearer")
     if stmt is None:
+        from portal.roles.models import RoleGrant
+
         t = ApiToken.__table__
+        staff = exists().where(RoleGrant.user_id == User.id)
         stmt = _statements["bearer"] = (
-            select(t.c.id, User)
+            select(t.c.id, User, staff, t.c.second_factor_at)
             .join_from(t, User, User.id == t.c.user_id)
             .where(valid_token(t, User.__table__))
         )
     row = db.session.execute(stmt, {"token_hash": hash_token(raw), "now": clock.now()}).first()
     if row is None:
-        return None, None
-    return row[1], row[0]
+        return None, None, False
+    return row[1], row[0], bool(row[2]) and row[3] is None
 
 
 def valid_token(t, u, token_hash=None, now=None) -> ColumnElement[bool]:

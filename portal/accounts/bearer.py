@@ -10,9 +10,13 @@ from portal.core.errors import error_response
 
 
 def authenticate_bearer() -> bool:
-    """Sign the request in as the user of its bearer token; False when the token is invalid."""
-    user, token_id = user_from_bearer()
+    """Sign the request in as the user of its bearer token; False when the token is invalid,
+    or is a staff account's token issued without the second factor (``otp``)."""
+    user, token_id, lacks_second_factor = user_from_bearer()
     if user is None:
+        return False
+    if lacks_second_factor:
+        g.bearer_lacks_second_factor = True
         return False
     g._login_user = user
     g.api_token_id = token_id
@@ -23,6 +27,13 @@ def invalid_token():
     from portal.core.security import log_event
 
     log_event("api_token_rejected")
+    if g.pop("bearer_lacks_second_factor", False):
+        return error_response(
+            401,
+            "otp_required",
+            "Staff accounts need a token issued with the second factor: POST "
+            "/api/v1/auth/token again with otp.",
+        )
     return error_response(401, "invalid_token", "The bearer token is invalid or expired.")
 
 

@@ -219,3 +219,38 @@ def api_registration_errors(data: dict) -> dict[str, str]:
     for name, errors in form.errors.items():
         fields.setdefault(name, str(errors[0]))
     return fields
+
+
+class SecondStepForm(FlaskForm):
+    code = StringField(
+        _l("Code from your authenticator app"),
+        description=_l("6 digits; or one of your recovery codes."),
+        validators=[
+            DataRequired(_l("Enter the code shown in your authenticator app.")),
+            Length(max=20, message=_l("Enter the 6 digits, or a recovery code.")),
+        ],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "off"},
+    )
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        _l("Code from your authenticator app"),
+        description=_l("6 digits, a new one every 30 seconds."),
+        validators=[
+            DataRequired(_l("Enter the code shown in your authenticator app.")),
+            Length(max=12, message=_l("Enter the 6 digits of the code.")),
+        ],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class ReauthForm(FlaskForm):
+    """Confirm it is you: the password, a code from the authenticator app, or (for an
+    account with neither) a fresh SMS code."""
+
+    secret = PasswordField(
+        _l("Password or code"),
+        validators=[DataRequired(_l("Enter your password or the code."))],
+        render_kw={"autocomplete": "current-password"},
+    )

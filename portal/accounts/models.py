@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, event
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
@@ -64,6 +64,12 @@ class User(UserMixin, Model):
     phone_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
     # Set when the account was deleted: the row stays, as a tombstone, for the counts.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The second factor of staff accounts (``accounts.mfa``): the TOTP secret (base32), set
+    # once its owner confirmed a first code; the last time step a code was accepted for, so
+    # that each code is taken once (a conditional update moves it forward only).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger())
 
     community = relationship("Community", lazy="select")  # one query when needed, no join chain
 
@@ -74,6 +80,10 @@ class User(UserMixin, Model):
     @property
     def email_confirmed(self) -> bool:
         return self.email_confirmed_at is not None
+
+    @property
+    def mfa_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def public_name(self) -> str:
@@ -110,6 +120,26 @@ class UserSession(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When this session passed the staff second step (a TOTP or recovery code); a staff
+    # account's session without it may only enrol or verify (``accounts.mfa.gate``).
+    second_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Shown on the account's list of sessions: the browser in a few words, the address
+    # with its last part dropped (never the full address).
+    device: Mapped[str | None] = mapped_column(String(80))
+    ip_prefix: Mapped[str | None] = mapped_column(String(45))
+
+
+class RecoveryCode(Model):
+    """A single-use recovery code of a staff account's second factor; only its SHA-256 is
+    kept. Used up by a conditional update, so one code signs in once."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ApiToken(Model):
@@ -125,6 +155,9 @@ class ApiToken(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Issued with the staff second factor (``otp``); a staff account's token without it
+    # signs nobody in.
+    second_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SmsNumber(Model):

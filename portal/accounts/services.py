@@ -284,13 +284,142 @@ def _tell_owner_of_failures(user: User) -> None:
     queue_email(user, subject, body, kind="login_failures")
 
 
-def start_session(user: User) -> UserSession:
+def start_session(
+    user: User, *, device: str | None = None, address: str | None = None, second_factor=False
+) -> UserSession:
+    """A new signed-in session; ``second_factor``: it passed the staff second step."""
     row = UserSession(
-        id=secrets.token_urlsafe(32), user_id=user.id, session_version=user.session_version
+        id=secrets.token_urlsafe(32),
+        user_id=user.id,
+        session_version=user.session_version,
+        device=device_summary(device),
+        ip_prefix=truncate_address(address),
+        second_factor_at=clock.now() if second_factor else None,
     )
     db.session.add(row)
     db.session.flush()
     return row
+
+
+_BROWSERS = (
+    ("MicroMessenger", "WeChat"),
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("HarmonyOS", "HarmonyOS"),
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def device_summary(user_agent: str | None) -> str | None:
+    """A few words for the list of sessions ("Chrome on Android"), never the whole header."""
+    if not user_agent:
+        return None
+    browser = next((name for key, name in _BROWSERS if key in user_agent), None)
+    system = next((name for key, name in _SYSTEMS if key in user_agent), None)
+    if browser and system:
+        return f"{browser} / {system}"
+    return (browser or system or user_agent.split("/", 1)[0].strip())[:80] or None
+
+
+def truncate_address(address: str | None) -> str | None:
+    """The address without its last part: 203.0.113.x, or an IPv6 /48."""
+    if not address:
+        return None
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if ip.version == 4:
+        return str(ipaddress.ip_network(f"{ip}/24", strict=False).network_address)[:-1] + "x"
+    return str(ipaddress.ip_network(f"{ip}/48", strict=False))
+
+
+def active_sessions(user: User) -> list[UserSession]:
+    """The account's sessions that still sign it in, newest use first."""
+    since = clock.now() - timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    return list(
+        db.session.scalars(
+            db.select(UserSession)
+            .where(
+                UserSession.user_id == user.id,
+                UserSession.revoked_at.is_(None),
+                UserSession.session_version == user.session_version,
+                UserSession.last_seen_at > since,
+            )
+            .order_by(UserSession.last_seen_at.desc())
+        )
+    )
+
+
+def active_tokens(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            db.select(ApiToken)
+            .where(
+                ApiToken.user_id == user.id,
+                ApiToken.revoked_at.is_(None),
+                ApiToken.session_version == user.session_version,
+                ApiToken.expires_at > clock.now(),
+            )
+            .order_by(ApiToken.created_at.desc())
+        )
+    )
+
+
+def end_other_sessions(user: User, keep: str | None) -> int:
+    """Every session of the account but ``keep`` stops working, and every API token."""
+    now = clock.now()
+    done = db.session.execute(
+        update(UserSession)
+        .where(
+            UserSession.user_id == user.id,
+            UserSession.revoked_at.is_(None),
+            UserSession.id != (keep or ""),
+        )
+        .values(revoked_at=now)
+    )
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return rowcount(done)
+
+
+def end_own_session(user: User, session_id: str) -> bool:
+    """End one session of the account (never another account's)."""
+    done = db.session.execute(
+        update(UserSession)
+        .where(
+            UserSession.id == session_id,
+            UserSession.user_id == user.id,
+            UserSession.revoked_at.is_(None),
+        )
+        .values(revoked_at=clock.now())
+    )
+    return rowcount(done) == 1
+
+
+def revoke_own_token(user: User, token_id: int) -> bool:
+    done = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+    return rowcount(done) == 1
 
 
 def end_session(session_id: str | None) -> None:
@@ -332,12 +461,13 @@ def change_password(user: User, current: str, new: str) -> None:
     sign_out_everywhere(user)
 
 
-def issue_token(user: User) -> tuple[str, ApiToken]:
+def issue_token(user: User, *, second_factor: bool = False) -> tuple[str, ApiToken]:
     raw = secrets.token_urlsafe(32)
     token = ApiToken(
         token_hash=hash_token(raw),
         user_id=user.id,
         session_version=user.session_version,
+        second_factor_at=clock.now() if second_factor else None,
         expires_at=clock.now() + timedelta(days=current_app.config["API_TOKEN_DAYS"]),
     )
     db.session.add(token)

@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
-from portal.accounts import bp, phones
+from portal.accounts import bp, mfa, phones
+from portal.accounts import security_views as security
 from portal.accounts import services as accounts
 from portal.accounts.forms import (
     ChangePasswordForm,
@@ -48,16 +49,8 @@ def landing_url(user) -> str:
     return _landing(user) if _landing is not None else url_for("main.home")
 
 
-def _sign_in(user) -> None:
-    """A fresh session for every sign-in: nothing from the anonymous session carries over."""
-    lang = session.get("lang")
-    session.clear()
-    row = accounts.start_session(user)
-    session["sid"] = row.id
-    if lang:
-        session["lang"] = lang
-    session.permanent = True
-    login_user(user)
+def _sign_in(user, *, second_factor: bool = False) -> None:
+    security.start_session(user, second_factor=second_factor)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -155,9 +148,8 @@ def login():
             log_event("login_failure", channel="web")
             form.password.errors.append(_("The email address or password is not correct."))
         else:
-            _sign_in(user)
             log_event("login_success", channel="web", user=user.id)
-            return redirect(next_url or landing_url(user))
+            return security.first_step_passed(user, next_url, landing_url)
     return _login_page(form=form, next_url=next_url)
 
 
@@ -259,11 +251,11 @@ def verify_login_code():
         discard_changes()
         field_error(code_form, err, "code")
         return _login_page(phone_form=phone_form, code_form=code_form, next_url=next_url), 400
-    _sign_in(user)
     log_event("register" if created else "login_success", channel="web", user=user.id)
     if created:
+        _sign_in(user)
         return redirect(url_for("accounts.welcome", next=next_url or None))
-    return redirect(next_url or landing_url(user))
+    return security.first_step_passed(user, next_url, landing_url)
 
 
 @bp.route("/welcome", methods=["GET", "POST"])
@@ -342,6 +334,7 @@ def _phone_code_form(phone: str) -> CodeForm:
 
 @bp.post("/account/phone")
 @login_required
+@security.reauth_required
 @limiter.limit(configured("SMS_SEND_LIMIT"))
 def change_phone_code():
     """Send a code to the new number; the account page comes back with its field."""
@@ -370,6 +363,7 @@ def change_phone_code():
 
 @bp.post("/account/phone/verify")
 @login_required
+@security.reauth_required
 @limiter.limit(configured("SMS_VERIFY_LIMIT"))
 def change_phone():
     """The code proves the new number: it becomes the account's."""
@@ -408,7 +402,8 @@ def change_password():
         except accounts.AccountError as err:
             form.current_password.errors.append(err.message)
         else:
-            _sign_in(user)  # the other sessions end; this one continues as a new one
+            # The other sessions end; this one continues as a new one, as far as it got.
+            _sign_in(user, second_factor=not mfa.due())
             log_event("password_changed", user=user.id)
             flash(_("Your password is changed. Other devices have been signed out."), "success")
             return redirect(url_for("accounts.account"))

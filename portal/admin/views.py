@@ -8,6 +8,7 @@ from wtforms import SelectChoice
 
 from portal.accounts.forms import EmptyForm
 from portal.accounts.phones import find_person
+from portal.accounts.security_views import reauth_required
 from portal.admin import bp, pickers
 from portal.admin.forms import (
     ROLE_LABELS,
@@ -83,6 +84,7 @@ def _scope_fits(form: GrantForm, picker: pickers.Picker) -> bool:
 
 @bp.route("/roles", methods=["GET", "POST"])
 @admin_required
+@reauth_required
 def role_grants():
     form = GrantForm()
     picker = _scope_picker(form)
@@ -114,6 +116,7 @@ def role_grants():
 
 @bp.post("/roles/revoke")
 @admin_required
+@reauth_required
 def revoke_role():
     form = RevokeForm()
     if not form.validate_on_submit() or not form.grant_id.data.isdigit():

@@ -7,7 +7,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import or_
 
-from portal.accounts import phones, wechat
+from portal.accounts import mfa, phones, wechat
 from portal.accounts import services as accounts
 from portal.accounts.forms import api_registration_errors
 from portal.accounts.models import ApiToken
@@ -83,9 +83,45 @@ def create_token(data: S.Credentials):
         keep_on_error("the owner's notice of failed sign-ins, when one is due")
         log_event("login_failure", channel="api")
         raise ApiError("invalid_credentials", "The email or password is not correct.", status=401)
-    raw, token = accounts.issue_token(user)
+    second_factor = _second_factor(user, data.otp)
+    raw, token = accounts.issue_token(user, second_factor=second_factor)
     log_event("login_success", channel="api", user=user.id)
     return jsonify({"token": raw, "expires_at": iso(token.expires_at)}), 201
+
+
+def _second_factor(user, otp: str | None) -> bool:
+    """Staff (and anyone who set up two-step sign-in) send the authenticator's code as
+    ``otp``: without it 401 ``otp_required``, wrong or used already 401 ``invalid_otp``.
+    True when the token carries the second factor."""
+    if not mfa.required_at_sign_in(user):
+        if mfa.holds_roles(user):
+            raise ApiError(
+                "otp_required",
+                "Staff accounts sign in with two-step sign-in: set it up on the website "
+                "(Account, Two-step sign-in), then send its code as otp.",
+                status=401,
+            )
+        return False
+    if otp is None:
+        raise ApiError(
+            "otp_required", "Send the code of your authenticator app as otp.", status=401
+        )
+    wait = mfa.failure_wait(user)
+    if wait is not None:
+        log_event("second_step_locked", user=user.id)
+        raise ApiError(
+            "rate_limited",
+            "Too many wrong codes for this account.",
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
+    if not mfa.check_second_factor(user, otp):
+        sign_in_failed()
+        mfa.count_failure(user)
+        keep_on_error("the owner's notice of failed second steps, when one is due")
+        log_event("second_step_failure", channel="api", user=user.id)
+        raise ApiError("invalid_otp", "The code is not correct or was used already.", status=401)
+    return True
 
 
 def _checked_code(raw_phone: str | None, code: str | None, method: str = "phone"):
@@ -107,7 +143,8 @@ def _token_by_code(data: S.Credentials):
     user, created = phones.sign_in_with_code(
         row, accept_privacy=bool(data.accept_privacy), locale=current_locale()
     )
-    raw, token = accounts.issue_token(user)
+    second_factor = _second_factor(user, data.otp)
+    raw, token = accounts.issue_token(user, second_factor=second_factor)
     log_event("register" if created else "login_success", channel="api", user=user.id)
     return jsonify({"token": raw, "expires_at": iso(token.expires_at), "new_account": created}), 200
 
@@ -138,7 +175,8 @@ def wechat_sign_in(data: S.WechatLogin):
         )
         body = {"code": "link_required", "message": message}
         return jsonify({"error": body, "link_token": raw, "expires_in": seconds}), 409
-    raw, token = accounts.issue_token(user)
+    second_factor = _second_factor(user, data.otp)
+    raw, token = accounts.issue_token(user, second_factor=second_factor)
     log_event("login_success", channel="api", method="wechat", user=user.id)
     return jsonify({"token": raw, "expires_at": iso(token.expires_at)}), 200
 
@@ -161,7 +199,8 @@ def wechat_link(data: S.WechatLink):
     user, created = wechat.link(
         link_token, row, accept_privacy=bool(data.accept_privacy), locale=current_locale()
     )
-    raw, token = accounts.issue_token(user)
+    second_factor = _second_factor(user, data.otp)
+    raw, token = accounts.issue_token(user, second_factor=second_factor)
     log_event("wechat_linked", channel="api", user=user.id)
     body = {"token": raw, "expires_at": iso(token.expires_at), "new_account": created}
     return jsonify(body), 200
@@ -220,6 +259,7 @@ def _me(user) -> dict:
         "email": user.email,
         "email_confirmed": user.email_confirmed,
         "phone": user.phone,
+        "mfa_enabled": user.mfa_enabled,
         "residency": {"status": status, "community_code": community.code if community else None},
         "roles": [
             {"role": gr.role.value, "scope_code": gr.scope_code} for gr in permissions.grants(user)

@@ -22,7 +22,8 @@ from portal.residency.models import ResidencyStatus
 
 class Credentials(Body):
     """Either an email address and its password, or a mobile number and the SMS code sent to
-    it (``accept_privacy``: true when the number has no account yet, to create it)."""
+    it (``accept_privacy``: true when the number has no account yet, to create it); and for
+    staff, ``otp``."""
 
     model_config = Body.model_config | {
         "json_schema_extra": {
@@ -35,6 +36,9 @@ class Credentials(Body):
     phone: Annotated[str, text(30), Field(min_length=1)] = ABSENT
     code: Annotated[str, text(12), Field(min_length=1)] = ABSENT
     accept_privacy: bool = ABSENT
+    # Staff accounts (and any account with two-step sign-in): the 6-digit code of the
+    # authenticator app, or a recovery code.
+    otp: Annotated[str, text(20), Field(min_length=1)] = ABSENT
 
     @model_validator(mode="after")
     def _one_way(self):
@@ -63,6 +67,8 @@ class WechatLogin(Body):
     code: Annotated[str, text(128), Field(min_length=1)] = Field(
         description="The code of the mini-program's wx.login()"
     )
+    # Staff accounts: the authenticator's code (as for /auth/token).
+    otp: Annotated[str, text(20), Field(min_length=1)] = ABSENT
 
 
 class WechatLink(Body):
@@ -73,6 +79,8 @@ class WechatLink(Body):
     phone: Annotated[str, text(30), Field(min_length=1)]
     code: Annotated[str, text(12), Field(min_length=1)]
     accept_privacy: bool = ABSENT
+    # Staff accounts: the authenticator's code (as for /auth/token).
+    otp: Annotated[str, text(20), Field(min_length=1)] = ABSENT
 
 
 class MeUpdate(Body):

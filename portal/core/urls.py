@@ -19,10 +19,11 @@ from portal.core.security import log_event
 UNTRUSTED_HOST = "commons.untrusted_host"
 
 # Paths whose rest is a secret: an invitation to register, an address confirmation, a password
-# reset link. Access logs show them as ``/reset/[token]`` (gunicorn's logger in
-# deploy/gunicorn.conf.py, and the nginx map in deploy/nginx/commons.conf); a test walks the URL
-# map and the nginx map so that a new route with a token in its path cannot be left out.
-SECRET_PATH_PREFIXES = ("/register/", "/confirm/", "/reset/")
+# reset link, an Open311 filing's token. Access logs show them as ``/reset/[token]`` (gunicorn's
+# logger in deploy/gunicorn.conf.py, and the nginx map in deploy/nginx/commons.conf); a test
+# walks the URL map and the nginx map so that a new route with a token in its path cannot be
+# left out.
+SECRET_PATH_PREFIXES = ("/register/", "/confirm/", "/reset/", "/open311/v2/tokens/")
 
 
 def loggable_path(path: str) -> str:

@@ -165,11 +165,33 @@ def ensure_categories() -> None:
     db.session.flush()
 
 
+# The TOTP secret of every demo staff account (two-step sign-in), known to everyone: scripted
+# demos, the browser journeys, the scanners and the benchmark answer the second step with it
+# (``portal.demo.totp``). Only ``flask demo`` sets it: production never makes such accounts.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105  # nosec B105 - documented demo secret
+
+
+def _ensure_demo_totp() -> None:
+    """Every demo account holding a role signs in with the demo's second factor."""
+    from portal.roles.models import RoleGrant
+
+    staff = db.select(RoleGrant.user_id).where(RoleGrant.user_id == User.id).exists()
+    for user in db.session.scalars(
+        db.select(User).where(
+            User.email.like("%@example.org"), User.totp_enabled_at.is_(None), staff
+        )
+    ):
+        user.totp_secret = DEMO_TOTP_SECRET
+        user.totp_enabled_at = clock.now()
+    db.session.flush()
+
+
 def load_demo() -> bool:
     """Create what is missing; returns False when everything was already there."""
     ensure_categories()
     if db.session.scalar(db.select(User.id).where(User.email == "admin@example.org")):
         _ensure_demo_phones()
+        _ensure_demo_totp()
         return False
     for level, code, zh, en, parent in PLACES:
         upsert_place(
@@ -230,6 +252,7 @@ def load_demo() -> bool:
         category = db.session.scalar(db.select(Category).where(Category.code == category_code))
         set_rule(None, category, district, agencies[agency_code])
     set_rule(None, None, district, agencies["street-office"])
+    _ensure_demo_totp()
     db.session.flush()
     return True
 
@@ -254,5 +277,7 @@ def credentials() -> str:
         "Or with the account's mobile number, +86 138 0013 80xx (admin 00, committee 01 and 02,",
         "grid worker 03, supervisor 04, liaisons 05-11, resident1… 21…, resident.b 50,",
         "newcomer 90): the SMS code is printed here, and `flask outbox list --to NUMBER` shows it.",
+        f"Staff accounts then ask for two-step sign-in: add the TOTP secret {DEMO_TOTP_SECRET}",
+        "to an authenticator app (or run: python tools/totp_code.py ACCOUNT) and enter its code.",
     ]
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from sqlalchemy import delete, or_, select, update
 from portal.accounts import phones
 from portal.accounts.models import (
     ApiToken,
+    RecoveryCode,
     SmsCode,
     SmsNumber,
     User,
@@ -131,6 +132,7 @@ def erase_account(user: User) -> list[str]:
             meetings.cancel_registration(user, m)
     # Sign-in state, messages and codes.
     db.session.execute(delete(UserSession).where(UserSession.user_id == uid))
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == uid))
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == uid))
     db.session.execute(delete(Notification).where(Notification.user_id == uid))
     to = [a for a in (phone, email) if a]
@@ -167,6 +169,9 @@ def erase_account(user: User) -> list[str]:
     user.phone = None
     user.phone_verified_at = None
     user.wechat_openid = None
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
     user.email_confirmed_at = None
     user.password_hash = None
     user.display_name = ""

@@ -20,6 +20,7 @@ from flask_login import current_user, logout_user
 from portal.accounts import phones
 from portal.accounts import services as accounts
 from portal.accounts.forms import EmptyForm
+from portal.accounts.security_views import reauth_required
 from portal.core import clock
 from portal.core.database import after_commit, discard_changes, keep_on_error
 from portal.core.errors import DomainError, act_on_form, field_error
@@ -69,6 +70,7 @@ def data():
 
 @bp.post("/account/data/email")
 @login_required
+@reauth_required
 def correct_email():
     """A new address is kept unconfirmed and sent a link (``accounts.update_profile``)."""
     form = EmailForm()

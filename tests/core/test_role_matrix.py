@@ -203,6 +203,9 @@ def world(app, db, make_proposal, make_case, make_user, community, monkeypatch, 
         "fmt": "json",
         "key_id": open311_key.id,
         "rest": "nothing-here",
+        # Another person's session and token cannot be named: these name none.
+        "session_ref": "not-a-session",
+        "token_id": 999999,
     }
     district = community.street.district.code
     per_endpoint = {

@@ -15,6 +15,7 @@ PUBLIC = {
     "accounts.login",
     "accounts.send_login_code",
     "accounts.verify_login_code",
+    "accounts.second_step",
     "accounts.privacy",
     "api.send_sms_code",
     "accounts.confirm_email",
@@ -132,6 +133,8 @@ SAMPLE_ARGS = {
     "fmt": "json",
     "key_id": 1,
     "rest": "nothing-here",
+    "session_ref": "x",
+    "token_id": 1,
 }
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import DEMO, DEMO_PASSWORD
+from tests.conftest import DEMO, DEMO_PASSWORD, answer_second_step
 
 
 def sign_in(client, email: str, next_: str | None = None):
     token = client.csrf_token("/login")
     url = "/login" + (f"?next={next_}" if next_ else "")
-    return client.post(url, data={"csrf_token": token, "email": email, "password": DEMO_PASSWORD})
+    data = {"csrf_token": token, "email": email, "password": DEMO_PASSWORD}
+    return answer_second_step(client, client.post(url, data=data))
 
 
 @pytest.mark.parametrize(

@@ -182,7 +182,7 @@ def test_deciding_twice_is_refused(app, client, login_as, make_user, db):
     committee = user_by_email("committee@example.org")
     from portal.accounts.services import issue_token
 
-    raw, _t = issue_token(committee)
+    raw, _t = issue_token(committee, second_factor=True)  # as if with its otp
     db.session.commit()
     headers = {"Authorization": f"Bearer {raw}"}
     url = f"/api/v1/residency-requests/{req.id}/decision"

@@ -74,12 +74,17 @@ for _ in $(seq 1 60); do
     sleep 0.5
 done
 
+# otp: staff answer the second step with the demo's authenticator code (tools/totp_code.py);
+# an account without two-step sign-in ignores it.
 token() {
     "$BIN/python" - "$BASE" "$1" <<'PY'
 import json, sys, urllib.request
+sys.path.insert(0, "tools")
+from totp_code import fresh_code
+body = {"email": sys.argv[2], "password": "commons-demo-2026", "otp": fresh_code(sys.argv[2])}
 req = urllib.request.Request(
     sys.argv[1] + "/api/v1/auth/token",
-    data=json.dumps({"email": sys.argv[2], "password": "commons-demo-2026"}).encode(),
+    data=json.dumps(body).encode(),
     headers={"Content-Type": "application/json"},
 )
 print(json.load(urllib.request.urlopen(req))["token"])

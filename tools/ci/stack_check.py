@@ -32,6 +32,9 @@ import time
 import urllib.parse
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from totp_code import fresh_code
+
 STACK = [shutil.which("bash") or "/bin/bash", str(Path(__file__).resolve().parents[1] / "stack.sh")]
 PASSWORD = "commons-demo-2026"  # noqa: S105 - the documented demo password (portal/demo.py)
 HIDE_WITHIN = 60.0
@@ -133,7 +136,10 @@ class Client:
             return status, {"raw": text[:200].decode("utf-8", "replace")}
 
     def token(self, email: str) -> str:
-        status, answer = self.api("POST", "/auth/token", {"email": email, "password": PASSWORD})
+        # otp: staff answer the second step with the demo's authenticator code; an account
+        # without two-step sign-in ignores it.
+        body = {"email": email, "password": PASSWORD, "otp": fresh_code(email)}
+        status, answer = self.api("POST", "/auth/token", body)
         require(status in (200, 201), f"signing in as {email} through the API: {status} {answer}")
         return answer["token"]
 
@@ -150,6 +156,16 @@ class Client:
             form={"csrf_token": token.group(1), "email": email, "password": PASSWORD},
         )
         require(done.status in (302, 303), f"signing in as {email}: {done.status}")
+        if done.headers.get("location", "").endswith("/login/two-factor"):
+            page = self.get("/login/two-factor")  # staff: the second step
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
+            require(token is not None, "no CSRF token on the second step's page")
+            done = self.request(
+                "POST",
+                "/login/two-factor",
+                form={"csrf_token": token.group(1), "code": fresh_code(email)},
+            )
+            require(done.status in (302, 303), f"second step as {email}: {done.status}")
         require("commons_session" in self.cookies, "no session cookie after signing in")
 
 

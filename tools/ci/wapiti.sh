@@ -62,6 +62,7 @@ scan() {
     --store-session "$OUT/$name.session" --store-config "$OUT/$name.config" \
     --external-endpoint http://127.0.0.1:9/ \
     -x "$URL/logout" -x "$URL/account/sign-out-everywhere" -x "$URL/account/password" \
+    -x "$URL/account/sessions/end-others" -x "$URL/account/sessions/*/end" \
     -f json -o "$OUT/$name.json" -v 1 "$@" >"$OUT/$name.log" 2>&1
 }
 

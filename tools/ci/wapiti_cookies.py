@@ -4,7 +4,8 @@
     python tools/ci/wapiti_cookies.py --still-signed-in BASE_URL FILE.json
 
 The second form fails when the session in FILE no longer signs in (after a scan: the scan
-was not signed in all along).
+was not signed in all along). Staff answer the second step with the demo's authenticator
+code (tools/totp_code.py).
 
 The file has the layout wapiti's ``--cookie`` reads (wapitiCore.net.jsoncookie):
 ``{domain: {path: {name: {value, expires, secure, port, version}}}}``. Standard library only,
@@ -20,6 +21,10 @@ import ssl
 import sys
 import urllib.parse
 import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from totp_code import fresh_code
 
 
 def _opener(jar: http.cookiejar.CookieJar) -> urllib.request.OpenerDirector:
@@ -49,7 +54,19 @@ def sign_in(base: str, email: str, password: str) -> http.cookiejar.CookieJar:
     ).encode()
     request = urllib.request.Request(f"{base}/login", data=data)  # noqa: S310 - see main
     request.add_header("Origin", base)  # what a browser sends with a form POST
-    opener.open(request, timeout=15).read()
+    answer = opener.open(request, timeout=15)
+    page = answer.read().decode()
+    if urllib.parse.urlsplit(answer.geturl()).path == "/login/two-factor":
+        # Staff: the second step, with the demo's authenticator code (tools/totp_code.py).
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        if token is None:
+            raise SystemExit("no CSRF token on the second step's page")
+        data = urllib.parse.urlencode(
+            {"csrf_token": token.group(1), "code": fresh_code(email)}
+        ).encode()
+        request = urllib.request.Request(f"{base}/login/two-factor", data=data)  # noqa: S310
+        request.add_header("Origin", base)
+        opener.open(request, timeout=15).read()
     if not signed_in(opener, base):
         raise SystemExit(f"signing in as {email} failed")
     return jar

@@ -16,6 +16,10 @@ import ssl
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from totp_code import fresh_code
 
 PASSWORD = "commons-demo-2026"  # noqa: S105 - the documented demo password (portal/demo.py)
 CONTEXT = ssl.create_default_context()
@@ -41,7 +45,10 @@ def call(base: str, method: str, path: str, body: dict | None = None, token: str
 
 
 def token(base: str, email: str) -> str:
-    answer = call(base, "POST", "/auth/token", {"email": email, "password": PASSWORD})
+    # otp: staff answer the second step with the demo's authenticator code; an account
+    # without two-step sign-in ignores it.
+    body = {"email": email, "password": PASSWORD, "otp": fresh_code(email)}
+    answer = call(base, "POST", "/auth/token", body)
     if not answer:
         raise SystemExit(f"seed: cannot sign in as {email}")
     return answer["token"]
