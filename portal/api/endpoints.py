@@ -14,6 +14,7 @@ from portal.accounts.models import ApiToken
 from portal.api import ApiError, bp, iso, require_user
 from portal.api import schemas as S
 from portal.core.database import keep_on_error
+from portal.core.errors import DomainError
 from portal.core.guards import login_required, public
 from portal.core.i18n import current_locale
 from portal.core.i18n import gettext as _
@@ -277,7 +278,18 @@ def me():
 @login_required
 @accepts(body=S.MeUpdate)
 def update_me(data: S.MeUpdate):
+    """A new email address needs a fresh code or the password (401
+    ``reauthentication_required`` without, ``invalid_code`` or ``invalid_password`` when
+    wrong); the name and the language do not."""
     user = require_user()
+    if data.email is not None and data.email.lower() != (user.email or "").lower():
+        from portal.privacy import services as privacy
+
+        try:
+            privacy.reauthenticate(user, code=data.code, password=data.password)
+        except DomainError:
+            keep_on_error("the wrong try counts against the code")
+            raise
     accounts.update_profile(
         user, display_name=data.display_name, locale=data.locale, email=data.email
     )

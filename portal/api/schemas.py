@@ -99,6 +99,10 @@ class MeUpdate(Body):
     display_name: Annotated[str, text(40, required=True), Field(min_length=2)] = ABSENT
     locale: Literal["zh_Hans", "en"] = ABSENT
     email: Annotated[EmailStr, Field(max_length=254)] = ABSENT
+    # A new email address needs re-authentication, as on the website: a fresh code sent for it
+    # (POST /api/v1/me/reauth-code) or the password.
+    code: Annotated[str, Field(max_length=12)] = ABSENT
+    password: Annotated[str, Field(max_length=200)] = ABSENT
 
     @model_validator(mode="after")
     def _something(self):

@@ -272,11 +272,19 @@ def test_patch_me_changes_name_language_and_email(client, api_token, make_user, 
     )
     assert r.status_code == 200 and r.get_json()["display_name"] == "陈阿姨二号"
     assert r.get_json()["locale"] == "en"
-    r = client.patch("/api/v1/me", json={"email": "new.address@example.org"}, headers=headers)
+    # A new address needs re-authentication: none, then a wrong password, then the right one.
+    new = {"email": "new.address@example.org"}
+    r = client.patch("/api/v1/me", json=new, headers=headers)
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "reauthentication_required"
+    r = client.patch("/api/v1/me", json={**new, "password": "wrong-guess"}, headers=headers)
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "invalid_password"
+    assert client.get("/api/v1/me", headers=headers).get_json()["email"] == "resident1@example.org"
+    r = client.patch("/api/v1/me", json={**new, "password": "commons-demo-2026"}, headers=headers)
     assert r.get_json()["email"] == "new.address@example.org"
     assert r.get_json()["email_confirmed"] is False
     other = make_user()
-    r = client.patch("/api/v1/me", json={"email": other.email}, headers=headers)
+    taken = {"email": other.email, "password": "commons-demo-2026"}
+    r = client.patch("/api/v1/me", json=taken, headers=headers)
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "email_taken"
     r = client.patch("/api/v1/me", json={}, headers=headers)
     assert r.status_code == 400
