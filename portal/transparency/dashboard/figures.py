@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 from portal.cases.models import Case, CaseState
+from portal.core.i18n import city_timezone_name
 from portal.extensions import db
+from portal.meetings.models import AgendaItem, Invitation, Meeting, MeetingState
 from portal.places.models import Community, Street
 from portal.transparency.dashboard.facts import OVER_A_YEAR
 from portal.transparency.dashboard.models import DashboardDaily as D
@@ -209,3 +212,57 @@ def by_agency(scope: Scope, start: date, end: date) -> dict[int, dict]:
             counts["answers"] += answers or 0
             counts["satisfied"] += satisfied or 0
     return {aid: case_figures(counts) for aid, counts in per.items()}
+
+
+# --- answers to agenda items -----------------------------------------------------------------
+#
+# An agency invited to answer an agenda item in writing by a due time: answered by then (on
+# time), after it (late), or not at all once it passed (missed); one not yet due is waiting.
+# The cohort is the invitations due in the period, of meetings that were published (a draft's
+# invitations were never sent; a cancelled meeting's need no answer). Counted live: agenda
+# invitations are few (a handful per meeting), over the (state, due_at) index.
+
+
+def _period_instants(start: date, end: date) -> tuple[datetime, datetime]:
+    tz = ZoneInfo(city_timezone_name())
+    first = datetime.combine(start, time(0), tz)
+    after = datetime.combine(end + timedelta(days=1), time(0), tz)
+    return first, after
+
+
+def agenda_answers(scope: Scope, start: date, end: date, now: datetime) -> dict:
+    """``{agency_id: Rate}`` of answers given on time, and ``None``'s for the whole scope;
+    the rate's extra tells how many are still waiting."""
+    first, after = _period_instants(start, end)
+    answered = Invitation.answered_at.is_not(None)
+    outcome = case(
+        (and_(answered, Invitation.answered_at <= Invitation.due_at), "on_time"),
+        (answered, "late"),
+        (Invitation.due_at < now, "missed"),
+        else_="waiting",
+    )
+    stmt = (
+        select(Invitation.agency_id, outcome, func.count())
+        .join(AgendaItem, AgendaItem.id == Invitation.item_id)
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .where(
+            Invitation.due_at >= first,
+            Invitation.due_at < after,
+            Meeting.state.not_in((MeetingState.draft, MeetingState.cancelled)),
+        )
+        .group_by(Invitation.agency_id, outcome)
+    )
+    stmt = scope_filter(
+        stmt, scope, community_col=Meeting.community_id, agency_col=Invitation.agency_id
+    )
+    counts: dict = defaultdict(lambda: defaultdict(int))
+    for agency_id, kind, n in db.session.execute(stmt):
+        counts[agency_id][kind] += n
+        counts[None][kind] += n
+
+    def rate(c) -> Rate:
+        return Rate(c["on_time"], c["on_time"] + c["late"] + c["missed"], {"waiting": c["waiting"]})
+
+    result = {aid: rate(c) for aid, c in counts.items()}
+    result.setdefault(None, Rate(0, 0, {"waiting": 0}))
+    return result

@@ -26,7 +26,7 @@ from portal.transparency.dashboard.forms import DashboardForm
 from portal.transparency.dashboard.models import DashboardFact
 from portal.transparency.dashboard.rollup import city_tz
 
-SORTS = ("name", "dispatched", "response", "on_time", "close", "rework", "satisfaction")
+SORTS = ("name", "dispatched", "response", "on_time", "close", "rework", "satisfaction", "agenda")
 CASES_PAGE = 50
 HEADLINE_SECONDS = 30  # no longer than a public page may be kept (core.http_cache)
 FIGURE_KINDS = {"response", "due", "closed", "opened"}
@@ -88,14 +88,22 @@ def _form() -> DashboardForm:
     return form
 
 
-def _league(scope, start, end, sort: str, descending: bool) -> list[dict]:
+def _league(scope, start, end, sort: str, descending: bool, agenda: dict) -> list[dict]:
     per = F.by_agency(scope, start, end)
+    for aid in agenda:
+        if aid is not None and aid not in per:  # answers agendas, no case in the period
+            per[aid] = F.case_figures({})
     agencies = (
         {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(list(per))))}
         if per
         else {}
     )
-    rows = [{"agency": agencies[aid], **figs} for aid, figs in per.items() if aid in agencies]
+    no_agenda = F.Rate(0, 0, {"waiting": 0})
+    rows = [
+        {"agency": agencies[aid], **figs, "agenda": agenda.get(aid, no_agenda)}
+        for aid, figs in per.items()
+        if aid in agencies
+    ]
     locale = current_locale()
 
     def key(row):
@@ -132,6 +140,8 @@ def index():
     sort = sort if sort in SORTS else "dispatched"
     descending = request.args.get("dir", "desc") != "asc"
     summary = F.summary(scope, start, end, now)
+    agenda = F.agenda_answers(scope, start, end, now)
+    summary["agenda"] = agenda[None]
     locale = current_locale()
     categories = {c.id: c for c in db.session.scalars(select(Category))}
     by_cat = sorted(
@@ -169,7 +179,7 @@ def index():
         by_cat=by_cat,
         funnel_labels=funnel_labels,
         charts=charts,
-        league=_league(scope, start, end, sort, descending),
+        league=_league(scope, start, end, sort, descending, agenda),
         sort=sort,
         descending=descending,
         params=params,
