@@ -1,5 +1,5 @@
-"""python -m bench {seed,run,burst,growth,all} [--scale small|city] [--stack app|deployed|both]
-[--seconds N] ..."""
+"""python -m bench {seed,run,burst,growth,all,exports} [--scale small|city]
+[--stack app|deployed|both] [--seconds N] ..."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def prepare(scale: str, reseed: bool) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m bench")
-    ap.add_argument("command", choices=["seed", "run", "burst", "growth", "all"])
+    ap.add_argument("command", choices=["seed", "run", "burst", "growth", "all", "exports"])
     ap.add_argument("--scale", choices=sorted(SCALES), default="small")
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=32)
@@ -113,6 +113,17 @@ def main() -> None:
             "burst": runner.burst(app_for(url), url, redis, n=args.burst),
         }
         print(runner.write(f"burst-{args.scale}", results).read_text())
+    if args.command == "exports":
+        from bench import exports
+
+        url = prepare(args.scale, args.reseed)
+        results = exports.measure(url, redis)
+        results["scale"] = args.scale
+        path = runner.write(f"exports-{args.scale}", results)
+        md = exports.render(results)
+        for target in (path, path.parent / f"latest-exports-{args.scale}.md"):
+            target.write_text(md, encoding="utf-8")
+        print(md)
     if args.command == "growth":
         small, city = prepare("small", False), prepare("city", False)
         growth = runner.growth(
