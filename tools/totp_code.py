@@ -50,24 +50,41 @@ def _locked():
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+# The steps used on an in-process server (``at`` given: a test's own server and clock), per
+# process: two test runs side by side (SQLite and PostgreSQL in CI) each have their own server
+# and database, and must not spend each other's codes through the shared file.
+_IN_PROCESS: dict[str, int] = {}
+
+
+def _next_step(last: object, now: int) -> int:
+    # A last step beyond the window is one of another clock (a frozen test clock): the server
+    # forgets it too (portal.accounts.mfa.accept_totp).
+    stale = not isinstance(last, int) or last < now or last > now + 1
+    return now if stale else int(last) + 1  # type: ignore[call-overload]
+
+
 def fresh_code(account: str, secret: str = DEMO_TOTP_SECRET, at: float | None = None) -> str:
     """A code for ``account`` that no script here has offered yet; waits (up to a step) when
-    the current and the next step's codes are both spent. ``at``: the server's time when it
-    is not the real one (a test's frozen clock in the same process); then it never waits."""
+    the current and the next step's codes are both spent. ``at``: the time of a server in this
+    process (a test's live server, whose clock may be frozen); its steps are remembered in
+    this process only, and a frozen clock is never waited for."""
+    if at is not None:
+        now = int(at) // STEP_SECONDS
+        step = _next_step(_IN_PROCESS.get(account), now)
+        if step > now + 1:
+            if abs(at - time.time()) > 5:  # a frozen clock: waiting would not move it
+                raise RuntimeError(f"both codes of this step are spent for {account}")
+            time.sleep(max(0.0, (step - 1) * STEP_SECONDS - time.time()) + 0.5)
+        _IN_PROCESS[account] = step
+        return code_at(secret, step)
     with _locked():
         try:
             state = json.loads(STATE.read_text())
         except (OSError, ValueError):
             state = {}
-        now = int(time.time() if at is None else at) // STEP_SECONDS
-        last = state.get(account)
-        # A last step beyond the window is one of another clock (a frozen test clock): the
-        # server forgets it too (portal.accounts.mfa.accept_totp).
-        stale = not isinstance(last, int) or last < now or last > now + 1
-        step = now if stale else last + 1
+        now = int(time.time()) // STEP_SECONDS
+        step = _next_step(state.get(account), now)
         if step > now + 1:
-            if at is not None:
-                raise RuntimeError(f"both codes of this step are spent for {account}")
             # Accepted once the server's clock reaches step - 1: a little after that boundary.
             time.sleep(max(0.0, (step - 1) * STEP_SECONDS - time.time()) + 0.5)
         state[account] = step
