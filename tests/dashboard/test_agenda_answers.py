@@ -102,3 +102,17 @@ def test_the_dashboard_shows_the_figure_and_ranks_an_agency_that_only_answered_a
     assert "Agenda answers on time" in html or "议程书面答复按时率" in html
     assert civil.name("zh_Hans") in html or civil.name("en") in html
     assert 'aria-sort="descending"' in html
+
+
+def test_unknown_agency_or_district_codes_are_refused_at_their_field(app, client, login_as):
+    """Found by wapiti: an agency code that names none was a 500."""
+    for query in ("agency=id", "agency=%22%3E%3Cscript%3E", "district=999999"):
+        for signed_in in (False, True):
+            c = app.test_client()
+            if signed_in:
+                login_as("resident", c)
+            r = c.get(f"/dashboard?{query}")
+            assert r.status_code == 400, query
+            assert 'class="error"' in r.get_data(as_text=True)
+            r = c.get(f"/dashboard/cases?{query}")  # the cases of no such place or agency
+            assert r.status_code == 404, query

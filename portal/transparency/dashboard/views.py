@@ -63,14 +63,17 @@ def _scope(form: DashboardForm) -> F.Scope | None:
             return None
         return F.Scope("community", community)
     if form.agency.data:
-        return F.Scope(
-            "agency", db.session.scalar(select(Agency).where(Agency.code == form.agency.data))
-        )
+        agency = db.session.scalar(select(Agency).where(Agency.code == form.agency.data))
+        if agency is None:
+            form.agency.errors = [*form.agency.errors, _("No agency has this code.")]
+            return None
+        return F.Scope("agency", agency)
     if form.district.data:
-        return F.Scope(
-            "district",
-            db.session.scalar(select(District).where(District.code == form.district.data)),
-        )
+        district = db.session.scalar(select(District).where(District.code == form.district.data))
+        if district is None:
+            form.district.errors = [*form.district.errors, _("No district has this code.")]
+            return None
+        return F.Scope("district", district)
     return F.Scope("city")
 
 
