@@ -56,25 +56,25 @@ def _scope(form: DashboardForm) -> F.Scope | None:
             _("Choose one of community, agency or district."),
         ]
         return None
-    if form.community.data:
-        community = community_by_code(form.community.data.strip())
-        if community is None:
-            form.community.errors = [*form.community.errors, _("No community has this code.")]
-            return None
-        return F.Scope("community", community)
-    if form.agency.data:
-        agency = db.session.scalar(select(Agency).where(Agency.code == form.agency.data))
-        if agency is None:
-            form.agency.errors = [*form.agency.errors, _("No agency has this code.")]
-            return None
-        return F.Scope("agency", agency)
-    if form.district.data:
-        district = db.session.scalar(select(District).where(District.code == form.district.data))
-        if district is None:
-            form.district.errors = [*form.district.errors, _("No district has this code.")]
-            return None
-        return F.Scope("district", district)
-    return F.Scope("city")
+    if not chosen:
+        return F.Scope("city")
+    level = chosen[0]
+    field = getattr(form, level)
+    finders = {
+        "community": lambda code: community_by_code(code.strip()),
+        "agency": lambda code: db.session.scalar(select(Agency).where(Agency.code == code)),
+        "district": lambda code: db.session.scalar(select(District).where(District.code == code)),
+    }
+    found = finders[level](field.data)
+    if found is None:
+        unknown = {
+            "community": _("No community has this code."),
+            "agency": _("No agency has this code."),
+            "district": _("No district has this code."),
+        }
+        field.errors = [*field.errors, unknown[level]]
+        return None
+    return F.Scope(level, found)
 
 
 def _form() -> DashboardForm:
