@@ -1,4 +1,4 @@
-"""python -m bench {seed,run,burst,growth,all,exports} [--scale small|city]
+"""python -m bench {seed,run,burst,growth,all,exports,profile} [--scale small|city]
 [--stack app|deployed|both] [--seconds N] ..."""
 
 from __future__ import annotations
@@ -73,7 +73,9 @@ def prepare(scale: str, reseed: bool) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m bench")
-    ap.add_argument("command", choices=["seed", "run", "burst", "growth", "all", "exports"])
+    ap.add_argument(
+        "command", choices=["seed", "run", "burst", "growth", "all", "exports", "profile"]
+    )
     ap.add_argument("--scale", choices=sorted(SCALES), default="small")
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=32)
@@ -86,6 +88,8 @@ def main() -> None:
         help="the app alone (gunicorn, app cache off), the deployed stack (nginx), or both",
     )
     ap.add_argument("--only", nargs="*", help="measure only routes whose name contains these")
+    ap.add_argument("--requests", type=int, default=20, help="profile: requests per route")
+    ap.add_argument("--top", type=int, default=0, help="profile: heaviest functions per route")
     args = ap.parse_args()
     redis = REDIS or None
     if args.command == "seed":
@@ -124,6 +128,16 @@ def main() -> None:
         for target in (path, path.parent / f"latest-exports-{args.scale}.md"):
             target.write_text(md, encoding="utf-8")
         print(md)
+    if args.command == "profile":
+        from bench import profile
+
+        os.environ["CACHE_TYPE"] = "NullCache"  # the app alone: rendering, not a cache
+        url = prepare(args.scale, args.reseed)
+        rows = profile.profile(app_for(url), requests=args.requests, only=args.only, top=args.top)
+        print(profile.render(rows))
+        failed = [r["route"] for r in rows if r["status"] != 200]
+        if failed:
+            raise SystemExit(f"not 200: {', '.join(failed)}")
     if args.command == "growth":
         small, city = prepare("small", False), prepare("city", False)
         growth = runner.growth(
