@@ -16,7 +16,8 @@ REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def db_url(scale: str) -> str:
-    return f"{PG}/commons_bench_{scale}"
+    """``BENCH_DB_SUFFIX`` gives each checkout a database of its own (``…_small_mine``)."""
+    return f"{PG}/commons_bench_{scale}{os.environ.get('BENCH_DB_SUFFIX', '')}"
 
 
 def app_for(url: str):
