@@ -53,6 +53,11 @@ class Portal(Flask):
     hook of every request) answers 400 before anything else runs."""
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        host = request.environ.get("HTTP_HOST") if request is not None else None
+        if host and host != host.lower():
+            # Host names are case-insensitive (RFC 9110 §4.2.3), Werkzeug's check is not, and
+            # TRUSTED_HOSTS holds them lowercased: compare, link and log in lower case.
+            request.environ["HTTP_HOST"] = host.lower()  # type: ignore[union-attr]
         try:
             return super().create_url_adapter(request)
         except SecurityError:

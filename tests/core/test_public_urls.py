@@ -125,6 +125,9 @@ def test_production_refuses_unknown_hosts_with_the_usual_errors(production):
     client = production.test_client()
     assert client.get("/", base_url=PUBLIC).status_code == 200
     assert client.get("/", base_url=PUBLIC + ":443").status_code == 200
+    # Host names are case-insensitive: the site's own name in capitals is the site.
+    shouted = client.get("/", base_url=PUBLIC, headers={"Host": "Commons.EXAMPLE"})
+    assert shouted.status_code == 200
     page = client.get("/reset", base_url=f"https://{EVIL}", headers={"Accept-Language": "en"})
     assert page.status_code == 400
     html = page.get_data(as_text=True)
