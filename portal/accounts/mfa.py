@@ -204,6 +204,62 @@ def enrol(user: User, secret: str, code: str) -> list[str]:
     return new_recovery_codes(user)
 
 
+# --- an administrator's reset ---------------------------------------------------------------
+
+register_type(
+    "second_factor_reset",
+    _l(
+        "An administrator reset your two-step sign-in. Sign in again and set it up with your "
+        "authenticator app; your old recovery codes no longer work."
+    ),
+)
+
+
+def reset_by_admin(admin: User, user: User) -> None:
+    """For a staff member who lost both the phone and the recovery codes: the secret and the
+    codes go, every session and token of the account ends, and the next sign-in asks to enrol
+    again (the staff gate). The administrator acts on someone else only (their own is reset on
+    their account's page, which asks for a code first); the owner is told, and the log keeps it."""
+    from portal.accounts.services import sign_out_everywhere
+    from portal.audit.services import record
+
+    if user.id == admin.id:
+        raise MfaError(
+            "own_account",
+            _("Change your own two-step sign-in on your account's security page."),
+            field="person",
+        )
+    if user.totp_enabled_at is None:
+        raise MfaError(
+            "not_enrolled", _("This person has not set up two-step sign-in."), field="person"
+        )
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(totp_secret=None, totp_enabled_at=None, totp_last_step=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    sign_out_everywhere(user)  # refreshes the user
+    record(admin, "second_factor.reset", user)
+    notify(
+        [user], "second_factor_reset", user, url=url_for("accounts.login"), subject_type="account"
+    )
+    if not user.email_confirmed:
+        return
+    with force_locale(user.locale):
+        subject = _("Your two-step sign-in on Commons was reset")
+        body = _(
+            "Hello %(name)s,\n\nAn administrator reset your two-step sign-in (for example after a "
+            "lost phone). Every device was signed out and your old recovery codes no longer "
+            "work. Sign in again and set up your authenticator app:\n%(link)s\n\nIf you did "
+            "not ask for this, tell your administrator at once.",
+            name=user.display_name,
+            link=external_url("accounts.login"),
+        )
+    queue_email(user, subject, body, kind="second_factor_reset")
+
+
 # --- failures --------------------------------------------------------------------------------
 
 

@@ -74,6 +74,20 @@ class GrantForm(FlaskForm):
     )
 
 
+class SecondFactorResetForm(FlaskForm):
+    person = StringField(
+        _l("Email address or mobile number of the staff member"),
+        validators=[
+            DataRequired(_l("Enter the person's email address or mobile number.")),
+            Length(max=254),
+        ],
+    )
+    confirm = BooleanField(
+        _l("I have checked who is asking: in person, or by calling a number we already know."),
+        validators=[DataRequired(_l("Confirm that you have checked who is asking."))],
+    )
+
+
 class RevokeForm(FlaskForm):
     grant_id = HiddenField(validators=[DataRequired(), id_value])
 

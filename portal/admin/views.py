@@ -22,6 +22,7 @@ from portal.admin.forms import (
     Open311KeyForm,
     RevokeForm,
     RoutingForm,
+    SecondFactorResetForm,
     SupportRulesForm,
 )
 from portal.core.errors import DomainError, act_on_form
@@ -127,6 +128,36 @@ def revoke_role():
     roles.revoke(current_user._get_current_object(), row)
     flash(_("Role revoked."), "success")
     return redirect(url_for("admin.role_grants"))
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@admin_required
+@reauth_required
+def second_factor_reset():
+    """Reset a staff member's two-step sign-in, for one who lost the phone and the recovery
+    codes: after checking who is asking (the form makes the administrator say so)."""
+    from portal.accounts import mfa
+
+    form = SecondFactorResetForm()
+    if form.validate_on_submit():
+        user = find_person(form.person.data.strip())
+        if user is None:
+            form.person.errors.append(_("No account has this email address or mobile number."))
+        else:
+            outcome = act_on_form(
+                form,
+                lambda: mfa.reset_by_admin(current_user._get_current_object(), user),
+                done=_(
+                    "Two-step sign-in reset: the person was signed out everywhere and sets it "
+                    "up again at the next sign-in."
+                ),
+                then=url_for("admin.second_factor_reset"),
+                default="person",
+            )
+            if not isinstance(outcome, DomainError):
+                return outcome
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/two_factor.html", form=form), status
 
 
 @bp.route("/agencies", methods=["GET", "POST"])

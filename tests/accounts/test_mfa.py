@@ -370,3 +370,78 @@ def test_the_scripts_codes_are_the_servers():
         assert code_at(DEMO_TOTP_SECRET, s) == _TOTP(DEMO_TOTP_SECRET).at(s * STEP)
     with pytest.raises(ValueError):
         pyotp.TOTP(DEMO_TOTP_SECRET).now()  # why the subclass exists
+
+
+# --- an administrator's reset ----------------------------------------------------------------
+
+
+def test_an_admin_resets_a_lost_second_factor(app, client, db, login_as):
+    from portal.audit.models import AuditEntry
+
+    staff = app.test_client()
+    login_as("committee", staff)
+    assert staff.get(QUEUE).status_code == 200
+    user = user_by_email(COMMITTEE)
+    from portal.accounts import mfa
+
+    with app.test_request_context("/"):
+        mfa.new_recovery_codes(user)
+        db.session.commit()
+    admin = login_as("admin")
+    page = client.get("/admin/two-factor")
+    assert page.status_code == 200
+    r = client.form("/admin/two-factor", {"person": COMMITTEE, "confirm": "y"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.totp_secret is None and user.totp_enabled_at is None and not user.mfa_enabled
+    assert db.session.scalar(sa.select(sa.func.count()).where(RecoveryCode.user_id == user.id)) == 0
+    # Signed out everywhere: the old session sees nobody.
+    r = staff.get(QUEUE)
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    entry = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == "second_factor.reset")
+    )
+    assert entry.actor_id == admin.id and entry.subject_id == str(user.id)
+    assert db.session.scalar(
+        sa.select(Notification).where(
+            Notification.user_id == user.id, Notification.type == "second_factor_reset"
+        )
+    )
+    assert db.session.scalar(
+        sa.select(OutboxMessage).where(
+            OutboxMessage.user_id == user.id, OutboxMessage.kind == "second_factor_reset"
+        )
+    )
+    # The next sign-in is one step, then only to enrol again.
+    fresh = app.test_client()
+    r = password_step(fresh)
+    assert r.status_code == 302 and "two-factor" not in r.headers["Location"]
+    r = fresh.get(QUEUE)
+    assert r.status_code == 302 and "/account/two-factor" in r.headers["Location"]
+
+
+def test_the_reset_refuses_at_its_fields_and_keeps_the_input(client, db, login_as):
+    admin = login_as("admin")
+    admin.locale = "en"
+    db.session.commit()
+    cases = [
+        ({"person": "", "confirm": "y"}, "Enter the person"),
+        ({"person": "nobody@example.org", "confirm": "y"}, "No account has"),
+        ({"person": "admin@example.org", "confirm": "y"}, "your own two-step"),
+        ({"person": "resident1@example.org", "confirm": "y"}, "has not set up"),
+        ({"person": COMMITTEE}, "Confirm that you have checked"),
+    ]
+    for data, message in cases:
+        r = client.form("/admin/two-factor", data)
+        html = r.get_data(as_text=True)
+        assert r.status_code == 400, data
+        assert message in html, (data, html[-3000:])
+        if data["person"]:
+            assert f'value="{data["person"]}"' in html
+    assert user_by_email(COMMITTEE).mfa_enabled  # nothing was reset on the way
+
+
+def test_the_reset_asks_the_admin_to_confirm_first(client, login_as):
+    login_as("admin", fresh=False)
+    r = client.get("/admin/two-factor")
+    assert r.status_code == 302 and "/account/confirm" in r.headers["Location"]
