@@ -352,12 +352,24 @@ def _access_log(user: User) -> list[dict]:
 # --- who has seen my data --------------------------------------------------------------------
 
 
-def access_entries(user: User, limit: int | None = None, before_id: int | None = None) -> list:
-    stmt = (
+def _access_stmt(user: User):
+    return (
         select(AccessEntry)
         .where(AccessEntry.resident_id == user.id)
         .order_by(AccessEntry.id.desc())
     )
+
+
+ACCESS_PAGE = 50
+
+
+def access_page(user: User):
+    """The page of the access log the request asks for (``?page=``), newest first."""
+    return db.paginate(_access_stmt(user), per_page=ACCESS_PAGE, error_out=False)
+
+
+def access_entries(user: User, limit: int | None = None, before_id: int | None = None) -> list:
+    stmt = _access_stmt(user)
     if before_id is not None:
         stmt = stmt.where(AccessEntry.id < before_id)
     if limit is not None:

@@ -130,9 +130,11 @@ def export():
 @bp.get("/account/access-log")
 @login_required
 def access_log():
-    entries = privacy.access_entries(_user())
+    page = privacy.access_page(_user())
+    entries = page.items
     return render_template(
         "privacy/access_log.html",
+        page=page,
         entries=entries,
         organisations=privacy.organisations(entries, current_locale()),
         days=current_app.config["ACCESS_LOG_DAYS"],

@@ -592,3 +592,22 @@ def test_deletion_unlinks_the_wechat_account_and_the_export_tells_it_is_linked(a
         .where(WechatLinkToken.openid == "oWx-test-openid-0001")
     )
     assert left == 0
+
+
+def test_the_access_log_page_is_paginated(client, db, login_as, make_user):
+    from portal.privacy.services import ACCESS_PAGE
+
+    u = make_user(email="looked.at@example.org")
+    db.session.add_all(
+        AccessEntry(resident_id=u.id, role="committee", scope_type="community", purpose=p)
+        for p in ["residency_queue"] * ACCESS_PAGE + ["moderation"]
+    )
+    db.session.commit()
+    login_as(u)
+    first = client.get("/account/access-log").get_data(as_text=True)
+    assert first.count('class="card"') == ACCESS_PAGE
+    assert 'rel="next"' in first and "page=2" in first
+    second = client.get("/account/access-log?page=2").get_data(as_text=True)
+    assert second.count('class="card"') == 1 and 'rel="prev"' in second
+    assert client.get("/account/access-log?page=99").status_code == 200
+    assert client.get("/account/access-log?page=x").status_code == 200
