@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms import SelectChoice
 
 from portal.accounts.forms import EmptyForm
+from portal.accounts.models import User
 from portal.accounts.phones import find_person
 from portal.accounts.security_views import reauth_required
 from portal.admin import bp, pickers
@@ -59,11 +61,18 @@ def _grants_page(form: GrantForm, picker: pickers.Picker, status: int = 200):
     page = db.paginate(
         db.select(RoleGrant).order_by(RoleGrant.id.desc()), per_page=50, error_out=False
     )
+    # Who holds each role, by the name they go by (staff act under their office, but the
+    # administrator granting and revoking needs to know whom a row is about).
+    ids = {g.user_id for g in page.items}
+    names = dict(
+        db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()
+    )
     return render_template(
         "admin/roles.html",
         form=form,
         picker=picker,
         page=page,
+        names=names,
         revoke=RevokeForm(),
         labels=ROLE_LABELS,
     ), status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from markupsafe import escape
 
 from portal.audit.models import AuditEntry
 from portal.roles.models import Agency, Role, RoleGrant
@@ -27,6 +28,10 @@ def test_grant_and_revoke_a_role(app, login_as, db, make_user, api_token):
     assert grant.role == Role.committee and grant.scope_code == "110101001002"
     me = client.get("/api/v1/me", headers=api_token(user)).get_json()
     assert me["roles"] == [{"role": "committee", "scope_code": "110101001002"}]
+    # The grants name whom they are about (escaped: display names are the person's own words).
+    listing = client.get("/admin/roles").get_data(as_text=True)
+    assert str(escape(user.display_name)) in listing and f"#{user.id}" in listing
+    assert user.display_name not in listing or user.display_name == str(escape(user.display_name))
     again = client.form(
         "/admin/roles",
         {"email": user.email, "role": "committee", "scope_code": "110101001002"},
