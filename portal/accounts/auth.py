@@ -211,19 +211,25 @@ def user_from_bearer() -> tuple[User | None, int | None, bool]:
     # Token and user in one round trip: the API's every signed-in request starts here.
     stmt = _statements.get("bearer")
     if stmt is None:
-        from portal.roles.models import RoleGrant
-
         t = ApiToken.__table__
-        staff = exists().where(RoleGrant.user_id == User.id)
         stmt = _statements["bearer"] = (
-            select(t.c.id, User, staff, t.c.second_factor_at)
+            select(t.c.id, User, lacks_second_factor(t, User.__table__))
             .join_from(t, User, User.id == t.c.user_id)
             .where(valid_token(t, User.__table__))
         )
     row = db.session.execute(stmt, {"token_hash": hash_token(raw), "now": clock.now()}).first()
     if row is None:
         return None, None, False
-    return row[1], row[0], bool(row[2]) and row[3] is None
+    return row[1], row[0], bool(row[2])
+
+
+def lacks_second_factor(t, u) -> ColumnElement[bool]:
+    """The token of table ``t`` was issued without the second factor that its user of table
+    ``u``, staff, needs: it signs nobody in (the API says ``otp_required``). The one rule,
+    for the bearer check and the one statement of the API's support alike."""
+    from portal.roles.models import RoleGrant
+
+    return and_(t.c.second_factor_at.is_(None), exists().where(RoleGrant.user_id == u.c.id))
 
 
 def valid_token(t, u, token_hash=None, now=None) -> ColumnElement[bool]:

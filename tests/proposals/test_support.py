@@ -144,6 +144,9 @@ def test_api_support_checks_the_token_in_its_own_statement(
     from datetime import timedelta
 
     from portal.accounts.models import ApiToken, User
+    from portal.accounts.services import issue_token
+    from portal.roles.models import Role, RoleGrant
+    from portal.roles.services import grant
 
     p = make_proposal("open", threshold=4)
     url = f"/api/v1/proposals/{p.id}/support"
@@ -200,6 +203,16 @@ def test_api_support_checks_the_token_in_its_own_statement(
     )
     db.session.commit()
     assert refused(headers)
+    # A staff account's token issued without the second factor (before the role, say) signs
+    # nobody in, in the one statement as in the usual sign-in.
+    with app.test_request_context("/"):
+        raw, _token = issue_token(third)  # as a resident: no second factor
+        grant(None, third, Role.committee, "110101001001")
+    db.session.commit()
+    r = client.post(url, headers={"Authorization": f"Bearer {raw}"})
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "otp_required"
+    db.session.execute(sa.delete(RoleGrant).where(RoleGrant.user_id == third.id))
+    db.session.commit()
     db.session.refresh(p)
     assert p.support_count == 2
 

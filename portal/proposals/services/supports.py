@@ -195,7 +195,7 @@ def _one_statement_support(who: str):
         users = cast(Table, User.__table__)
         now = bindparam("now", type_=Support.__table__.c.created_at.type)
         if who in ("token", "token_phone"):
-            from portal.accounts.auth import valid_token
+            from portal.accounts.auth import lacks_second_factor, valid_token
             from portal.accounts.models import ApiToken
 
             tokens = cast(Table, ApiToken.__table__)
@@ -204,6 +204,7 @@ def _one_statement_support(who: str):
                 .join_from(tokens, users, users.c.id == tokens.c.user_id)
                 .where(
                     valid_token(tokens, users, bindparam("token_hash"), now),
+                    ~lacks_second_factor(tokens, users),
                     users.c.community_id.is_not(None),
                 )
             )
