@@ -49,7 +49,7 @@ from portal.residency.models import (
     ResidencyStatus,
 )
 from portal.roles.models import Agency, Role, RoleGrant
-from portal.transparency.dashboard.models import DashboardDaily, DashboardFact
+from portal.transparency.dashboard.models import DashboardFact, DashboardRollup
 from portal.transparency.open311.models import Open311Key, Open311Request
 from portal.votes.models import Ballot, Elector, Vote, VoteOption
 
@@ -75,8 +75,8 @@ __all__ = [
     "Comment",
     "Commitment",
     "Community",
-    "DashboardDaily",
     "DashboardFact",
+    "DashboardRollup",
     "Decision",
     "District",
     "Elector",

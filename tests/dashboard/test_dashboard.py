@@ -14,8 +14,8 @@ from portal.core import clock
 from portal.extensions import db as _db
 from portal.transparency.dashboard import figures as F
 from portal.transparency.dashboard.facts import bucket_of
-from portal.transparency.dashboard.models import DashboardDaily, DashboardFact
-from portal.transparency.dashboard.rollup import city_tz
+from portal.transparency.dashboard.models import DashboardFact, DashboardRollup
+from portal.transparency.dashboard.rollup import KEY, ROLLUP_KEY, city_tz
 from tests.cases.conftest import people
 from tests.conftest import user_by_email
 
@@ -136,13 +136,11 @@ def test_sums_match_a_rebuild(app, make_case):
         return sorted(
             _db.session.execute(
                 sa.select(
-                    DashboardDaily.day,
-                    DashboardDaily.kind,
-                    DashboardDaily.outcome,
-                    DashboardDaily.agency_id,
-                    DashboardDaily.bucket,
-                    DashboardDaily.n,
-                ).where(DashboardDaily.n != 0)
+                    *(getattr(DashboardRollup, c) for c in ROLLUP_KEY),
+                    DashboardRollup.n,
+                    DashboardRollup.answers,
+                    DashboardRollup.satisfied,
+                ).where(DashboardRollup.n != 0)
             ).all()
         )
 
@@ -253,3 +251,117 @@ def test_agency_pages_show_headline_and_link_the_dashboard(app, make_case, login
     login_as("liaison.health-commission@example.org")
     html = client.get(f"/workspace/agency/{case.agency.code}").get_data(as_text=True)
     assert 'id="dash-headline-h"' in html
+
+
+def test_a_period_is_whole_months_and_edge_days():
+    d = date
+    assert F.period_pieces(d(2026, 1, 1), d(2026, 12, 31)) == [
+        ("m", d(2026, 1, 1), d(2026, 12, 31))
+    ]
+    assert F.period_pieces(d(2026, 1, 1), d(2026, 12, 7)) == [
+        ("m", d(2026, 1, 1), d(2026, 11, 30)),
+        ("d", d(2026, 12, 1), d(2026, 12, 7)),
+    ]
+    assert F.period_pieces(d(2026, 11, 8), d(2026, 12, 7)) == [
+        ("d", d(2026, 11, 8), d(2026, 12, 7))
+    ]
+    assert F.period_pieces(d(2026, 1, 31), d(2026, 4, 1)) == [
+        ("m", d(2026, 2, 1), d(2026, 3, 31)),
+        ("d", d(2026, 1, 31), d(2026, 1, 31)),
+        ("d", d(2026, 4, 1), d(2026, 4, 1)),
+    ]
+    assert F.period_pieces(d(2026, 2, 1), d(2026, 2, 28)) == [("m", d(2026, 2, 1), d(2026, 2, 28))]
+    assert F.period_pieces(d(2026, 2, 2), d(2026, 2, 27)) == [("d", d(2026, 2, 2), d(2026, 2, 27))]
+    assert F.period_pieces(d(2025, 12, 31), d(2026, 1, 1)) == [
+        ("d", d(2025, 12, 31), d(2026, 1, 1))
+    ]
+
+
+def test_any_period_and_scope_reads_what_the_facts_sum_to(app, community, community_b):
+    """Facts on hand-picked days around month ends, read back for periods that cut months
+    anywhere and for every scope: the rollup gives exactly the facts' sums."""
+    from portal.places.models import District, Street
+    from portal.roles.models import Agency
+    from portal.transparency.dashboard import rollup
+
+    agencies = list(_db.session.scalars(sa.select(Agency).order_by(Agency.id).limit(2)))
+    a1, a2 = (a.id for a in agencies)
+    c1, c2 = community.id, community_b.id
+    days = [date(2001, 12, 31), date(2002, 1, 1), date(2002, 1, 15), date(2002, 1, 31)]
+    days += [date(2002, 2, 1), date(2002, 2, 28), date(2002, 3, 1), date(2002, 4, 10)]
+    facts = []  # (KEY tuple, n, answers, satisfied)
+    for i, day in enumerate(days):
+        c, a, cat = (c1, a1, 1) if i % 2 else (c2, a2, 2)
+        facts += [
+            ((day, "opened", "filed", c, a, cat, 0), 1 + i, 0, 0),
+            ((day, "closed", "clean", c, a, cat, bucket_of(i + 1)), 1, 2, 1),
+            ((day, "due", "on_time" if i % 3 else "late", c, a, cat, 0), 2, 0, 0),
+            ((day, "submitted", "opened", c, 0, cat, 0), 3, 0, 0),
+        ]
+    with app.test_request_context("/"):
+        rollup._apply_to_rollup({key: [n, ans, sat] for key, n, ans, sat in facts})
+        district = _db.session.scalar(
+            sa.select(District)
+            .join(Street, Street.district_id == District.id)
+            .where(Street.id == community.street_id)
+        )
+        in_district = {
+            c
+            for c in (c1, c2)
+            if c == c1 or community_b.street.district_id == community.street.district_id
+        }
+        scopes = [
+            (F.Scope("city"), lambda f: True),
+            (F.Scope("community", community), lambda f: f[3] == c1),
+            (F.Scope("community", community_b), lambda f: f[3] == c2),
+            (F.Scope("district", district), lambda f: f[3] in in_district),
+            (F.Scope("agency", agencies[0]), lambda f: f[4] == a1),
+        ]
+        periods = [
+            (date(2001, 12, 1), date(2002, 12, 31)),
+            (date(2001, 12, 31), date(2002, 4, 10)),
+            (date(2002, 1, 15), date(2002, 2, 28)),
+            (date(2002, 2, 1), date(2002, 2, 28)),
+            (date(2002, 1, 31), date(2002, 2, 1)),
+            (date(2002, 1, 2), date(2002, 3, 30)),
+            (date(2002, 3, 2), date(2002, 3, 31)),
+        ]
+        for scope, belongs in scopes:
+            for start, end in periods:
+                mine = [f for f in facts if belongs(f[0]) and start <= f[0][0] <= end]
+                want: dict = {}
+                for key, n, *_ in mine:
+                    want[key[1:3]] = want.get(key[1:3], 0) + n
+                got = {(k, o): n for k, o, n, *_ in F._sums(scope, start, end) if n}
+                assert got == want, (scope.level, start, end)
+                opened_by_cat: dict = {}
+                opened_by_agency: dict = {}
+                for key, n, *_ in mine:
+                    if key[1] == "opened":
+                        opened_by_cat[key[5]] = opened_by_cat.get(key[5], 0) + n
+                        opened_by_agency[key[4]] = opened_by_agency.get(key[4], 0) + n
+                assert dict(F.by_category(scope, start, end)) == opened_by_cat
+                league = F.by_agency(scope, start, end)
+                assert {a: f["opened"] for a, f in league.items()} == opened_by_agency
+                months = {m["month"]: m["opened"] for m in F.monthly(scope, start, end)}
+                for key, n, *_ in mine:
+                    if key[1] == "opened":
+                        months[key[0].strftime("%Y-%m")] -= n
+                assert set(months.values()) <= {0}, (scope.level, start, end)
+                s = F.summary(scope, start, end, clock.now())
+                answers = sum(a for key, _n, a, _s in mine if key[1] == "closed")
+                assert s["satisfaction"].den == answers
+
+
+def test_rollup_rows_do_not_grow_with_cases_alike(app, make_case):
+    """Cases of one day, community, agency and category add to the same rows."""
+
+    def rows():
+        return _db.session.scalar(sa.select(sa.func.count()).select_from(DashboardRollup))
+
+    make_case("accepted")
+    one = rows()
+    for _ in range(3):
+        make_case("accepted")
+    assert rows() == one
+    assert len(KEY) == 7

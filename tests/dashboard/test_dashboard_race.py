@@ -1,5 +1,5 @@
 """Twelve proposals qualify at the same moment, filing twelve cases of one community, day,
-category and agency: every one of them lands in the same rows of the daily sums, and the
+category and agency: every one of them lands in the same rows of the rollup, and the
 sums still equal a rebuild from the history (atomic increments; real connections and real
 commits, PostgreSQL in CI)."""
 
@@ -25,13 +25,24 @@ def test_simultaneous_cases_add_up_in_the_daily_sums(tmp_path_factory):
 
 
 def _sums():
-    from portal.transparency.dashboard.models import DashboardDaily as D
+    from portal.transparency.dashboard.models import DashboardRollup as D
 
     return sorted(
         _db.session.execute(
-            sa.select(D.day, D.kind, D.outcome, D.community_id, D.agency_id, D.bucket, D.n).where(
-                D.n != 0
-            )
+            sa.select(
+                D.scope,
+                D.scope_id,
+                D.split,
+                D.grain,
+                D.period,
+                D.kind,
+                D.outcome,
+                D.split_id,
+                D.bucket,
+                D.n,
+                D.answers,
+                D.satisfied,
+            ).where(D.n != 0)
         ).all()
     )
 
@@ -43,7 +54,7 @@ def _run(tmp_path_factory, url: str) -> None:
     from portal.proposals import services
     from portal.proposals.models import Category
     from portal.transparency.dashboard import rollup
-    from portal.transparency.dashboard.models import DashboardDaily as D
+    from portal.transparency.dashboard.models import DashboardRollup as D
     from tests.conftest import build_app, user_by_email
 
     app = build_app(
@@ -81,7 +92,9 @@ def _run(tmp_path_factory, url: str) -> None:
         )
         _db.session.commit()
         before = _db.session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(D.n), 0)).where(D.kind == "opened")
+            sa.select(sa.func.coalesce(sa.func.sum(D.n), 0)).where(
+                D.kind == "opened", D.scope == "city", D.split == "", D.grain == "d"
+            )
         )
 
     barrier = threading.Barrier(K)
@@ -97,7 +110,11 @@ def _run(tmp_path_factory, url: str) -> None:
         codes = list(pool.map(fire, ids))
     assert codes == [201] * K
     with app.test_request_context("/"):
-        opened = _db.session.scalar(sa.select(sa.func.sum(D.n)).where(D.kind == "opened"))
+        opened = _db.session.scalar(
+            sa.select(sa.func.sum(D.n)).where(
+                D.kind == "opened", D.scope == "city", D.split == "", D.grain == "d"
+            )
+        )
         assert opened - before == K
         incremental = _sums()
         rollup.rebuild_start()

@@ -1,6 +1,7 @@
 """The dashboard's figures for a scope (city, district, community, agency) and a period of
-local days, read from the daily sums: a handful of grouped queries over the period's rows,
-whatever the number of cases. Every rate comes with its numerator and denominator, and is
+local days, read from the rollup: a handful of grouped queries over the scope's rows of the
+period (its whole months from the month rows, its edges from the day rows), whatever the
+number of cases. Every rate comes with its numerator and denominator, and is
 None (shown as "—") when the denominator is 0."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from portal.cases.models import Case, CaseState
 from portal.core.i18n import city_timezone_name
@@ -18,7 +19,7 @@ from portal.extensions import db
 from portal.meetings.models import AgendaItem, Invitation, Meeting, MeetingState
 from portal.places.models import Community, Street
 from portal.transparency.dashboard.facts import OVER_A_YEAR
-from portal.transparency.dashboard.models import DashboardDaily as D
+from portal.transparency.dashboard.models import DashboardRollup as R
 
 
 @dataclass
@@ -46,7 +47,8 @@ class Rate:
         return None if self.value is None else round(self.value * 100)
 
 
-def scope_filter(stmt, scope: Scope, community_col=D.community_id, agency_col=D.agency_id):
+def scope_filter(stmt, scope: Scope, community_col, agency_col):
+    """``stmt`` narrowed to ``scope`` over rows of a community and an agency (facts, cases)."""
     if scope.level == "community":
         return stmt.where(community_col == scope.obj.id)  # type: ignore[attr-defined]
     if scope.level == "district":
@@ -61,13 +63,48 @@ def scope_filter(stmt, scope: Scope, community_col=D.community_id, agency_col=D.
     return stmt
 
 
-def _sums(scope: Scope, start: date, end: date, *group) -> list:
-    stmt = (
-        select(*group, D.kind, D.outcome, func.sum(D.n), func.sum(D.answers), func.sum(D.satisfied))
-        .where(D.day >= start, D.day <= end)
-        .group_by(*group, D.kind, D.outcome)
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def period_pieces(start: date, end: date) -> list[tuple[str, date, date]]:
+    """``[start, end]`` as rollup ranges ``(grain, first day, last day)``: the whole months in it
+    from the month rows, the days before and after them from the day rows."""
+    first_month = start if start.day == 1 else _next_month(start)
+    after_months = _next_month(end) if _next_month(end) - timedelta(days=1) == end else end
+    after_months = after_months.replace(day=1)  # the first day not in a whole month
+    if first_month >= after_months:
+        return [("d", start, end)]
+    pieces = [("m", first_month, after_months - timedelta(days=1))]
+    if start < first_month:
+        pieces.append(("d", start, first_month - timedelta(days=1)))
+    if after_months <= end:
+        pieces.append(("d", after_months, end))
+    return pieces
+
+
+def _in_period(scope: Scope, split: str, start: date, end: date):
+    """The rollup rows of ``scope`` and ``split`` that make up the period."""
+    return and_(
+        R.scope == scope.level,
+        R.scope_id == getattr(scope.obj, "id", 0),
+        R.split == split,
+        or_(
+            *(
+                and_(R.grain == grain, R.period >= first, R.period <= last)
+                for grain, first, last in period_pieces(start, end)
+            )
+        ),
     )
-    return list(db.session.execute(scope_filter(stmt, scope)).all())
+
+
+def _sums(scope: Scope, start: date, end: date, split: str = "", *group) -> list:
+    stmt = (
+        select(*group, R.kind, R.outcome, func.sum(R.n), func.sum(R.answers), func.sum(R.satisfied))
+        .where(_in_period(scope, split, start, end))
+        .group_by(*group, R.kind, R.outcome)
+    )
+    return list(db.session.execute(stmt).all())
 
 
 def case_figures(counts: dict) -> dict:
@@ -138,11 +175,11 @@ def summary(scope: Scope, start: date, end: date, now: datetime) -> dict:
     figures = case_figures(counts)
     histogram: dict[int, int] = defaultdict(int)
     stmt = (
-        select(D.bucket, func.sum(D.n))
-        .where(D.kind == "closed", D.day >= start, D.day <= end)
-        .group_by(D.bucket)
+        select(R.bucket, func.sum(R.n))
+        .where(_in_period(scope, "", start, end), R.kind == "closed")
+        .group_by(R.bucket)
     )
-    for bucket, n in db.session.execute(scope_filter(stmt, scope)):
+    for bucket, n in db.session.execute(stmt):
         histogram[bucket] += n or 0
     figures["median_days"] = percentile(histogram, 0.5)
     figures["p90_days"] = percentile(histogram, 0.9)
@@ -168,14 +205,14 @@ def monthly(scope: Scope, start: date, end: date) -> list[dict]:
     day = start.replace(day=1)
     while day <= end:
         months[day.strftime("%Y-%m")] = defaultdict(int)
-        day = (day.replace(day=28) + _days(4)).replace(day=1)
+        day = _next_month(day)
     stmt = (
-        select(D.day, D.kind, D.outcome, func.sum(D.n))
-        .where(D.day >= start, D.day <= end, D.kind.in_(("opened", "closed", "due")))
-        .group_by(D.day, D.kind, D.outcome)
+        select(R.period, R.kind, R.outcome, func.sum(R.n))
+        .where(_in_period(scope, "", start, end), R.kind.in_(("opened", "closed", "due")))
+        .group_by(R.period, R.kind, R.outcome)
     )
-    for day_, kind, outcome, n in db.session.execute(scope_filter(stmt, scope)):
-        months[day_.strftime("%Y-%m")][(kind, outcome)] += n or 0
+    for period, kind, outcome, n in db.session.execute(stmt):
+        months[period.strftime("%Y-%m")][(kind, outcome)] += n or 0
     rows = []
     for month, counts in months.items():
         f = case_figures(counts)
@@ -185,25 +222,21 @@ def monthly(scope: Scope, start: date, end: date) -> list[dict]:
     return rows
 
 
-def _days(n: int):
-    from datetime import timedelta
-
-    return timedelta(days=n)
-
-
 def by_category(scope: Scope, start: date, end: date) -> list[tuple[int, int]]:
     stmt = (
-        select(D.category_id, func.sum(D.n))
-        .where(D.kind == "opened", D.day >= start, D.day <= end)
-        .group_by(D.category_id)
+        select(R.split_id, func.sum(R.n))
+        .where(_in_period(scope, "category", start, end), R.kind == "opened")
+        .group_by(R.split_id)
     )
-    return [(cid, n or 0) for cid, n in db.session.execute(scope_filter(stmt, scope))]
+    return [(cid, n or 0) for cid, n in db.session.execute(stmt)]
 
 
 def by_agency(scope: Scope, start: date, end: date) -> dict[int, dict]:
     """The case figures of each agency with any case in the period (the league table)."""
     per: dict[int, dict] = defaultdict(lambda: defaultdict(int))
-    for agency_id, kind, outcome, n, answers, satisfied in _sums(scope, start, end, D.agency_id):
+    for agency_id, kind, outcome, n, answers, satisfied in _sums(
+        scope, start, end, "agency", R.split_id
+    ):
         if not agency_id:
             continue
         counts = per[agency_id]

@@ -2,10 +2,10 @@
 
 ``DashboardFact``: what one proposal (and its case) contributes to the figures, one row per
 counted thing — recomputed for that proposal whenever it or its case changes (``rollup``).
-``DashboardDaily``: the facts summed per local day, figure, outcome and unit (community,
-agency, category, and the days-to-close histogram bucket); a page sums these rows over its
-period, never the facts or the cases themselves. Both can be rebuilt from the history at any
-time (``flask dashboard refresh --all``)."""
+``DashboardRollup``: the facts summed per day and per month, for each scope (city, district,
+community, agency); a page sums a few of these rows over its period, never the facts or the
+cases themselves. Both can be rebuilt from the history at any time (``flask dashboard
+refresh --all``)."""
 
 from __future__ import annotations
 
@@ -47,34 +47,43 @@ class DashboardFact(Model):
     decides_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class DashboardDaily(Model):
-    """The facts summed per key; ``n`` facts, ``answers`` and ``satisfied`` feedback answers.
-    Kept up to date by atomic increments (``n = n + delta``), so concurrent changes add up."""
+class DashboardRollup(Model):
+    """The facts summed per period and scope, so that a page reads tens of rows whatever the
+    number of cases. A fact adds to a row of each ``grain`` (``d``: its local day, ``m``: the
+    first day of its month) for each ``scope`` it belongs to (``city`` with ``scope_id`` 0, its
+    ``district``, its ``community``, its ``agency`` when it has one), split three ways:
+    ``split`` "" keeps the days-to-close ``bucket``; "agency" (``split_id`` the agency, case
+    figures only) feeds the league table; "category" (``split_id`` the category, opened cases
+    only) feeds the chart by category. ``n`` facts, ``answers`` and ``satisfied`` feedback
+    answers; kept by atomic increments (``n = n + delta``), so concurrent changes add up. A
+    period reads whole months from the month rows and its edges from the day rows."""
 
-    __tablename__ = "dashboard_daily"
+    __tablename__ = "dashboard_rollup"
     __table_args__ = (
+        # Also the index every read uses: one scope, one split, one grain, a range of periods.
         UniqueConstraint(
-            "day",
+            "scope",
+            "scope_id",
+            "split",
+            "grain",
+            "period",
             "kind",
             "outcome",
-            "community_id",
-            "agency_id",
-            "category_id",
+            "split_id",
             "bucket",
-            name="uq_dashboard_daily_key",
+            name="uq_dashboard_rollup_key",
         ),
-        Index("ix_dashboard_daily_kind_day", "kind", "day"),
-        Index("ix_dashboard_daily_community_day", "community_id", "day"),
-        Index("ix_dashboard_daily_agency_day", "agency_id", "day"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
+    scope: Mapped[str] = mapped_column(String(10))
+    scope_id: Mapped[int]
+    split: Mapped[str] = mapped_column(String(8))
+    grain: Mapped[str] = mapped_column(String(1))
+    period: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(12))
     outcome: Mapped[str] = mapped_column(String(12))
-    community_id: Mapped[int]
-    agency_id: Mapped[int]
-    category_id: Mapped[int]
+    split_id: Mapped[int]
     bucket: Mapped[int]
     n: Mapped[int] = mapped_column(default=0)
     answers: Mapped[int] = mapped_column(default=0)

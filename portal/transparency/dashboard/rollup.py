@@ -3,9 +3,9 @@
 On change: a listener on the session notes, at each flush, the proposals whose figures a
 change touches (a proposal's step, a case's step or event, a feedback answer) and, just
 before the transaction commits, recomputes those proposals' facts and applies the difference
-to the daily sums by atomic increments (``INSERT … ON CONFLICT DO UPDATE SET n = n + …``), in
-key order so concurrent writers never deadlock. The work is the changed proposal's, never the
-table's.
+to the rollup's sums (each changed fact to its day and month rows of every scope it belongs
+to) by atomic increments (``INSERT … ON CONFLICT DO UPDATE SET n = n + …``), in key order so
+concurrent writers never deadlock. The work is the changed proposal's, never the table's.
 
 On schedule: ``flask dashboard refresh`` revisits the facts still waiting whose time has come
 (a response or handling limit that passed with nothing done turns late) and backfills any
@@ -29,9 +29,10 @@ from portal.cases.models import Case, CaseEvent, CaseFeedback
 from portal.core import clock
 from portal.core.i18n import city_timezone_name
 from portal.extensions import db
+from portal.places.models import Community, Street
 from portal.proposals.models import Proposal
 from portal.transparency.dashboard.facts import proposal_facts
-from portal.transparency.dashboard.models import DashboardDaily, DashboardFact
+from portal.transparency.dashboard.models import DashboardFact, DashboardRollup
 
 KEY = ("day", "kind", "outcome", "community_id", "agency_id", "category_id", "bucket")
 PENDING = "commons.dashboard_pending"
@@ -171,25 +172,90 @@ def refresh(ids: list[int], now: datetime | None = None) -> int:
     if new:
         db.session.execute(sa_insert(DashboardFact), new)
     changes = {k: v for k, v in delta.items() if any(v)}
-    for key in sorted(changes, key=lambda k: tuple(str(x) for x in k)):
-        _add(dict(zip(KEY, key, strict=True)), *changes[key])
+    _apply_to_rollup(changes)
     return len(changes)
 
 
-def _add(key: dict, n: int, answers: int, satisfied: int) -> None:
+ROLLUP_KEY = (
+    "scope",
+    "scope_id",
+    "split",
+    "grain",
+    "period",
+    "kind",
+    "outcome",
+    "split_id",
+    "bucket",
+)
+ROLLUP_BATCH = 500  # rows per statement: under SQLite's 32,766 parameters
+
+
+def rollup_keys(fact: dict, district_id: int | None) -> list[tuple]:
+    """The rollup rows (``ROLLUP_KEY`` tuples) one fact of key ``KEY`` adds to: the one rule
+    of which rows a fact counts in, for the listener and the rebuild alike."""
+    day, kind, outcome = fact["day"], fact["kind"], fact["outcome"]
+    agency, category, bucket = fact["agency_id"], fact["category_id"], fact["bucket"]
+    scopes = [("city", 0), ("community", fact["community_id"])]
+    if district_id is not None:
+        scopes.append(("district", district_id))
+    if agency:
+        scopes.append(("agency", agency))
+    keys = []
+    for grain, period in (("d", day), ("m", day.replace(day=1))):
+        for scope, scope_id in scopes:
+            keys.append((scope, scope_id, "", grain, period, kind, outcome, 0, bucket))
+            if agency and kind != "submitted":  # the league table: case figures
+                keys.append((scope, scope_id, "agency", grain, period, kind, outcome, agency, 0))
+            if kind == "opened":  # the chart of cases by category
+                keys.append(
+                    (scope, scope_id, "category", grain, period, kind, outcome, category, 0)
+                )
+    return keys
+
+
+def _districts(community_ids: Iterable[int]) -> dict[int, int]:
+    ids = sorted(set(community_ids))
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Community.id, Street.district_id)
+            .join(Street, Street.id == Community.street_id)
+            .where(Community.id.in_(ids))
+        ).all()
+    )
+
+
+def _apply_to_rollup(changes: dict[tuple, list[int]]) -> None:
+    """Add the facts' changes (``KEY`` → [n, answers, satisfied]) to the rollup rows."""
+    districts = _districts(key[KEY.index("community_id")] for key in changes)
+    rows: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for key, (n, answers, satisfied) in changes.items():
+        fact = dict(zip(KEY, key, strict=True))
+        for rkey in rollup_keys(fact, districts.get(fact["community_id"])):
+            row = rows[rkey]
+            row[0] += n
+            row[1] += answers
+            row[2] += satisfied
+    ordered = [
+        {**dict(zip(ROLLUP_KEY, k, strict=True)), "n": v[0], "answers": v[1], "satisfied": v[2]}
+        for k, v in sorted(rows.items(), key=lambda kv: tuple(str(x) for x in kv[0]))
+        if any(v)
+    ]
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = cast(Table, DashboardDaily.__table__)
-    stmt = insert(table).values(**key, n=n, answers=answers, satisfied=satisfied)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(KEY),
-        set_={
-            "n": table.c.n + n,
-            "answers": table.c.answers + answers,
-            "satisfied": table.c.satisfied + satisfied,
-        },
-    )
-    db.session.execute(stmt)
+    table = cast(Table, DashboardRollup.__table__)
+    for i in range(0, len(ordered), ROLLUP_BATCH):
+        stmt = insert(table).values(ordered[i : i + ROLLUP_BATCH])
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(ROLLUP_KEY),
+            set_={
+                "n": table.c.n + stmt.excluded.n,
+                "answers": table.c.answers + stmt.excluded.answers,
+                "satisfied": table.c.satisfied + stmt.excluded.satisfied,
+            },
+        )
+        db.session.execute(stmt)
 
 
 def due_for_refresh(now: datetime) -> list[int]:
@@ -206,7 +272,7 @@ def due_for_refresh(now: datetime) -> list[int]:
 
 def rebuild_start() -> None:
     db.session.execute(delete(DashboardFact))
-    db.session.execute(delete(DashboardDaily))
+    db.session.execute(delete(DashboardRollup))
 
 
 def all_proposal_ids() -> list[int]:
