@@ -18,6 +18,7 @@ class CasesQuery(Page):
     state: Literal[tuple(s.value for s in CaseState)] | None = None  # type: ignore[valid-type]
     agency: Annotated[str, text(40)] | None = None
     community: Annotated[str, text(40)] | None = None
+    district: Annotated[str, text(40)] | None = None
     category: Annotated[str, text(40)] | None = None
     overdue: Literal["true", "false"] | None = None
 

@@ -43,7 +43,7 @@ def _agencies() -> list[Agency]:
 
 def case_query(args) -> tuple:
     """Filters shared by the public list and the API: state, category, agency, community,
-    overdue. Returns (statement, error field or None)."""
+    district, overdue. Returns (statement, error field or None)."""
     stmt = select(Case)
     state = args.get("state")
     if state:
@@ -54,18 +54,19 @@ def case_query(args) -> tuple:
         ("category", Category, Case.category_id),
         ("agency", Agency, Case.agency_id),
         ("community", Community, Case.community_id),
+        ("district", District, None),
     ):
         code = args.get(key)
         if code:
             obj_id = db.session.scalar(select(model.id).where(model.code == code))
             if obj_id is None:
                 return None, key
-            stmt = stmt.where(column == obj_id)
+            stmt = stmt.where(cases.in_district(obj_id) if column is None else column == obj_id)
     overdue = args.get("overdue")
     if overdue not in (None, "", "true", "false"):
         return None, "overdue"
     if overdue == "true":
-        stmt = stmt.where(Case.state != CaseState.closed, Case.stage_due_at < clock.now())
+        stmt = stmt.where(cases.overdue_clause())
     elif overdue == "false":
         stmt = stmt.where(
             (Case.state == CaseState.closed)
@@ -142,6 +143,7 @@ def index():
         more_url=more_url,
         agencies=agencies,
         categories=categories,
+        districts=db.session.scalars(select(District).order_by(District.code)).all(),
         loc=loc,
         args=request.args,
         states=list(CaseState),

@@ -665,3 +665,32 @@ def test_an_empty_workspace_tab_says_the_list_is_empty_and_leads_to_all(app, mak
     assert 'href="/workspace/agency/health-commission?tab=all"' in empty
     everything = liaison.get("/workspace/agency/health-commission?tab=all").get_data(as_text=True)
     assert f'href="/cases/{case.number}"' in everything
+
+
+def test_case_list_narrows_to_a_district(app, make_case, db, client):
+    """The page and the API take a district code; the dashboard's "overdue now" of a district
+    links to the same cases it counts."""
+    from portal.places.models import City, District
+
+    case = make_case("dispatched")
+    city = db.session.scalar(sa.select(City))
+    db.session.add(District(city_id=city.id, code="110102", name_zh="西城区", name_en="Xicheng"))
+    db.session.commit()
+    listing = client.get("/api/v1/cases?district=110101").get_json()["items"]
+    assert case.number in [c["number"] for c in listing]
+    assert client.get("/api/v1/cases?district=110102").get_json()["items"] == []
+    r = client.get("/api/v1/cases?district=999999")
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_parameter"
+    page = client.get("/cases?district=110101").get_data(as_text=True)
+    assert case.number in page and '<option value="110101" selected>' in page
+    assert case.number not in client.get("/cases?district=110102").get_data(as_text=True)
+    assert client.get("/cases?district=999999").status_code == 400
+    clock.freeze(case.stage_due_at + timedelta(hours=1))
+    try:
+        dash = client.get("/dashboard?district=110101").get_data(as_text=True)
+        link = "/cases?overdue=true&amp;district=110101"
+        assert link in dash
+        overdue = client.get("/api/v1/cases?overdue=true&district=110101").get_json()["items"]
+        assert [c["number"] for c in overdue] == [case.number]
+    finally:
+        clock.freeze(None)

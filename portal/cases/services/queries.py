@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, select
 
 from portal.cases.models import Case, CaseEvent, CasePhoto
 from portal.cases.services._common import C
@@ -24,6 +26,20 @@ def photos(case: Case) -> list[CasePhoto]:
 
 # --- workspace lists --------------------------------------------------------------------------
 
+
+def overdue_clause(now: datetime | None = None) -> ColumnElement[bool]:
+    """A case past its current stage's time limit and not closed (a returned case has no
+    limit): the one rule behind every overdue list, filter and count."""
+    return and_(Case.state != C.closed, Case.stage_due_at < (now or clock.now()))
+
+
+def in_district(district_id) -> ColumnElement[bool]:
+    """A case of one of the district's communities."""
+    return Case.community_id.in_(
+        select(Community.id).join(Street).where(Street.district_id == district_id)
+    )
+
+
 LIAISON_TABS = ("new", "due", "overdue", "returned", "all")
 SUPERVISOR_TABS = ("returned", "overdue", "extensions")
 
@@ -41,7 +57,7 @@ def liaison_cases(agency: Agency, tab: str):
             Case.state.in_([C.accepted, C.in_progress]), Case.stage_due_at >= clock.now()
         )
     if tab == "overdue":
-        return stmt.where(Case.state != C.closed, Case.stage_due_at < clock.now())
+        return stmt.where(overdue_clause())
     if tab == "returned":
         return stmt.where(Case.state == C.returned)
     return stmt
@@ -51,16 +67,11 @@ def supervisor_cases(district: District, tab: str):
     """The cases of a district supervisor's tab, or None for an unknown tab."""
     if tab not in SUPERVISOR_TABS:
         return None
-    stmt = select(Case).where(
-        Case.community_id.in_(
-            select(Community.id).join(Street).where(Street.district_id == district.id)
-        ),
-        Case.state != C.closed,
-    )
+    stmt = select(Case).where(in_district(district.id))
     return {
         "returned": stmt.where(Case.state == C.returned),
-        "overdue": stmt.where(Case.stage_due_at < clock.now()),
-        "extensions": stmt.where(Case.extension == "requested"),
+        "overdue": stmt.where(overdue_clause()),
+        "extensions": stmt.where(Case.state != C.closed, Case.extension == "requested"),
     }[tab]
 
 

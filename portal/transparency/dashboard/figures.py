@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select
 
-from portal.cases.models import Case, CaseState
+from portal.cases.models import Case
+from portal.cases.services import overdue_clause
 from portal.core.i18n import city_timezone_name
 from portal.extensions import db
 from portal.meetings.models import AgendaItem, Invitation, Meeting, MeetingState
@@ -157,9 +158,7 @@ def percentile(histogram: dict[int, int], q: float) -> int | None:
 def overdue_now(scope: Scope, now: datetime) -> int:
     """Open cases whose current stage is past its due time, counted live over the
     ``(state, stage_due_at)`` index (a "now" figure has no day to be summed under)."""
-    stmt = select(func.count()).where(
-        Case.state != CaseState.closed, Case.state != CaseState.returned, Case.stage_due_at < now
-    )
+    stmt = select(func.count()).where(overdue_clause(now))
     return db.session.scalar(
         scope_filter(stmt, scope, community_col=Case.community_id, agency_col=Case.agency_id)
     )
