@@ -131,6 +131,8 @@ def export():
 @login_required
 def access_log():
     page = privacy.access_page(_user())
+    if not page.items and page.page > 1:  # past the end (an old link): the last page
+        return redirect(url_for("privacy.access_log", page=page.pages or None))
     entries = page.items
     return render_template(
         "privacy/access_log.html",

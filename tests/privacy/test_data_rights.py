@@ -609,5 +609,7 @@ def test_the_access_log_page_is_paginated(client, db, login_as, make_user):
     assert 'rel="next"' in first and "page=2" in first
     second = client.get("/account/access-log?page=2").get_data(as_text=True)
     assert second.count('class="card"') == 1 and 'rel="prev"' in second
-    assert client.get("/account/access-log?page=99").status_code == 200
+    past = client.get("/account/access-log?page=99")
+    assert past.status_code == 302
+    assert past.headers["Location"].endswith("/account/access-log?page=2")
     assert client.get("/account/access-log?page=x").status_code == 200
