@@ -187,7 +187,6 @@ ROLLUP_KEY = (
     "split_id",
     "bucket",
 )
-ROLLUP_BATCH = 500  # rows per statement: under SQLite's 32,766 parameters
 
 
 def rollup_keys(fact: dict, district_id: int | None) -> list[tuple]:
@@ -242,20 +241,30 @@ def _apply_to_rollup(changes: dict[tuple, list[int]]) -> None:
         for k, v in sorted(rows.items(), key=lambda kv: tuple(str(x) for x in kv[0]))
         if any(v)
     ]
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = cast(Table, DashboardRollup.__table__)
-    for i in range(0, len(ordered), ROLLUP_BATCH):
-        stmt = insert(table).values(ordered[i : i + ROLLUP_BATCH])
-        stmt = stmt.on_conflict_do_update(
+    if ordered:
+        # One statement, many rows (executemany): compiled once, sent in the sorted order.
+        db.session.execute(_upsert(db.session.get_bind().dialect.name), ordered)
+
+
+_UPSERTS: dict[str, object] = {}
+
+
+def _upsert(dialect: str):
+    """``INSERT … ON CONFLICT (key) DO UPDATE SET n = n + excluded.n, …`` of a rollup row."""
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table = cast(Table, DashboardRollup.__table__)
+        base = insert(table)
+        stmt = _UPSERTS[dialect] = base.on_conflict_do_update(
             index_elements=list(ROLLUP_KEY),
             set_={
-                "n": table.c.n + stmt.excluded.n,
-                "answers": table.c.answers + stmt.excluded.answers,
-                "satisfied": table.c.satisfied + stmt.excluded.satisfied,
+                "n": table.c.n + base.excluded.n,
+                "answers": table.c.answers + base.excluded.answers,
+                "satisfied": table.c.satisfied + base.excluded.satisfied,
             },
         )
-        db.session.execute(stmt)
+    return stmt
 
 
 def due_for_refresh(now: datetime) -> list[int]:
