@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, and_, select
 
 from portal.cases.models import Case, CaseEvent, CasePhoto
 from portal.cases.services._common import C
+from portal.cases.services.progress import DEADLINE_KINDS
 from portal.core import clock
 from portal.extensions import db
 from portal.places.models import Community, District, Grid, Street
@@ -28,9 +29,10 @@ def photos(case: Case) -> list[CasePhoto]:
 
 
 def overdue_clause(now: datetime | None = None) -> ColumnElement[bool]:
-    """A case past its current stage's time limit and not closed (a returned case has no
-    limit): the one rule behind every overdue list, filter and count."""
-    return and_(Case.state != C.closed, Case.stage_due_at < (now or clock.now()))
+    """A case past its current stage's time limit (a returned or closed case has none): the
+    one rule behind every overdue list, filter and count. The states are named, not "not
+    closed", so the ``(state, stage_due_at)`` index answers it with a range per state."""
+    return and_(Case.state.in_(list(DEADLINE_KINDS)), Case.stage_due_at < (now or clock.now()))
 
 
 def in_district(district_id) -> ColumnElement[bool]:
