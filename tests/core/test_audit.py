@@ -36,3 +36,19 @@ def test_admin_browses_the_log_newest_first(app, login_as, db):
     assert html.index("second.thing") < html.index("first.thing")
     only = client.get("/admin/audit?action=first.thing").get_data(as_text=True)
     assert "first.thing" in only and "second.thing" not in only
+
+
+def test_the_log_names_who_acted_and_whom_it_is_about(app, login_as, db):
+    from tests.conftest import user_by_email
+
+    admin = user_by_email("admin@example.org")
+    resident = user_by_email("resident1@example.org")
+    record(admin, "named.thing", ("users", resident.id))
+    record(admin, "odd.subject", ("users", "not-a-number"))
+    db.session.commit()
+    client = app.test_client()
+    login_as("admin", client)
+    html = client.get("/admin/audit?action=named.thing").get_data(as_text=True)
+    assert f'{admin.display_name} <span class="code">#{admin.id}</span>' in html
+    assert f"users #{resident.id}</span> {resident.display_name}" in html
+    assert client.get("/admin/audit?action=odd.subject").status_code == 200
