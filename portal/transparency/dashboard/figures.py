@@ -7,11 +7,12 @@ None (shown as "—") when the denominator is 0."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Date, Select, and_, bindparam, case, func, or_, select
 
 from portal.cases.models import Case
 from portal.cases.services import overdue_clause
@@ -84,28 +85,75 @@ def period_pieces(start: date, end: date) -> list[tuple[str, date, date]]:
     return pieces
 
 
-def _in_period(scope: Scope, split: str, start: date, end: date):
-    """The rollup rows of ``scope`` and ``split`` that make up the period."""
+NOTHING = (date.max, date.min)  # a range no day falls in
+
+# Each statement is built once, its period and scope bound at each call: the shape of a
+# period (whole months, edge days) is the same for every period.
+_STATEMENTS: dict[str, Select] = {}
+
+
+def _statement(name: str, build: Callable[[], Select]) -> Select:
+    stmt = _STATEMENTS.get(name)
+    if stmt is None:
+        stmt = _STATEMENTS[name] = build()
+    return stmt
+
+
+def _in_period(split: str):
+    """The rollup rows of a scope and ``split`` that make up a period (``_period_params``):
+    its whole months from the month rows, up to two runs of edge days from the day rows."""
+
+    def between(first: str, last: str):
+        return R.period.between(bindparam(first, type_=Date), bindparam(last, type_=Date))
+
     return and_(
-        R.scope == scope.level,
-        R.scope_id == getattr(scope.obj, "id", 0),
+        R.scope == bindparam("scope"),
+        R.scope_id == bindparam("scope_id"),
         R.split == split,
         or_(
-            *(
-                and_(R.grain == grain, R.period >= first, R.period <= last)
-                for grain, first, last in period_pieces(start, end)
-            )
+            and_(R.grain == "m", between("m1", "m2")),
+            and_(R.grain == "d", or_(between("d1", "d2"), between("d3", "d4"))),
         ),
     )
 
 
-def _sums(scope: Scope, start: date, end: date, split: str = "", *group) -> list:
-    stmt = (
-        select(*group, R.kind, R.outcome, func.sum(R.n), func.sum(R.answers), func.sum(R.satisfied))
-        .where(_in_period(scope, split, start, end))
-        .group_by(*group, R.kind, R.outcome)
-    )
-    return list(db.session.execute(stmt).all())
+def _period_params(scope: Scope, start: date, end: date) -> dict:
+    pieces = period_pieces(start, end)
+    months = [(first, last) for grain, first, last in pieces if grain == "m"] or [NOTHING]
+    days = [(first, last) for grain, first, last in pieces if grain == "d"] + [NOTHING] * 2
+    return {
+        "scope": scope.level,
+        "scope_id": getattr(scope.obj, "id", 0),
+        "m1": months[0][0],
+        "m2": months[0][1],
+        "d1": days[0][0],
+        "d2": days[0][1],
+        "d3": days[1][0],
+        "d4": days[1][1],
+    }
+
+
+def _sums(scope: Scope, start: date, end: date, split: str = "") -> list:
+    """``(kind, outcome, n, answers, satisfied)`` of the period; with ``split`` "agency" or
+    "category", that id first."""
+
+    def build() -> Select:
+        group = (R.split_id,) if split else ()
+        return (
+            select(
+                *group,
+                R.kind,
+                R.outcome,
+                func.sum(R.n),
+                func.sum(R.answers),
+                func.sum(R.satisfied),
+            )
+            .where(_in_period(split))
+            .group_by(*group, R.kind, R.outcome)
+        )
+
+    stmt = _statement(f"sums:{split}", build)
+    return list(db.session.execute(stmt, _period_params(scope, start, end)).all())
 
 
 def case_figures(counts: dict) -> dict:
@@ -173,12 +221,15 @@ def summary(scope: Scope, start: date, end: date, now: datetime) -> dict:
             counts["satisfied"] += satisfied or 0
     figures = case_figures(counts)
     histogram: dict[int, int] = defaultdict(int)
-    stmt = (
-        select(R.bucket, func.sum(R.n))
-        .where(_in_period(scope, "", start, end), R.kind == "closed")
-        .group_by(R.bucket)
+    stmt = _statement(
+        "histogram",
+        lambda: (
+            select(R.bucket, func.sum(R.n))
+            .where(_in_period(""), R.kind == "closed")
+            .group_by(R.bucket)
+        ),
     )
-    for bucket, n in db.session.execute(stmt):
+    for bucket, n in db.session.execute(stmt, _period_params(scope, start, end)):
         histogram[bucket] += n or 0
     figures["median_days"] = percentile(histogram, 0.5)
     figures["p90_days"] = percentile(histogram, 0.9)
@@ -205,12 +256,15 @@ def monthly(scope: Scope, start: date, end: date) -> list[dict]:
     while day <= end:
         months[day.strftime("%Y-%m")] = defaultdict(int)
         day = _next_month(day)
-    stmt = (
-        select(R.period, R.kind, R.outcome, func.sum(R.n))
-        .where(_in_period(scope, "", start, end), R.kind.in_(("opened", "closed", "due")))
-        .group_by(R.period, R.kind, R.outcome)
+    stmt = _statement(
+        "monthly",
+        lambda: (
+            select(R.period, R.kind, R.outcome, func.sum(R.n))
+            .where(_in_period(""), R.kind.in_(("opened", "closed", "due")))
+            .group_by(R.period, R.kind, R.outcome)
+        ),
     )
-    for period, kind, outcome, n in db.session.execute(stmt):
+    for period, kind, outcome, n in db.session.execute(stmt, _period_params(scope, start, end)):
         months[period.strftime("%Y-%m")][(kind, outcome)] += n or 0
     rows = []
     for month, counts in months.items():
@@ -222,20 +276,21 @@ def monthly(scope: Scope, start: date, end: date) -> list[dict]:
 
 
 def by_category(scope: Scope, start: date, end: date) -> list[tuple[int, int]]:
-    stmt = (
-        select(R.split_id, func.sum(R.n))
-        .where(_in_period(scope, "category", start, end), R.kind == "opened")
-        .group_by(R.split_id)
+    stmt = _statement(
+        "by_category",
+        lambda: (
+            select(R.split_id, func.sum(R.n))
+            .where(_in_period("category"), R.kind == "opened")
+            .group_by(R.split_id)
+        ),
     )
-    return [(cid, n or 0) for cid, n in db.session.execute(stmt)]
+    return [(cid, n or 0) for cid, n in db.session.execute(stmt, _period_params(scope, start, end))]
 
 
 def by_agency(scope: Scope, start: date, end: date) -> dict[int, dict]:
     """The case figures of each agency with any case in the period (the league table)."""
     per: dict[int, dict] = defaultdict(lambda: defaultdict(int))
-    for agency_id, kind, outcome, n, answers, satisfied in _sums(
-        scope, start, end, "agency", R.split_id
-    ):
+    for agency_id, kind, outcome, n, answers, satisfied in _sums(scope, start, end, "agency"):
         if not agency_id:
             continue
         counts = per[agency_id]
