@@ -14,8 +14,8 @@ from portal.core import clock
 from portal.extensions import db as _db
 from portal.transparency.dashboard import figures as F
 from portal.transparency.dashboard.facts import bucket_of
-from portal.transparency.dashboard.models import DashboardFact, DashboardRollup
-from portal.transparency.dashboard.rollup import KEY, ROLLUP_KEY, city_tz
+from portal.transparency.dashboard.models import ROLLUP_KEY, DashboardFact, DashboardRollup
+from portal.transparency.dashboard.rollup import KEY, city_tz
 from tests.cases.conftest import people
 from tests.conftest import user_by_email
 

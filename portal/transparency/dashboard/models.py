@@ -47,6 +47,21 @@ class DashboardFact(Model):
     decides_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+# What a rollup row is the sum of; in this order also the index every read uses: one scope,
+# one split, one grain, a range of periods.
+ROLLUP_KEY = (
+    "scope",
+    "scope_id",
+    "split",
+    "grain",
+    "period",
+    "kind",
+    "outcome",
+    "split_id",
+    "bucket",
+)
+
+
 class DashboardRollup(Model):
     """The facts summed per period and scope, so that a page reads tens of rows whatever the
     number of cases. A fact adds to a row of each ``grain`` (``d``: its local day, ``m``: the
@@ -59,21 +74,7 @@ class DashboardRollup(Model):
     period reads whole months from the month rows and its edges from the day rows."""
 
     __tablename__ = "dashboard_rollup"
-    __table_args__ = (
-        # Also the index every read uses: one scope, one split, one grain, a range of periods.
-        UniqueConstraint(
-            "scope",
-            "scope_id",
-            "split",
-            "grain",
-            "period",
-            "kind",
-            "outcome",
-            "split_id",
-            "bucket",
-            name="uq_dashboard_rollup_key",
-        ),
-    )
+    __table_args__ = (UniqueConstraint(*ROLLUP_KEY, name="uq_dashboard_rollup_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scope: Mapped[str] = mapped_column(String(10))

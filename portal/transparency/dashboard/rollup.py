@@ -32,7 +32,7 @@ from portal.extensions import db
 from portal.places.models import Community, Street
 from portal.proposals.models import Proposal
 from portal.transparency.dashboard.facts import proposal_facts
-from portal.transparency.dashboard.models import DashboardFact, DashboardRollup
+from portal.transparency.dashboard.models import ROLLUP_KEY, DashboardFact, DashboardRollup
 
 KEY = ("day", "kind", "outcome", "community_id", "agency_id", "category_id", "bucket")
 PENDING = "commons.dashboard_pending"
@@ -174,19 +174,6 @@ def refresh(ids: list[int], now: datetime | None = None) -> int:
     changes = {k: v for k, v in delta.items() if any(v)}
     _apply_to_rollup(changes)
     return len(changes)
-
-
-ROLLUP_KEY = (
-    "scope",
-    "scope_id",
-    "split",
-    "grain",
-    "period",
-    "kind",
-    "outcome",
-    "split_id",
-    "bucket",
-)
 
 
 def rollup_keys(fact: dict, district_id: int | None) -> list[tuple]:
