@@ -156,7 +156,6 @@ def install_template_globals(app: Flask) -> None:
     so that ``core.templating`` needs none of them."""
     from flask_login import current_user
 
-    from portal.accounts.forms import EmptyForm
     from portal.cases import services as cases
     from portal.deliberation import services as delib
     from portal.deliberation.targets import noun as target_noun
@@ -208,11 +207,7 @@ def install_template_globals(app: Flask) -> None:
     @app.context_processor
     def _people_globals():
         user = current_user
-        return {
-            "unread_count": unread_count(user) if user.is_authenticated else 0,
-            # Header buttons never read the request body (it may be the reason for an error page).
-            "button_form": lambda: EmptyForm(formdata=None),
-        }
+        return {"unread_count": unread_count(user) if user.is_authenticated else 0}
 
 
 def _init_extensions(app: Flask) -> None:
