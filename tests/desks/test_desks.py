@@ -95,9 +95,7 @@ def test_liaison_grid_and_supervisor_counts_match_their_workspaces(client, login
     assert html.count('href="/cases/110101001001-') == 1  # the "returned" tab
 
 
-def test_a_grid_workers_desk_between_others_keeps_every_count(
-    app, client, login_as, make_case, db
-):
+def test_a_grid_workers_desk_between_others_keeps_every_count(app, client, login_as, make_case, db):
     """The grid desk's column is built for the request and comes last in the statement; the
     desks around it (built once for their shape) keep their own counts."""
     from portal.roles.models import Role
