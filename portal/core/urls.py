@@ -90,7 +90,8 @@ def url_maker(endpoint: str, key: str, **values: Any) -> Callable[[Any], str]:
     URL, so the script root, host and scheme are ``url_for``'s own. A value whose URL form
     might not be its text (anything but an int or unreserved characters), or a URL in which
     the stand-in is not found exactly once, goes through ``url_for`` itself."""
-    built = url_for(endpoint, **values, **{key: _STAND_IN})
+    stand_in: dict[str, Any] = {**values, key: _STAND_IN}
+    built = url_for(endpoint, **stand_in)
     head, found, tail = built.partition(str(_STAND_IN))
     if not found or str(_STAND_IN) in tail:
         return lambda value: url_for(endpoint, **values, **{key: value})
