@@ -206,7 +206,7 @@ def install_template_globals(app: Flask) -> None:
         target_noun=target_noun,
         meeting_decision_label=meeting_decision_label,
         # The open invitations of an agency, counted on its workspace.
-        open_invitations=open_invitations,
+        open_invitations=lambda agency: open_invitations(agency, current_user),
         # The votes of an agenda item (settled), for the meeting page's
         # ``{% include "votes/_item_votes.html" %}``, and the words of a vote.
         item_votes=votes.item_votes,

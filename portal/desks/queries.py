@@ -51,6 +51,7 @@ class Desk:
     count: int = 0
     # For the committee desk: review, moderation, residency, appeals (label → count).
     parts: dict[str, int] = field(default_factory=dict)
+    scope_id: int | None = None  # the community, agency or district's id
 
     @property
     def label(self) -> str:
@@ -102,8 +103,13 @@ def appeals_waiting(community_id: Any, user_id: Any):
     )
 
 
-def open_invitations(agency) -> int:
-    """An agency's invitations to answer in writing, as its invitations page lists them."""
+def open_invitations(agency, user=None) -> int:
+    """An agency's invitations to answer in writing, as its invitations page lists them: the
+    count of ``user``'s desk of that agency when they hold it (counted this request, by the
+    same statement), else counted here."""
+    for desk in desks_for(user):
+        if desk.kind == "liaison" and desk.scope_id == agency.id:
+            return desk.parts["invitations"]
     stmt = meetings.open_invitations(agency).order_by(None).subquery()
     return db.session.scalar(select(func.count()).select_from(stmt)) or 0
 
@@ -223,6 +229,8 @@ def first_desk_url(user) -> str | None:
 def _build(user) -> list[Desk]:
     plan = _plan(user)
     desks = [desk for desk, _scope_id in plan]
+    for desk, scope_id in plan:
+        desk.scope_id = scope_id
     if not desks:
         return desks
     # The grid worker's desk counts over the grids of all their grants (a set of ids, and a
