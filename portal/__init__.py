@@ -155,9 +155,11 @@ def install_template_globals(app: Flask) -> None:
     """The template globals that read the features: here, where every layer may be imported,
     so that ``core.templating`` needs none of them."""
     from flask_login import current_user
+    from markupsafe import Markup
 
-    from portal.accounts.forms import EmptyForm
     from portal.cases import services as cases
+    from portal.core.i18n import gettext
+    from portal.core.templating import user_content
     from portal.deliberation import services as delib
     from portal.deliberation.targets import noun as target_noun
     from portal.desks.landing import landing_url
@@ -168,6 +170,14 @@ def install_template_globals(app: Flask) -> None:
     from portal.proposals.models import Status
     from portal.roles import permissions
     from portal.votes import services as votes
+
+    def proposal_title(p) -> Markup:
+        """A proposal's title as lists of cases and supports show it: a placeholder instead
+        once the reader may not see it. A function, not a macro: it is on every row."""
+        if proposals.can_read(current_user, p):
+            return user_content(p.title)
+        text = Markup(gettext("Hidden proposal #%(id)d", id=p.id))  # noqa: S704  # nosec B704
+        return Markup('<span class="muted">') + text + Markup("</span>")
 
     app.jinja_env.globals.update(
         status_label=proposals.status_label,
@@ -185,6 +195,7 @@ def install_template_globals(app: Flask) -> None:
         # Whether the reader may see a proposal's text (no, once hidden, but for its author
         # and committee): lists of cases and supports show a placeholder instead.
         can_read_proposal=lambda p: proposals.can_read(current_user, p),
+        proposal_title=proposal_title,
         perm=permissions,
         # The header's desks with their counts: asked by base.html only, once a request.
         header_desks=lambda: desks_for(current_user),
@@ -195,7 +206,7 @@ def install_template_globals(app: Flask) -> None:
         target_noun=target_noun,
         meeting_decision_label=meeting_decision_label,
         # The open invitations of an agency, counted on its workspace.
-        open_invitations=open_invitations,
+        open_invitations=lambda agency: open_invitations(agency, current_user),
         # The votes of an agenda item (settled), for the meeting page's
         # ``{% include "votes/_item_votes.html" %}``, and the words of a vote.
         item_votes=votes.item_votes,
@@ -208,11 +219,7 @@ def install_template_globals(app: Flask) -> None:
     @app.context_processor
     def _people_globals():
         user = current_user
-        return {
-            "unread_count": unread_count(user) if user.is_authenticated else 0,
-            # Header buttons never read the request body (it may be the reason for an error page).
-            "button_form": lambda: EmptyForm(formdata=None),
-        }
+        return {"unread_count": unread_count(user) if user.is_authenticated else 0}
 
 
 def _init_extensions(app: Flask) -> None:

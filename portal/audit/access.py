@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 
 from portal.audit.models import AccessEntry
 from portal.core import clock
@@ -40,8 +41,10 @@ def log_views(viewer, resident_ids: Iterable[int], office: Office, purpose: str)
     if not ids:
         return 0
     now = clock.now()
+    # Into the table, not through the ORM's bulk insert of entities: nothing is loaded back,
+    # and the ORM's path cost a staff page three times the Python of the rows' own insert.
     db.session.execute(
-        insert(AccessEntry),
+        insert(cast(Table, AccessEntry.__table__)),
         [
             {
                 "resident_id": rid,

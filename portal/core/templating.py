@@ -5,15 +5,17 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from numbers import Number
 
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
-from jinja2 import pass_context
-from jinja2.runtime import Context
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
-from portal.core.i18n import current_locale, fmt_datetime, translations
+from portal.core.i18n import current_locale, fmt_datetime, ngettext, translations
 from portal.core.security import safe_next
+from portal.core.urls import url_maker
 
 # filename → (mtime_ns, size, version): a file's hash is read again only when it changed.
 _static_versions: dict[str, tuple[int, int, str]] = {}
@@ -67,42 +69,75 @@ def _hidden(name: str, value: str) -> Markup:
     return Markup(html)  # noqa: S704  # nosec B704
 
 
-def _finish(context: Context, rv: str, variables: dict):
-    """Jinja's "new style" gettext finishing touch: Markup under autoescape, then the string
-    always formatted with its variables ("%%" becomes "%" even without any)."""
-    if context.eval_ctx.autoescape:
+def _escaped(value):
+    """A variable of a translated string as ``Markup % value`` would take it: numbers as they
+    are (for ``%d``), anything else escaped."""
+    return value if isinstance(value, Number) else escape(value)
+
+
+def _finish(eval_ctx: EvalContext, rv: str, variables: dict):
+    """Jinja's "new style" gettext finishing touch: Markup under autoescape (its variables
+    escaped), then the string always formatted with its variables ("%%" becomes "%" even
+    without any). The variables are escaped here rather than through ``Markup.__mod__``,
+    which wraps each in a helper object: the same text for a fifth of the calls."""
+    if eval_ctx.autoescape:
         # Our own catalogue's text, marked safe as Jinja's i18n extension does.
-        rv = Markup(rv)  # noqa: S704  # nosec B704
+        if variables:
+            rv = rv % {k: _escaped(v) for k, v in variables.items()}
+        elif "%" in rv:
+            rv = rv % variables
+        return Markup(rv)  # noqa: S704  # nosec B704
     if variables or "%" in rv:
         return rv % variables
     return rv
 
 
-@pass_context
-def _gettext(__context: Context, __string: str, **variables):
-    return _finish(__context, translations().ugettext(__string), variables)
+# ``pass_eval_context``, not ``pass_context``: only the autoescape setting is needed, and a
+# context-passing callable called inside a loop gets a derived copy of the context each time.
+@pass_eval_context
+def _gettext(__eval_ctx: EvalContext, __string: str, **variables):
+    return _finish(__eval_ctx, translations().ugettext(__string), variables)
 
 
-@pass_context
-def _ngettext(__context: Context, __singular: str, __plural: str, __num: int, **variables):
+@pass_eval_context
+def _ngettext(__eval_ctx: EvalContext, __singular: str, __plural: str, __num: int, **variables):
     variables.setdefault("num", __num)
-    return _finish(__context, translations().ungettext(__singular, __plural, __num), variables)
+    return _finish(__eval_ctx, translations().ungettext(__singular, __plural, __num), variables)
 
 
-@pass_context
-def _pgettext(__context: Context, __string_ctx: str, __string: str, **variables):
+@pass_eval_context
+def _pgettext(__eval_ctx: EvalContext, __string_ctx: str, __string: str, **variables):
     variables.setdefault("context", __string_ctx)
-    return _finish(__context, translations().upgettext(__string_ctx, __string), variables)
+    return _finish(__eval_ctx, translations().upgettext(__string_ctx, __string), variables)
 
 
-@pass_context
+@pass_eval_context
 def _npgettext(
-    __context: Context, __string_ctx: str, __singular: str, __plural: str, __num: int, **variables
+    __eval_ctx: EvalContext,
+    __string_ctx: str,
+    __singular: str,
+    __plural: str,
+    __num: int,
+    **variables,
 ):
     variables.setdefault("context", __string_ctx)
     variables.setdefault("num", __num)
     rv = translations().unpgettext(__string_ctx, __singular, __plural, __num)
-    return _finish(__context, rv, variables)
+    return _finish(__eval_ctx, rv, variables)
+
+
+def waiting(seconds: float) -> Markup:
+    """How long something has waited, in the unit a person would say: minutes under an hour,
+    hours under a day, then days ("3 天", not "72 小时"). A function, not a macro: a queue shows
+    it on every card, and a macro call costs a new context each time."""
+    s = max(int(seconds), 0)
+    if s < 3600:
+        text = ngettext("waiting %(num)d minute", "waiting %(num)d minutes", s // 60)
+    elif s < 86400:
+        text = ngettext("waiting %(num)d hour", "waiting %(num)d hours", s // 3600)
+    else:
+        text = ngettext("waiting %(num)d day", "waiting %(num)d days", s // 86400)
+    return Markup(text)  # noqa: S704  # nosec B704  # our catalogue's text and a number
 
 
 def user_content(text) -> Markup:
@@ -130,6 +165,8 @@ def install_templating(app: Flask) -> None:
     app.jinja_env.globals["safe_next"] = safe_next
     app.jinja_env.globals["csrf_field"] = csrf_field
     app.jinja_env.globals["static_url"] = static_url
+    app.jinja_env.globals["waiting"] = waiting
+    app.jinja_env.globals["url_maker"] = url_maker
     from portal.core import clock
 
     # The globals that read the features (labels, permissions, unread notes) are the

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
@@ -200,7 +201,9 @@ def _render_workspace(community, *, form: ModerateForm | None = None, selected=(
         more_url=more_url,
         form=form or ModerateForm(),
         selected=set(selected),
-        report_labels=REPORT_LABELS,
+        # Translated once for the page, not on each card (a lazy string translates each time
+        # it is shown); our catalogue's text, shown as the lazy strings showed it.
+        report_labels={code: Markup(str(label)) for code, label in REPORT_LABELS.items()},  # noqa: S704  # nosec B704
         review_count=db.session.scalar(
             select(func.count()).select_from(
                 proposals.review_queue(community).order_by(None).subquery()

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache
+from typing import Any
 
 from flask import g, has_request_context, url_for
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 
 from portal.cases import services as cases
+from portal.core import clock
 from portal.core.i18n import current_locale
 from portal.core.i18n import lazy_gettext as _l
+from portal.core.types import UTCDateTime
 from portal.deliberation.models import Appeal, ModerationAction, Report
 from portal.extensions import db
 from portal.meetings import services as meetings
@@ -48,6 +51,7 @@ class Desk:
     count: int = 0
     # For the committee desk: review, moderation, residency, appeals (label → count).
     parts: dict[str, int] = field(default_factory=dict)
+    scope_id: int | None = None  # the community, agency or district's id
 
     @property
     def label(self) -> str:
@@ -82,7 +86,7 @@ def residency_waiting(community_id: int):
     )
 
 
-def appeals_waiting(community_id: int, user_id: int):
+def appeals_waiting(community_id: Any, user_id: Any):
     """Pending appeals the committee decides, against an action in this community, that this
     member may decide (neither their own action nor their own appeal)."""
     return _count(
@@ -99,94 +103,120 @@ def appeals_waiting(community_id: int, user_id: int):
     )
 
 
-def meetings_to_prepare(community):
-    """Upcoming meetings of the community with answers still missing (or still drafts)."""
-    return _count(meetings.to_prepare(community))
-
-
-def open_invitations(agency) -> int:
-    """An agency's invitations to answer in writing, as its invitations page lists them."""
+def open_invitations(agency, user=None) -> int:
+    """An agency's invitations to answer in writing, as its invitations page lists them: the
+    count of ``user``'s desk of that agency when they hold it (counted this request, by the
+    same statement), else counted here."""
+    for desk in desks_for(user):
+        if desk.kind == "liaison" and desk.scope_id == agency.id:
+            return desk.parts["invitations"]
     stmt = meetings.open_invitations(agency).order_by(None).subquery()
     return db.session.scalar(select(func.count()).select_from(stmt)) or 0
 
 
-def votes_open(community) -> int:
-    """The community's votes taking ballots now."""
-    return _count(votes.open_votes(community))
-
-
 COMMITTEE_PARTS = ("review", "moderation", "residency", "appeals", "meetings", "votes")
+# The names of each kind's count columns, in the order its columns come (committee: above).
+PARTS = {
+    "committee": COMMITTEE_PARTS,
+    "liaison": ("cases", "invitations"),
+    "supervisor": ("returned", "extensions"),
+}
+SPANS = {"committee": len(COMMITTEE_PARTS), "liaison": 2, "supervisor": 2, "admin": 1}
 
 
-def _committee_columns(grant: RoleGrant, user_id: int) -> list:
-    c = grant.community
+@dataclass(frozen=True)
+class _Bound:
+    """A community, agency or district as the features' queue functions read it (its ``id``
+    only), with the id a bound parameter: the desks' statement is built once for each shape
+    of desks, and each request binds its own ids."""
+
+    id: Any
+
+
+_NOW = bindparam("now", type_=UTCDateTime())
+_USER_ID = bindparam("user_id", type_=Integer)
+
+
+def _scope(slot: int) -> Any:
+    """Typed ``Any``: the queue functions take the model they read the ``id`` of."""
+    return _Bound(bindparam(f"scope_{slot}", type_=Integer))
+
+
+def _committee_columns(slot: int) -> list:
+    c = _scope(slot)
     return [
         review_waiting(c),
         moderation_waiting(c.id),
         residency_waiting(c.id),
-        appeals_waiting(c.id, user_id),
-        meetings_to_prepare(c),
-        votes_open(c),
+        appeals_waiting(c.id, _USER_ID),
+        _count(meetings.to_prepare(c, _NOW)),
+        _count(votes.open_votes(c, _NOW)),
     ]
 
 
-def _one(queue: Callable, *args) -> list:
-    """The count of a feature's queue statement, as the one column of a desk."""
-    return [_count(queue(*args))]
-
-
-def _liaison_columns(agency) -> list:
+def _liaison_columns(slot: int) -> list:
     """New cases and invitations to answer in writing: the agency desk's count."""
-    return [_count(cases.liaison_cases(agency, "new")), _count(meetings.open_invitations(agency))]
+    a = _scope(slot)
+    return [_count(cases.liaison_cases(a, "new")), _count(meetings.open_invitations(a))]
 
 
-def _supervisor_columns(district) -> list:
+def _supervisor_columns(slot: int) -> list:
     """Returned cases to re-route and extension requests to decide: the district desk's
     count (overdue cases are watched on its tab, not waiting for the supervisor's step)."""
+    d = _scope(slot)
     return [
-        _count(cases.supervisor_cases(district, "returned")),
-        _count(cases.supervisor_cases(district, "extensions")),
+        _count(cases.supervisor_cases(d, "returned")),
+        _count(cases.supervisor_cases(d, "extensions")),
     ]
-
-
-def _filing() -> list:
-    return [filing_waiting()]
 
 
 def filing_waiting():
     return _count(select(Proposal.id).where(Proposal.filing_pending_since.is_not(None)))
 
 
-def _plan(user) -> list[tuple[Desk, Callable[[], list]]]:
-    """The person's desks in landing order, each with the count columns it needs; no query
-    (beyond the grants, loaded once a request, and a grid worker's grid lookup)."""
+_COLUMNS: dict[str, Callable[[int], list]] = {
+    "committee": _committee_columns,
+    "liaison": _liaison_columns,
+    "supervisor": _supervisor_columns,
+    "admin": lambda _slot: [filing_waiting()],
+}
+
+
+@lru_cache(maxsize=64)
+def _statement(shape: tuple[str, ...]):
+    """The one statement counting every desk of a person whose desks are of these kinds, in
+    this order; built once for each shape (building it cost more than running it), with the
+    scopes, the person and the time bound at execution."""
+    return select(*[col for slot, kind in enumerate(shape) for col in _COLUMNS[kind](slot)])
+
+
+def _plan(user) -> list[tuple[Desk, int | None]]:
+    """The person's desks in landing order, each with the id of its scope (None for the grid
+    worker and the administration); no query (beyond the grants, loaded once a request)."""
     loc = current_locale()
     grants = sorted(permissions.grants(user), key=lambda gr: (KINDS.index(_kind(gr)), gr.id))
-    plan: list[tuple[Desk, Callable[[], list]]] = []
-    grid_grants = [gr for gr in grants if gr.role == Role.grid_worker]
+    plan: list[tuple[Desk, int | None]] = []
     seen_grid = False
     for gr in grants:
         kind = _kind(gr)
         if kind == "committee":
             c = gr.community
             desk = Desk("committee", url_for("desks.committee", code=c.code), c.name(loc))
-            plan.append((desk, partial(_committee_columns, gr, user.id)))
+            plan.append((desk, c.id))
         elif kind == "liaison":
             a = gr.agency
-            desk = Desk("liaison", url_for("cases.liaison", code=a.code), a.name(loc))
-            plan.append((desk, partial(_liaison_columns, a)))
+            plan.append((Desk("liaison", url_for("cases.liaison", code=a.code), a.name(loc)), a.id))
         elif kind == "grid":
             if seen_grid:  # one desk for all of a grid worker's grids
                 continue
             seen_grid = True
-            desk = Desk("grid", url_for("cases.grid_worker"), "")
-            plan.append((desk, partial(_one, cases.verification_cases, grid_grants)))
+            plan.append((Desk("grid", url_for("cases.grid_worker"), ""), None))
         elif kind == "supervisor":
             d = gr.district
             desk = Desk("supervisor", url_for("cases.supervisor", code=d.code), d.name(loc))
-            plan.append((desk, partial(_supervisor_columns, d)))
+            plan.append((desk, d.id))
         else:
-            plan.append((Desk("admin", url_for("admin.index"), ""), partial(_filing)))
+            plan.append((Desk("admin", url_for("admin.index"), ""), None))
     return plan
 
 
@@ -198,27 +228,39 @@ def first_desk_url(user) -> str | None:
 
 def _build(user) -> list[Desk]:
     plan = _plan(user)
-    desks = [desk for desk, _cols in plan]
-    columns: list = []
-    spans: list[int] = []
-    for _desk, make in plan:
-        cols = make()
-        columns.extend(cols)
-        spans.append(len(cols))
-    if not columns:
+    desks = [desk for desk, _scope_id in plan]
+    for desk, scope_id in plan:
+        desk.scope_id = scope_id
+    if not desks:
         return desks
-    row = db.session.execute(select(*columns)).one()
+    # The grid worker's desk counts over the grids of all their grants (a set of ids, and a
+    # lookup of the grids' communities): its column is built for the request, the others once.
+    shape = tuple(d.kind for d in desks if d.kind != "grid")
+    params: dict[str, Any] = {"now": clock.now(), "user_id": user.id}
+    params.update(
+        (f"scope_{slot}", scope_id)
+        for slot, scope_id in enumerate(s for d, s in plan if d.kind != "grid")
+    )
+    if len(shape) == len(desks):
+        stmt: Select[Any] = _statement(shape)
+    else:
+        grid_grants = [gr for gr in permissions.grants(user) if gr.role == Role.grid_worker]
+        grid = _count(cases.verification_cases(grid_grants))
+        stmt = _statement(shape).add_columns(grid) if shape else select(grid)
+    row = db.session.execute(stmt, params).one()
     at = 0
-    for desk, span in zip(desks, spans, strict=True):
+    for desk in desks:
+        if desk.kind == "grid":
+            continue
+        span = SPANS[desk.kind]
         values = [int(v or 0) for v in row[at : at + span]]
         at += span
         desk.count = sum(values)
-        if desk.kind == "committee":
-            desk.parts = dict(zip(COMMITTEE_PARTS, values, strict=True))
-        elif desk.kind == "liaison":
-            desk.parts = dict(zip(("cases", "invitations"), values, strict=True))
-        elif desk.kind == "supervisor":
-            desk.parts = dict(zip(("returned", "extensions"), values, strict=True))
+        if desk.kind in PARTS:
+            desk.parts = dict(zip(PARTS[desk.kind], values, strict=True))
+    for desk in desks:
+        if desk.kind == "grid":  # its column comes last
+            desk.count = int(row[at] or 0)
     return desks
 
 

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import g, has_request_context
+from sqlalchemy import bindparam, select
 
 from portal.extensions import db
 from portal.roles.models import Role, RoleGrant
 
 
+@cache
+def _grants_statement():
+    """Built once, the user bound at execution: building it cost as much as running it."""
+    return select(RoleGrant).where(RoleGrant.user_id == bindparam("user_id"))
+
+
 def grants(user) -> list[RoleGrant]:
     if user is None or not getattr(user, "is_authenticated", False):
         return []
-    cache = g.setdefault("_grants", {}) if has_request_context() else {}
-    if user.id not in cache:
-        cache[user.id] = list(
-            db.session.scalars(db.select(RoleGrant).where(RoleGrant.user_id == user.id)).all()
-        )
-    return cache[user.id]
+    found = g.setdefault("_grants", {}) if has_request_context() else {}
+    if user.id not in found:
+        found[user.id] = list(db.session.scalars(_grants_statement(), {"user_id": user.id}))
+    return found[user.id]
 
 
 def known_to_hold_none(user_id: int) -> None:

@@ -200,3 +200,21 @@ def test_no_link_is_built_from_the_request_host():
         if "_external" in line and path.name != "urls.py"
     ]
     assert offenders == []
+
+
+def test_a_url_maker_builds_what_url_for_builds_under_a_script_root(app):
+    """Links built once per page and filled with each card's value are url_for's own, under
+    a sub-path too; a value that would need quoting goes through url_for itself."""
+    from flask import url_for
+
+    from portal.core.urls import url_maker
+
+    for root in ("", "/commons"):
+        with app.test_request_context("/", base_url=f"http://127.0.0.1{root}"):
+            proposal = url_maker("proposals.show", "proposal_id")
+            case = url_maker("cases.show", "number")
+            for pid in (1, 42, 1987654321):
+                assert proposal(pid) == url_for("proposals.show", proposal_id=pid)
+            for number in ("110101001001-2026-0001", "a b/é?", "x" * 3):
+                assert case(number) == url_for("cases.show", number=number)
+            assert proposal(7).startswith(f"{root}/")

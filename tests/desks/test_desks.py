@@ -95,6 +95,26 @@ def test_liaison_grid_and_supervisor_counts_match_their_workspaces(client, login
     assert html.count('href="/cases/110101001001-') == 1  # the "returned" tab
 
 
+def test_a_grid_workers_desk_between_others_keeps_every_count(app, client, login_as, make_case, db):
+    """The grid desk's column is built for the request and comes last in the statement; the
+    desks around it (built once for their shape) keep their own counts."""
+    from portal.roles.models import Role
+    from portal.roles.services import grant
+
+    make_case("dispatched")
+    make_case("verifying")
+    make_case("returned")
+    user = user_by_email(DEMO["grid_worker"])
+    with app.test_request_context("/"):
+        grant(None, user, Role.liaison, "health-commission")
+        grant(None, user, Role.supervisor, "110101")
+    db.session.commit()
+    login_as("grid_worker")
+    html = client.get("/workspace/grid").get_data(as_text=True)
+    assert header_counts(html) == {"liaison": 1, "grid": 1, "supervisor": 1}
+    assert re.findall(r'data-desk="(\w+)"', html) == ["liaison", "grid", "supervisor"]
+
+
 def test_every_desk_is_counted_in_one_statement(app, login_as, count_queries, make_case):
     from portal.roles import permissions
 

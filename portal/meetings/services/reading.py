@@ -133,10 +133,11 @@ def meetings_for_subject(*, proposal_id: int | None = None, case_id: int | None 
     return [(m, item, ds.get(item.id)) for m, item in rows]
 
 
-def to_prepare(community):
+def to_prepare(community, now=None):
     """The committee's meetings to prepare: upcoming (draft or published, not started) with an
-    invitation not answered yet; a statement, counted by the desk."""
-    now = clock.now()
+    invitation not answered yet; a statement, counted by the desk. ``now`` may be a bound
+    parameter (the desks' statement is built once)."""
+    now = clock.now() if now is None else now
     unanswered = exists(
         select(Invitation.id)
         .join(AgendaItem, AgendaItem.id == Invitation.item_id)

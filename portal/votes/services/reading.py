@@ -86,10 +86,11 @@ def community_votes(community, user, limit: int = 100) -> list[Vote]:
     return [settle(v) for v in db.session.scalars(stmt)]
 
 
-def open_votes(community):
+def open_votes(community, now=None):
     """The community's votes taking ballots now (by their times, whether or not a read has
-    settled their state yet): the committee desk's count."""
-    now = clock.now()
+    settled their state yet): the committee desk's count. ``now`` may be a bound parameter
+    (the desks' statement is built once)."""
+    now = clock.now() if now is None else now
     return select(Vote.id).where(
         Vote.community_id == community.id,
         Vote.state != VoteState.closed,
