@@ -8,12 +8,15 @@ pointing at their server hands them the account. Requests for a host outside TRU
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, abort, current_app, request
+from flask import Flask, Request, abort, current_app, request, url_for
 from werkzeug.exceptions import SecurityError
 from werkzeug.routing import MapAdapter
 
+from portal.core.input import MAX_ID
 from portal.core.security import log_event
 
 UNTRUSTED_HOST = "commons.untrusted_host"
@@ -42,6 +45,23 @@ def external_url(endpoint: str, **values) -> str:
     )
     current_app.inject_url_defaults(endpoint, values)
     return adapter.build(endpoint, values, force_external=True)
+
+
+# A stand-in id for ``id_url``: the largest the ``id`` converter accepts.
+_STAND_IN = MAX_ID
+
+
+def id_url(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:
+    """``url_for(endpoint, **{key: id}, **values)`` for many ids, as lists link each card:
+    ``url_for`` is asked once, with a stand-in id, and each id is written in its place. The
+    link is Flask's own (the script root, the host when external, the converter's format);
+    only the id changes, and an ``id`` converter writes an id as its digits."""
+    values[key] = _STAND_IN
+    url = url_for(endpoint, **values)
+    head, found, tail = url.partition(str(_STAND_IN))
+    if not found or str(_STAND_IN) in tail:  # the stand-in must be the id, and only it
+        raise ValueError(f"{endpoint}: no single place for {key!r} in {url!r}")
+    return lambda id_: f"{head}{id_:d}{tail}"
 
 
 class Portal(Flask):

@@ -200,3 +200,20 @@ def test_no_link_is_built_from_the_request_host():
         if "_external" in line and path.name != "urls.py"
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("script_root", ["", "/commons"])
+def test_a_list_links_each_card_as_url_for_would(app, script_root):
+    """``id_url`` asks ``url_for`` once and writes each id in; under a script root (a site
+    served below a path) and with extra values, each link is the one ``url_for`` builds."""
+    from flask import url_for
+
+    from portal.core.urls import id_url
+
+    with app.test_request_context("/", base_url=f"http://localhost{script_root}"):
+        link = id_url("proposals.show", "proposal_id")
+        photo = id_url("proposals.photo", "photo_id", proposal_id=7, size="thumb")
+        for i in (1, 42, 2**31 - 1):
+            assert link(i) == url_for("proposals.show", proposal_id=i)
+            assert photo(i) == url_for("proposals.photo", proposal_id=7, photo_id=i, size="thumb")
+        assert link(5).startswith(f"{script_root}/proposals/")
