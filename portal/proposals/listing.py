@@ -46,10 +46,13 @@ def decode(cursor: str | None, sort: str) -> list | None:
 _INSTANT = Proposal.closes_at.type
 
 
-@lru_cache(maxsize=512)
-def _statement(status: str | None, place: str | None, category: bool, sort: str, after: bool):
-    """The page's statement without its search and limit; ``place`` "community", "district"
-    or None; its parameters: now, community or district, category, after_key and after_id."""
+@lru_cache(maxsize=1024)
+def _statement(
+    status: str | None, place: str | None, category: bool, search: bool, sort: str, after: bool
+):
+    """The statement of a page: ``place`` "community", "district" or None; its parameters:
+    now, community or district, category, the search's (``services.search_params``),
+    after_key and after_id (continuing a page), and limit."""
     stmt = select_cards().where(
         services.status_clause(status, bindparam("now", type_=_INSTANT)),
         Proposal.hidden.is_(False),
@@ -66,6 +69,9 @@ def _statement(status: str | None, place: str | None, category: bool, sort: str,
         stmt = stmt.where(Proposal.community_id.in_(in_district))
     if category:
         stmt = stmt.where(Proposal.category_id == bindparam("category"))
+    if search:
+        stmt = stmt.where(services.search_clause(place == "community"))
+    stmt = stmt.limit(bindparam("limit"))
     after_id = bindparam("after_id", type_=Proposal.id.type)
     if sort == "top":
         if after:
@@ -90,23 +96,28 @@ def _statement(status: str | None, place: str | None, category: bool, sort: str,
     return stmt.order_by(Proposal.id.desc())
 
 
-def query(f: Filters, sort: str = "new", after: list | None = None) -> tuple[Select, dict]:
-    """The statement of a list of proposals and its parameters."""
+def query(f: Filters, sort: str, after: list | None, limit: int) -> tuple[Select, dict] | None:
+    """The statement of a page of proposals and its parameters (None: a search for nothing)."""
     place = "community" if f.community is not None else None
     if place is None and f.district_id is not None:
         place = "district"
-    stmt = _statement(f.status, place, f.category is not None, sort, after is not None)
     params = {
         "now": clock.now(),
         "community": f.community.id if f.community is not None else None,
         "district": f.district_id,
         "category": f.category.id if f.category is not None else None,
+        "limit": limit,
     }
+    search = bool(f.q.strip())
+    if search:
+        found = services.search_params(f.q)
+        if found is None:
+            return None
+        params.update(found)
     if after is not None:
         params["after_key"], params["after_id"] = after
-    if f.q.strip():
-        stmt = services.search_filter(stmt, f.q, f.community.id if f.community else None)
-    return stmt, params
+    sorted_by = _statement(f.status, place, f.category is not None, search, sort, after is not None)
+    return sorted_by, params
 
 
 def _key(p: Card, sort: str) -> list:
@@ -122,7 +133,9 @@ def _key(p: Card, sort: str) -> list:
 def page(f: Filters, cursor: str | None, limit: int) -> tuple[list[Card], str | None]:
     """One page of proposals and the cursor of the next page (None at the end)."""
     sort = f.sort if f.sort in SORTS else "new"
-    stmt, params = query(f, sort, decode(cursor, sort))
-    rows = cards(stmt.limit(limit + 1), params)
+    found = query(f, sort, decode(cursor, sort), limit + 1)
+    if found is None:
+        return [], None
+    rows = cards(*found)
     nxt = encode_cursor(_key(rows[limit - 1], sort)) if len(rows) > limit else None
     return rows[:limit], nxt
