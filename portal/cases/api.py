@@ -9,6 +9,7 @@ from sqlalchemy import select
 from portal.cases import schemas as S
 from portal.cases import services as cases
 from portal.cases.models import Case, RoutingRule
+from portal.cases.services.progress import CaseBrief
 from portal.cases.views import case_query
 from portal.core.api import ApiError, bp, iso, require_user
 from portal.core.guards import login_required, public
@@ -52,7 +53,7 @@ def _item(c: Case) -> dict:
     }
 
 
-def proposal_case(c: Case, count: bool = False) -> dict:
+def proposal_case(c: Case | CaseBrief, count: bool = False) -> dict:
     """The ``case`` object of a proposal in the API: the case's stage in words (the caller's
     language), the agency, the limit that runs now and, once closed, the outcome. ``count``
     adds the working days left (one calendar query; single proposals only)."""

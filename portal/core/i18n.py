@@ -197,6 +197,12 @@ def fmt_datetime(dt: datetime | None, fmt: str = "medium") -> str:
     return _FORMATS[current_locale()][fmt](dt.astimezone(ZoneInfo(city_timezone_name())))
 
 
+def localized(name_zh: str, name_en: str | None, locale: str) -> str:
+    """A name kept in both languages (a place, a category, an agency) as ``locale`` reads it:
+    the English one when asked for and given, else the Chinese."""
+    return name_en if locale == "en" and name_en else name_zh
+
+
 def table_label(table: dict, key) -> str:
     """The translated label ``table`` (of lazy strings) holds for ``key``, or the key itself."""
     label = table.get(key)

@@ -17,6 +17,7 @@ from flask import Flask, Request, abort, current_app, request, url_for
 from werkzeug.exceptions import SecurityError
 from werkzeug.routing import MapAdapter
 
+from portal.core.input import MAX_ID
 from portal.core.security import log_event
 
 UNTRUSTED_HOST = "commons.untrusted_host"
@@ -78,8 +79,9 @@ def refuse_untrusted_host() -> None:
         abort(400)
 
 
-# A stand-in value: an id the ``id`` converter takes, and text no converter quotes.
-_STAND_IN = 1987654321
+# A stand-in value: an id the ``id`` converter takes (the largest), and text no converter
+# quotes.
+_STAND_IN = MAX_ID
 # Values whose URL form is their text under every converter (RFC 3986's unreserved characters).
 _PLAIN = re.compile(r"[A-Za-z0-9._~-]+")
 

@@ -16,12 +16,12 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, case, exists, func, select
-from sqlalchemy.orm import joinedload, lazyload, load_only
+from sqlalchemy.orm import joinedload, lazyload
 
 from portal.cases.models import Case, CaseState
 from portal.core.i18n import city_timezone_name
 from portal.extensions import db
-from portal.proposals.listing import CARD_COLUMNS
+from portal.proposals.cards import Card, cards, select_cards
 from portal.proposals.models import Proposal, Status, Support
 
 SHOWN = 5
@@ -29,16 +29,6 @@ SHOWN = 5
 # on the work, so the page costs the same in a city of a thousand communities.
 CANDIDATES = 200
 RESOLVED_WITHIN = timedelta(days=90)
-
-
-def _cards(stmt):
-    # Joined, not selected in: a list's community and category come in its own round trip.
-    return stmt.options(
-        load_only(*CARD_COLUMNS),
-        lazyload("*"),
-        joinedload(Proposal.community).lazyload("*"),
-        joinedload(Proposal.category),
-    )
 
 
 def _open_now(now):
@@ -54,12 +44,12 @@ _NOW = bindparam("now", type_=Proposal.closes_at.type)
 
 @cache
 def _closing_soon():
-    stmt = select(Proposal).where(_open_now(_NOW)).order_by(Proposal.closes_at, Proposal.id)
-    return _cards(stmt).limit(SHOWN)
+    stmt = select_cards().where(_open_now(_NOW)).order_by(Proposal.closes_at, Proposal.id)
+    return stmt.limit(SHOWN)
 
 
-def closing_soon(now: datetime) -> list[Proposal]:
-    return list(db.session.scalars(_closing_soon(), {"now": now}))
+def closing_soon(now: datetime) -> list[Card]:
+    return cards(_closing_soon(), {"now": now})
 
 
 @cache
@@ -72,18 +62,18 @@ def _near_threshold():
         .subquery()
     )
     share = Proposal.support_count * 1.0 / func.nullif(Proposal.threshold, 0)
-    stmt = (
-        select(Proposal)
+    return (
+        select_cards()
         .join(candidates, candidates.c.id == Proposal.id)
         .where(Proposal.support_count > 0)
         .order_by(share.desc(), Proposal.id)
+        .limit(SHOWN)
     )
-    return _cards(stmt).limit(SHOWN)
 
 
-def near_threshold(now: datetime) -> list[Proposal]:
+def near_threshold(now: datetime) -> list[Card]:
     """Of the open proposals closing first, those with the largest share of their threshold."""
-    return list(db.session.scalars(_near_threshold(), {"now": now}))
+    return cards(_near_threshold(), {"now": now})
 
 
 @cache
@@ -164,43 +154,61 @@ def figures(now: datetime) -> Figures:
     return Figures(raised=int(row[0] or 0), closed=int(row[1] or 0), on_time=int(row[2] or 0))
 
 
-def needs_support(user, now: datetime) -> list[Proposal]:
-    """Open proposals of the resident's community they have not supported, closing first."""
-    supported = exists().where(Support.proposal_id == Proposal.id, Support.user_id == user.id)
-    stmt = (
-        select(Proposal)
-        .where(_open_now(now), Proposal.community_id == user.community_id, ~supported)
+@cache
+def _needs_support():
+    user_id = bindparam("user_id", type_=Support.user_id.type)
+    supported = exists().where(Support.proposal_id == Proposal.id, Support.user_id == user_id)
+    return (
+        select_cards()
+        .where(
+            _open_now(_NOW),
+            Proposal.community_id == bindparam("community_id", type_=Proposal.community_id.type),
+            ~supported,
+        )
         .order_by(Proposal.closes_at, Proposal.id)
+        .limit(SHOWN)
     )
-    return list(db.session.scalars(_cards(stmt).limit(SHOWN)))
+
+
+def needs_support(user, now: datetime) -> list[Card]:
+    """Open proposals of the resident's community they have not supported, closing first."""
+    params = {"now": now, "user_id": user.id, "community_id": user.community_id}
+    return cards(_needs_support(), params)
 
 
 @dataclass
 class Mine:
-    proposal: Proposal
+    proposal: Card
     raised: bool  # written by them (else: supported)
 
 
-def mine(user) -> list[Mine]:
-    """What the resident raised (newest first) and then what they supported; a proposal both
-    raised and supported shows once. The cases they became come from ``hooks.cases_of``."""
+@cache
+def _mine():
     raised_ids = (
         select(Proposal.id)
-        .where(Proposal.author_id == user.id)
+        .where(Proposal.author_id == bindparam("user_id", type_=Proposal.author_id.type))
         .order_by(Proposal.id.desc())
         .limit(SHOWN)
     )
     supported_ids = (
         select(Support.proposal_id)
-        .where(Support.user_id == user.id)
+        .where(Support.user_id == bindparam("user_id", type_=Support.user_id.type))
         .order_by(Support.id.desc())
         .limit(SHOWN)
     )
-    ids = [*db.session.scalars(raised_ids)]
-    supported = [i for i in db.session.scalars(supported_ids) if i not in ids]
+    found = select_cards().where(Proposal.id.in_(bindparam("ids", expanding=True)))
+    return raised_ids, supported_ids, found
+
+
+def mine(user) -> list[Mine]:
+    """What the resident raised (newest first) and then what they supported; a proposal both
+    raised and supported shows once. The cases they became come from ``hooks.cases_of``."""
+    raised_ids, supported_ids, found = _mine()
+    params = {"user_id": user.id}
+    ids = [*db.session.scalars(raised_ids, params)]
+    supported = [i for i in db.session.scalars(supported_ids, params) if i not in ids]
     wanted = ids + supported
     if not wanted:
         return []
-    rows = db.session.scalars(_cards(select(Proposal)).where(Proposal.id.in_(wanted))).unique()
-    by_id = {p.id: p for p in rows}
+    by_id = {p.id: p for p in cards(found, {"ids": wanted})}
     return [Mine(by_id[i], i in ids) for i in wanted if i in by_id]

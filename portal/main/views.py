@@ -14,7 +14,7 @@ from portal.desks.queries import desks_for
 from portal.extensions import csrf, db
 from portal.main import bp
 from portal.main import home as home_queries
-from portal.proposals import hooks
+from portal.proposals import cards, hooks
 from portal.transparency.dashboard.figures import Scope
 from portal.transparency.dashboard.views import headline as dashboard_headline
 
@@ -28,16 +28,18 @@ def home():
     user = current_user
     context: dict = {
         "now": now,
-        "closing": home_queries.closing_soon(now),
-        "near": home_queries.near_threshold(now),
+        "closing": cards.views(home_queries.closing_soon(now), now),
+        "near": cards.views(home_queries.near_threshold(now), now),
         "resolved": home_queries.resolved_lately(now),
         "figures": home_queries.figures(now),
         "desks": desks_for(user),
         "dashboard_headline": dashboard_headline(Scope("city")),
     }
     if user.is_authenticated and user.community_id:
-        context["needs_support"] = home_queries.needs_support(user, now)
-        context["mine"] = mine = home_queries.mine(user)
+        context["needs_support"] = cards.views(home_queries.needs_support(user, now), now)
+        mine = home_queries.mine(user)
+        shown = cards.views([m.proposal for m in mine], now)
+        context["mine"] = [(c, m.raised) for c, m in zip(shown, mine, strict=True)]
         context["cases"] = hooks.cases_of([m.proposal for m in mine])
     return render_template("main/home.html", **context)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core.i18n import localized
 from portal.extensions import Model
 
 
@@ -13,7 +14,7 @@ class _Named:
     name_en: Mapped[str] = mapped_column(String(120))
 
     def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" and self.name_en else self.name_zh
+        return localized(self.name_zh, self.name_en, locale)
 
 
 class City(_Named, Model):

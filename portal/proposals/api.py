@@ -31,6 +31,7 @@ from portal.places.services import community_by_code
 from portal.proposals import hooks, listing
 from portal.proposals import schemas as S
 from portal.proposals import services as proposals
+from portal.proposals.cards import Card
 from portal.proposals.forms import ProposalForm
 from portal.proposals.models import Category, Proposal, Status
 from portal.proposals.views import categories as active_categories
@@ -41,16 +42,21 @@ def _category(c: Category) -> dict:
     return {"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en, "icon": c.icon}
 
 
-def _item(p: Proposal, mine: set[int] | None = None, cases: dict | None = None) -> dict:
-    """A proposal in a list; ``cases`` (from ``hooks.cases_of``, one query for the page) adds
-    the ``case`` object of those that became a case."""
+def _item(p: Proposal | Card, mine: set[int] | None = None, cases: dict | None = None) -> dict:
+    """A proposal in a list (a page's ``Card``, or a proposal); ``cases`` (from
+    ``hooks.cases_of``, one query for the page) adds the ``case`` object of those that became
+    a case."""
+    if isinstance(p, Card):
+        category, community = p.category_code, p.community_code
+    else:
+        category, community = p.category.code, p.community.code
     data = {
         "id": p.id,
         "title": p.title,
         "summary": p.summary,
         "status": proposals.effective_status(p).value,
-        "category": p.category.code,
-        "community_code": p.community.code,
+        "category": category,
+        "community_code": community,
         "support_count": p.support_count,
         "threshold": p.threshold,
         "opened_at": iso(p.opened_at),

@@ -2,20 +2,25 @@
 
 Every sort orders by indexed columns ending in the id, and pages continue after the last row
 seen (no OFFSET, no COUNT), so a page costs the same on the first page and the thousandth.
+A page is read as ``cards.Card`` rows; its statement is built once per shape of the filters
+(which of them are set, the status, the sort, whether it continues a page), with the values
+as bound parameters: building it cost more Python than running it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import select, tuple_
-from sqlalchemy.orm import lazyload, load_only
+from sqlalchemy import Select, bindparam, select, tuple_
 
+from portal.core import clock
 from portal.core.input import BadCursor as BadCursor  # what ``page`` raises
 from portal.core.input import Key, decode_cursor, encode_cursor
-from portal.extensions import db
 from portal.places.models import Community, Street
 from portal.proposals import services
+from portal.proposals.cards import CARD_COLUMNS as CARD_COLUMNS  # what a card reads
+from portal.proposals.cards import Card, cards, select_cards
 from portal.proposals.models import Category, Proposal
 
 PUBLIC_STATUSES = ("open", "qualified", "expired", "rejected", "withdrawn")
@@ -38,52 +43,84 @@ def decode(cursor: str | None, sort: str) -> list | None:
     return decode_cursor(cursor, key, Key.id)
 
 
-# What a card of a list reads of a proposal (pages, the API's list items, the home page): its
-# title, summary, status and window, counts, and the ids of its community and category (joined
-# by the model). The text as written and its HTML (up to kilobytes a row), the review, photos
-# and moderation notes stay in the database: each column read costs a conversion per row.
-CARD_COLUMNS = (
-    Proposal.id,
-    Proposal.title,
-    Proposal.summary,
-    Proposal.status,
-    Proposal.support_count,
-    Proposal.threshold,
-    Proposal.opened_at,
-    Proposal.closes_at,
-    Proposal.threshold_reached_at,
-    Proposal.last_activity_at,
-    Proposal.hidden,
-    Proposal.hidden_at,
-    Proposal.community_id,
-    Proposal.category_id,
-    Proposal.author_id,
-)
-_LIST_OPTIONS = (load_only(*CARD_COLUMNS), lazyload(Proposal.author))
+_INSTANT = Proposal.closes_at.type
 
 
-def query(f: Filters):
-    stmt = (
-        select(Proposal)
-        .where(services.status_clause(f.status), Proposal.hidden.is_(False))
-        .options(*_LIST_OPTIONS)
+@lru_cache(maxsize=1024)
+def _statement(
+    status: str | None, place: str | None, category: bool, search: bool, sort: str, after: bool
+):
+    """The statement of a page: ``place`` "community", "district" or None; its parameters:
+    now, community or district, category, the search's (``services.search_params``),
+    after_key and after_id (continuing a page), and limit."""
+    stmt = select_cards().where(
+        services.status_clause(status, bindparam("now", type_=_INSTANT)),
+        Proposal.hidden.is_(False),
     )
-    if f.community is not None:
-        stmt = stmt.where(Proposal.community_id == f.community.id)
-    elif f.district_id is not None:
-        stmt = stmt.where(
-            Proposal.community_id.in_(
-                select(Community.id).join(Street).where(Street.district_id == f.district_id)
-            )
+    if place == "community":
+        stmt = stmt.where(Proposal.community_id == bindparam("community"))
+    elif place == "district":
+        in_district = (
+            select(Community.id)
+            .join(Street)
+            .where(Street.district_id == bindparam("district"))
+            .correlate(None)  # the communities of the district, not the card's own
         )
-    if f.category is not None:
-        stmt = stmt.where(Proposal.category_id == f.category.id)
-    if f.q.strip():
-        stmt = services.search_filter(stmt, f.q, f.community.id if f.community else None)
-    return stmt
+        stmt = stmt.where(Proposal.community_id.in_(in_district))
+    if category:
+        stmt = stmt.where(Proposal.category_id == bindparam("category"))
+    if search:
+        stmt = stmt.where(services.search_clause(place == "community"))
+    stmt = stmt.limit(bindparam("limit"))
+    after_id = bindparam("after_id", type_=Proposal.id.type)
+    if sort == "top":
+        if after:
+            key = bindparam("after_key", type_=Proposal.support_count.type)
+            stmt = stmt.where(tuple_(Proposal.support_count, Proposal.id) < tuple_(key, after_id))
+        return stmt.order_by(Proposal.support_count.desc(), Proposal.id.desc())
+    if sort == "closing":
+        stmt = stmt.where(Proposal.closes_at.is_not(None))
+        if after:
+            key = bindparam("after_key", type_=_INSTANT)
+            stmt = stmt.where(tuple_(Proposal.closes_at, Proposal.id) > tuple_(key, after_id))
+        return stmt.order_by(Proposal.closes_at.asc(), Proposal.id.asc())
+    if sort == "active":
+        if after:
+            key = bindparam("after_key", type_=_INSTANT)
+            stmt = stmt.where(
+                tuple_(Proposal.last_activity_at, Proposal.id) < tuple_(key, after_id)
+            )
+        return stmt.order_by(Proposal.last_activity_at.desc(), Proposal.id.desc())
+    if after:
+        stmt = stmt.where(Proposal.id < after_id)
+    return stmt.order_by(Proposal.id.desc())
 
 
-def _key(p: Proposal, sort: str) -> list:
+def query(f: Filters, sort: str, after: list | None, limit: int) -> tuple[Select, dict] | None:
+    """The statement of a page of proposals and its parameters (None: a search for nothing)."""
+    place = "community" if f.community is not None else None
+    if place is None and f.district_id is not None:
+        place = "district"
+    params = {
+        "now": clock.now(),
+        "community": f.community.id if f.community is not None else None,
+        "district": f.district_id,
+        "category": f.category.id if f.category is not None else None,
+        "limit": limit,
+    }
+    search = bool(f.q.strip())
+    if search:
+        found = services.search_params(f.q)
+        if found is None:
+            return None
+        params.update(found)
+    if after is not None:
+        params["after_key"], params["after_id"] = after
+    sorted_by = _statement(f.status, place, f.category is not None, search, sort, after is not None)
+    return sorted_by, params
+
+
+def _key(p: Card, sort: str) -> list:
     if sort == "top":
         return [p.support_count, p.id]
     if sort == "closing":
@@ -93,30 +130,12 @@ def _key(p: Proposal, sort: str) -> list:
     return [p.id, p.id]
 
 
-def page(f: Filters, cursor: str | None, limit: int) -> tuple[list[Proposal], str | None]:
+def page(f: Filters, cursor: str | None, limit: int) -> tuple[list[Card], str | None]:
     """One page of proposals and the cursor of the next page (None at the end)."""
     sort = f.sort if f.sort in SORTS else "new"
-    stmt = query(f)
-    after = decode(cursor, sort)
-    if sort == "top":
-        if after:
-            stmt = stmt.where(tuple_(Proposal.support_count, Proposal.id) < tuple_(*after))
-        stmt = stmt.order_by(Proposal.support_count.desc(), Proposal.id.desc())
-    elif sort == "closing":
-        stmt = stmt.where(Proposal.closes_at.is_not(None))
-        if after:
-            stmt = stmt.where(tuple_(Proposal.closes_at, Proposal.id) > tuple_(after[0], after[1]))
-        stmt = stmt.order_by(Proposal.closes_at.asc(), Proposal.id.asc())
-    elif sort == "active":
-        if after:
-            stmt = stmt.where(
-                tuple_(Proposal.last_activity_at, Proposal.id) < tuple_(after[0], after[1])
-            )
-        stmt = stmt.order_by(Proposal.last_activity_at.desc(), Proposal.id.desc())
-    else:
-        if after:
-            stmt = stmt.where(Proposal.id < after[1])
-        stmt = stmt.order_by(Proposal.id.desc())
-    rows = list(db.session.scalars(stmt.limit(limit + 1)).unique())
+    found = query(f, sort, decode(cursor, sort), limit + 1)
+    if found is None:
+        return [], None
+    rows = cards(*found)
     nxt = encode_cursor(_key(rows[limit - 1], sort)) if len(rows) > limit else None
     return rows[:limit], nxt

@@ -22,6 +22,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
+from portal.core.i18n import localized
 from portal.core.types import UTCDateTime
 from portal.extensions import Model
 
@@ -42,7 +43,7 @@ class Category(Model):
     verification_days: Mapped[int] = mapped_column(default=3, server_default="3")
 
     def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" and self.name_en else self.name_zh
+        return localized(self.name_zh, self.name_en, locale)
 
 
 class Status(enum.StrEnum):
@@ -171,17 +172,19 @@ class Proposal(Model):
     @hybrid_property
     def window_paused(self) -> bool:
         """Hidden while its support window ran: the window waits until it is restored."""
-        return (
-            self.hidden
-            and self.hidden_at is not None
-            and self.closes_at is not None
-            and self.hidden_at < self.closes_at
-        )
+        return window_paused(self.hidden, self.hidden_at, self.closes_at)
 
     @window_paused.inplace.expression
     @classmethod
     def _window_paused_expression(cls):
         return and_(cls.hidden, cls.hidden_at < cls.closes_at)
+
+
+def window_paused(hidden: bool, hidden_at: datetime | None, closes_at: datetime | None) -> bool:
+    """``Proposal.window_paused`` of these values (list cards read rows, not proposals)."""
+    return bool(
+        hidden and hidden_at is not None and closes_at is not None and hidden_at < closes_at
+    )
 
 
 class ProposalEvent(Model):

@@ -24,7 +24,7 @@ from portal.media.images import MAX_BYTES
 from portal.media.storage import send_image, storage_for
 from portal.places.models import District, Grid
 from portal.places.services import community_by_code
-from portal.proposals import bp, hooks, listing
+from portal.proposals import bp, cards, hooks, listing
 from portal.proposals import services as proposals
 from portal.proposals.forms import (
     REVIEW_FORMS,
@@ -91,7 +91,7 @@ def _list_page(template: str, **context):
     mine = proposals.supported_ids(current_user, [p.id for p in items])
     return render_template(
         template,
-        items=items,
+        items=cards.views(items, clock.now()),
         next_cursor=nxt,
         categories=categories(),
         mine=mine,

@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
+from portal.core.i18n import localized
 from portal.core.types import UTCDateTime
 from portal.extensions import Model
 
@@ -28,7 +29,7 @@ class Agency(Model):
     district = relationship("District", lazy="select")
 
     def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" and self.name_en else self.name_zh
+        return localized(self.name_zh, self.name_en, locale)
 
 
 class Role(enum.StrEnum):

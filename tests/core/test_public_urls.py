@@ -218,3 +218,20 @@ def test_a_url_maker_builds_what_url_for_builds_under_a_script_root(app):
             for number in ("110101001001-2026-0001", "a b/é?", "x" * 3):
                 assert case(number) == url_for("cases.show", number=number)
             assert proposal(7).startswith(f"{root}/")
+
+
+@pytest.mark.parametrize("script_root", ["", "/commons"])
+def test_a_list_links_each_card_as_url_for_would(app, script_root):
+    """``url_maker`` asks ``url_for`` once and writes each id in; under a script root (a site
+    served below a path) and with extra values, each link is the one ``url_for`` builds."""
+    from flask import url_for
+
+    from portal.core.urls import url_maker
+
+    with app.test_request_context("/", base_url=f"http://localhost{script_root}"):
+        link = url_maker("proposals.show", "proposal_id")
+        photo = url_maker("proposals.photo", "photo_id", proposal_id=7, size="thumb")
+        for i in (1, 42, 2**31 - 1):
+            assert link(i) == url_for("proposals.show", proposal_id=i)
+            assert photo(i) == url_for("proposals.photo", proposal_id=7, photo_id=i, size="thumb")
+        assert link(5).startswith(f"{script_root}/proposals/")

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy import bindparam, select
 
 from portal.cases.calendar import exceptions_between, working_days_after
-from portal.cases.models import Case, CaseEvent
+from portal.cases.models import Case, CaseEvent, CaseState
 from portal.cases.services._common import C
 from portal.cases.services.labels import close_reason_label, state_label
 from portal.core import clock
 from portal.core.i18n import gettext as _
 from portal.core.i18n import lazy_gettext as _l
-from portal.core.i18n import local, ngettext, table_label
+from portal.core.i18n import local, localized, ngettext, table_label
 from portal.extensions import db
+from portal.roles.models import Agency
 
 # --- the deadline that runs now --------------------------------------------------------------
 
@@ -82,7 +84,9 @@ def working_days_left(due_at: datetime, now: datetime | None = None) -> tuple[bo
     return overdue, working_days_after(start, end, exceptions_between(start, end))
 
 
-def deadline(case: Case, *, count: bool = True, now: datetime | None = None) -> Deadline | None:
+def deadline(
+    case: Case | CaseBrief, *, count: bool = True, now: datetime | None = None
+) -> Deadline | None:
     """The limit that runs in the case's current state, or None (returned, closed). ``count``
     the working days (one calendar query); lists leave it out and say only whether it is
     overdue."""
@@ -99,12 +103,12 @@ def deadline(case: Case, *, count: bool = True, now: datetime | None = None) -> 
 # --- the stage in words ----------------------------------------------------------------------
 
 
-def outcome(case: Case) -> str | None:
+def outcome(case: Case | CaseBrief) -> str | None:
     """How a closed case ended ("Resolved and verified", "Duplicate case", …), else None."""
     return close_reason_label(case.close_reason) if case.state == C.closed else None
 
 
-def stage_text(case: Case) -> str:
+def stage_text(case: Case | CaseBrief) -> str:
     """The case's stage in a few words, for every place a proposal's status shows."""
     if case.state == C.closed:
         return _("Closed: %(outcome)s", outcome=outcome(case) or "")
@@ -199,18 +203,62 @@ def steps(case: Case, events: list[CaseEvent]) -> list[Step]:
 # --- the cases of proposals ------------------------------------------------------------------
 
 
-def cases_for_proposals(proposal_ids) -> dict[int, Case]:
-    """The cases of these proposals by proposal id, in one query (with their agencies), for a
-    page of proposals."""
+class AgencyName(NamedTuple):
+    code: str
+    name_zh: str
+    name_en: str
+
+    def name(self, locale: str) -> str:
+        return localized(self.name_zh, self.name_en, locale)
+
+
+class CaseBrief(NamedTuple):
+    """What a proposal's card, its API item and a notification tell of its case: its stage
+    (``stage_text``), the limit that runs now (``deadline``) and its agency's name. Read as a
+    row: a page of proposals loaded as many ORM cases and agencies cost more than the rest of
+    its queries together."""
+
+    proposal_id: int
+    number: str
+    state: CaseState
+    stage_due_at: datetime | None
+    closed_at: datetime | None
+    close_reason: str | None
+    reopen_count: int
+    agency: AgencyName
+
+
+@cache
+def _briefs():
+    return (
+        select(
+            Case.proposal_id,
+            Case.number,
+            Case.state,
+            Case.stage_due_at,
+            Case.closed_at,
+            Case.close_reason,
+            Case.reopen_count,
+            Agency.code,
+            Agency.name_zh,
+            Agency.name_en,
+        )
+        .join(Agency, Agency.id == Case.agency_id)
+        .where(Case.proposal_id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+def cases_for_proposals(proposal_ids) -> dict[int, CaseBrief]:
+    """The cases of these proposals by proposal id, in one query (with their agencies' names),
+    for a page of proposals."""
     ids = sorted(set(proposal_ids))
     if not ids:
         return {}
-    rows = db.session.scalars(
-        select(Case)
-        .where(Case.proposal_id.in_(ids))
-        .options(lazyload("*"), joinedload(Case.agency).lazyload("*"))
-    )
-    return {c.proposal_id: c for c in rows}
+    rows = db.session.execute(_briefs(), {"ids": ids})
+    return {
+        r[0]: CaseBrief(r[0], r[1], r[2], r[3], r[4], r[5], r[6], AgencyName(r[7], r[8], r[9]))
+        for r in rows
+    }
 
 
 @dataclass(frozen=True)

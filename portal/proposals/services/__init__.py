@@ -58,7 +58,13 @@ from portal.proposals.services.reading import (
     threshold_for,
     window_open,
 )
-from portal.proposals.services.search import search_filter, similar, similar_to
+from portal.proposals.services.search import (
+    search_clause,
+    search_filter,
+    search_params,
+    similar,
+    similar_to,
+)
 from portal.proposals.services.supports import support, support_at_once, support_by_token, unsupport
 
 __all__ = [
@@ -95,7 +101,9 @@ __all__ = [
     "review",
     "review_queue",
     "save_category",
+    "search_clause",
     "search_filter",
+    "search_params",
     "set_support_rules",
     "similar",
     "similar_to",

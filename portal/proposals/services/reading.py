@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import and_, or_, select
 
@@ -14,6 +14,9 @@ from portal.places.models import Community
 from portal.proposals.models import Proposal, ProposalEvent, Status, Support
 from portal.proposals.services._common import SUPPORTABLE, S
 from portal.roles import permissions
+
+if TYPE_CHECKING:
+    from portal.proposals.cards import Card
 
 # --- reading ---------------------------------------------------------------------------------
 
@@ -27,7 +30,7 @@ class Progress(NamedTuple):
     days_left: int  # whole days until the window closes, rounded up (0 when closed)
 
 
-def support_progress(p: Proposal, now: datetime) -> Progress:
+def support_progress(p: Proposal | Card, now: datetime) -> Progress:
     threshold = p.threshold or 0
     count = p.support_count
     percent = min(100, round(count * 100 / threshold)) if threshold else 0
@@ -37,7 +40,7 @@ def support_progress(p: Proposal, now: datetime) -> Progress:
     return Progress(min(count, threshold), percent, bool(threshold) and count >= threshold, days)
 
 
-def effective_status(p: Proposal) -> Status:
+def effective_status(p: Proposal | Card) -> Status:
     """Expiry is derived at read time too, so it is right even before the sweep stamps it; a
     proposal hidden while its window ran is not expired: its window waits (``resume_window``)."""
     if (
@@ -50,10 +53,11 @@ def effective_status(p: Proposal) -> Status:
     return p.status
 
 
-def status_clause(status: str | None):
+def status_clause(status: str | None, now=None):
     """``effective_status`` as a WHERE clause: a proposal whose window closed is expired even
-    before the sweep stamps it. None: what lists show by default (open and qualified)."""
-    now = clock.now()
+    before the sweep stamps it. None: what lists show by default (open and qualified). ``now``
+    the time (a bound parameter in statements built once), else the clock's."""
+    now = clock.now() if now is None else now
     if status is None:
         return or_(
             and_(Proposal.status == S.open, Proposal.closes_at > now),

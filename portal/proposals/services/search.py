@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import bindparam, func, select
 from sqlalchemy import false as sa_false
-from sqlalchemy import func, select
 
 from portal.core import clock
 from portal.core.text import grams
@@ -55,14 +55,35 @@ def similar_to(p: Proposal) -> list[Proposal]:
     return similar(p.community, f"{p.title} {p.summary}", exclude_id=p.id)
 
 
+def _matching_ids(in_community: bool):
+    ids = select(ProposalGram.proposal_id).where(
+        ProposalGram.gram.in_(bindparam("grams", expanding=True))
+    )
+    if in_community:
+        ids = ids.where(ProposalGram.community_id == bindparam("community"))
+    return ids.group_by(ProposalGram.proposal_id).having(func.count() == bindparam("gram_count"))
+
+
+def search_clause(in_community: bool):
+    """Proposals whose title or summary holds every n-gram of a text, answered from the gram
+    index, with the values as parameters (``search_params``): ``grams``, ``gram_count`` and,
+    ``in_community``, ``community`` (an id)."""
+    return Proposal.id.in_(_matching_ids(in_community))
+
+
+def search_params(text: str) -> dict | None:
+    """The parameters of ``search_clause`` for ``text``; None when it has nothing to look for
+    (then nothing matches)."""
+    wanted = grams(text)
+    return {"grams": wanted, "gram_count": len(wanted)} if wanted else None
+
+
 def search_filter(stmt, text: str, community_id: int | None = None):
     """Restrict a proposal query to those whose title or summary holds every n-gram of
     ``text`` (two-character Chinese queries included), answered from the gram index."""
-    wanted = grams(text)
-    if not wanted:
+    params = search_params(text)
+    if params is None:
         return stmt.where(sa_false())
-    ids = select(ProposalGram.proposal_id).where(ProposalGram.gram.in_(wanted))
     if community_id is not None:
-        ids = ids.where(ProposalGram.community_id == community_id)
-    ids = ids.group_by(ProposalGram.proposal_id).having(func.count() == len(wanted))
-    return stmt.where(Proposal.id.in_(ids))
+        params["community"] = community_id
+    return stmt.where(Proposal.id.in_(_matching_ids(community_id is not None).params(**params)))

@@ -1,0 +1,183 @@
+"""The cards of proposal lists, read as rows and told in the reader's language.
+
+A list page, the API's list and the home page show up to a hundred proposals. Loaded as ORM
+objects, each cost about a hundred SQLAlchemy calls; rendered through macros (the status, the
+progress bar), each card cost several hundred Jinja calls. Here a card is a row of the columns
+it shows (``Card``), selected by statements built from the same predicates as the ORM queries,
+and what it says (``CardView``) is worked out in Python with the rules the macros use
+(``effective_status``, ``support_progress``): labels translated once a page, each link
+formatted from one ``url_for``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import Select, select
+
+from portal.core.i18n import current_locale, gettext, localized, translations
+from portal.core.urls import url_maker
+from portal.extensions import db
+from portal.places.models import Community
+from portal.proposals.models import Category, Proposal, Status, window_paused
+from portal.proposals.services.labels import status_label
+from portal.proposals.services.reading import effective_status, support_progress
+
+# What a card of a list reads of a proposal (pages, the API's list items, the home page): its
+# title, summary, status and window, counts, and the ids of its community and category. The
+# text as written and its HTML (up to kilobytes a row), the review, photos and moderation notes
+# stay in the database: each column read costs a conversion per row.
+CARD_COLUMNS = (
+    Proposal.id,
+    Proposal.title,
+    Proposal.summary,
+    Proposal.status,
+    Proposal.support_count,
+    Proposal.threshold,
+    Proposal.opened_at,
+    Proposal.closes_at,
+    Proposal.threshold_reached_at,
+    Proposal.last_activity_at,
+    Proposal.hidden,
+    Proposal.hidden_at,
+    Proposal.community_id,
+    Proposal.category_id,
+    Proposal.author_id,
+)
+
+
+class Card(NamedTuple):
+    """A proposal as a list shows it: ``CARD_COLUMNS``, then its category and community."""
+
+    id: int
+    title: str
+    summary: str
+    status: Status
+    support_count: int
+    threshold: int | None
+    opened_at: datetime | None
+    closes_at: datetime | None
+    threshold_reached_at: datetime | None
+    last_activity_at: datetime
+    hidden: bool
+    hidden_at: datetime | None
+    community_id: int
+    category_id: int
+    author_id: int
+    category_code: str
+    category_icon: str
+    category_zh: str
+    category_en: str
+    community_code: str
+    community_zh: str
+    community_en: str
+
+    @property
+    def window_paused(self) -> bool:
+        return window_paused(self.hidden, self.hidden_at, self.closes_at)
+
+
+def select_cards() -> Select:
+    """The SELECT of ``Card`` rows, to be narrowed with the list's own predicates."""
+    return (
+        select(
+            *CARD_COLUMNS,
+            Category.code,
+            Category.icon,
+            Category.name_zh,
+            Category.name_en,
+            Community.code,
+            Community.name_zh,
+            Community.name_en,
+        )
+        .join(Category, Category.id == Proposal.category_id)
+        .join(Community, Community.id == Proposal.community_id)
+    )
+
+
+def cards(stmt: Select, params: dict | None = None) -> list[Card]:
+    """The rows of ``stmt`` (a ``select_cards``) as cards, run on the session's connection:
+    rows need none of the ORM's result handling (a seventh of a list's query). The session
+    is flushed first, as it would flush itself before a query."""
+    db.session.flush()
+    return [Card._make(row) for row in db.session.connection().execute(stmt, params)]
+
+
+class CardView(NamedTuple):
+    """What a card says, in the reader's language."""
+
+    card: Card
+    id: int
+    url: str
+    icon: str
+    category: str  # the category's name
+    community: str  # the community's name
+    status: Status  # as the reader sees it: expired once its window closed
+    status_label: str
+    title: str
+    summary: str
+    threshold: int  # 0 without one (no progress bar)
+    value: int  # supports, up to the threshold (the bar's value)
+    percent: int
+    reached: bool
+    progress: str  # "12 of 50 supports", or the threshold reached
+    days_left: str  # "3 days left" while open, else ""
+
+
+def views(items: Iterable[Card], now: datetime) -> list[CardView]:
+    """The cards' views, as ``_macros/proposals.html``'s ``progress`` and ``status_tag`` say
+    them."""
+    locale = current_locale()
+    of = gettext("%(n)d of %(t)d supports")  # formatted below, card by card
+    ngettext = translations().ungettext  # named so that the catalogue's extraction finds it
+    url = url_maker("proposals.show", "proposal_id")
+    labels: dict[Status, str] = {}
+    out = []
+    for p in items:
+        st = effective_status(p)
+        label = labels.get(st)
+        if label is None:
+            label = labels[st] = status_label(st)
+        threshold = p.threshold or 0
+        value = percent = 0
+        reached = False
+        progress = days = ""
+        if threshold:
+            g = support_progress(p, now)
+            value, percent, reached = g.value, g.percent, g.reached
+            count = p.support_count
+            if reached:
+                progress = ngettext(
+                    "%(num)d support — threshold of %(t)d reached",
+                    "%(num)d supports — threshold of %(t)d reached",
+                    count,
+                ) % {"num": count, "t": threshold}
+            else:
+                progress = of % {"n": count, "t": threshold}
+            if st is Status.open and p.closes_at is not None:
+                days = ngettext("%(num)d day left", "%(num)d days left", g.days_left) % {
+                    "num": g.days_left
+                }
+        out.append(
+            CardView(
+                p,
+                p.id,
+                url(p.id),
+                p.category_icon,
+                localized(p.category_zh, p.category_en, locale),
+                localized(p.community_zh, p.community_en, locale),
+                st,
+                label,
+                p.title,
+                p.summary,
+                threshold,
+                value,
+                percent,
+                reached,
+                progress,
+                days,
+            )
+        )
+    return out
