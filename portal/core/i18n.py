@@ -197,6 +197,14 @@ def fmt_datetime(dt: datetime | None, fmt: str = "medium") -> str:
     return _FORMATS[current_locale()][fmt](dt.astimezone(ZoneInfo(city_timezone_name())))
 
 
+def datetime_formatter(fmt: str = "medium") -> Callable[[datetime], str]:
+    """``fmt_datetime`` for the many dates of one page (a thread's comments): the reader's
+    language and the city's time zone looked up once. The dates must be time zone aware."""
+    tz = ZoneInfo(city_timezone_name())
+    formatter = _FORMATS[current_locale()][fmt]
+    return lambda dt: formatter(dt.astimezone(tz))
+
+
 def table_label(table: dict, key) -> str:
     """The translated label ``table`` (of lazy strings) holds for ``key``, or the key itself."""
     label = table.get(key)
