@@ -9,7 +9,17 @@ from typing import cast
 
 from flask import url_for
 from markupsafe import escape
-from sqlalchemy import CompoundSelect, Row, Table, bindparam, func, select, union_all, update
+from sqlalchemy import (
+    CompoundSelect,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    func,
+    select,
+    union_all,
+    update,
+)
 
 from portal.accounts.models import User
 from portal.accounts.phones import check_may_take_part
@@ -243,17 +253,24 @@ def thread(
     return top, replies, nxt
 
 
-def stance_counts(p: Proposal) -> dict[str, int]:
-    rows = db.session.execute(
-        select(Comment.stance, func.count())
+@cache
+def _stance_counts() -> Select:
+    # Built once, the proposal bound, on the table's columns: every proposal's page asks.
+    c = cast(Table, Comment.__table__)
+    return (
+        select(c.c.stance, func.count())
         .where(
-            Comment.proposal_id == p.id,
-            Comment.parent_id.is_(None),
-            Comment.deleted_at.is_(None),
-            Comment.hidden.is_(False),
+            c.c.proposal_id == bindparam("proposal_id", type_=c.c.proposal_id.type),
+            c.c.parent_id.is_(None),
+            c.c.deleted_at.is_(None),
+            c.c.hidden.is_(False),
         )
-        .group_by(Comment.stance)
-    ).all()
+        .group_by(c.c.stance)
+    )
+
+
+def stance_counts(p: Proposal) -> dict[str, int]:
+    rows = db.session.execute(_stance_counts(), {"proposal_id": p.id}).all()
     counts = dict.fromkeys(STANCES, 0)
     # Every top-level comment has a stance (the table's CHECK).
     counts.update({stance: n for stance, n in rows if stance is not None})
