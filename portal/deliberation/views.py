@@ -434,13 +434,13 @@ class ThreadComment:
     created: str
     body_html: str  # rendered by ``render_body``: escaped, linkified
     edited: bool
+    visible: bool  # neither deleted nor hidden
     deleted: bool
-    hidden: bool
     hidden_auto: bool
     hidden_reason: str | None
     hidden_note: str | None
     editable: bool  # still within the author's edit window
-    top: bool
+    replyable: bool  # a top-level comment still shown: it takes replies
     replies: list[ThreadComment]
 
 
@@ -450,6 +450,7 @@ def _thread_comments(rows, replies: dict) -> list[ThreadComment]:
     editable_since = clock.now() - timedelta(minutes=delib.EDIT_MINUTES)
 
     def item(r, top: bool) -> ThreadComment:
+        visible = not (r.deleted or r.hidden)
         return ThreadComment(
             r.id,
             r.author_id,
@@ -461,13 +462,13 @@ def _thread_comments(rows, replies: dict) -> list[ThreadComment]:
             when(r.created_at),
             r.body_html,
             r.edited,
+            visible,
             r.deleted,
-            r.hidden,
             r.hidden_auto,
             r.hidden_reason,
             r.hidden_note,
             r.created_at > editable_since,
-            top,
+            top and visible,
             [item(x, False) for x in replies.get(r.id, ())] if top else [],
         )
 
