@@ -484,15 +484,18 @@ def proposal_page_section(p: Proposal) -> dict:
     comments, replies, more = delib.thread(
         p, stance=stance, order=order, after=id_arg("after"), limit=COMMENTS_PER_PAGE
     )
+    can_comment = delib.can_comment(current_user, p) and not p.locked and not p.hidden
+    can_moderate = delib.can_moderate(current_user, p.community_id)
     return {
         "comments": _thread_comments(comments, replies),
         "more_comments": more,
         "stance": stance if stance in ("for", "against", "question") else None,
         "order": order,
         "counts": delib.stance_counts(p),
-        "can_comment": delib.can_comment(current_user, p) and not p.locked and not p.hidden,
-        "comment_form": signed and CommentForm(),
+        "can_comment": can_comment,
+        # Each form only for a reader it is shown to (a form costs some hundred calls).
+        "comment_form": can_comment and CommentForm(),
         "report_form": signed and ReportForm(),
-        "moderate_form": signed and ModerateForm(),
-        "can_moderate": delib.can_moderate(current_user, p.community_id),
+        "moderate_form": can_moderate and ModerateForm(),
+        "can_moderate": can_moderate,
     }

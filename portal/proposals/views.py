@@ -275,9 +275,9 @@ def _render_show(p: Proposal, *, review: ReviewForm | None = None, status: int =
         can_support=standing.can,
         support_refusal=standing.refusal,
         can_read=proposals.can_read(current_user, p),
-        is_author=signed and current_user.id == p.author_id,
+        is_author=(is_author := signed and current_user.id == p.author_id),
         is_committee=is_committee,
-        withdraw_form=signed and WithdrawForm(),
+        withdraw_form=is_author and WithdrawForm(),  # shown to the author only
         review_forms=_review_forms(review) if reviewing else {},
         review_open=review.decision_name if review is not None else None,
         # What the author was shown before sending it, shown to those who decide on it.
