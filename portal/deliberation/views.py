@@ -42,6 +42,7 @@ from portal.proposals import services as proposals
 from portal.proposals.models import Proposal
 from portal.residency.services import log_staff_views
 from portal.roles import permissions
+from portal.roles.models import name_in
 
 
 def _proposal(proposal_id: int) -> Proposal:
@@ -446,7 +447,7 @@ class ThreadComment:
 
 def _thread_comments(rows, replies: dict) -> list[ThreadComment]:
     when = datetime_formatter("short")
-    en = current_locale() == "en"
+    locale = current_locale()
     editable_since = clock.now() - timedelta(minutes=delib.EDIT_MINUTES)
 
     def item(r, top: bool) -> ThreadComment:
@@ -457,7 +458,7 @@ def _thread_comments(rows, replies: dict) -> list[ThreadComment]:
             public_name(r.display_name, r.erased_at),
             r.stance,
             r.badge,
-            (r.agency_en if en and r.agency_en else r.agency_zh) or "",
+            name_in(locale, r.agency_zh, r.agency_en) if r.badge == "liaison" else "",
             r.created_at.isoformat(),
             when(r.created_at),
             r.body_html,

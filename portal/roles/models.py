@@ -13,6 +13,12 @@ from portal.core.types import UTCDateTime
 from portal.extensions import Model
 
 
+def name_in(locale: str, name_zh: str, name_en: str | None) -> str:
+    """An agency's name in ``locale`` (``Agency.name``), from its two columns: for lists that
+    read rows, not agencies."""
+    return name_en if locale == "en" and name_en else name_zh
+
+
 class Agency(Model):
     __tablename__ = "agencies"
 
@@ -28,7 +34,7 @@ class Agency(Model):
     district = relationship("District", lazy="select")
 
     def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" and self.name_en else self.name_zh
+        return name_in(locale, self.name_zh, self.name_en)
 
 
 class Role(enum.StrEnum):
