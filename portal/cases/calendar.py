@@ -4,22 +4,29 @@ working days (调休), both kept in ``calendar_days``."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import cache
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, Table, bindparam, select
 
 from portal.cases.models import CalendarDay
 from portal.extensions import db
 
 
+@cache
+def _exceptions() -> Select:
+    # Built once, the days bound; on the table's columns (a case's page asks on every view).
+    t = cast(Table, CalendarDay.__table__)
+    return select(t.c.day, t.c.is_workday).where(
+        t.c.day >= bindparam("start", type_=t.c.day.type),
+        t.c.day <= bindparam("end", type_=t.c.day.type),
+    )
+
+
 def exceptions_between(start: date, end: date) -> dict[date, bool]:
     """The calendar's exceptions from ``start`` to ``end`` (local days), in one query."""
-    rows = db.session.execute(
-        select(CalendarDay.day, CalendarDay.is_workday).where(
-            CalendarDay.day >= start, CalendarDay.day <= end
-        )
-    ).all()
-    return dict(rows)
+    return dict(db.session.execute(_exceptions(), {"start": start, "end": end}).all())
 
 
 def is_workday(day: date, exceptions: dict[date, bool] | None = None) -> bool:

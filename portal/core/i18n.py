@@ -203,6 +203,14 @@ def localized(name_zh: str, name_en: str | None, locale: str) -> str:
     return name_en if locale == "en" and name_en else name_zh
 
 
+def datetime_formatter(fmt: str = "medium") -> Callable[[datetime], str]:
+    """``fmt_datetime`` for the many dates of one page (a thread's comments): the reader's
+    language and the city's time zone looked up once. The dates must be time zone aware."""
+    tz = ZoneInfo(city_timezone_name())
+    formatter = _FORMATS[current_locale()][fmt]
+    return lambda dt: formatter(dt.astimezone(tz))
+
+
 def table_label(table: dict, key) -> str:
     """The translated label ``table`` (of lazy strings) holds for ``key``, or the key itself."""
     label = table.get(key)

@@ -14,6 +14,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from portal.core.i18n import current_locale, fmt_datetime, ngettext, translations
+from portal.core.input import MAX_ID
 from portal.core.security import safe_next
 from portal.core.urls import url_maker
 
@@ -140,6 +141,22 @@ def waiting(seconds: float) -> Markup:
     return Markup(text)  # noqa: S704  # nosec B704  # our catalogue's text and a number
 
 
+# A stand-in for a row's id in HTML rendered once for many rows (a comment's report, reply and
+# delete forms differ only by its number): one above the largest id a URL takes (``MAX_ID``),
+# so ``url_for`` builds links with it while no id, and no number in a URL the site answers,
+# contains it; ``stamp`` puts each row's id in its place.
+STAND_IN = MAX_ID + 1
+_STAND_IN_TEXT = str(STAND_IN)
+
+
+def stamp(html: Markup, ident: int) -> Markup:
+    """``html``, rendered once with ``STAND_IN``, for the row ``ident``: a few calls where
+    rendering it again cost a macro call and an escape per interpolation."""
+    if not isinstance(html, Markup):
+        raise TypeError("stamp() takes rendered HTML (Markup)")
+    return Markup(str.replace(html, _STAND_IN_TEXT, str(int(ident))))  # noqa: S704  # nosec B704
+
+
 def user_content(text) -> Markup:
     """People's own words (a title, a comment, a name, a note) marked as theirs: such text is
     in whatever language its author wrote, which the language check of pages leaves aside."""
@@ -162,6 +179,8 @@ def install_templating(app: Flask) -> None:
     )
     app.jinja_env.filters["datetime"] = fmt_datetime
     app.jinja_env.filters["user"] = user_content
+    app.jinja_env.filters["stamp"] = stamp
+    app.jinja_env.globals["STAND_IN"] = STAND_IN
     app.jinja_env.globals["safe_next"] = safe_next
     app.jinja_env.globals["csrf_field"] = csrf_field
     app.jinja_env.globals["static_url"] = static_url

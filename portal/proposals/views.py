@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from portal.accounts.forms import EmptyForm
+from portal.accounts.models import User
 from portal.core import clock
 from portal.core.database import after_commit
 from portal.core.errors import DomainError, act_on_form, field_error, redirect_on_error
@@ -225,6 +227,28 @@ def _load(proposal_id: int) -> Proposal:
     return p
 
 
+@cache
+def _page_statement() -> Select:
+    # The page's proposal, built once with its id bound; of its author only the public name
+    # (joined whole, the account's thirty columns were read on every view).
+    return (
+        select(Proposal)
+        .where(Proposal.id == bindparam("proposal_id", type_=Proposal.id.type))
+        .options(
+            joinedload(Proposal.author)
+            .load_only(User.id, User.display_name, User.erased_at)
+            .lazyload("*")
+        )
+    )
+
+
+def _load_page(proposal_id: int) -> Proposal:
+    p = db.session.scalar(_page_statement(), {"proposal_id": proposal_id})
+    if p is None or not proposals.is_visible(current_user, p):
+        abort(404)
+    return p
+
+
 def _review_forms(posted: ReviewForm | None = None) -> dict[str, ReviewForm]:
     """One form per decision (``posted``, sent with errors, in its place)."""
     return {
@@ -251,9 +275,9 @@ def _render_show(p: Proposal, *, review: ReviewForm | None = None, status: int =
         can_support=standing.can,
         support_refusal=standing.refusal,
         can_read=proposals.can_read(current_user, p),
-        is_author=signed and current_user.id == p.author_id,
+        is_author=(is_author := signed and current_user.id == p.author_id),
         is_committee=is_committee,
-        withdraw_form=signed and WithdrawForm(),
+        withdraw_form=is_author and WithdrawForm(),  # shown to the author only
         review_forms=_review_forms(review) if reviewing else {},
         review_open=review.decision_name if review is not None else None,
         # What the author was shown before sending it, shown to those who decide on it.
@@ -269,7 +293,7 @@ def _render_show(p: Proposal, *, review: ReviewForm | None = None, status: int =
 @bp.get("/proposals/<id:proposal_id>")
 @public
 def show(proposal_id: int):
-    return _render_show(_load(proposal_id))
+    return _render_show(_load_page(proposal_id))
 
 
 @bp.route("/proposals/<id:proposal_id>/edit", methods=["GET", "POST"])

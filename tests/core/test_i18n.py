@@ -42,6 +42,44 @@ def test_dates_show_in_the_city_time_zone(app):
         assert fmt_datetime(datetime(2026, 1, 1, 16, 30, tzinfo=UTC), "date") == "2026年1月2日"
 
 
+def test_a_page_formatter_writes_dates_as_fmt_datetime_does(app):
+    from datetime import UTC, datetime
+
+    from portal.core.i18n import datetime_formatter, fmt_datetime, force_locale
+
+    dates = [datetime(2026, 1, 1, 16, 30, tzinfo=UTC), datetime(2026, 7, 9, 3, 5, tzinfo=UTC)]
+    for locale in ("en", "zh_Hans"):
+        with app.test_request_context("/"), force_locale(locale):
+            for fmt in ("short", "medium", "date"):
+                once = datetime_formatter(fmt)
+                assert [once(d) for d in dates] == [fmt_datetime(d, fmt) for d in dates]
+
+
+def test_a_stamp_puts_each_id_in_place_of_the_stand_in_and_takes_only_markup(app):
+    import pytest
+    from flask import render_template_string
+    from markupsafe import Markup
+
+    from portal.core.input import MAX_ID
+    from portal.core.templating import STAND_IN, stamp
+
+    with app.test_request_context("/"):
+        html = render_template_string(
+            "{% set s %}<a href=\"{{ url_for('deliberation.edit_comment', comment_id=STAND_IN) }}\""
+            ' id="c-{{ STAND_IN }}">{{ label }}</a>{% endset %}{{ s|stamp(7) }} {{ s|stamp(12) }}',
+            label="<b>",
+        )
+    assert html == (
+        '<a href="/comments/7/edit" id="c-7">&lt;b&gt;</a> '
+        '<a href="/comments/12/edit" id="c-12">&lt;b&gt;</a>'
+    )
+    # No id a URL takes holds the stand-in's digits.
+    assert STAND_IN > MAX_ID and str(STAND_IN) not in str(MAX_ID)
+    with pytest.raises(TypeError):
+        stamp(f"<a id={STAND_IN}>", 1)  # type: ignore[arg-type]
+    assert stamp(Markup("<i>%s</i>") % STAND_IN, 3) == Markup("<i>3</i>")
+
+
 def test_templates_translate_in_a_forced_locale_too(app):
     """Templates look translations up once per locale and request; force_locale still wins."""
     from flask import render_template_string

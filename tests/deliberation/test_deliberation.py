@@ -597,3 +597,60 @@ def test_moderation_queue_loads_targets_in_bounded_queries(
         "/api/v1/communities/110101001001/moderation-queue?cursor=bm9wZQ", headers=token
     )
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_cursor"
+
+
+def test_thread_page_nests_replies_and_numbers_each_comments_forms(
+    app, login_as, proposal, db, make_user, community
+):
+    from html import unescape
+
+    from portal.deliberation.services import render_body
+
+    me = user_by_email("resident2@example.org")
+    other = make_user(community=community)
+    old = clock.now() - timedelta(hours=1)
+    top = [
+        Comment(
+            proposal_id=proposal.id,
+            author_id=(me if i % 2 else other).id,
+            stance="for",
+            body=f"意见{i}",
+            body_html=render_body(f"意见{i}"),
+            created_at=clock.now() if i == 1 else old,
+        )
+        for i in range(22)
+    ]
+    db.session.add_all(top)
+    db.session.flush()
+    replies = [
+        Comment(proposal_id=proposal.id, author_id=me.id, parent_id=parent.id, body=b)
+        for parent, b in ((top[0], "回复甲"), (top[0], "回复乙"), (top[20], "下一页的回复"))
+    ]
+    for r in replies:
+        r.body_html = render_body(r.body)
+    db.session.add_all(replies)
+    db.session.commit()
+    client = app.test_client()
+    login_as(me, client)
+    html = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    first, second = top[0].id, top[1].id
+    # Replies sit under their comment, oldest first; the next page's reply is not here.
+    thread = re.search(rf'id="comment-{first}".*?<ol class="replies">(.*?)</ol>', html, re.S)
+    assert thread and thread.group(1).index("回复甲") < thread.group(1).index("回复乙")
+    assert "下一页的回复" not in html and f'id="comment-{top[20].id}"' not in html
+    # Someone else's comment: a report form about it; one's own: edit (in the window) and delete.
+    assert f'name="target_id" value="{first}"' in html
+    assert f'id="reason-comment-{first}"' in html and f'for="rnote-comment-{first}"' in html
+    assert f'value="/proposals/{proposal.id}#comment-{first}"' in html
+    assert (
+        f'href="/comments/{second}/edit"' in html and f'action="/comments/{second}/delete"' in html
+    )
+    assert f'name="target_id" value="{second}"' not in html
+    assert f'href="/comments/{top[3].id}/edit"' not in html  # an hour old: no longer editable
+    # A reply form under each top-level comment, none under a reply.
+    assert html.count('name="parent_id"') == 20 and f'id="reply-{first}"' in html
+    assert f'id="reply-{replies[0].id}"' not in html
+    more = re.search(r'<a rel="next" href="([^"]+)"', html)
+    assert more and f"after={top[19].id}" in unescape(more.group(1))
+    rest = client.get(unescape(more.group(1))).get_data(as_text=True)
+    assert "下一页的回复" in rest and f'id="comment-{first}"' not in rest

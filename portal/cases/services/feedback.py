@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from functools import cache
+from typing import cast
+
+from sqlalchemy import Select, Table, bindparam, func, select
 
 from portal.accounts.models import User
 from portal.cases.models import Case, CaseFeedback
@@ -62,15 +65,23 @@ def has_answered(user, case: Case) -> bool:
     )
 
 
-def feedback_summary(case: Case, round_: int | None = None) -> dict:
+@cache
+def _summary(by_round: bool) -> Select:
+    # Built once, the case (and round) bound, on the table's columns: every case's page asks.
+    t = cast(Table, CaseFeedback.__table__)
     stmt = select(
-        func.count().filter(CaseFeedback.solved.is_(True)),
-        func.count().filter(CaseFeedback.solved.is_(False)),
-        func.avg(CaseFeedback.satisfaction),
-    ).where(CaseFeedback.case_id == case.id)
-    if round_ is not None:
-        stmt = stmt.where(CaseFeedback.round == round_)
-    yes, no, avg = db.session.execute(stmt).one()
+        func.count().filter(t.c.solved.is_(True)),
+        func.count().filter(t.c.solved.is_(False)),
+        func.avg(t.c.satisfaction),
+    ).where(t.c.case_id == bindparam("case_id", type_=t.c.case_id.type))
+    if by_round:
+        stmt = stmt.where(t.c.round == bindparam("round", type_=t.c.round.type))
+    return stmt
+
+
+def feedback_summary(case: Case, round_: int | None = None) -> dict:
+    params = {"case_id": case.id, "round": round_}
+    yes, no, avg = db.session.execute(_summary(round_ is not None), params).one()
     return {
         "solved_yes": yes or 0,
         "solved_no": no or 0,

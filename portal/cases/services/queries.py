@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, select
+from sqlalchemy.orm import lazyload
 
 from portal.cases.models import Case, CaseEvent, CasePhoto
 from portal.cases.services._common import C
@@ -17,12 +19,15 @@ from portal.proposals.models import Status as ProposalStatus
 from portal.roles.models import Agency
 
 
+@cache
+def _photos() -> Select:
+    # Built once, the case bound: every case's page reads it.
+    case_id = bindparam("case_id", type_=CasePhoto.case_id.type)
+    return select(CasePhoto).where(CasePhoto.case_id == case_id).order_by(CasePhoto.id)
+
+
 def photos(case: Case) -> list[CasePhoto]:
-    return list(
-        db.session.scalars(
-            select(CasePhoto).where(CasePhoto.case_id == case.id).order_by(CasePhoto.id)
-        )
-    )
+    return list(db.session.scalars(_photos(), {"case_id": case.id}))
 
 
 # --- workspace lists --------------------------------------------------------------------------
@@ -101,11 +106,28 @@ def is_overdue(case: Case) -> bool:
     )
 
 
+@cache
+def _timeline() -> Select:
+    return (
+        select(CaseEvent)
+        .where(CaseEvent.case_id == bindparam("case_id", type_=CaseEvent.case_id.type))
+        .order_by(CaseEvent.id)
+    )
+
+
 def timeline(case: Case) -> list[CaseEvent]:
-    return list(
-        db.session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
-        )
+    return list(db.session.scalars(_timeline(), {"case_id": case.id}))
+
+
+@cache
+def _case_of_proposal() -> Select:
+    # Built once, the proposal bound. Its proposal, community and category are the caller's
+    # already (the session's identity map answers them without a query): joined, they cost
+    # a hundred columns read and converted on every qualified proposal's page.
+    return (
+        select(Case)
+        .where(Case.proposal_id == bindparam("proposal_id", type_=Case.proposal_id.type))
+        .options(lazyload(Case.proposal), lazyload(Case.community), lazyload(Case.category))
     )
 
 
@@ -114,4 +136,4 @@ def case_for_proposal(p: Proposal) -> Case | None:
     qualifying), so no other asks the database."""
     if p.status != ProposalStatus.qualified:
         return None
-    return db.session.scalar(select(Case).where(Case.proposal_id == p.id))
+    return db.session.scalar(_case_of_proposal(), {"proposal_id": p.id})

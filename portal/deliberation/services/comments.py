@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
+from operator import attrgetter
+from typing import cast
 
 from flask import url_for
 from markupsafe import escape
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy import (
+    CompoundSelect,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    func,
+    select,
+    union_all,
+    update,
+)
 
 from portal.accounts.models import User
 from portal.accounts.phones import check_may_take_part
@@ -21,6 +33,7 @@ from portal.notifications.services import notify
 from portal.proposals import hooks
 from portal.proposals.models import Proposal, Status
 from portal.roles import permissions
+from portal.roles.models import Agency
 
 EDIT_MINUTES = 15
 MAX_BODY = 1000
@@ -150,12 +163,65 @@ def delete_comment(user: User, c: Comment) -> None:
     db.session.flush()
 
 
-# What a thread shows of a comment: its HTML (not the text as written) and its author's name
-# (not the rest of the account: each column read costs a conversion per row).
-_THREAD_OPTIONS = (
-    defer(Comment.body),
-    joinedload(Comment.author).load_only(User.id, User.display_name, User.erased_at).lazyload("*"),
-)
+# What a thread shows of a comment: its HTML (not the text as written), its author's name and
+# the agency of a liaison's badge, as rows (each column read costs a conversion per row, an ORM
+# object much more). Only whether it was edited or deleted, not when.
+def _thread_columns():
+    c, u, a = _tables()
+    return (
+        c.c.id,
+        c.c.parent_id,
+        c.c.author_id,
+        c.c.stance,
+        c.c.body_html,
+        c.c.badge,
+        c.c.created_at,
+        c.c.edited_at.is_not(None).label("edited"),
+        c.c.deleted_at.is_not(None).label("deleted"),
+        c.c.hidden,
+        c.c.hidden_auto,
+        c.c.hidden_reason,
+        c.c.hidden_note,
+        u.c.display_name,
+        u.c.erased_at,
+        a.c.name_zh.label("agency_zh"),
+        a.c.name_en.label("agency_en"),
+    )
+
+
+def _tables() -> tuple[Table, Table, Table]:
+    return (
+        cast(Table, Comment.__table__),
+        cast(Table, User.__table__),
+        cast(Table, Agency.__table__),
+    )
+
+
+@cache
+def _thread_statement(stance: bool, order: str, after: bool, limit: int) -> CompoundSelect:
+    """A page of top-level comments (keyset on id) and their replies in one statement, built
+    once per shape with the proposal, the stance and the cursor as bound parameters (building
+    it cost more than running it; a second round trip for the replies, as much again)."""
+    c, u, a = _tables()
+    proposal_id = bindparam("proposal_id", type_=c.c.proposal_id.type)
+    page = select(c.c.id).where(c.c.proposal_id == proposal_id, c.c.parent_id.is_(None))
+    if stance:
+        page = page.where(c.c.stance == bindparam("stance", type_=c.c.stance.type))
+    if after:
+        cursor = bindparam("after", type_=c.c.id.type)
+        page = page.where(c.c.id > cursor if order == "oldest" else c.c.id < cursor)
+    page = page.order_by(c.c.id.asc() if order == "oldest" else c.c.id.desc()).limit(limit)
+    shown = page.cte("page")
+    rows = select(*_thread_columns()).join_from(c, u, u.c.id == c.c.author_id)
+    rows = rows.outerjoin(a, a.c.id == c.c.badge_agency_id)
+    return union_all(
+        rows.where(c.c.id.in_(select(shown.c.id))),
+        # Filtering on the proposal too lets the (proposal_id, parent_id, id) index answer this.
+        rows.where(c.c.proposal_id == proposal_id, c.c.parent_id.in_(select(shown.c.id))),
+    )
+
+
+_ID = attrgetter("id")
 
 
 def thread(
@@ -165,46 +231,46 @@ def thread(
     order: str = "oldest",
     after: int | None = None,
     limit: int = 50,
-) -> tuple[list[Comment], dict, int | None]:
-    """One page of top-level comments (keyset on id) with their replies in one query."""
-    stmt = (
-        select(Comment)
-        .where(Comment.proposal_id == p.id, Comment.parent_id.is_(None))
-        .options(*_THREAD_OPTIONS)
-    )
-    if stance in STANCES:
-        stmt = stmt.where(Comment.stance == stance)
-    if after is not None:
-        stmt = stmt.where(Comment.id > after if order == "oldest" else Comment.id < after)
-    stmt = stmt.order_by(Comment.id.asc() if order == "oldest" else Comment.id.desc())
-    top = list(db.session.scalars(stmt.limit(limit + 1)).unique())
+) -> tuple[list[Row], dict[int, list[Row]], int | None]:
+    """One page of top-level comments (keyset on id) with their replies, as rows of
+    ``_thread_columns``, in one query."""
+    order = "oldest" if order == "oldest" else "newest"
+    shown_stance = stance if stance in STANCES else None
+    stmt = _thread_statement(shown_stance is not None, order, after is not None, limit + 1)
+    params = {"proposal_id": p.id, "stance": shown_stance, "after": after}
+    top: list[Row] = []
+    answers: list[Row] = []
+    for r in db.session.execute(stmt, params):
+        (top if r.parent_id is None else answers).append(r)
+    top.sort(key=_ID, reverse=order != "oldest")
     nxt = top[limit - 1].id if len(top) > limit else None
     top = top[:limit]
-    replies: dict[int, list[Comment]] = {c.id: [] for c in top}
-    # Filtering on the proposal too lets the (proposal_id, parent_id, id) index answer this.
-    if top:
-        for r in db.session.scalars(
-            select(Comment)
-            .options(*_THREAD_OPTIONS)
-            .where(Comment.proposal_id == p.id, Comment.parent_id.in_(list(replies)))
-            .order_by(Comment.id)
-        ).unique():
-            if r.parent_id is not None:  # always: replies were asked for
-                replies[r.parent_id].append(r)
+    replies: dict[int, list[Row]] = {c.id: [] for c in top}
+    answers.sort(key=_ID)
+    for r in answers:
+        if r.parent_id in replies:  # not those of the first comment of the next page
+            replies[r.parent_id].append(r)
     return top, replies, nxt
 
 
-def stance_counts(p: Proposal) -> dict[str, int]:
-    rows = db.session.execute(
-        select(Comment.stance, func.count())
+@cache
+def _stance_counts() -> Select:
+    # Built once, the proposal bound, on the table's columns: every proposal's page asks.
+    c = cast(Table, Comment.__table__)
+    return (
+        select(c.c.stance, func.count())
         .where(
-            Comment.proposal_id == p.id,
-            Comment.parent_id.is_(None),
-            Comment.deleted_at.is_(None),
-            Comment.hidden.is_(False),
+            c.c.proposal_id == bindparam("proposal_id", type_=c.c.proposal_id.type),
+            c.c.parent_id.is_(None),
+            c.c.deleted_at.is_(None),
+            c.c.hidden.is_(False),
         )
-        .group_by(Comment.stance)
-    ).all()
+        .group_by(c.c.stance)
+    )
+
+
+def stance_counts(p: Proposal) -> dict[str, int]:
+    rows = db.session.execute(_stance_counts(), {"proposal_id": p.id}).all()
     counts = dict.fromkeys(STANCES, 0)
     # Every top-level comment has a stance (the table's CHECK).
     counts.update({stance: n for stance, n in rows if stance is not None})

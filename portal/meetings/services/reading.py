@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, bindparam, exists, or_, select
+from sqlalchemy.orm import contains_eager, lazyload, load_only, selectinload
 
 from portal.core import clock
 from portal.core.i18n import lazy_gettext as _l
@@ -117,20 +118,35 @@ def invitation_status(inv: Invitation, now: datetime | None = None) -> str:
     return "missed" if is_missed(inv, now) else "open"
 
 
+@cache
+def _subject_statement(by_case: bool) -> Select:
+    """``meetings_for_subject``'s query, built once, with the subject bound: only the columns
+    the pages show (the meeting's community and the rest come joined otherwise, on every
+    proposal's and case's page, most of which no meeting took up)."""
+    subject = AgendaItem.case_id if by_case else AgendaItem.proposal_id
+    return (
+        select(AgendaItem)
+        .join(AgendaItem.meeting)
+        .options(
+            load_only(AgendaItem.id, AgendaItem.meeting_id),
+            contains_eager(AgendaItem.meeting)
+            .load_only(Meeting.id, Meeting.title, Meeting.starts_at, Meeting.state)
+            .lazyload("*"),
+            lazyload("*"),
+        )
+        .where(Meeting.state != M.draft.value, subject == bindparam("subject_id"))
+        .order_by(Meeting.starts_at.desc())
+    )
+
+
 def meetings_for_subject(*, proposal_id: int | None = None, case_id: int | None = None):
     """Public meetings with an item on this proposal or case: (meeting, item, decision)."""
-    stmt = (
-        select(Meeting, AgendaItem)
-        .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
-        .where(Meeting.state != M.draft.value)
-    )
-    if proposal_id is not None:
-        stmt = stmt.where(AgendaItem.proposal_id == proposal_id)
-    else:
-        stmt = stmt.where(AgendaItem.case_id == case_id)
-    rows = db.session.execute(stmt.order_by(Meeting.starts_at.desc())).all()
-    ds = decisions_of([item for _m, item in rows])
-    return [(m, item, ds.get(item.id)) for m, item in rows]
+    by_case = proposal_id is None
+    items = db.session.scalars(
+        _subject_statement(by_case), {"subject_id": case_id if by_case else proposal_id}
+    ).all()
+    ds = decisions_of(list(items))
+    return [(item.meeting, item, ds.get(item.id)) for item in items]
 
 
 def to_prepare(community, now=None):

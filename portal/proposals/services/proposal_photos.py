@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from portal.accounts.models import User
 from portal.core.i18n import gettext as _
@@ -18,14 +20,19 @@ from portal.roles import permissions
 # --- photos ----------------------------------------------------------------------------------
 
 
-def photos(p: Proposal) -> list[ProposalPhoto]:
-    return list(
-        db.session.scalars(
-            select(ProposalPhoto)
-            .where(ProposalPhoto.proposal_id == p.id)
-            .order_by(ProposalPhoto.position, ProposalPhoto.id)
-        )
+@cache
+def _photos() -> Select:
+    # Built once, the proposal bound: every proposal's page reads it.
+    proposal_id = bindparam("proposal_id", type_=ProposalPhoto.proposal_id.type)
+    return (
+        select(ProposalPhoto)
+        .where(ProposalPhoto.proposal_id == proposal_id)
+        .order_by(ProposalPhoto.position, ProposalPhoto.id)
     )
+
+
+def photos(p: Proposal) -> list[ProposalPhoto]:
+    return list(db.session.scalars(_photos(), {"proposal_id": p.id}))
 
 
 def can_view_photos(user, p: Proposal) -> bool:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select
 
 from portal.core import clock
 from portal.extensions import db
@@ -113,14 +114,19 @@ def supported_ids(user, proposal_ids: list[int]) -> set[int]:
     )
 
 
-def history(p: Proposal) -> list[ProposalEvent]:
-    return list(
-        db.session.scalars(
-            select(ProposalEvent)
-            .where(ProposalEvent.proposal_id == p.id)
-            .order_by(ProposalEvent.id)
-        )
+@cache
+def _history() -> Select:
+    # Built once, the proposal bound: every proposal's page reads it.
+    proposal_id = bindparam("proposal_id", type_=ProposalEvent.proposal_id.type)
+    return (
+        select(ProposalEvent)
+        .where(ProposalEvent.proposal_id == proposal_id)
+        .order_by(ProposalEvent.id)
     )
+
+
+def history(p: Proposal) -> list[ProposalEvent]:
+    return list(db.session.scalars(_history(), {"proposal_id": p.id}))
 
 
 def is_visible(user, p: Proposal) -> bool:
