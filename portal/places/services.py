@@ -52,6 +52,15 @@ class ImportError_(ValueError):
     """A row of an import file is wrong; the message names the row."""
 
 
+def district_community_ids(district_id):
+    """The ids of a district's communities, as a subquery (``column.in_(…)``)."""
+    return (
+        db.select(Community.id)
+        .join(Street, Street.id == Community.street_id)
+        .where(Street.district_id == district_id)
+    )
+
+
 def community_by_code(code: str) -> Community | None:
     return db.session.scalar(db.select(Community).where(Community.code == code))
 

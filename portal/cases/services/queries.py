@@ -13,7 +13,8 @@ from portal.cases.services._common import C
 from portal.cases.services.progress import DEADLINE_KINDS
 from portal.core import clock
 from portal.extensions import db
-from portal.places.models import Community, District, Grid, Street
+from portal.places.models import District, Grid
+from portal.places.services import district_community_ids
 from portal.proposals.models import Proposal
 from portal.proposals.models import Status as ProposalStatus
 from portal.roles.models import Agency
@@ -42,9 +43,7 @@ def overdue_clause(now: datetime | None = None) -> ColumnElement[bool]:
 
 def in_district(district_id) -> ColumnElement[bool]:
     """A case of one of the district's communities."""
-    return Case.community_id.in_(
-        select(Community.id).join(Street).where(Street.district_id == district_id)
-    )
+    return Case.community_id.in_(district_community_ids(district_id))
 
 
 LIAISON_TABS = ("new", "due", "overdue", "returned", "all")

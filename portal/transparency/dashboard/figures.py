@@ -19,7 +19,7 @@ from portal.cases.services import overdue_clause
 from portal.core.i18n import city_timezone_name
 from portal.extensions import db
 from portal.meetings.models import AgendaItem, Invitation, Meeting, MeetingState
-from portal.places.models import Community, Street
+from portal.places.services import district_community_ids
 from portal.transparency.dashboard.facts import OVER_A_YEAR
 from portal.transparency.dashboard.models import DashboardRollup as R
 
@@ -54,11 +54,7 @@ def scope_filter(stmt, scope: Scope, community_col, agency_col):
     if scope.level == "community":
         return stmt.where(community_col == scope.obj.id)  # type: ignore[attr-defined]
     if scope.level == "district":
-        ids = (
-            select(Community.id)
-            .join(Street, Street.id == Community.street_id)
-            .where(Street.district_id == scope.obj.id)  # type: ignore[attr-defined]
-        )
+        ids = district_community_ids(scope.obj.id)  # type: ignore[attr-defined]
         return stmt.where(community_col.in_(ids))
     if scope.level == "agency":
         return stmt.where(agency_col == scope.obj.id)  # type: ignore[attr-defined]
