@@ -169,7 +169,7 @@ def seed(app, scale: str, rng_seed: int = 7) -> dict:
             db.session.commit()
         if engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(sa.text("ANALYZE"))
+                conn.execute(sa.text("VACUUM ANALYZE"))
     counts["seconds"] = round(time.time() - started, 1)
     log(f"done in {counts['seconds']} s: {counts}")
     return counts
