@@ -54,20 +54,24 @@ def closing_soon(now: datetime) -> list[Card]:
 
 @cache
 def _near_threshold():
+    # Ranked within the candidates, so that only the few shown are joined to their names.
     candidates = (
-        select(Proposal.id)
+        select(Proposal.id, Proposal.support_count, Proposal.threshold)
         .where(_open_now(_NOW))
         .order_by(Proposal.closes_at, Proposal.id)
         .limit(CANDIDATES)
         .subquery()
     )
-    share = Proposal.support_count * 1.0 / func.nullif(Proposal.threshold, 0)
-    return (
-        select_cards()
-        .join(candidates, candidates.c.id == Proposal.id)
-        .where(Proposal.support_count > 0)
-        .order_by(share.desc(), Proposal.id)
+    share = candidates.c.support_count * 1.0 / func.nullif(candidates.c.threshold, 0)
+    top = (
+        select(candidates.c.id, share.label("share"))
+        .where(candidates.c.support_count > 0)
+        .order_by(share.desc(), candidates.c.id)
         .limit(SHOWN)
+        .subquery()
+    )
+    return (
+        select_cards().join(top, top.c.id == Proposal.id).order_by(top.c.share.desc(), Proposal.id)
     )
 
 

@@ -105,6 +105,46 @@ def cards(stmt: Select, params: dict | None = None) -> list[Card]:
     return [Card._make(row) for row in db.session.connection().execute(stmt, params)]
 
 
+# What "my proposals" shows of its own cards beyond a list's: when each was written, the
+# committee's review and moderation notes, and how it ended.
+MINE_COLUMNS = (
+    Proposal.created_at,
+    Proposal.review_due_at,
+    Proposal.review_note,
+    Proposal.reject_reason,
+    Proposal.duplicate_of_id,
+    Proposal.withdrawn_at,
+    Proposal.hidden_auto,
+    Proposal.hidden_reason,
+    Proposal.hidden_note,
+)
+
+
+class MineDetail(NamedTuple):
+    """``MINE_COLUMNS`` of a card."""
+
+    created_at: datetime
+    review_due_at: datetime | None
+    review_note: str | None
+    reject_reason: str | None
+    duplicate_of_id: int | None
+    withdrawn_at: datetime | None
+    hidden_auto: bool
+    hidden_reason: str | None
+    hidden_note: str | None
+
+
+def select_mine() -> Select:
+    """``select_cards`` with ``MINE_COLUMNS`` after the card's."""
+    return select_cards().add_columns(*MINE_COLUMNS)
+
+
+def split_mine(rows) -> list[tuple[Card, MineDetail]]:
+    """Rows of ``select_mine`` as (card, detail)."""
+    n = len(Card._fields)
+    return [(Card._make(row[:n]), MineDetail._make(row[n:])) for row in rows]
+
+
 class CardView(NamedTuple):
     """What a card says, in the reader's language."""
 

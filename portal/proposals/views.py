@@ -467,15 +467,20 @@ def my_proposals():
     status = request.args.get("status") or None
     if status not in proposals.MINE_STATUSES:
         status = None
-    items, next_cursor = _mine_page(proposals.my_proposals(current_user, status), Proposal.id)
+    rows, next_cursor = _mine_page(
+        proposals.my_proposals(current_user, status, cards.select_mine()), Proposal.id
+    )
+    now = clock.now()
+    mine = cards.split_mine(rows)
+    shown = cards.views([card for card, _detail in mine], now)
     return render_template(
         "proposals/my_proposals.html",
-        items=items,
+        items=[(c, detail) for c, (_card, detail) in zip(shown, mine, strict=True)],
         next_cursor=next_cursor,
         status=status,
         statuses=proposals.MINE_STATUSES,
-        cases=hooks.cases_of(items),
-        now=clock.now(),
+        cases=hooks.cases_of([card for card, _detail in mine]),
+        now=now,
     )
 
 

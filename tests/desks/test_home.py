@@ -21,6 +21,24 @@ def test_visitors_see_proposals_near_their_threshold_and_closing_soon(anon, make
     assert "Districts" not in html and "区县" not in html
 
 
+def test_close_to_threshold_ranks_by_share_of_the_threshold(anon, make_proposal, db):
+    # Shares 0.9, 0.8, 0.75, 0.5, 0.5 (the older first), 0.2, and none: the first five shown.
+    shares = [(9, 10), (0, 10), (1, 5), (4, 8), (2, 4), (3, 4), (8, 10)]
+    made = []
+    for count, threshold in shares:
+        p = make_proposal("open", threshold=threshold)
+        p.support_count = count
+        made.append(p)
+    db.session.commit()
+    html = anon.get("/").get_data(as_text=True)
+    near = html.split('id="near-h"')[1].split("</section>")[0]
+    order = [i for i in (0, 6, 5, 3, 4, 2, 1) if f'href="/proposals/{made[i].id}"' in near]
+    assert order == [0, 6, 5, 3, 4]
+    assert [near.index(f'href="/proposals/{made[i].id}"') for i in order] == sorted(
+        near.index(f'href="/proposals/{made[i].id}"') for i in order
+    )
+
+
 def test_visitors_see_cases_resolved_lately_with_their_agency(anon, make_case, db):
     case = make_case("verifying")
     now = clock.now()

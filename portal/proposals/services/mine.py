@@ -4,7 +4,7 @@ newest first, on the (author_id, id) and (user_id, id) indexes."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from portal.proposals.models import Proposal, Status, Support
 from portal.proposals.services.reading import status_clause
@@ -14,9 +14,10 @@ from portal.proposals.services.reading import status_clause
 MINE_STATUSES = tuple(s.value for s in Status)
 
 
-def my_proposals(user, status: str | None = None):
-    """The proposals ``user`` wrote, drafts and hidden ones included, of one state or all."""
-    stmt = select(Proposal).where(Proposal.author_id == user.id)
+def my_proposals(user, status: str | None = None, stmt: Select | None = None):
+    """The proposals ``user`` wrote, drafts and hidden ones included, of one state or all:
+    ``stmt`` (``select(Proposal)`` unless given, e.g. the columns of a page) narrowed to them."""
+    stmt = (select(Proposal) if stmt is None else stmt).where(Proposal.author_id == user.id)
     if status is not None:
         stmt = stmt.where(status_clause(status))
     return stmt
