@@ -21,7 +21,7 @@ from portal.cases.models import Case, CasePhoto, CaseState
 from portal.core import clock
 from portal.core.errors import DomainError, act_on_form
 from portal.core.guards import login_required, public
-from portal.core.i18n import city_timezone_name, current_locale
+from portal.core.i18n import CodeName, city_timezone_name, code_names, current_locale
 from portal.core.i18n import gettext as _
 from portal.core.input import id_arg, is_id
 from portal.extensions import db
@@ -38,8 +38,8 @@ from portal.roles.models import Agency, Role
 PAGE_SIZE = 20
 
 
-def _agencies() -> list[Agency]:
-    return list(db.session.scalars(select(Agency).order_by(Agency.code)))
+def _agencies() -> list[CodeName]:
+    return code_names(Agency, Agency.code)
 
 
 def case_query(args) -> tuple:
@@ -127,7 +127,7 @@ def index():
         args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "before"}
         more_url = url_for("cases.index", **args, before=rows[PAGE_SIZE - 1].id)
     loc = current_locale()
-    categories = db.session.scalars(select(Category).order_by(Category.position)).all()
+    categories = code_names(Category, Category.position)
     agencies = _agencies()
     return render_template(
         "cases/index.html",
@@ -146,7 +146,7 @@ def index():
         more_url=more_url,
         agencies=agencies,
         categories=categories,
-        districts=db.session.scalars(select(District).order_by(District.code)).all(),
+        districts=code_names(District, District.code),
         loc=loc,
         args=request.args,
         states=list(CaseState),

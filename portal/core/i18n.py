@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
 import flask_babel
@@ -13,6 +13,7 @@ from babel.support import NullTranslations
 from flask import current_app, g, request
 from flask_babel import LazyString, get_locale, get_translations
 from flask_login import current_user
+from sqlalchemy import select
 
 if TYPE_CHECKING:
     pass
@@ -201,6 +202,24 @@ def localized(name_zh: str, name_en: str | None, locale: str) -> str:
     """A name kept in both languages (a place, a category, an agency) as ``locale`` reads it:
     the English one when asked for and given, else the Chinese."""
     return name_en if locale == "en" and name_en else name_zh
+
+
+class CodeName(NamedTuple):
+    """A coded thing kept with names in both languages, as a filter's option shows it."""
+
+    code: str
+    name: str
+
+
+def code_names(model, *order_by) -> list[CodeName]:
+    """(code, name in the reader's language) of every row of ``model`` (a place, a category,
+    an agency: ``code``, ``name_zh``, ``name_en``), for a page's select boxes: three columns
+    read, not the objects."""
+    from portal.extensions import db
+
+    locale = current_locale()
+    stmt = select(model.code, model.name_zh, model.name_en).order_by(*order_by)
+    return [CodeName(code, localized(zh, en, locale)) for code, zh, en in db.session.execute(stmt)]
 
 
 def datetime_formatter(fmt: str = "medium") -> Callable[[datetime], str]:

@@ -162,3 +162,19 @@ def test_nothing_forces_a_locale_around_the_translations_memo():
         if pattern.search(path.read_text(encoding="utf-8")) and path.name != "i18n.py"
     ]
     assert offenders == []
+
+
+def test_code_names_are_the_rows_names_in_the_readers_language(app, db):
+    """A filter's options read (code, name) as the objects' own ``name`` would say it."""
+    from sqlalchemy import select
+
+    from portal.core.i18n import code_names, force_locale
+    from portal.roles.models import Agency
+
+    agencies = db.session.scalars(select(Agency).order_by(Agency.code)).all()
+    assert agencies
+    with app.test_request_context("/"):
+        for lang in ("en", "zh_Hans"):
+            with force_locale(lang):
+                expected = [(a.code, a.name(lang)) for a in agencies]
+                assert code_names(Agency, Agency.code) == expected
