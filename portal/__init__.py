@@ -155,11 +155,8 @@ def install_template_globals(app: Flask) -> None:
     """The template globals that read the features: here, where every layer may be imported,
     so that ``core.templating`` needs none of them."""
     from flask_login import current_user
-    from markupsafe import Markup
 
     from portal.cases import services as cases
-    from portal.core.i18n import gettext
-    from portal.core.templating import user_content
     from portal.deliberation import services as delib
     from portal.deliberation.targets import noun as target_noun
     from portal.desks.landing import landing_url
@@ -167,17 +164,10 @@ def install_template_globals(app: Flask) -> None:
     from portal.meetings.services import decision_label as meeting_decision_label
     from portal.notifications.services import unread_count
     from portal.proposals import services as proposals
+    from portal.proposals.cards import proposal_title
     from portal.proposals.models import Status
     from portal.roles import permissions
     from portal.votes import services as votes
-
-    def proposal_title(p) -> Markup:
-        """A proposal's title as lists of cases and supports show it: a placeholder instead
-        once the reader may not see it. A function, not a macro: it is on every row."""
-        if proposals.can_read(current_user, p):
-            return user_content(p.title)
-        text = Markup(gettext("Hidden proposal #%(id)d", id=p.id))  # noqa: S704  # nosec B704
-        return Markup('<span class="muted">') + text + Markup("</span>")
 
     app.jinja_env.globals.update(
         status_label=proposals.status_label,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from wtforms import SelectChoice
 
 from portal.cases import bp
+from portal.cases import cards as workspace_cards
 from portal.cases import services as cases
 from portal.cases.forms import ActionForm, FeedbackForm
 from portal.cases.models import Case, CasePhoto, CaseState
@@ -351,18 +352,14 @@ def feedback(number: str):
 WORKSPACE_PAGE = 25
 
 
-def _workspace_page(stmt, key=None) -> tuple[list[Case], str | None]:
+def _workspace_page(stmt, key=None) -> tuple[list[workspace_cards.WorkspaceRow], str | None]:
     """One page of a workspace list and the link to the next, keyset-paginated.
 
     With ``key`` (a datetime column, nulls last) the list runs oldest key first, then by id;
-    without it, newest case first. Only what the cards show is loaded: the case, its
-    proposal's title (and whether the reader may see it) and its community.
+    without it, newest case first. Only what the cards show is read, as rows: the case, its
+    proposal's title (and whether the reader may see it) and its community's name.
     """
-    stmt = stmt.options(
-        lazyload("*"),
-        joinedload(Case.proposal).load_only(*_PROPOSAL_TITLE).lazyload("*"),
-        joinedload(Case.community).lazyload("*"),
-    )
+    stmt = workspace_cards.select_rows(stmt)
     after = request.args.get("after", "")
     if key is None:
         if after:
@@ -389,7 +386,7 @@ def _workspace_page(stmt, key=None) -> tuple[list[Case], str | None]:
                     (key > when) | ((key == when) & (Case.id > last_id)) | key.is_(None)
                 )
         stmt = stmt.order_by(key.asc().nulls_last(), Case.id)
-    rows = list(db.session.scalars(stmt.limit(WORKSPACE_PAGE + 1)).unique())
+    rows = workspace_cards.rows(stmt.limit(WORKSPACE_PAGE + 1))
     more = None
     if len(rows) > WORKSPACE_PAGE:
         last = rows[WORKSPACE_PAGE - 1]
@@ -408,10 +405,8 @@ def _render_workspace(stmt, key, **context):
     rows, more_url = _workspace_page(stmt, key)
     return render_template(
         "cases/workspace.html",
-        items=rows,
+        items=workspace_cards.views(rows, accept=context["kind"] == "liaison"),
         more_url=more_url,
-        state_label=cases.state_label,
-        overdue=cases.is_overdue,
         **context,
     )
 

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
@@ -27,6 +26,7 @@ from portal.core.security import safe_next
 from portal.deliberation import bp
 from portal.deliberation import services as delib
 from portal.deliberation import targets as target_kinds
+from portal.deliberation.cards import queue_cards
 from portal.deliberation.forms import (
     REPORT_LABELS,
     AppealDecisionForm,
@@ -199,19 +199,19 @@ def _render_workspace(community, *, form: ModerateForm | None = None, selected=(
     return render_template(
         "deliberation/workspace.html",
         community=community,
-        items=items,
+        cards=queue_cards(
+            items,
+            selected=set(selected),
+            labels=REPORT_LABELS,
+            now=clock.now(),
+        ),
         more_url=more_url,
         form=form or ModerateForm(),
-        selected=set(selected),
-        # Translated once for the page, not on each card (a lazy string translates each time
-        # it is shown); our catalogue's text, shown as the lazy strings showed it.
-        report_labels={code: Markup(str(label)) for code, label in REPORT_LABELS.items()},  # noqa: S704  # nosec B704
         review_count=db.session.scalar(
             select(func.count()).select_from(
                 proposals.review_queue(community).order_by(None).subquery()
             )
         ),
-        now=clock.now(),
     ), status
 
 

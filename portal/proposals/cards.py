@@ -15,15 +15,18 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple
 
+from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import Select, select
 
 from portal.core.i18n import current_locale, gettext, localized, translations
+from portal.core.templating import user_content
 from portal.core.urls import url_maker
 from portal.extensions import db
 from portal.places.models import Community
 from portal.proposals.models import Category, Proposal, Status, window_paused
 from portal.proposals.services.labels import status_label
-from portal.proposals.services.reading import effective_status, support_progress
+from portal.proposals.services.reading import can_read, effective_status, support_progress
 
 # What a card of a list reads of a proposal (pages, the API's list items, the home page): its
 # title, summary, status and window, counts, and the ids of its community and category. The
@@ -221,3 +224,13 @@ def views(items: Iterable[Card], now: datetime) -> list[CardView]:
             )
         )
     return out
+
+
+def proposal_title(p) -> Markup:
+    """A proposal's title as lists of cases and supports show it: a placeholder instead once
+    the reader may not see it (``can_read``, which reads the proposal's own columns: an object
+    or a row). A function, not a macro: it is on every row."""
+    if can_read(current_user, p):
+        return user_content(p.title)
+    text = Markup(gettext("Hidden proposal #%(id)d", id=p.id))  # noqa: S704  # nosec B704
+    return Markup('<span class="muted">') + text + Markup("</span>")

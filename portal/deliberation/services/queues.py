@@ -5,8 +5,9 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, bindparam, func, select
 
 from portal.core import clock
 from portal.core.i18n import gettext as _
@@ -28,17 +29,23 @@ def queue_cursor(item: dict) -> list:
     return [item["first_report_at"].isoformat(), item["target_type"], item["target_id"]]
 
 
-def queue(community: Community, limit: int = QUEUE_PAGE, after: tuple | None = None) -> list[dict]:
-    """Open reports grouped by target, oldest first, with waiting time; keyset-paginated on
-    (first report, kind, id) after ``after``."""
+@cache
+def _queue_statement(after: bool, limit: int) -> Select:
+    """Open reports grouped by target, oldest first; with ``after``, those after the bound
+    (first report, kind, id). Built once per shape, the community and bounds bound."""
     first = func.min(Report.created_at)
     stmt = (
         select(Report.target_type, Report.target_id, first, func.count())
-        .where(Report.community_id == community.id, Report.resolved_at.is_(None))
+        .where(
+            Report.community_id == bindparam("community_id", type_=Report.community_id.type),
+            Report.resolved_at.is_(None),
+        )
         .group_by(Report.target_type, Report.target_id)
     )
-    if after is not None:
-        when, kind, ident = after
+    if after:
+        when = bindparam("when", type_=Report.created_at.type)
+        kind = bindparam("kind", type_=Report.target_type.type)
+        ident = bindparam("ident", type_=Report.target_id.type)
         stmt = stmt.having(
             (first > when)
             | (
@@ -49,21 +56,31 @@ def queue(community: Community, limit: int = QUEUE_PAGE, after: tuple | None = N
                 )
             )
         )
-    rows = db.session.execute(
-        stmt.order_by(first, Report.target_type, Report.target_id).limit(limit)
-    ).all()
+    return stmt.order_by(first, Report.target_type, Report.target_id).limit(limit)
+
+
+def queue(community: Community, limit: int = QUEUE_PAGE, after: tuple | None = None) -> list[dict]:
+    """Open reports grouped by target, oldest first, with waiting time; keyset-paginated on
+    (first report, kind, id) after ``after``. Each item holds its target (an object or a row,
+    as its kind loads it) and its author's public name."""
+    params: dict = {"community_id": community.id}
+    if after is not None:
+        params["when"], params["kind"], params["ident"] = after
+    # Rows, run on the session's connection (flushed first, as a query would flush).
+    db.session.flush()
+    rows = db.session.connection().execute(_queue_statement(after is not None, limit), params).all()
     # The targets in one query per kind (from the registry of target kinds), not one each.
     wanted: dict[str, set[int]] = {}
     for target_type, target_id, _first, _count in rows:
         wanted.setdefault(target_type, set()).add(target_id)
-    loaded: dict[tuple[str, int], object] = {}
+    loaded: dict[tuple[str, int], tuple[object, str]] = {}
     for kind_name, ids in wanted.items():
         kind = targets.get(kind_name)
         if kind is None:
             continue
-        for obj in kind.rows(ids):
-            loaded[kind_name, obj.id] = obj
-    said = _what_reports_say(community, wanted)
+        for obj, author_name in kind.rows(ids):
+            loaded[kind_name, obj.id] = (obj, author_name)
+    said = _what_reports_say(after is not None, limit, params) if rows else {}
     items = []
     for target_type, target_id, first_at, count in rows:
         target = loaded.get((target_type, target_id))
@@ -73,7 +90,8 @@ def queue(community: Community, limit: int = QUEUE_PAGE, after: tuple | None = N
             {
                 "target_type": target_type,
                 "target_id": target_id,
-                "object": target,
+                "object": target[0],
+                "author_name": target[1],
                 "kind": targets.get(target_type),
                 "first_report_at": first_at,
                 "reports": count,
@@ -86,25 +104,30 @@ def queue(community: Community, limit: int = QUEUE_PAGE, after: tuple | None = N
 REPORT_NOTES_SHOWN = 5
 
 
-def _what_reports_say(community: Community, wanted: dict[str, set[int]]) -> dict:
-    """The open reports' reasons (each with how many gave it, most given first) and notes
-    (newest first, a few) per target, in one query; never who reported."""
-    kinds = [
-        (Report.target_type == kind) & Report.target_id.in_(ids)
-        for kind, ids in wanted.items()
-        if ids
-    ]
-    if not kinds:
-        return {}
-    rows = db.session.execute(
+@cache
+def _reports_said(after: bool, limit: int) -> Select:
+    # The open reports about the targets of a page of the queue (its statement, joined with
+    # the same values bound), newest first.
+    page = _queue_statement(after, limit).subquery()
+    return (
         select(Report.target_type, Report.target_id, Report.reason, Report.note)
+        .join(
+            page,
+            (page.c.target_type == Report.target_type) & (page.c.target_id == Report.target_id),
+        )
         .where(
-            Report.community_id == community.id,
+            Report.community_id == bindparam("community_id", type_=Report.community_id.type),
             Report.resolved_at.is_(None),
-            or_(*kinds),
         )
         .order_by(Report.id.desc())
-    ).all()
+    )
+
+
+def _what_reports_say(after: bool, limit: int, params: dict) -> dict:
+    """The open reports' reasons (each with how many gave it, most given first) and notes
+    (newest first, a few) per target of a page of the queue, in one query; never who
+    reported."""
+    rows = db.session.connection().execute(_reports_said(after, limit), params)
     found: dict[tuple[str, int], dict] = {}
     for target_type, target_id, reason, note in rows:
         entry = found.setdefault((target_type, target_id), {"counts": Counter(), "notes": []})
