@@ -20,6 +20,7 @@ from portal.core.i18n import city_timezone_name
 from portal.extensions import db
 from portal.meetings.models import AgendaItem, Invitation, Meeting, MeetingState
 from portal.places.services import district_community_ids
+from portal.proposals.models import Category
 from portal.transparency.dashboard.facts import OVER_A_YEAR
 from portal.transparency.dashboard.models import DashboardRollup as R
 
@@ -271,16 +272,21 @@ def monthly(scope: Scope, start: date, end: date) -> list[dict]:
     return rows
 
 
-def by_category(scope: Scope, start: date, end: date) -> list[tuple[int, int]]:
+def by_category(scope: Scope, start: date, end: date) -> list[tuple[int, int, str, str | None]]:
+    """The cases opened in the period per category: ``(id, n, name_zh, name_en)``."""
     stmt = _statement(
         "by_category",
         lambda: (
-            select(R.split_id, func.sum(R.n))
+            select(R.split_id, func.sum(R.n), Category.name_zh, Category.name_en)
+            .join(Category, Category.id == R.split_id)
             .where(_in_period("category"), R.kind == "opened")
-            .group_by(R.split_id)
+            .group_by(R.split_id, Category.name_zh, Category.name_en)
         ),
     )
-    return [(cid, n or 0) for cid, n in db.session.execute(stmt, _period_params(scope, start, end))]
+    return [
+        (cid, n or 0, zh, en)
+        for cid, n, zh, en in db.session.execute(stmt, _period_params(scope, start, end))
+    ]
 
 
 def by_agency(scope: Scope, start: date, end: date) -> dict[int, dict]:
