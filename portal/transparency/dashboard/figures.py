@@ -156,8 +156,10 @@ def _sums(scope: Scope, start: date, end: date, split: str = "") -> list:
 def case_figures(counts: dict) -> dict:
     """The figures from ``counts[(kind, outcome)] = n`` (and ("closed", "answers") etc.)."""
 
+    get = counts.get
+
     def c(kind, *outcomes):
-        return sum(counts.get((kind, o), 0) for o in outcomes)
+        return sum([get((kind, o), 0) for o in outcomes])
 
     dispatched = c("response", "on_time", "late", "waiting", "unrecorded")
     due_decided = c("due", "on_time", "late", "overdue")

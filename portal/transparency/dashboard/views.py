@@ -23,7 +23,7 @@ from portal.places.services import community_by_code
 from portal.roles.models import Agency
 from portal.transparency.dashboard import bp
 from portal.transparency.dashboard import figures as F
-from portal.transparency.dashboard.charts import bar_chart, month_chart
+from portal.transparency.dashboard.charts import bar_chart, bars_svg, month_chart, months_svg
 from portal.transparency.dashboard.forms import DashboardForm
 from portal.transparency.dashboard.models import DashboardFact
 from portal.transparency.dashboard.rollup import city_tz
@@ -197,6 +197,7 @@ def index():
         descending=descending,
         params=params,
         cases_link=cases_links(scope, start, end),
+        rate=rate_formatter(),
     )
 
 
@@ -221,21 +222,39 @@ def cases_links(scope: F.Scope, start: date, end: date) -> Callable[..., str]:
     return link
 
 
+bp.add_app_template_global(bars_svg, "dashboard_bars")
+bp.add_app_template_global(months_svg, "dashboard_months")
+
+
+def rate_formatter() -> Callable[..., Markup]:
+    """``show(rate, link=None)``: a rate as the dashboard shows it, the percentage ("—" when
+    nothing was counted), then its numerator and denominator (a link to the cases counted,
+    when given) and what is still waiting or not recorded. A function, not a macro, with its
+    strings translated once for the page's sixty rates."""
+    counted = _("%(num)d of %(den)d")
+    waiting = "; " + _("%(n)d still waiting")
+    unrecorded = "; " + _("%(n)d not recorded")
+
+    def show(r: F.Rate, link: str | None = None) -> Markup:
+        percent = r.percent
+        text = counted % {"num": r.num, "den": r.den}
+        html = ("—" if percent is None else f"{percent}%") + '<span class="rate-den">'
+        html += f'<a href="{escape(link)}">{text}</a>' if link else text
+        extra = r.extra
+        if extra.get("waiting"):
+            html += waiting % {"n": extra["waiting"]}
+        if extra.get("unrecorded"):
+            html += unrecorded % {"n": extra["unrecorded"]}
+        # Our catalogue's text (trusted, as the templates' strings are), numbers, an escaped URL.
+        return Markup(html + "</span>")  # noqa: S704  # nosec B704
+
+    return show
+
+
 @bp.app_template_global("dashboard_rate")
 def rate_html(r: F.Rate, link: str | None = None) -> Markup:
-    """A rate as the dashboard shows it: the percentage ("—" when nothing was counted), then
-    its numerator and denominator (a link to the cases counted, when given) and what is still
-    waiting or not recorded. A function, not a macro: the dashboard shows some sixty."""
-    percent = r.percent
-    counted = _("%(num)d of %(den)d", num=r.num, den=r.den)
-    html = ("—" if percent is None else f"{percent}%") + '<span class="rate-den">'
-    html += f'<a href="{escape(link)}">{counted}</a>' if link else counted
-    if r.extra.get("waiting"):
-        html += "; " + _("%(n)d still waiting", n=r.extra["waiting"])
-    if r.extra.get("unrecorded"):
-        html += "; " + _("%(n)d not recorded", n=r.extra["unrecorded"])
-    # Our catalogue's text (trusted, as the templates' strings are), numbers and an escaped URL.
-    return Markup(html + "</span>")  # noqa: S704  # nosec B704
+    """One rate, as ``rate_formatter`` shows it (the headline figures of other pages)."""
+    return rate_formatter()(r, link)
 
 
 @bp.get("/dashboard/cases")
