@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 from portal.core.i18n import current_locale, fmt_datetime, ngettext, translations
 from portal.core.input import MAX_ID
 from portal.core.security import safe_next
-from portal.core.urls import url_maker
+from portal.core.urls import query_url_maker, url_maker
 
 # filename → (mtime_ns, size, version): a file's hash is read again only when it changed.
 _static_versions: dict[str, tuple[int, int, str]] = {}
@@ -186,6 +186,7 @@ def install_templating(app: Flask) -> None:
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["waiting"] = waiting
     app.jinja_env.globals["url_maker"] = url_maker
+    app.jinja_env.globals["query_url_maker"] = query_url_maker
     from portal.core import clock
 
     # The globals that read the features (labels, permissions, unread notes) are the

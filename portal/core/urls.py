@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Request, abort, current_app, request, url_for
 from werkzeug.exceptions import SecurityError
-from werkzeug.routing import MapAdapter
+from werkzeug.routing import BuildError, MapAdapter
 
 from portal.core.input import MAX_ID
 from portal.core.security import log_event
@@ -103,5 +103,57 @@ def url_maker(endpoint: str, key: str, **values: Any) -> Callable[[Any], str]:
         if type(value) is int or (type(value) is str and _PLAIN.fullmatch(text)):
             return head + text + tail
         return url_for(endpoint, **values, **{key: value})
+
+    return make
+
+
+def query_url_maker(endpoint: str, **values: Any) -> Callable[..., str]:
+    """``url_for(endpoint, **values, **query)`` for the many queries of one page (a link on
+    every figure): for each shape of query (its keys in order, and which of them are None)
+    ``url_for`` runs once with stand-in values, and each query's values take their places in
+    that URL, so the path, the order of the parameters and what becomes of a None are
+    ``url_for``'s own. A query with a value whose URL form might not be its text (anything but
+    an int or unreserved characters), or whose stand-in URL is not the expected one (a key
+    that is part of the path, a key that needs quoting), goes through ``url_for`` itself."""
+    stand_in = str(_STAND_IN)
+    # shape -> (the URL up to the first value's key, how many values are given), or None
+    heads: dict[tuple, tuple[str, int] | None] = {}
+
+    def head_of(shape: tuple) -> tuple[str, int] | None:
+        stand_ins: dict[str, Any] = {k: None if none else _STAND_IN for k, none in shape}
+        try:
+            built = url_for(endpoint, **values, **stand_ins)
+        except (BuildError, ValueError):  # a key of the path whose converter refuses it
+            return None
+        given = [k for k, none in shape if not none]
+        if not given:
+            return None if stand_in in built else (built, 0)
+        tail = "&".join(f"{k}={stand_in}" for k in given)
+        head = built[: -len(tail)]
+        if (
+            not built.endswith(tail)
+            or not head.endswith(("?", "&"))
+            or built.count(stand_in) != len(given)
+            or not all(_PLAIN.fullmatch(k) for k in given)
+        ):
+            return None
+        return head, len(given)
+
+    def make(**query: Any) -> str:
+        shape = tuple([(k, v is None) for k, v in query.items()])
+        if shape in heads:
+            found = heads[shape]
+        else:
+            found = heads[shape] = head_of(shape)
+        if found is not None:
+            head, given = found
+            parts = [
+                f"{k}={v}"
+                for k, v in query.items()
+                if type(v) is int or (type(v) is str and _PLAIN.fullmatch(v))
+            ]
+            if len(parts) == given:
+                return head + "&".join(parts) if given else head
+        return url_for(endpoint, **values, **query)
 
     return make

@@ -235,3 +235,60 @@ def test_a_list_links_each_card_as_url_for_would(app, script_root):
             assert link(i) == url_for("proposals.show", proposal_id=i)
             assert photo(i) == url_for("proposals.photo", proposal_id=7, photo_id=i, size="thumb")
         assert link(5).startswith(f"{script_root}/proposals/")
+
+
+@pytest.mark.parametrize("script_root", ["", "/commons"])
+def test_a_query_url_maker_builds_what_url_for_builds(app, script_root):
+    """``query_url_maker`` asks ``url_for`` once per shape of query and writes each value in:
+    the same order of parameters, a None left out as url_for leaves it out, and a value or key
+    that needs quoting (or a key that is part of the path) built by ``url_for`` itself."""
+    from flask import url_for
+
+    from portal.core.urls import query_url_maker
+
+    queries = [
+        {},
+        {"kind": "due", "start": "2026-01-01", "end": "2026-03-31"},
+        {"kind": "due", "start": "2026-01-01", "end": "2026-03-31", "outcome": "on_time"},
+        {"kind": "closed", "start": "2026-01-01", "end": "2026-03-31", "agency": "water-bureau"},
+        {"kind": "response", "start": None, "end": "2026-03-31", "district": "110101"},
+        {"sort": "name", "dir": "asc", "period": None},
+        {"sort": "name", "dir": "asc", "period": "a b&c=ü"},
+        {"sort": "name", "dir": "asc", "x": "/?#%"},
+        {"sort": "name", "dir": "", "period": "year"},
+        {"page": 3, "n": 2**31 - 1},
+        {"flag": True},
+        {"a b": "x", "ü": "y"},
+        {"é": "plain"},
+        {"agency": "water-bureau", "period": "30d", "start": None, "end": None},
+    ]
+    with app.test_request_context("/", base_url=f"http://127.0.0.1{script_root}"):
+        dashboard = query_url_maker("dashboard.index")
+        cases = query_url_maker("dashboard.cases")
+        photo = query_url_maker("proposals.photo", proposal_id=7)
+        for query in queries * 2:  # the second time from the shapes already built
+            assert dashboard(**query) == url_for("dashboard.index", **query)
+            assert cases(**query) == url_for("dashboard.cases", **query)
+        for query in ({"photo_id": 3, "size": "thumb"}, {"photo_id": 3}, {"photo_id": 3, "v": "2"}):
+            assert photo(**query) == url_for("proposals.photo", proposal_id=7, **query)
+        assert dashboard(sort="name").startswith(f"{script_root}/dashboard?")
+
+
+def test_a_query_url_maker_asks_url_for_once_per_shape(app, monkeypatch):
+    from flask import url_for
+
+    from portal.core import urls
+
+    asked = []
+
+    def counting(*args, **kwargs):
+        asked.append(args)
+        return url_for(*args, **kwargs)
+
+    monkeypatch.setattr(urls, "url_for", counting)
+    with app.test_request_context("/"):
+        cases = urls.query_url_maker("dashboard.cases")
+        links = {cases(kind="due", agency=f"agency-{i}", outcome=None) for i in range(20)}
+        assert len(links) == 20 and len(asked) == 1
+        cases(kind="due", agency="water bureau", outcome=None)  # needs quoting: url_for
+        assert len(asked) == 2

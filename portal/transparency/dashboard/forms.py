@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Optional
 
+from portal.core.forms import FlaskForm
 from portal.core.i18n import lazy_gettext as _l
 
 LONGEST = timedelta(days=3 * 366)

@@ -3,25 +3,27 @@ figure, and the methods page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
-from flask import abort, render_template, request, url_for
+from flask import abort, render_template, request
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import SelectChoice
 
 from portal.cases.models import Case
 from portal.core import clock
 from portal.core.guards import public
-from portal.core.i18n import current_locale
+from portal.core.i18n import current_locale, localized
 from portal.core.i18n import gettext as _
+from portal.core.urls import query_url_maker
 from portal.extensions import cache, db
 from portal.places.models import Community, District
 from portal.places.services import community_by_code
-from portal.proposals.models import Category
 from portal.roles.models import Agency
 from portal.transparency.dashboard import bp
 from portal.transparency.dashboard import figures as F
-from portal.transparency.dashboard.charts import bar_chart, month_chart
+from portal.transparency.dashboard.charts import bar_chart, bars_svg, month_chart, months_svg
 from portal.transparency.dashboard.forms import DashboardForm
 from portal.transparency.dashboard.models import DashboardFact
 from portal.transparency.dashboard.rollup import city_tz
@@ -77,47 +79,60 @@ def _scope(form: DashboardForm) -> F.Scope | None:
     return F.Scope(level, found)
 
 
-def _form() -> DashboardForm:
+def _form() -> tuple[DashboardForm, list]:
+    """The selector, its district and agency choices from plain rows; and the agencies'
+    rows (id, code, names), which name the league table's agencies too."""
     form = DashboardForm(request.args)
     locale = current_locale()
+    districts = db.session.execute(
+        select(District.code, District.name_zh, District.name_en).order_by(District.code)
+    )
     form.district.choices = [SelectChoice("", _("All districts"))] + [
-        SelectChoice(d.code, d.name(locale))
-        for d in db.session.scalars(select(District).order_by(District.code))
+        SelectChoice(code, localized(zh, en, locale)) for code, zh, en in districts
     ]
+    agencies = list(
+        db.session.execute(
+            select(Agency.id, Agency.code, Agency.name_zh, Agency.name_en).order_by(Agency.code)
+        )
+    )
     form.agency.choices = [SelectChoice("", _("All agencies"))] + [
-        SelectChoice(a.code, a.name(locale))
-        for a in db.session.scalars(select(Agency).order_by(Agency.code))
+        SelectChoice(code, localized(zh, en, locale)) for _id, code, zh, en in agencies
     ]
-    return form
+    return form, agencies
 
 
-def _league(scope, start, end, sort: str, descending: bool, agenda: dict) -> list[dict]:
+def _league(
+    scope, start, end, sort: str, descending: bool, agenda: dict, agencies: list
+) -> list[dict]:
+    """The league table's rows: each agency's code and name in the reader's language, its
+    case figures and its agenda answers, in the order chosen."""
     per = F.by_agency(scope, start, end)
     for aid in agenda:
         if aid is not None and aid not in per:  # answers agendas, no case in the period
             per[aid] = F.case_figures({})
-    agencies = (
-        {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(list(per))))}
-        if per
-        else {}
-    )
+    locale = current_locale()
+    names = {aid: (code, localized(zh, en, locale)) for aid, code, zh, en in agencies}
     no_agenda = F.Rate(0, 0, {"waiting": 0})
     rows = [
-        {"agency": agencies[aid], **figs, "agenda": agenda.get(aid, no_agenda)}
+        {
+            "code": names[aid][0],
+            "name": names[aid][1],
+            **figs,
+            "agenda": agenda.get(aid, no_agenda),
+        }
         for aid, figs in per.items()
-        if aid in agencies
+        if aid in names
     ]
-    locale = current_locale()
 
     def key(row):
         if sort == "name":
-            return (0, row["agency"].name(locale))
+            return (0, row["name"])
         if sort == "dispatched":
             return (0, row["dispatched"])
         value = row[sort].value
         return (1, 0.0) if value is None else (0, value)  # no figure: always last
 
-    rows.sort(key=lambda r: r["agency"].code)
+    rows.sort(key=lambda r: r["code"])
     if sort == "name":
         rows.sort(key=key, reverse=descending)
     else:
@@ -131,7 +146,7 @@ def _league(scope, start, end, sort: str, descending: bool, agenda: dict) -> lis
 @bp.get("/dashboard")
 @public
 def index():
-    form = _form()
+    form, agencies = _form()
     form.validate()
     scope = _scope(form)
     period = form.period_days(today())
@@ -146,13 +161,8 @@ def index():
     agenda = F.agenda_answers(scope, start, end, now)
     summary["agenda"] = agenda[None]
     locale = current_locale()
-    categories = {c.id: c for c in db.session.scalars(select(Category))}
     by_cat = sorted(
-        (
-            (categories[cid].name(locale), n)
-            for cid, n in F.by_category(scope, start, end)
-            if cid in categories
-        ),
+        ((localized(zh, en, locale), n) for _cid, n, zh, en in F.by_category(scope, start, end)),
         key=lambda x: (-x[1], x[0]),
     )
     months = F.monthly(scope, start, end)
@@ -182,30 +192,69 @@ def index():
         by_cat=by_cat,
         funnel_labels=funnel_labels,
         charts=charts,
-        league=_league(scope, start, end, sort, descending, agenda),
+        league=_league(scope, start, end, sort, descending, agenda, agencies),
         sort=sort,
         descending=descending,
         params=params,
+        cases_link=cases_links(scope, start, end),
+        rate=rate_formatter(),
     )
 
 
-def cases_link(
-    scope: F.Scope, start: date, end: date, kind: str, outcome: str | None = None, agency=None
-) -> str:
-    """The address of the cases behind a figure."""
-    args: dict[str, str] = {"kind": kind, "start": start.isoformat(), "end": end.isoformat()}
-    if outcome:
-        args["outcome"] = outcome
-    if agency is not None:
-        args["agency"] = agency.code
-    elif scope.level != "city" and scope.code:
-        args[scope.level] = scope.code
-    return url_for("dashboard.cases", **args)  # type: ignore[arg-type]
+def cases_links(scope: F.Scope, start: date, end: date) -> Callable[..., str]:
+    """``link(kind, outcome=None, agency=None)``: the address of the cases behind a figure of
+    ``scope`` and the period (``agency``, a code, narrows it to that agency), each built from
+    one ``url_for`` per shape of link on the page."""
+    make = query_url_maker("dashboard.cases")
+    first, last = start.isoformat(), end.isoformat()
+    scoped = {scope.level: scope.code} if scope.level != "city" and scope.code else {}
+
+    def link(kind: str, outcome: str | None = None, agency: str | None = None) -> str:
+        args: dict[str, str] = {"kind": kind, "start": first, "end": last}
+        if outcome:
+            args["outcome"] = outcome
+        if agency is not None:
+            args["agency"] = agency
+        else:
+            args.update(scoped)
+        return make(**args)
+
+    return link
 
 
-@bp.app_template_global("dashboard_cases_link")
-def _cases_link_global(*args, **kwargs) -> str:
-    return cases_link(*args, **kwargs)
+bp.add_app_template_global(bars_svg, "dashboard_bars")
+bp.add_app_template_global(months_svg, "dashboard_months")
+
+
+def rate_formatter() -> Callable[..., Markup]:
+    """``show(rate, link=None)``: a rate as the dashboard shows it, the percentage ("—" when
+    nothing was counted), then its numerator and denominator (a link to the cases counted,
+    when given) and what is still waiting or not recorded. A function, not a macro, with its
+    strings translated once for the page's sixty rates."""
+    counted = _("%(num)d of %(den)d")
+    waiting = "; " + _("%(n)d still waiting")
+    unrecorded = "; " + _("%(n)d not recorded")
+
+    def show(r: F.Rate, link: str | None = None) -> Markup:
+        percent = r.percent
+        text = counted % {"num": r.num, "den": r.den}
+        html = ("—" if percent is None else f"{percent}%") + '<span class="rate-den">'
+        html += f'<a href="{escape(link)}">{text}</a>' if link else text
+        extra = r.extra
+        if extra.get("waiting"):
+            html += waiting % {"n": extra["waiting"]}
+        if extra.get("unrecorded"):
+            html += unrecorded % {"n": extra["unrecorded"]}
+        # Our catalogue's text (trusted, as the templates' strings are), numbers, an escaped URL.
+        return Markup(html + "</span>")  # noqa: S704  # nosec B704
+
+    return show
+
+
+@bp.app_template_global("dashboard_rate")
+def rate_html(r: F.Rate, link: str | None = None) -> Markup:
+    """One rate, as ``rate_formatter`` shows it (the headline figures of other pages)."""
+    return rate_formatter()(r, link)
 
 
 @bp.get("/dashboard/cases")
@@ -224,7 +273,7 @@ def cases():
         abort(400)
     if end < start or end - start > timedelta(days=3 * 366):
         abort(400)
-    form = _form()
+    form, _agencies = _form()
     scope = _scope(form)
     if scope is None or (scope.level != "city" and scope.obj is None):
         abort(404)
