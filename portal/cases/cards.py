@@ -26,6 +26,7 @@ from portal.places.models import Community
 from portal.proposals.cards import proposal_title
 from portal.proposals.models import Proposal
 from portal.proposals.models import Status as ProposalStatus
+from portal.roles.models import Agency
 
 
 class ProposalTitle(NamedTuple):
@@ -44,6 +45,17 @@ class ProposalTitle(NamedTuple):
         # Asked by ``proposals.is_visible`` only of a proposal not yet public, which no case's
         # proposal is: looked up as a lazy load would, from the session.
         return db.session.get(Community, self.community_id)
+
+
+# The columns of ``ProposalTitle``, in its order.
+_PROPOSAL_TITLE = (
+    Proposal.id,
+    Proposal.title,
+    Proposal.status,
+    Proposal.hidden,
+    Proposal.author_id,
+    Proposal.community_id,
+)
 
 
 class WorkspaceRow(NamedTuple):
@@ -71,12 +83,7 @@ def select_rows(stmt: Select) -> Select:
             Case.updated_at,
             Community.name_zh,
             Community.name_en,
-            Proposal.id,
-            Proposal.title,
-            Proposal.status,
-            Proposal.hidden,
-            Proposal.author_id,
-            Proposal.community_id,
+            *_PROPOSAL_TITLE,
         )
         .join_from(Case, Community, Community.id == Case.community_id)
         .join_from(Case, Proposal, Proposal.id == Case.proposal_id)
@@ -140,6 +147,81 @@ def views(items: list[WorkspaceRow], *, accept: bool) -> list[WorkspaceCard]:
                 _ours(accept_text % {"number": escape(c.number)})
                 if accept and c.state is CaseState.dispatched
                 else none,
+            )
+        )
+    return out
+
+
+class ListRow(NamedTuple):
+    """A case as the public list reads it."""
+
+    id: int
+    number: str
+    state: CaseState
+    stage_due_at: datetime | None
+    agency_zh: str
+    agency_en: str
+    proposal: ProposalTitle
+
+
+def select_list_rows(stmt: Select) -> Select:
+    """``stmt`` (a ``select(Case)`` narrowed by the list's filters) reading the columns of
+    ``ListRow`` instead of whole cases."""
+    return (
+        stmt.with_only_columns(
+            Case.id,
+            Case.number,
+            Case.state,
+            Case.stage_due_at,
+            Agency.name_zh,
+            Agency.name_en,
+            *_PROPOSAL_TITLE,
+        )
+        .join_from(Case, Agency, Agency.id == Case.agency_id)
+        .join_from(Case, Proposal, Proposal.id == Case.proposal_id)
+    )
+
+
+def list_rows(stmt: Select) -> list[ListRow]:
+    """The rows of ``stmt`` (a ``select_list_rows``), run as ``rows`` runs its own."""
+    db.session.flush()
+    return [
+        ListRow._make((*r[:6], ProposalTitle._make(r[6:])))
+        for r in db.session.connection().execute(stmt)
+    ]
+
+
+class ListCard(NamedTuple):
+    """A row of the public list, in the reader's language."""
+
+    number: str
+    url: str
+    title: Markup
+    agency: str
+    state: str  # the state's label
+    late: bool
+    due: str  # the stage's due date, or "" without one
+
+
+def list_views(items: list[ListRow]) -> list[ListCard]:
+    locale = current_locale()
+    when = datetime_formatter("short")
+    url = url_maker("cases.show", "number")
+    states: dict[CaseState, str] = {}
+    out = []
+    for c in items:
+        label = states.get(c.state)
+        if label is None:
+            label = states[c.state] = cases.state_label(c.state)
+        out.append(
+            ListCard(
+                c.number,
+                url(c.number),
+                proposal_title(c.proposal),
+                localized(c.agency_zh, c.agency_en, locale),
+                label,
+                cases.is_overdue(c),  # type: ignore[arg-type]  # reads state and stage_due_at
+                when(c.stage_due_at) if c.stage_due_at else "",
             )
         )
     return out

@@ -88,18 +88,6 @@ def _community_filter(text: str) -> list[Community]:
     return [exact] if exact is not None else list(find_communities(text, limit=COMMUNITY_MATCHES))
 
 
-# What a list of cases reads of each proposal: its title, with what proposals.can_read asks
-# (a hidden proposal's title shows only to some), not its text.
-_PROPOSAL_TITLE = (
-    Proposal.id,
-    Proposal.title,
-    Proposal.status,
-    Proposal.hidden,
-    Proposal.author_id,
-    Proposal.community_id,
-)
-
-
 @bp.get("/cases")
 @public
 def index():
@@ -114,15 +102,9 @@ def index():
     before = id_arg("before")
     if before:
         stmt = stmt.where(Case.id < before)
-    # Load exactly what the list shows, in the one statement: a wide join chain made this
-    # query the page's cost, and each separate load of the proposals and agencies cost as
-    # much Python again as the list's own.
-    stmt = stmt.options(
-        lazyload("*"),
-        joinedload(Case.proposal).load_only(*_PROPOSAL_TITLE).lazyload("*"),
-        joinedload(Case.agency).lazyload("*"),
-    )
-    rows = list(db.session.scalars(stmt.order_by(Case.id.desc()).limit(PAGE_SIZE + 1)))
+    # Read exactly what the list shows, in the one statement, as rows (``cases.cards``).
+    stmt = workspace_cards.select_list_rows(stmt)
+    rows = workspace_cards.list_rows(stmt.order_by(Case.id.desc()).limit(PAGE_SIZE + 1))
     more_url = None
     if len(rows) > PAGE_SIZE:
         args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "before"}
@@ -137,7 +119,7 @@ def index():
         feed_community=communities[0]
         if len(communities) == 1 and communities[0].code == community_text
         else None,
-        items=rows[:PAGE_SIZE],
+        items=workspace_cards.list_views(rows[:PAGE_SIZE]),
         community_text=community_text,
         communities=communities,
         narrow=lambda c: url_for(
@@ -152,7 +134,6 @@ def index():
         args=request.args,
         states=list(CaseState),
         state_label=cases.state_label,
-        overdue=cases.is_overdue,
     )
 
 
