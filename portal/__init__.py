@@ -157,6 +157,7 @@ def install_template_globals(app: Flask) -> None:
     from flask_login import current_user
 
     from portal.cases import services as cases
+    from portal.cases.cards import CaseLines
     from portal.deliberation import services as delib
     from portal.deliberation.targets import noun as target_noun
     from portal.desks.landing import landing_url
@@ -181,6 +182,8 @@ def install_template_globals(app: Flask) -> None:
         # A case's stage in words and the limit that runs now, wherever a proposal shows it.
         case_stage=cases.stage_text,
         case_deadline=cases.deadline,
+        # The line of a proposal's case (``cases.cards.CaseLines``), made once a page.
+        case_lines=CaseLines,
         deadline_label=cases.deadline_label,
         # Whether the reader may see a proposal's text (no, once hidden, but for its author
         # and committee): lists of cases and supports show a placeholder instead.

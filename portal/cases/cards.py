@@ -225,3 +225,44 @@ def list_views(items: list[ListRow]) -> list[ListCard]:
             )
         )
     return out
+
+
+class CaseLines:
+    """The line that tells of the case a proposal became, wherever the proposal shows (a
+    list's cards, the home page, "my proposals", its own page): the case's number (a link,
+    unless ``link`` is false), its agency, the limit that runs now (``dl``, from
+    ``cases.deadline``) with the working days left or overdue when counted, and when it
+    closed. Made once a page (``case_lines()`` in a template): its words translated and its
+    link built once, each line then written out directly rather than through a macro."""
+
+    def __init__(self) -> None:
+        self.ready = False  # made at the first line: a page without a case asks nothing
+
+    def _make(self) -> None:
+        self.locale = current_locale()
+        self.url = url_maker("cases.show", "number")
+        self.when = datetime_formatter("medium")
+        self.case_text = gettext("Case %(number)s")
+        self.closed_text = gettext("closed %(when)s")
+        self.ready = True
+
+    def __call__(self, case, dl=None, link: bool = True) -> Markup:
+        if not self.ready:
+            self._make()
+        number = self.case_text % {"number": escape(case.number)}
+        if link:
+            number = f'<a href="{escape(self.url(case.number))}">{number}</a>'
+        html = f'<p class="case-line">{number}\n    · {escape(case.agency.name(self.locale))}'
+        if dl:
+            due = dl.due_at
+            html += (
+                f' · {escape(dl.label)} <time datetime="{due.isoformat()}">'
+                f"{escape(self.when(due))}</time>"
+            )
+            remaining = dl.remaining
+            if remaining:
+                kind = "tag warn" if dl.overdue else "remaining"
+                html += f' <span class="{kind}">{escape(remaining)}</span>'
+        if case.closed_at:
+            html += " · " + self.closed_text % {"when": escape(self.when(case.closed_at))}
+        return _ours(html + "</p>")

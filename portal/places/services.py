@@ -6,8 +6,11 @@ import csv
 import itertools
 import json
 import math
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import bindparam
 
 from portal.extensions import db
 from portal.places.coords import CONVERTERS, convert_geometry
@@ -61,8 +64,15 @@ def district_community_ids(district_id):
     )
 
 
+@cache
+def _community_by_code():
+    # Built once, the code bound: building the statement cost more than running it.
+    code = bindparam("code", type_=Community.code.type)
+    return db.select(Community).where(Community.code == code)
+
+
 def community_by_code(code: str) -> Community | None:
-    return db.session.scalar(db.select(Community).where(Community.code == code))
+    return db.session.scalar(_community_by_code(), {"code": code})
 
 
 def find_communities(text: str, *, also_code: str | None = None, limit: int = 20):
