@@ -292,6 +292,8 @@ def routes(fx: dict) -> list[tuple[str, str, dict, dict]]:
     """(name, path, headers, extra wrk options) of every measured route."""
     c = fx["community"]
     return [
+        # What any page costs before its own content: base.html, sign-in, the request's hooks.
+        ("static page (privacy notice)", "/privacy", {}, {}),
         ("home", "/", {}, {}),
         ("proposal list (page)", f"/communities/{c}/proposals", {}, {}),
         (
