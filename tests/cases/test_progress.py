@@ -177,3 +177,36 @@ def test_steps_in_the_order_they_happened(app, make_case, db):
     with app.test_request_context("/"), force_locale("zh_Hans"):
         assert cases.stage_text(case) == "已结案：无需进一步处理"
         assert cases.deadline(case) is None
+
+
+def test_a_case_line_escapes_what_it_is_given_and_says_its_limit_and_close(app):
+    """``CaseLines`` writes HTML in Python: every value escaped (an agency's name, a number),
+    the limit's label and what remains, the close, and no link when asked for none."""
+    from datetime import UTC, datetime, timedelta
+
+    from portal.cases.cards import CaseLines
+    from portal.cases.models import CaseState
+    from portal.cases.services.progress import AgencyName, CaseBrief, Deadline
+    from portal.core.i18n import force_locale
+
+    due = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    case = CaseBrief(
+        1,
+        "X-<1>",
+        CaseState.accepted,
+        due,
+        None,
+        None,
+        0,
+        AgencyName("a", "<b>局</b>", "<b>Bureau</b>"),
+    )
+    with app.test_request_context("/"), force_locale("en"):
+        lines = CaseLines()
+        html = str(lines(case, Deadline("handling", due, True)))
+        assert "<b>" not in html and "&lt;b&gt;Bureau&lt;/b&gt;" in html
+        assert "Case X-&lt;1&gt;" in html and 'href="/cases/X-%3C1%3E"' in html
+        assert 'class="tag warn">Overdue</span>' in html
+        assert f'<time datetime="{due.isoformat()}">' in html
+        closed = case._replace(state=CaseState.closed, closed_at=due + timedelta(days=1))
+        plain = str(lines(closed, link=False))
+        assert "<a " not in plain and "closed " in plain and plain.endswith("</p>")
