@@ -157,7 +157,8 @@ def install_template_globals(app: Flask) -> None:
     from flask_login import current_user
 
     from portal.cases import services as cases
-    from portal.cases.cards import CaseLines
+    from portal.cases.cards import CaseLines, CaseParts
+    from portal.core import clock
     from portal.deliberation import services as delib
     from portal.deliberation.targets import noun as target_noun
     from portal.desks.landing import landing_url
@@ -165,7 +166,7 @@ def install_template_globals(app: Flask) -> None:
     from portal.meetings.services import decision_label as meeting_decision_label
     from portal.notifications.services import unread_count
     from portal.proposals import services as proposals
-    from portal.proposals.cards import proposal_title
+    from portal.proposals.cards import card_list, proposal_title
     from portal.proposals.models import Status
     from portal.roles import permissions
     from portal.votes import services as votes
@@ -184,6 +185,10 @@ def install_template_globals(app: Flask) -> None:
         case_deadline=cases.deadline,
         # The line of a proposal's case (``cases.cards.CaseLines``), made once a page.
         case_lines=CaseLines,
+        # A list page's proposal cards, with what each says of its case (``CaseParts``).
+        proposal_cards=lambda items, mine, found: card_list(
+            items, mine, found, CaseParts(clock.now())
+        ),
         deadline_label=cases.deadline_label,
         # Whether the reader may see a proposal's text (no, once hidden, but for its author
         # and committee): lists of cases and supports show a placeholder instead.

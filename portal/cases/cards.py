@@ -266,3 +266,20 @@ class CaseLines:
         if case.closed_at:
             html += " · " + self.closed_text % {"when": escape(self.when(case.closed_at))}
         return _ours(html + "</p>")
+
+
+class CaseParts:
+    """What a proposal's card in a list says of its case (``proposals.cards.card_list``): its
+    stage, as the card's status tag, and its line with the limit that runs now (not counted
+    in working days: a list asks no calendar)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.lines = CaseLines()
+
+    def __call__(self, case) -> tuple[Markup, Markup]:
+        status = _ours(
+            f'<span class="status status-case-{escape(case.state.value)}">'
+            f"{escape(cases.stage_text(case))}</span>"
+        )
+        return status, self.lines(case, cases.deadline(case, count=False, now=self.now))

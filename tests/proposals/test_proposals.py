@@ -460,3 +460,49 @@ def test_support_in_one_statement_gives_the_same_answers(app, make_proposal, api
     q = make_proposal("open", threshold=2)
     r = c.post(f"/api/v1/proposals/{q.id}/support", headers=headers)
     assert r.status_code == 201 and r.get_json() == {"support_count": 2, "status": "qualified"}
+
+
+def test_list_cards_written_in_python_escape_every_value(app):
+    """``cards.card_list`` writes a list's cards in Python: what authors and staff wrote (a
+    title, a summary, a category's or a case's words) is escaped, and the reader's support,
+    the progress and the case parts are where the page's macro put them."""
+    from markupsafe import Markup
+
+    from portal.core.i18n import force_locale
+    from portal.proposals.cards import CardView, card_list
+    from portal.proposals.models import Status
+
+    def view(i, **kw):
+        base = {
+            "card": None,
+            "id": i,
+            "url": f"/proposals/{i}",
+            "icon": "<i>",
+            "category": "<b>Health</b>",
+            "community": "C",
+            "status": Status.open,
+            "status_label": "Open <now>",
+            "title": '<script>alert("t")</script>',
+            "summary": "<img src=x onerror=alert(1)>",
+            "threshold": 10,
+            "value": 4,
+            "percent": 40,
+            "reached": False,
+            "progress": "4 of 10 <supports>",
+            "days_left": "3 days left",
+        }
+        base.update(kw)
+        return CardView(**base)
+
+    def parts(case):
+        return Markup('<span class="status">CASE</span>'), Markup('<p class="case-line">L</p>')
+
+    with app.test_request_context("/"), force_locale("en"):
+        html = str(card_list([view(1), view(2, threshold=0)], {1}, {2: object()}, parts))
+    assert "<script>" not in html and "<img" not in html and "<b>" not in html and "<i>" not in html
+    assert "&lt;script&gt;" in html and "&lt;img src=x" in html and "Open &lt;now&gt;" in html
+    assert html.count("You support this") == 1
+    assert '<progress value="4" max="10"' in html and "4 of 10 &lt;supports&gt;" in html
+    assert html.count("<progress") == 1  # the second has no threshold
+    assert 'class="status">CASE</span>' in html and '<p class="case-line">L</p>' in html
+    assert html.count('<li class="card proposal-card">') == 2
