@@ -166,7 +166,7 @@ def install_template_globals(app: Flask) -> None:
     from portal.meetings.services import decision_label as meeting_decision_label
     from portal.notifications.services import unread_count
     from portal.proposals import services as proposals
-    from portal.proposals.cards import card_list, proposal_title
+    from portal.proposals.cards import card_list, progress_bar, proposal_title
     from portal.proposals.models import Status
     from portal.roles import permissions
     from portal.votes import services as votes
@@ -185,6 +185,8 @@ def install_template_globals(app: Flask) -> None:
         case_deadline=cases.deadline,
         # The line of a proposal's case (``cases.cards.CaseLines``), made once a page.
         case_lines=CaseLines,
+        # A card's progress toward its threshold (``proposals.cards.progress_bar``).
+        bar=progress_bar,
         # A list page's proposal cards, with what each says of its case (``CaseParts``).
         proposal_cards=lambda items, mine, found: card_list(
             items, mine, found, CaseParts(clock.now())
