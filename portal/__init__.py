@@ -157,7 +157,7 @@ def install_template_globals(app: Flask) -> None:
     from flask_login import current_user
 
     from portal.cases import services as cases
-    from portal.cases.cards import CaseLines, CaseParts
+    from portal.cases.cards import CaseLines, CaseParts, case_status
     from portal.core import clock
     from portal.deliberation import services as delib
     from portal.deliberation.targets import noun as target_noun
@@ -166,7 +166,7 @@ def install_template_globals(app: Flask) -> None:
     from portal.meetings.services import decision_label as meeting_decision_label
     from portal.notifications.services import unread_count
     from portal.proposals import services as proposals
-    from portal.proposals.cards import card_list, progress_bar, proposal_title
+    from portal.proposals.cards import card_list, progress_bar, proposal_title, status_tag
     from portal.proposals.models import Status
     from portal.roles import permissions
     from portal.votes import services as votes
@@ -187,6 +187,13 @@ def install_template_globals(app: Flask) -> None:
         case_lines=CaseLines,
         # A card's progress toward its threshold (``proposals.cards.progress_bar``).
         bar=progress_bar,
+        # A proposal's status as a tag; once it became a case, the case's stage instead
+        # (``view_status`` for a list's ``CardView``, its label already looked up).
+        status_tag=status_tag,
+        proposal_status=lambda st, case=None: case_status(case) if case else status_tag(st),
+        view_status=lambda c, case=None: (
+            case_status(case) if case else status_tag(c.status, c.status_label)
+        ),
         # A list page's proposal cards, with what each says of its case (``CaseParts``).
         proposal_cards=lambda items, mine, found: card_list(
             items, mine, found, CaseParts(clock.now())

@@ -227,6 +227,15 @@ def list_views(items: list[ListRow]) -> list[ListCard]:
     return out
 
 
+def case_status(case) -> Markup:
+    """A proposal's status once it became a case: the case's stage, as a tag. The one place
+    this markup is written (a list's cards, and the templates' ``proposal_status``)."""
+    return _ours(
+        f'<span class="status status-case-{escape(case.state.value)}">'
+        f"{escape(cases.stage_text(case))}</span>"
+    )
+
+
 class CaseLines:
     """The line that tells of the case a proposal became, wherever the proposal shows (a
     list's cards, the home page, "my proposals", its own page): the case's number (a link,
@@ -278,8 +287,4 @@ class CaseParts:
         self.lines = CaseLines()
 
     def __call__(self, case) -> tuple[Markup, Markup]:
-        status = _ours(
-            f'<span class="status status-case-{escape(case.state.value)}">'
-            f"{escape(cases.stage_text(case))}</span>"
-        )
-        return status, self.lines(case, cases.deadline(case, count=False, now=self.now))
+        return case_status(case), self.lines(case, cases.deadline(case, count=False, now=self.now))

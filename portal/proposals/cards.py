@@ -236,6 +236,13 @@ def proposal_title(p) -> Markup:
     return Markup('<span class="muted">') + text + Markup("</span>")
 
 
+def status_tag(status: Status, label: str | None = None) -> Markup:
+    """A proposal's status as a tag (``label`` its words when already looked up). The one
+    place this markup is written: the list's cards and the templates' ``status_tag``."""
+    text = escape(status_label(status) if label is None else label)
+    return Markup(f'<span class="status status-{escape(status.value)}">{text}</span>')  # noqa: S704  # nosec B704
+
+
 def progress_bar(c: CardView, label: str) -> Markup:
     """A card's progress toward its threshold (nothing without one): a native <progress>
     named ``label`` (translated once a page), the supports in words, the percentage or the
@@ -273,7 +280,7 @@ def card_list(
         if case is not None:
             status, line = case_parts(case)
         else:
-            status = f'<span class="status status-{c.status.value}">{escape(c.status_label)}</span>'
+            status = status_tag(c.status, c.status_label)
             line = ""
         tag = f'<span class="tag">{you_support}</span>' if c.id in mine else ""
         out.append(
