@@ -291,7 +291,7 @@ def card_list(
             f'      <p class="user-content">{escape(c.summary)}</p>\n'
         )
         if c.threshold:
-            out.append(progress_bar(c, bar_label) + "\n")
+            out += (progress_bar(c, bar_label), "\n")
         out.append(f"      {line}\n    </li>")
     out.append("\n  </ul>")
     return Markup("".join(out))  # noqa: S704  # nosec B704  # every value escaped above
