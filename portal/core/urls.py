@@ -120,6 +120,8 @@ def query_url_maker(endpoint: str, **values: Any) -> Callable[..., str]:
     heads: dict[tuple, tuple[str, int] | None] = {}
 
     def head_of(shape: tuple) -> tuple[str, int] | None:
+        if any(k.startswith("_") for k, _none in shape):
+            return None  # url_for's own options (``_anchor``, ``_external``): url_for's work
         stand_ins: dict[str, Any] = {k: None if none else _STAND_IN for k, none in shape}
         try:
             built = url_for(endpoint, **values, **stand_ins)

@@ -66,12 +66,14 @@ def _near_threshold():
     top = (
         select(candidates.c.id, share.label("share"))
         .where(candidates.c.support_count > 0)
-        .order_by(share.desc(), candidates.c.id)
+        .order_by(share.desc().nulls_last(), candidates.c.id)
         .limit(SHOWN)
         .subquery()
     )
     return (
-        select_cards().join(top, top.c.id == Proposal.id).order_by(top.c.share.desc(), Proposal.id)
+        select_cards()
+        .join(top, top.c.id == Proposal.id)
+        .order_by(top.c.share.desc().nulls_last(), Proposal.id)
     )
 
 

@@ -369,3 +369,35 @@ def test_rollup_rows_do_not_grow_with_cases_alike(app, make_case):
         make_case("accepted")
     assert rows() == one
     assert len(KEY) == 7
+
+
+def test_sort_links_keep_the_forms_choices_and_nothing_else(app, make_case):
+    """The league table's sort links carry the form's choices only: an address with url_for's
+    own options (``_anchor``, ``_external``) or anything else gets the page, its links
+    relative and without them."""
+    from portal.transparency.dashboard.forms import DashboardForm
+    from portal.transparency.dashboard.views import FORM_KEYS
+
+    make_case("accepted")
+    client = app.test_client()
+    resp = client.get("/dashboard?period=year&_anchor=x&_external=1&_scheme=https&junk=1")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert "sort=name" in html and "period=year" in html
+    league = html.split('<table class="stack league"')[1].split("</table>")[0]
+    assert "_anchor" not in league and "junk" not in league and "http" not in league
+    with app.test_request_context("/dashboard"):
+        assert set(FORM_KEYS) == {f.name for f in DashboardForm() if f.name != "csrf_token"}
+
+
+def test_a_query_url_maker_leaves_url_fors_options_to_url_for(app):
+    from flask import url_for
+
+    from portal.core.urls import query_url_maker
+
+    with app.test_request_context("/"):
+        link = query_url_maker("dashboard.index")
+        assert link(sort="name", _anchor="x") == url_for(
+            "dashboard.index", sort="name", _anchor="x"
+        )
+        assert link(sort="name", _anchor="x").endswith("#x")

@@ -28,6 +28,7 @@ from portal.transparency.dashboard.forms import DashboardForm
 from portal.transparency.dashboard.models import DashboardFact
 from portal.transparency.dashboard.rollup import city_tz
 
+FORM_KEYS = ("district", "community", "agency", "period", "start", "end")
 SORTS = ("name", "dispatched", "response", "on_time", "close", "rework", "satisfaction", "agenda")
 CASES_PAGE = 50
 HEADLINE_SECONDS = 30  # no longer than a public page may be kept (core.http_cache)
@@ -180,7 +181,9 @@ def index():
             [(m["month"], m["on_time"].percent) for m in months], maximum=100, unit="%"
         ),
     }
-    params = {k: v for k, v in request.args.items() if k not in ("sort", "dir")}
+    # The form's own choices, kept by the sort links; nothing else the address carried (an
+    # ``_anchor`` or ``_external`` would reach url_for as its own options).
+    params = {k: v for k, v in request.args.items() if k in FORM_KEYS}
     return render_template(
         "dashboard/index.html",
         form=form,
