@@ -177,7 +177,7 @@ def _render_workspace(community, *, form: ModerateForm | None = None, selected=(
     after = None
     try:
         raw = decode_cursor(
-            request.args.get("after"), Key.instant, Key.one_of("proposal", "comment"), Key.id
+            request.args.get("after"), Key.instant, Key.one_of(*target_kinds.names()), Key.id
         )
     except BadCursor:
         abort(400)

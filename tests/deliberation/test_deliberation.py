@@ -585,6 +585,11 @@ def test_moderation_queue_loads_targets_in_bounded_queries(
     assert len(seen) == len(set(seen)) == 33 and 'rel="next"' not in rest
     assert "举报31" in rest and str(escape(proposal.title)) in html + rest
     assert staff.get(page + "?after=nonsense").status_code == 400
+    # A page may end on any kind of reported item, a meeting's question too.
+    from portal.core.input import encode_cursor
+
+    question_cursor = encode_cursor(["2026-01-01T00:00:00+00:00", "question", 1])
+    assert staff.get(page + "?after=" + question_cursor).status_code == 200
     # The API pages the same queue.
     token = api_token("committee")
     url, walked = "/api/v1/communities/110101001001/moderation-queue?limit=10", []
