@@ -20,6 +20,7 @@ from sqlalchemy import Select
 from portal.cases import services as cases
 from portal.cases.models import Case, CaseState
 from portal.core.i18n import current_locale, datetime_formatter, gettext, localized
+from portal.core.templating import written_html
 from portal.core.urls import url_maker
 from portal.extensions import db
 from portal.places.models import Community
@@ -113,11 +114,6 @@ class WorkspaceCard(NamedTuple):
     accept: Markup  # the accept button's words, or nothing when the card has none
 
 
-def _ours(text: str) -> Markup:
-    """Our catalogue's text formatted with values already escaped (as the template's ``_``)."""
-    return Markup(text)  # noqa: S704  # nosec B704
-
-
 def views(items: list[WorkspaceRow], *, accept: bool) -> list[WorkspaceCard]:
     """The cards of ``items``; with ``accept`` (an agency's list) a dispatched case has the
     button that accepts it."""
@@ -141,10 +137,10 @@ def views(items: list[WorkspaceRow], *, accept: bool) -> list[WorkspaceCard]:
                 localized(c.community_zh, c.community_en, locale),
                 label,
                 proposal_title(c.proposal),
-                _ours(due_text % {"when": escape(when(c.stage_due_at))})
+                written_html(due_text % {"when": escape(when(c.stage_due_at))})
                 if c.stage_due_at
                 else none,
-                _ours(accept_text % {"number": escape(c.number)})
+                written_html(accept_text % {"number": escape(c.number)})
                 if accept and c.state is CaseState.dispatched
                 else none,
             )
@@ -230,7 +226,7 @@ def list_views(items: list[ListRow]) -> list[ListCard]:
 def case_status(case) -> Markup:
     """A proposal's status once it became a case: the case's stage, as a tag. The one place
     this markup is written (a list's cards, and the templates' ``proposal_status``)."""
-    return _ours(
+    return written_html(
         f'<span class="status status-case-{escape(case.state.value)}">'
         f"{escape(cases.stage_text(case))}</span>"
     )
@@ -274,7 +270,7 @@ class CaseLines:
                 html += f' <span class="{kind}">{escape(remaining)}</span>'
         if case.closed_at:
             html += " · " + self.closed_text % {"when": escape(self.when(case.closed_at))}
-        return _ours(html + "</p>")
+        return written_html(html + "</p>")
 
 
 class CaseParts:

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from markupsafe import Markup, escape
 
 from portal.core.i18n import gettext, translations
-from portal.core.templating import user_content, waiting
+from portal.core.templating import user_content, waiting, written_html
 from portal.core.urls import url_maker
 from portal.deliberation import targets
 
@@ -42,16 +42,11 @@ class QueueCard(NamedTuple):
     notes: list[str]
 
 
-def _template(text: str) -> Markup:
-    """Our catalogue's text, formatted below with escaped values (as the template's ``_``)."""
-    return Markup(text)  # noqa: S704  # nosec B704
-
-
 def _reason(shown: dict[str, Markup], labels: Mapping[str, Any], code: str) -> Markup:
     """A reason's label, translated for the page the first time a card shows it; our
     catalogue's text, or the code as given."""
     label = labels.get(code)
-    shown[code] = _template(str(label)) if label is not None else escape(code)
+    shown[code] = written_html(str(label)) if label is not None else escape(code)
     return shown[code]
 
 
@@ -85,7 +80,7 @@ def queue_cards(
         reports = counts.get(n)
         if reports is None:
             reports = counts[n] = ngettext("%(num)d report", "%(num)d reports", n) % {"num": n}
-        meta = _template(f"{reports} · {waiting(waited)}")
+        meta = written_html(f"{reports} · {waiting(waited)}")
         title = summary = text = ""
         byline = Markup("")
         if kind_name == "proposal":
@@ -95,16 +90,16 @@ def queue_cards(
             name = user_content(it["author_name"])
             if kind_name == "comment":
                 url = proposal_url(o.proposal_id) + f"#comment-{o.id}"
-                byline = _template(comment_by % {"name": name})
+                byline = written_html(comment_by % {"name": name})
             else:
                 url = it["kind"].url(o)
-                byline = _template(kind_by % {"kind": noun, "name": name})
+                byline = written_html(kind_by % {"kind": noun, "name": name})
             text = it["kind"].text(o)
         out.append(
             QueueCard(
                 key,
                 key in selected,
-                _template(select_label % {"kind": noun, "id": ident}),
+                written_html(select_label % {"kind": noun, "id": ident}),
                 waited,
                 meta,
                 o.hidden,
