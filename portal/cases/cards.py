@@ -12,7 +12,7 @@ translated once a page, each link formatted from one ``url_for``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from markupsafe import Markup, escape
 from sqlalchemy import Select
@@ -72,33 +72,47 @@ class WorkspaceRow(NamedTuple):
     proposal: ProposalTitle
 
 
-def select_rows(stmt: Select) -> Select:
-    """``stmt`` (a ``select(Case)`` narrowed by a list's predicates) reading the columns of
-    ``WorkspaceRow`` instead of whole cases."""
+def _reading(stmt: Select, named, on, *columns) -> Select:
+    """``stmt`` (a ``select(Case)`` narrowed by a list's predicates) reading ``columns``, then
+    a ``ProposalTitle``, instead of whole cases: ``named`` (what a row names, joined ``on``)
+    and the proposal joined."""
     return (
-        stmt.with_only_columns(
-            Case.id,
-            Case.number,
-            Case.state,
-            Case.stage_due_at,
-            Case.updated_at,
-            Community.name_zh,
-            Community.name_en,
-            *_PROPOSAL_TITLE,
-        )
-        .join_from(Case, Community, Community.id == Case.community_id)
+        stmt.with_only_columns(*columns, *_PROPOSAL_TITLE)
+        .join_from(Case, named, on)
         .join_from(Case, Proposal, Proposal.id == Case.proposal_id)
     )
 
 
-def rows(stmt: Select) -> list[WorkspaceRow]:
-    """The rows of ``stmt`` (a ``select_rows``), run on the session's connection (flushed
-    first, as a query would flush)."""
+def _run(row: Any, stmt: Select) -> list:
+    """The rows of ``stmt`` (a ``_reading``) as ``row``s, its last field the ``ProposalTitle``,
+    run on the session's connection (flushed first, as a query would flush)."""
     db.session.flush()
+    n = len(row._fields) - 1
     return [
-        WorkspaceRow._make((*r[:7], ProposalTitle._make(r[7:])))
+        row._make((*r[:n], ProposalTitle._make(r[n:])))
         for r in db.session.connection().execute(stmt)
     ]
+
+
+def select_rows(stmt: Select) -> Select:
+    """``stmt`` reading the columns of ``WorkspaceRow``."""
+    return _reading(
+        stmt,
+        Community,
+        Community.id == Case.community_id,
+        Case.id,
+        Case.number,
+        Case.state,
+        Case.stage_due_at,
+        Case.updated_at,
+        Community.name_zh,
+        Community.name_en,
+    )
+
+
+def rows(stmt: Select) -> list[WorkspaceRow]:
+    """The rows of ``stmt`` (a ``select_rows``)."""
+    return _run(WorkspaceRow, stmt)
 
 
 class WorkspaceCard(NamedTuple):
@@ -161,30 +175,23 @@ class ListRow(NamedTuple):
 
 
 def select_list_rows(stmt: Select) -> Select:
-    """``stmt`` (a ``select(Case)`` narrowed by the list's filters) reading the columns of
-    ``ListRow`` instead of whole cases."""
-    return (
-        stmt.with_only_columns(
-            Case.id,
-            Case.number,
-            Case.state,
-            Case.stage_due_at,
-            Agency.name_zh,
-            Agency.name_en,
-            *_PROPOSAL_TITLE,
-        )
-        .join_from(Case, Agency, Agency.id == Case.agency_id)
-        .join_from(Case, Proposal, Proposal.id == Case.proposal_id)
+    """``stmt`` reading the columns of ``ListRow``."""
+    return _reading(
+        stmt,
+        Agency,
+        Agency.id == Case.agency_id,
+        Case.id,
+        Case.number,
+        Case.state,
+        Case.stage_due_at,
+        Agency.name_zh,
+        Agency.name_en,
     )
 
 
 def list_rows(stmt: Select) -> list[ListRow]:
-    """The rows of ``stmt`` (a ``select_list_rows``), run as ``rows`` runs its own."""
-    db.session.flush()
-    return [
-        ListRow._make((*r[:6], ProposalTitle._make(r[6:])))
-        for r in db.session.connection().execute(stmt)
-    ]
+    """The rows of ``stmt`` (a ``select_list_rows``)."""
+    return _run(ListRow, stmt)
 
 
 class ListCard(NamedTuple):
