@@ -25,6 +25,7 @@ from portal.core.guards import login_required, public
 from portal.core.i18n import CodeName, city_timezone_name, code_names, current_locale
 from portal.core.i18n import gettext as _
 from portal.core.input import id_arg, is_id
+from portal.core.urls import query_args
 from portal.extensions import db
 from portal.media.images import MAX_BYTES
 from portal.media.storage import send_image, storage_for
@@ -107,7 +108,7 @@ def index():
     rows = workspace_cards.list_rows(stmt.order_by(Case.id.desc()).limit(PAGE_SIZE + 1))
     more_url = None
     if len(rows) > PAGE_SIZE:
-        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "before"}
+        args: dict[str, Any] = query_args("before")
         more_url = url_for("cases.index", **args, before=rows[PAGE_SIZE - 1].id)
     loc = current_locale()
     categories = code_names(Category, Category.position)
@@ -124,7 +125,7 @@ def index():
         communities=communities,
         narrow=lambda c: url_for(
             "cases.index",
-            **{k: v for k, v in request.args.items() if k != "before"} | {"community": c.code},
+            **query_args("before") | {"community": c.code},
         ),
         more_url=more_url,
         agencies=agencies,
@@ -376,7 +377,7 @@ def _workspace_page(stmt, key=None) -> tuple[list[workspace_cards.WorkspaceRow],
         else:
             value = getattr(last, key.key)
             cursor = f"{value.isoformat() if value else ''}~{last.id}"
-        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after"}
+        args: dict[str, Any] = query_args("after")
         endpoint = cast(str, request.endpoint)  # a view runs for a matched rule only
         more = url_for(endpoint, **(request.view_args or {}), **args, after=cursor)
     return rows[:WORKSPACE_PAGE], more

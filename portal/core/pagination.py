@@ -9,6 +9,7 @@ from flask import request, url_for
 from portal.core.api import ApiError
 from portal.core.input import BadCursor, Key, decode_cursor
 from portal.core.input import encode_cursor as encode_cursor
+from portal.core.urls import query_args
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -84,7 +85,7 @@ def keyset(stmt, column, *, descending: bool = False, extra: dict | None = None)
         raise bad_cursor() from None
     next_url = None
     if cursor is not None:
-        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
+        args: dict[str, Any] = query_args("cursor")
         args.update(extra or {})
         next_url = url_for(
             cast(str, request.endpoint),  # a view runs for a matched rule only

@@ -38,6 +38,14 @@ def loggable_path(path: str) -> str:
     return path
 
 
+def query_args(*leave_out: str) -> dict[str, str]:
+    """The request's query arguments to carry into a link (the next page, a narrower list):
+    all but ``leave_out``, and never one named like url_for's own options (``_external``,
+    ``_scheme``, ``_anchor``, ``_method``), which url_for would take as its own: a link built
+    from ``?_external=1&_scheme=javascript`` would point at a ``javascript:`` address."""
+    return {k: v for k, v in request.args.items() if k not in leave_out and not k.startswith("_")}
+
+
 def external_url(endpoint: str, **values) -> str:
     """The absolute URL of ``endpoint`` under PUBLIC_URL, in or outside a request."""
     base = urlsplit(current_app.config["PUBLIC_URL"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 from flask_login import current_user
 
 from portal.core.api import ApiError, bp, iso, require_user
@@ -12,6 +12,7 @@ from portal.core.guards import login_required, public
 from portal.core.input import Key
 from portal.core.limits import configured, user_key
 from portal.core.pagination import cursor_arg, encode_cursor, keyset
+from portal.core.urls import query_args
 from portal.core.validation import accepts
 from portal.deliberation import schemas as S
 from portal.deliberation import services as delib
@@ -191,7 +192,7 @@ def moderation_queue(code: str, params: S.Page):
     next_url = None
     if len(items) > limit:
         items = items[:limit]
-        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
+        args: dict[str, Any] = query_args("cursor")
         next_url = url_for(
             "api.moderation_queue",
             code=code,

@@ -24,6 +24,7 @@ from portal.core.guards import login_required, public
 from portal.core.i18n import gettext as _
 from portal.core.limits import configured, user_key
 from portal.core.pagination import keyset
+from portal.core.urls import query_args
 from portal.core.validation import accepts
 from portal.extensions import db, limiter
 from portal.places.models import District, Grid
@@ -183,7 +184,7 @@ def proposals_list(params: S.ProposalsQuery):
     if nxt:
         from flask import url_for
 
-        args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
+        args: dict[str, Any] = query_args("cursor")
         next_url = url_for("api.proposals_list", **args, cursor=nxt)
     signed_in = current_user.is_authenticated
     cases = hooks.cases_of(items)

@@ -694,3 +694,35 @@ def test_case_list_narrows_to_a_district(app, make_case, db, client):
         assert [c["number"] for c in overdue] == [case.number]
     finally:
         clock.freeze(None)
+
+
+def test_links_to_more_never_take_url_fors_options_from_the_address(app, make_case, monkeypatch):
+    """The "older cases" link carries the list's filters, never ``_external``/``_scheme``/
+    ``_anchor`` from the address: url_for would take them as its own options, and
+    ``?_external=1&_scheme=javascript&x=%0Aalert(1)`` built a ``javascript:`` link."""
+    import re
+    from html import unescape
+
+    from portal.cases import views as case_views
+
+    monkeypatch.setattr(case_views, "PAGE_SIZE", 1)
+    make_case("dispatched")
+    make_case("accepted")
+    html = (
+        app.test_client()
+        .get("/cases?_external=1&_scheme=javascript&_anchor=a&x=%0Aalert(1)&state=")
+        .get_data(as_text=True)
+    )
+    more = re.search(r'<a rel="next" href="([^"]+)"', html)
+    assert more
+    link = unescape(more.group(1))
+    assert link.startswith("/cases?") and "_" not in link.split("?")[1].split("=")[0]
+    assert "javascript" not in link and "#" not in link and "x=%0Aalert" in link
+
+
+def test_query_args_leave_out_what_is_asked_and_url_fors_options(app):
+    from portal.core.urls import query_args
+
+    with app.test_request_context("/?a=1&cursor=c&_external=1&_scheme=x&_anchor=y&_method=GET"):
+        assert query_args("cursor") == {"a": "1"}
+        assert query_args() == {"a": "1", "cursor": "c"}

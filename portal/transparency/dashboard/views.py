@@ -17,7 +17,7 @@ from portal.core.guards import public
 from portal.core.i18n import current_locale, localized
 from portal.core.i18n import gettext as _
 from portal.core.templating import written_html
-from portal.core.urls import query_url_maker
+from portal.core.urls import query_args, query_url_maker
 from portal.extensions import cache, db
 from portal.places.models import Community, District
 from portal.places.services import community_by_code
@@ -182,8 +182,8 @@ def index():
             [(m["month"], m["on_time"].percent) for m in months], maximum=100, unit="%"
         ),
     }
-    # The form's own choices, kept by the sort links; nothing else the address carried (an
-    # ``_anchor`` or ``_external`` would reach url_for as its own options).
+    # The form's own choices, kept by the sort links; nothing else the address carried
+    # (``core.urls.query_args`` says why).
     params = {k: v for k, v in request.args.items() if k in FORM_KEYS}
     return render_template(
         "dashboard/index.html",
@@ -305,7 +305,7 @@ def cases():
         outcome=outcome,
         start=start,
         end=end,
-        page_args={k: v for k, v in args.items() if k != "page"},
+        page_args=query_args("page"),
     )
 
 
