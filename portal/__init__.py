@@ -20,6 +20,10 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "portal" / "static"),
         instance_path=cfg["INSTANCE_PATH"],
     )
+    from portal.core.templating import LocalizedEnvironment
+
+    # Before anything reads ``app.jinja_env``, which Flask builds from this class once.
+    app.jinja_environment = LocalizedEnvironment
     app.config.update(cfg)
     app.config["TESTING"] = cfg["COMMONS_ENV"] == "testing" or cfg.get("TESTING", False)
     # Before every other hook: a request for an unknown host (TRUSTED_HOSTS) goes no further.

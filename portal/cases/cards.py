@@ -83,14 +83,14 @@ def _reading(stmt: Select, named, on, *columns) -> Select:
     )
 
 
-def _run(row: Any, stmt: Select) -> list:
+def _run(row: Any, stmt: Select, params: dict | None = None) -> list:
     """The rows of ``stmt`` (a ``_reading``) as ``row``s, its last field the ``ProposalTitle``,
     run on the session's connection (flushed first, as a query would flush)."""
     db.session.flush()
     n = len(row._fields) - 1
     return [
         row._make((*r[:n], ProposalTitle._make(r[n:])))
-        for r in db.session.connection().execute(stmt)
+        for r in db.session.connection().execute(stmt, params)
     ]
 
 
@@ -228,6 +228,56 @@ def list_views(items: list[ListRow]) -> list[ListCard]:
             )
         )
     return out
+
+
+class ResolvedRow(NamedTuple):
+    """A resolved case as the home page reads it."""
+
+    number: str
+    closed_at: datetime
+    agency_zh: str
+    agency_en: str
+    proposal: ProposalTitle
+
+
+def select_resolved_rows(stmt: Select) -> Select:
+    """``stmt`` reading the columns of ``ResolvedRow``."""
+    return _reading(
+        stmt,
+        Agency,
+        Agency.id == Case.agency_id,
+        Case.number,
+        Case.closed_at,
+        Agency.name_zh,
+        Agency.name_en,
+    )
+
+
+class ResolvedCard(NamedTuple):
+    """A resolved case, in the reader's language."""
+
+    number: str
+    url: str
+    title: Markup
+    agency: str
+    closed: str  # the day it closed
+
+
+def resolved_views(stmt: Select, params: dict) -> list[ResolvedCard]:
+    """The cards of ``stmt`` (a ``select_resolved_rows``) run with ``params``."""
+    locale = current_locale()
+    when = datetime_formatter("medium")
+    url = url_maker("cases.show", "number")
+    return [
+        ResolvedCard(
+            c.number,
+            url(c.number),
+            proposal_title(c.proposal),
+            localized(c.agency_zh, c.agency_en, locale),
+            when(c.closed_at),
+        )
+        for c in _run(ResolvedRow, stmt, params)
+    ]
 
 
 def case_status(case) -> Markup:

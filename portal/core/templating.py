@@ -5,21 +5,28 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import MutableMapping
 from numbers import Number
+from typing import Any
 
+from babel.support import NullTranslations
 from flask import Flask, current_app, request, url_for
+from flask.templating import Environment
 from flask_login import current_user
-from jinja2 import pass_eval_context
+from jinja2 import nodes, pass_eval_context
 from jinja2.nodes import EvalContext
+from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
+from werkzeug.routing import BuildError, MapAdapter
 
 from portal.core.i18n import current_locale, fmt_datetime, ngettext, translations
 from portal.core.input import MAX_ID
 from portal.core.security import safe_next
 from portal.core.urls import query_url_maker, url_maker
 
-# filename → (mtime_ns, size, version): a file's hash is read again only when it changed.
-_static_versions: dict[str, tuple[int, int, str]] = {}
+# filename → (mtime_ns, size, script root, URL): a file's hash is read, and its URL built, again
+# only when the file changed (or the app answers under another root path).
+_static_urls: dict[str, tuple[int, int, str, str]] = {}
 _static_lock = threading.Lock()
 
 
@@ -34,15 +41,17 @@ def static_url(filename: str) -> str:
         st = os.stat(path)
     except OSError:
         return url_for("static", filename=filename)  # a missing file: Flask's own 404
-    known = _static_versions.get(filename)
-    if known is not None and known[:2] == (st.st_mtime_ns, st.st_size):
-        version = known[2]
-    else:
-        with open(path, "rb") as fh:
-            version = hashlib.sha256(fh.read()).hexdigest()[:12]
+    root = request.script_root if request else ""
+    known = _static_urls.get(filename)
+    if known is not None and known[:3] == (st.st_mtime_ns, st.st_size, root):
+        return known[3]
+    with open(path, "rb") as fh:
+        version = hashlib.sha256(fh.read()).hexdigest()[:12]
+    url = url_for("static", filename=filename, v=version)
+    if request:  # outside a request ``url_for`` builds an external URL: not kept
         with _static_lock:
-            _static_versions[filename] = (st.st_mtime_ns, st.st_size, version)
-    return url_for("static", filename=filename, v=version)
+            _static_urls[filename] = (st.st_mtime_ns, st.st_size, root, url)
+    return url
 
 
 def display_mode() -> str:
@@ -127,6 +136,175 @@ def _npgettext(
     return _finish(__eval_ctx, rv, variables)
 
 
+@pass_eval_context
+def _translated(__eval_ctx: EvalContext, __string: str, **variables):
+    """``_`` for a string already translated when its template was compiled (below): only
+    the finishing touch, with the variables known when the page renders."""
+    return _finish(__eval_ctx, __string, variables)
+
+
+# The request's SCRIPT_NAME and a slash, for the paths worked out when a template is compiled.
+URL_ROOT = "url_root"
+_GETTEXT_NAMES = frozenset({"_", "gettext"})
+_URL_NAMES = frozenset({"url_for", URL_ROOT})
+
+
+class _CompileTimeConstants(NodeTransformer):
+    """Works out, once when a template is compiled, what a page would otherwise work out each
+    time it shows them:
+
+    - ``_("fixed text")`` becomes its translation, as text of the template itself: Jinja then
+      writes it out with the template's other fixed text, where looking it up cost a dozen
+      calls each time. ``_("text %(n)s", n=…)`` keeps a call, to ``_translated``, for its
+      variables; anything else (a variable, a plural) is left to the callables above.
+    - ``url_for('endpoint', key='fixed value', …)``, every argument fixed, becomes the path
+      Werkzeug builds for it, joined when the page renders to the request's ``url_root`` (its
+      ``SCRIPT_NAME`` and "/", which is all ``url_for`` adds to a path within a request): a
+      ``url_for`` cost some forty calls. Without a request (``url_root`` undefined) the
+      page calls ``url_for`` as written, which then builds an external URL as before.
+
+    ``catalogue`` or ``paths`` is None where a template gives those names its own meaning."""
+
+    def __init__(
+        self, environment: Environment, catalogue: NullTranslations | None, paths: MapAdapter | None
+    ) -> None:
+        self.environment = environment
+        self.catalogue = catalogue
+        self.paths = paths
+
+    def visit_Call(self, node: nodes.Call) -> nodes.Node:
+        fn = node.node
+        if (
+            isinstance(fn, nodes.Name)
+            and fn.ctx == "load"
+            and node.args
+            and all(isinstance(a, nodes.Const) for a in node.args)
+            and isinstance(node.args[0].value, str)  # type: ignore[attr-defined]
+            and node.dyn_args is None
+            and node.dyn_kwargs is None
+        ):
+            if self.catalogue is not None and fn.name in _GETTEXT_NAMES and len(node.args) == 1:
+                return self._translate(node)
+            if self.paths is not None and fn.name == "url_for" and len(node.args) == 1:
+                found = self._url(node)
+                if found is not None:
+                    return found
+        return self.generic_visit(node)
+
+    def _made(self, node: nodes.Node) -> nodes.Node:
+        return node.set_environment(self.environment)
+
+    def _translate(self, node: nodes.Call) -> nodes.Node:
+        assert self.catalogue is not None
+        text = self.catalogue.ugettext(node.args[0].value)  # type: ignore[attr-defined]
+        if node.kwargs:
+            kwargs = [self.visit(kw) for kw in node.kwargs]
+            name = nodes.Name("_translated", "load", lineno=node.lineno)
+            text_node = nodes.Const(text, lineno=node.lineno)
+            return self._made(nodes.Call(name, [text_node], kwargs, None, None, lineno=node.lineno))
+        if "%" in text:
+            try:
+                text = text % {}  # "%%" becomes "%", as ``_finish`` does
+            except (KeyError, TypeError, ValueError):
+                return self.generic_visit(node)  # let the page say what is wrong
+        return self._made(nodes.MarkSafeIfAutoescape(nodes.Const(text), lineno=node.lineno))
+
+    def _url(self, node: nodes.Call) -> nodes.Node | None:
+        assert self.paths is not None
+        endpoint = node.args[0].value  # type: ignore[attr-defined]
+        values = {}
+        for kw in node.kwargs:
+            value = kw.value
+            if kw.key.startswith("_") or not isinstance(value, nodes.Const):
+                return None  # url_for's own options, or a value known only when rendering
+            if not (value.value is None or isinstance(value.value, str | int)):
+                return None
+            values[kw.key] = value.value
+        if endpoint.startswith("."):
+            return None  # relative to the blueprint of the request
+        try:
+            path = self.paths.build(endpoint, values)
+        except (BuildError, ValueError, TypeError):
+            return None  # the page raises as ``url_for`` would
+        # ``url_root + "path"`` if ``url_root`` (never empty: at least "/") else ``url_for(…)``.
+        line = node.lineno
+        tail = nodes.Const(path.removeprefix("/"), lineno=line)
+        joined = nodes.Add(nodes.Name(URL_ROOT, "load", lineno=line), tail, lineno=line)
+        root = nodes.Name(URL_ROOT, "load", lineno=line)
+        return self._made(nodes.CondExpr(root, joined, node, lineno=line))
+
+
+def _names_itself(tree: nodes.Template, names: frozenset[str]) -> bool:
+    """Whether a template gives one of ``names`` a meaning of its own (a variable, a macro or
+    its parameter, an import): then its calls are left to run as written."""
+    for node in tree.find_all((nodes.Name, nodes.Macro, nodes.Import, nodes.FromImport)):
+        if isinstance(node, nodes.Name):
+            if node.ctx != "load" and node.name in names:
+                return True
+        elif isinstance(node, nodes.Macro):
+            if node.name in names:
+                return True
+        elif isinstance(node, nodes.Import):
+            if node.target in names:
+                return True
+        elif isinstance(node, nodes.FromImport) and any(
+            (n[1] if isinstance(n, tuple) else n) in names for n in node.names
+        ):
+            return True
+    return False
+
+
+class LocalizedEnvironment(Environment):
+    """Flask's Jinja environment, compiling each template once per language with its fixed
+    strings translated (``_CompileTimeConstants``): the compiled templates are kept apart by
+    the reader's language (``cache`` is the current language's), so a page in English never
+    reuses a template compiled in Chinese. ``tests/core/test_templating.py`` renders the same
+    templates in both languages, one after the other, to hold Jinja to using ``cache`` and
+    ``compile`` as here."""
+
+    def __init__(self, app, **options) -> None:
+        self._caches: dict[str, MutableMapping] = {}
+        # An empty cache of the configured size (an LRU cache, or a dict when unbounded).
+        self._empty_cache: Any = None
+        super().__init__(app, **options)
+
+    @property
+    def cache(self) -> MutableMapping | None:
+        if self._empty_cache is None:
+            return None  # caching turned off (``cache_size=0``)
+        locale = current_locale()
+        found = self._caches.get(locale)
+        if found is None:
+            found = self._caches[locale] = self._empty_cache.copy()
+        return found
+
+    @cache.setter
+    def cache(self, value: Any) -> None:
+        # Jinja's constructor (and ``overlay``) sets an empty cache of the configured size:
+        # each language gets a copy of it.
+        self._caches = {}
+        self._empty_cache = None if value is None else value.copy()
+
+    def _paths(self) -> MapAdapter | None:
+        """The app's URL map bound to no host and the root path: ``build`` gives the path a
+        request's ``url_for`` puts after its ``SCRIPT_NAME``. None where ``url_for`` adds
+        more than that (URL defaults, rules matched by host or subdomain)."""
+        app = self.app
+        if app.url_default_functions or app.url_map.host_matching:
+            return None
+        if any(rule.subdomain or rule.host for rule in app.url_map.iter_rules()):
+            return None
+        return app.url_map.bind("localhost", script_name="/")
+
+    def compile(self, source, name=None, filename=None, raw=False, defer_init=False):
+        if isinstance(source, str):
+            tree = self.parse(source, name, filename)
+            catalogue = None if _names_itself(tree, _GETTEXT_NAMES) else translations()
+            paths = None if _names_itself(tree, _URL_NAMES) else self._paths()
+            source = _CompileTimeConstants(self, catalogue, paths).visit(tree)
+        return super().compile(source, name, filename, raw, defer_init)
+
+
 def waiting(seconds: float) -> Markup:
     """How long something has waited, in the unit a person would say: minutes under an hour,
     hours under a day, then days ("3 天", not "72 小时"). A function, not a macro: a queue shows
@@ -183,7 +361,12 @@ def install_templating(app: Flask) -> None:
     # hundred or more strings a page shows. ``tests/core/test_i18n.py`` holds them to its output.
     app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]
     app.jinja_env.globals.update(
-        gettext=_gettext, _=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext
+        gettext=_gettext,
+        _=_gettext,
+        ngettext=_ngettext,
+        pgettext=_pgettext,
+        npgettext=_npgettext,
+        _translated=_translated,
     )
     app.jinja_env.filters["datetime"] = fmt_datetime
     app.jinja_env.filters["user"] = user_content
@@ -203,8 +386,8 @@ def install_templating(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        return {
-            "locale": current_locale(),
-            "display_mode": display_mode(),
-            "here": request.full_path.rstrip("?") if request else "/",
-        }
+        found = {"locale": current_locale(), "display_mode": display_mode(), "here": "/"}
+        if request:
+            found["here"] = request.full_path.rstrip("?")
+            found[URL_ROOT] = request.script_root + "/"
+        return found

@@ -16,8 +16,8 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, case, exists, func, select
-from sqlalchemy.orm import joinedload, lazyload
 
+from portal.cases import cards as case_cards
 from portal.cases.models import Case, CaseState
 from portal.core.i18n import city_timezone_name
 from portal.extensions import db
@@ -84,7 +84,7 @@ def near_threshold(now: datetime) -> list[Card]:
 
 @cache
 def _resolved_lately():
-    return (
+    return case_cards.select_resolved_rows(
         select(Case)
         .where(
             Case.state == CaseState.closed,
@@ -92,26 +92,12 @@ def _resolved_lately():
             Case.closed_at >= bindparam("since", type_=Case.closed_at.type),
         )
         .order_by(Case.closed_at.desc(), Case.id.desc())
-        .options(
-            lazyload("*"),
-            joinedload(Case.agency).lazyload("*"),
-            joinedload(Case.proposal)
-            .load_only(
-                Proposal.id,
-                Proposal.title,
-                Proposal.hidden,
-                Proposal.author_id,
-                Proposal.community_id,
-                Proposal.status,
-            )
-            .lazyload("*"),
-        )
         .limit(SHOWN)
     )
 
 
-def resolved_lately(now: datetime) -> list[Case]:
-    return list(db.session.scalars(_resolved_lately(), {"since": now - RESOLVED_WITHIN}))
+def resolved_lately(now: datetime) -> list[case_cards.ResolvedCard]:
+    return case_cards.resolved_views(_resolved_lately(), {"since": now - RESOLVED_WITHIN})
 
 
 def month_start(now: datetime) -> datetime:

@@ -478,6 +478,22 @@ def test_overdue_sweep_is_idempotent_and_read_time_correct(app, make_case, db, c
     assert case.number in [c["number"] for c in listing]
 
 
+def test_a_read_case_is_overdue_exactly_when_the_overdue_clause_finds_it(make_case, db):
+    """One rule: the flag a case page shows and the filter every overdue list runs agree for
+    every state, with the stage's limit passed."""
+    case = make_case("dispatched")
+    past = case.stage_due_at - timedelta(days=400)
+    for state in CaseState:
+        case.state, case.stage_due_at = state, past
+        case.closed_at = past if state == CaseState.closed else None
+        db.session.flush()
+        found = db.session.scalar(
+            sa.select(sa.func.count()).where(Case.id == case.id, cases.overdue_clause())
+        )
+        assert cases.is_overdue(case) == bool(found), state
+    assert not cases.is_overdue(case)  # closed, last of the states
+
+
 # --- pages -----------------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from portal.core import clock
+from portal.core.i18n import fmt_datetime, force_locale
 
 
 def test_visitors_see_proposals_near_their_threshold_and_closing_soon(anon, make_proposal, db):
@@ -48,8 +49,17 @@ def test_visitors_see_cases_resolved_lately_with_their_agency(anon, make_case, d
     resolved = html.split('id="resolved-h"')[1].split("</section>")[0]
     assert f'href="/cases/{case.number}"' in resolved
     assert case.agency.name_zh in resolved
+    assert case.proposal.title in resolved
+    with anon.application.test_request_context("/"), force_locale("zh_Hans"):
+        assert fmt_datetime(now, "medium") in resolved
     figures = html.split('id="figures-h"')[1].split("</section>")[0]
     assert "<dd>1</dd>" in figures  # resolved this month, and within its time limit
+    # A proposal the committee hid keeps only its number there too.
+    case.proposal.hidden, case.proposal.hidden_at = True, now
+    db.session.commit()
+    html = anon.get("/").get_data(as_text=True)
+    resolved = html.split('id="resolved-h"')[1].split("</section>")[0]
+    assert case.proposal.title not in resolved and f"#{case.proposal.id}" in resolved
 
 
 def test_a_resident_sees_what_needs_their_support_and_their_own(client, login_as, make_proposal):

@@ -100,8 +100,11 @@ def verification_cases(grants: list) -> object:
 
 
 def is_overdue(case: Case) -> bool:
+    """``overdue_clause`` for a case already read: the same states, the same clock."""
     return (
-        case.state != C.closed and case.stage_due_at is not None and case.stage_due_at < clock.now()
+        case.state in DEADLINE_KINDS
+        and case.stage_due_at is not None
+        and case.stage_due_at < clock.now()
     )
 
 
