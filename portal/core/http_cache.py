@@ -65,6 +65,14 @@ PUBLIC_CACHE_CONTROL = (
     f"public, max-age={MAX_AGE}, stale-while-revalidate={STALE}, stale-if-error={STALE}"
 )
 VARY = ("Cookie", "Accept-Language", "Authorization")
+# The request headers that can make an answer a 304 (or a 412): without one, the answer stands
+# as it is and Werkzeug's ``make_conditional`` has nothing to decide.
+CONDITIONAL = (
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+)
 
 
 def anonymous_request() -> bool:
@@ -87,12 +95,13 @@ def install(app: Flask) -> None:
             return response
         if "no-store" in (response.headers.get("Cache-Control") or ""):
             return response  # a signed-in answer: never kept, never revalidated
-        for name in VARY:
-            response.vary.add(name)
+        response.vary.update(VARY)
         if anonymous_request() and "Set-Cookie" not in response.headers:
             response.headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
         else:
             response.headers["Cache-Control"] = "private, no-cache"
         response.add_etag()
-        response.make_conditional(request)  # a 304 in place when If-None-Match names it
+        environ = request.environ
+        if any(name in environ for name in CONDITIONAL):
+            response.make_conditional(request)  # a 304 in place when If-None-Match names it
         return response

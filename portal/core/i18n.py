@@ -211,14 +211,16 @@ class CodeName(NamedTuple):
     name: str
 
 
-def code_names(model, *order_by) -> list[CodeName]:
+def code_names(model, *order_by, where=None) -> list[CodeName]:
     """(code, name in the reader's language) of every row of ``model`` (a place, a category,
-    an agency: ``code``, ``name_zh``, ``name_en``), for a page's select boxes: three columns
-    read, not the objects."""
+    an agency: ``code``, ``name_zh``, ``name_en``), or of those ``where`` holds, for a page's
+    select boxes: three columns read, not the objects."""
     from portal.extensions import db
 
     locale = current_locale()
     stmt = select(model.code, model.name_zh, model.name_en).order_by(*order_by)
+    if where is not None:
+        stmt = stmt.where(where)
     return [CodeName(code, localized(zh, en, locale)) for code, zh, en in db.session.execute(stmt)]
 
 

@@ -16,7 +16,7 @@ from portal.core import clock
 from portal.core.database import after_commit
 from portal.core.errors import DomainError, act_on_form, field_error, redirect_on_error
 from portal.core.guards import login_required, public
-from portal.core.i18n import current_locale
+from portal.core.i18n import code_names, current_locale
 from portal.core.i18n import gettext as _
 from portal.core.input import BadCursor, as_id
 from portal.core.limits import configured, user_key
@@ -95,7 +95,7 @@ def _list_page(template: str, **context):
         template,
         items=cards.views(items, clock.now()),
         next_cursor=nxt,
-        categories=categories(),
+        categories=code_names(Category, Category.position, Category.id, where=Category.active),
         mine=mine,
         cases=hooks.cases_of(items),
         sorts=listing.SORTS,

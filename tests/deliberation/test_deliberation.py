@@ -659,3 +659,52 @@ def test_thread_page_nests_replies_and_numbers_each_comments_forms(
     assert more and f"after={top[19].id}" in unescape(more.group(1))
     rest = client.get(unescape(more.group(1))).get_data(as_text=True)
     assert "下一页的回复" in rest and f'id="comment-{first}"' not in rest
+
+
+def test_the_thread_escapes_what_people_wrote_and_keeps_the_rendered_body(app):
+    from markupsafe import Markup
+
+    from portal.core.templating import STAND_IN
+    from portal.deliberation.views import ThreadComment, comment_items
+
+    def comment(ident, **kw):
+        return ThreadComment(
+            **{
+                **dict.fromkeys(("hidden_reason", "hidden_note", "badge")),
+                "id": ident,
+                "author_id": 7,
+                "name": "<b>甲</b>",
+                "stance": "for",
+                "agency": "",
+                "created_iso": "2026-01-01T00:00:00+00:00",
+                "created": "<i>",
+                "body_html": "<p>正文</p>",
+                "edited": True,
+                "visible": True,
+                "deleted": False,
+                "hidden_auto": False,
+                "editable": False,
+                "replyable": True,
+                "replies": [],
+                **kw,
+            }
+        )
+
+    hidden = comment(
+        2, visible=False, hidden_reason="off-topic", hidden_note="<script>x", replyable=False
+    )
+    liaison = comment(3, badge="liaison", agency="<u>局</u>", stance="<x>", replyable=False)
+    with app.test_request_context("/"):
+        html = comment_items(
+            [comment(1, replies=[hidden, liaison])],
+            me=None,
+            committee=Markup("委员会"),
+            reply=Markup(f'<form data-n="{STAND_IN}"></form>'),  # noqa: S704
+        )
+    assert isinstance(html, Markup)
+    assert "<b>" not in html and "&lt;b&gt;甲&lt;/b&gt;" in html
+    assert "<script>" not in html and "&lt;script&gt;x" in html
+    assert "<u>" not in html and "<x>" not in html and "<i>" not in html
+    assert '<div class="comment-body user-content"><p>正文</p></div>' in html
+    assert '<form data-n="1"></form>' in html  # the reply form, under the top comment only
+    assert '<ol class="replies">' in html and html.count("<form") == 1
