@@ -494,6 +494,30 @@ def test_a_read_case_is_overdue_exactly_when_the_overdue_clause_finds_it(make_ca
     assert not cases.is_overdue(case)  # closed, last of the states
 
 
+def test_the_dashboards_overdue_count_matches_the_overdue_cases_of_each_scope(
+    app, make_case, community, community_b, db
+):
+    """``overdue_now`` runs one statement per level of scope, the place bound when it runs."""
+    from portal.places.models import District
+    from portal.transparency.dashboard import figures as F
+
+    here, there = make_case("dispatched"), make_case("dispatched", community_=community_b)
+    clock.freeze(max(here.stage_due_at, there.stage_due_at) + timedelta(hours=1))
+    district = db.session.get(District, community.street.district_id)
+    in_district = {c for c in (community, community_b) if c.street.district_id == district.id}
+    scopes = [
+        (F.Scope("city"), {here, there}),
+        (F.Scope("community", community), {here}),
+        (F.Scope("community", community_b), {there}),
+        (F.Scope("district", district), {c for c in (here, there) if c.community in in_district}),
+        (F.Scope("agency", here.agency), {c for c in (here, there) if c.agency == here.agency}),
+    ]
+    for scope, expected in scopes:
+        assert F.overdue_now(scope, clock.now()) == len(expected), scope.level
+    earliest = min(here.stage_due_at, there.stage_due_at)
+    assert F.overdue_now(F.Scope("city"), earliest - timedelta(hours=1)) == 0
+
+
 # --- pages -----------------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, select
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, select
 from sqlalchemy.orm import lazyload
 
 from portal.cases.models import Case, CaseEvent, CasePhoto
@@ -34,11 +34,13 @@ def photos(case: Case) -> list[CasePhoto]:
 # --- workspace lists --------------------------------------------------------------------------
 
 
-def overdue_clause(now: datetime | None = None) -> ColumnElement[bool]:
+def overdue_clause(now: datetime | BindParameter | None = None) -> ColumnElement[bool]:
     """A case past its current stage's time limit (a returned or closed case has none): the
     one rule behind every overdue list, filter and count. The states are named, not "not
-    closed", so the ``(state, stage_due_at)`` index answers it with a range per state."""
-    return and_(Case.state.in_(list(DEADLINE_KINDS)), Case.stage_due_at < (now or clock.now()))
+    closed", so the ``(state, stage_due_at)`` index answers it with a range per state. ``now``
+    may be a bound parameter, for a statement built once."""
+    due = Case.stage_due_at < (clock.now() if now is None else now)
+    return and_(Case.state.in_(list(DEADLINE_KINDS)), due)
 
 
 def in_district(district_id) -> ColumnElement[bool]:

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import Date, Integer, Select, and_, bindparam, case, func, or_, select
 
 from portal.cases.models import Case
 from portal.cases.services import overdue_clause
 from portal.core.i18n import city_timezone_name
+from portal.core.types import UTCDateTime
 from portal.extensions import db
 from portal.meetings.models import AgendaItem, Invitation, Meeting, MeetingState
 from portal.places.services import district_community_ids
@@ -50,16 +51,26 @@ class Rate:
         return None if self.value is None else round(self.value * 100)
 
 
-def scope_filter(stmt, scope: Scope, community_col, agency_col):
-    """``stmt`` narrowed to ``scope`` over rows of a community and an agency (facts, cases)."""
+def scope_filter(stmt, scope: Scope, community_col, agency_col, scope_id=None):
+    """``stmt`` narrowed to ``scope`` over rows of a community and an agency (facts, cases):
+    to its object's id, or to ``scope_id`` (a bound parameter, for a statement built once per
+    level of scope and run for any place or agency of that level)."""
+    ident = scope.obj.id if scope_id is None else scope_id  # type: ignore[attr-defined]
     if scope.level == "community":
-        return stmt.where(community_col == scope.obj.id)  # type: ignore[attr-defined]
+        return stmt.where(community_col == ident)
     if scope.level == "district":
-        ids = district_community_ids(scope.obj.id)  # type: ignore[attr-defined]
-        return stmt.where(community_col.in_(ids))
+        return stmt.where(community_col.in_(district_community_ids(ident)))
     if scope.level == "agency":
-        return stmt.where(agency_col == scope.obj.id)  # type: ignore[attr-defined]
+        return stmt.where(agency_col == ident)
     return stmt
+
+
+def _scope_params(scope: Scope) -> dict:
+    """The ``scope_id`` of a statement narrowed with ``scope_filter(…, scope_id=SCOPE_ID)``."""
+    return {"scope_id": getattr(scope.obj, "id", 0)}
+
+
+SCOPE_ID = bindparam("scope_id", type_=Integer)
 
 
 def _next_month(day: date) -> date:
@@ -199,10 +210,17 @@ def percentile(histogram: dict[int, int], q: float) -> int | None:
 def overdue_now(scope: Scope, now: datetime) -> int:
     """Open cases whose current stage is past its due time, counted live over the
     ``(state, stage_due_at)`` index (a "now" figure has no day to be summed under)."""
-    stmt = select(func.count()).where(overdue_clause(now))
-    return db.session.scalar(
-        scope_filter(stmt, scope, community_col=Case.community_id, agency_col=Case.agency_id)
+    stmt = _statement(
+        f"overdue_now:{scope.level}",
+        lambda: scope_filter(
+            select(func.count()).where(overdue_clause(bindparam("now", type_=UTCDateTime()))),
+            scope,
+            community_col=Case.community_id,
+            agency_col=Case.agency_id,
+            scope_id=SCOPE_ID,
+        ),
     )
+    return db.session.scalar(stmt, {"now": now, **_scope_params(scope)}) or 0
 
 
 def summary(scope: Scope, start: date, end: date, now: datetime) -> dict:
@@ -315,11 +333,10 @@ def _period_instants(start: date, end: date) -> tuple[datetime, datetime]:
     return first, after
 
 
-def agenda_answers(scope: Scope, start: date, end: date, now: datetime) -> dict:
-    """``{agency_id: Rate}`` of answers given on time, and ``None``'s for the whole scope;
-    the rate's extra tells how many are still waiting."""
-    first, after = _period_instants(start, end)
+def _agenda_answers(scope: Scope) -> Select:
+    """Invitations due within ``[first, after)`` by agency and outcome, as of ``now``."""
     answered = Invitation.answered_at.is_not(None)
+    now = bindparam("now", type_=UTCDateTime())
     outcome = case(
         (and_(answered, Invitation.answered_at <= Invitation.due_at), "on_time"),
         (answered, "late"),
@@ -331,17 +348,29 @@ def agenda_answers(scope: Scope, start: date, end: date, now: datetime) -> dict:
         .join(AgendaItem, AgendaItem.id == Invitation.item_id)
         .join(Meeting, Meeting.id == AgendaItem.meeting_id)
         .where(
-            Invitation.due_at >= first,
-            Invitation.due_at < after,
+            Invitation.due_at >= bindparam("first", type_=UTCDateTime()),
+            Invitation.due_at < bindparam("after", type_=UTCDateTime()),
             Meeting.state.not_in((MeetingState.draft, MeetingState.cancelled)),
         )
         .group_by(Invitation.agency_id, outcome)
     )
-    stmt = scope_filter(
-        stmt, scope, community_col=Meeting.community_id, agency_col=Invitation.agency_id
+    return scope_filter(
+        stmt,
+        scope,
+        community_col=Meeting.community_id,
+        agency_col=Invitation.agency_id,
+        scope_id=SCOPE_ID,
     )
+
+
+def agenda_answers(scope: Scope, start: date, end: date, now: datetime) -> dict:
+    """``{agency_id: Rate}`` of answers given on time, and ``None``'s for the whole scope;
+    the rate's extra tells how many are still waiting."""
+    first, after = _period_instants(start, end)
+    stmt = _statement(f"agenda_answers:{scope.level}", lambda: _agenda_answers(scope))
+    params = {"first": first, "after": after, "now": now, **_scope_params(scope)}
     counts: dict = defaultdict(lambda: defaultdict(int))
-    for agency_id, kind, n in db.session.execute(stmt):
+    for agency_id, kind, n in db.session.execute(stmt, params):
         counts[agency_id][kind] += n
         counts[None][kind] += n
 
