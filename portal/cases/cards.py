@@ -230,6 +230,29 @@ def list_views(items: list[ListRow]) -> list[ListCard]:
     return out
 
 
+def list_table(cards: list[ListCard]) -> Markup:
+    """The public list's table: on a phone each cell says its column (``data-label``,
+    ``table.stack`` in main.css). Every value escaped; the words translated once a page."""
+    cols = [gettext("Case"), gettext("Title"), gettext("Agency"), gettext("State"), gettext("Due")]
+    c0, c1, c2, c3, c4 = cols = [escape(c) for c in cols]
+    overdue = escape(gettext("Overdue"))
+    head = "".join(f'<th scope="col">{c}</th>' for c in cols)
+    rows = []
+    for c in cards:
+        late = f' <span class="tag warn">{overdue}</span>' if c.late else ""
+        rows.append(
+            f'<tr><td data-label="{c0}" class="code"><a href="{escape(c.url)}">'
+            f'{escape(c.number)}</a></td><td data-label="{c1}">{escape(c.title)}</td>'
+            f'<td data-label="{c2}">{escape(c.agency)}</td>'
+            f'<td data-label="{c3}">{escape(c.state)}{late}</td>'
+            f'<td data-label="{c4}">{escape(c.due) if c.due else "—"}</td></tr>'
+        )
+    body = "".join(rows)
+    return written_html(
+        f'<table class="stack"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+
+
 class ResolvedRow(NamedTuple):
     """A resolved case as the home page reads it."""
 

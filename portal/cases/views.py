@@ -133,7 +133,8 @@ def index():
         districts=code_names(District, District.code),
         loc=loc,
         args=request.args,
-        states=list(CaseState),
+        states=[CodeName(s.value, cases.state_label(s)) for s in CaseState],
+        list_table=workspace_cards.list_table,
         state_label=cases.state_label,
     )
 
