@@ -65,7 +65,9 @@ def page_of(stmt, column, cursor: str | None, limit: int, *, descending: bool = 
         stmt = stmt.where(column < after[0] if descending else column > after[0])
     stmt = stmt.order_by(column.desc() if descending else column.asc()).limit(limit + 1)
     result = db.session.execute(stmt).unique()
-    rows = list(result.scalars().all() if len(stmt.column_descriptions) == 1 else result.all())
+    # One column (an entity, or a single value): its values; else the rows. The result's keys
+    # say it as the statement's ``column_descriptions`` would, for a fraction of the cost.
+    rows = list(result.scalars().all() if len(result.keys()) == 1 else result.all())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
