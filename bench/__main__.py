@@ -11,13 +11,37 @@ import sqlalchemy as sa
 from bench import run as runner
 from bench.seed import SCALES, log, seed
 
-PG = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+SOCKET_DIR = "/var/run/postgresql"
+TCP = "postgresql+psycopg://postgres@127.0.0.1:5432"
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
-def db_url(scale: str) -> str:
-    """``BENCH_DB_SUFFIX`` gives each checkout a database of its own (``…_small_mine``)."""
-    return f"{PG}/commons_bench_{scale}{os.environ.get('BENCH_DB_SUFFIX', '')}"
+def _server() -> str:
+    """Where the benchmark reaches PostgreSQL (``BENCH_PG``, without a database): as a server
+    on the same machine is reached in production (``deploy/commons.env.example``), through its
+    Unix socket, when one answers here; else over TCP on 127.0.0.1:5432. On this machine a
+    round trip costs about 0.23 ms through the socket and 0.4 ms over TCP."""
+    chosen = os.environ.get("BENCH_PG")
+    if chosen:
+        return chosen
+    if os.path.exists(os.path.join(SOCKET_DIR, ".s.PGSQL.5432")):
+        socket = f"postgresql+psycopg://postgres@/postgres?host={SOCKET_DIR}"
+        try:
+            sa.create_engine(socket, poolclass=sa.pool.NullPool).connect().close()
+        except sa.exc.OperationalError:  # the socket asks for another authentication
+            return TCP
+        return socket
+    return TCP
+
+
+PG = _server()
+
+
+def db_url(scale: str, database: str | None = None) -> str:
+    """The URL of the benchmark's database at ``scale`` (or of ``database``) on ``PG``;
+    ``BENCH_DB_SUFFIX`` gives each checkout a database of its own (``…_small_mine``)."""
+    name = database or f"commons_bench_{scale}{os.environ.get('BENCH_DB_SUFFIX', '')}"
+    return sa.engine.make_url(PG).set(database=name).render_as_string(hide_password=False)
 
 
 def app_for(url: str):
@@ -38,8 +62,8 @@ def app_for(url: str):
 
 def prepare(scale: str, reseed: bool) -> str:
     url = db_url(scale)
-    name = url.rsplit("/", 1)[1]
-    admin = sa.create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
+    name = sa.engine.make_url(url).database
+    admin = sa.create_engine(db_url(scale, "postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         exists = conn.execute(
             sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
