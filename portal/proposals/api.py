@@ -28,7 +28,7 @@ from portal.core.urls import query_args
 from portal.core.validation import accepts
 from portal.extensions import db, limiter
 from portal.places.models import District, Grid
-from portal.places.services import community_by_code
+from portal.places.services import community_by_code, community_id_by_code
 from portal.proposals import hooks, listing
 from portal.proposals import schemas as S
 from portal.proposals import services as proposals
@@ -134,10 +134,10 @@ def categories():
 @public
 @accepts(query=S.ProposalsQuery)
 def proposals_list(params: S.ProposalsQuery):
-    community = district_id = category = None
+    community_id = district_id = category = None
     if params.community:
-        community = community_by_code(params.community)
-        if community is None:
+        community_id = community_id_by_code(params.community)
+        if community_id is None:
             raise ApiError(
                 "invalid_parameter",
                 "Unknown community.",
@@ -163,7 +163,7 @@ def proposals_list(params: S.ProposalsQuery):
                 fields={"category": "Use a code from /api/v1/categories."},
             )
     f = listing.Filters(
-        community=community,
+        community_id=community_id,
         district_id=district_id,
         category=category,
         status=params.status,

@@ -29,7 +29,7 @@ SORTS = ("new", "top", "closing", "active")
 
 @dataclass
 class Filters:
-    community: Community | None = None
+    community_id: int | None = None
     district_id: int | None = None
     category: Category | None = None
     status: str | None = None  # one of PUBLIC_STATUSES, or None for open + qualified
@@ -98,12 +98,12 @@ def _statement(
 
 def query(f: Filters, sort: str, after: list | None, limit: int) -> tuple[Select, dict] | None:
     """The statement of a page of proposals and its parameters (None: a search for nothing)."""
-    place = "community" if f.community is not None else None
+    place = "community" if f.community_id is not None else None
     if place is None and f.district_id is not None:
         place = "district"
     params = {
         "now": clock.now(),
-        "community": f.community.id if f.community is not None else None,
+        "community": f.community_id,
         "district": f.district_id,
         "category": f.category.id if f.category is not None else None,
         "limit": limit,

@@ -75,7 +75,7 @@ def _filters_from_request(community=None, district_id=None) -> listing.Filters:
         status = None
     sort = request.args.get("sort", "new")
     return listing.Filters(
-        community=community,
+        community_id=community.id if community is not None else None,
         district_id=district_id,
         category=category,
         status=status,
