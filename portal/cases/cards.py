@@ -174,19 +174,16 @@ class ListRow(NamedTuple):
     proposal: ProposalTitle
 
 
+def _with_agency(stmt: Select, *columns) -> Select:
+    """``_reading`` the case's ``columns`` and its agency's names, then its proposal."""
+    return _reading(
+        stmt, Agency, Agency.id == Case.agency_id, *columns, Agency.name_zh, Agency.name_en
+    )
+
+
 def select_list_rows(stmt: Select) -> Select:
     """``stmt`` reading the columns of ``ListRow``."""
-    return _reading(
-        stmt,
-        Agency,
-        Agency.id == Case.agency_id,
-        Case.id,
-        Case.number,
-        Case.state,
-        Case.stage_due_at,
-        Agency.name_zh,
-        Agency.name_en,
-    )
+    return _with_agency(stmt, Case.id, Case.number, Case.state, Case.stage_due_at)
 
 
 def list_rows(stmt: Select) -> list[ListRow]:
@@ -265,15 +262,7 @@ class ResolvedRow(NamedTuple):
 
 def select_resolved_rows(stmt: Select) -> Select:
     """``stmt`` reading the columns of ``ResolvedRow``."""
-    return _reading(
-        stmt,
-        Agency,
-        Agency.id == Case.agency_id,
-        Case.number,
-        Case.closed_at,
-        Agency.name_zh,
-        Agency.name_en,
-    )
+    return _with_agency(stmt, Case.number, Case.closed_at)
 
 
 class ResolvedCard(NamedTuple):
