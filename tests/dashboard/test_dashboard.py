@@ -184,6 +184,10 @@ def test_page_shows_figures_and_links_the_cases_behind_them(app, make_case):
         f"&agency={case.agency.code}"
     ).get_data(as_text=True)
     assert case.number in behind
+    city_wide = client.get(
+        f"/dashboard/cases?kind=response&outcome=on_time&start={start}&end={end}"
+    ).get_data(as_text=True)
+    assert case.number in city_wide
     assert client.get("/dashboard/methods").status_code == 200
     assert client.get(f"/dashboard?agency={case.agency.code}").status_code == 200
     assert client.get("/dashboard?district=110101").status_code == 200

@@ -55,6 +55,8 @@ def scope_filter(stmt, scope: Scope, community_col, agency_col, scope_id=None):
     """``stmt`` narrowed to ``scope`` over rows of a community and an agency (facts, cases):
     to its object's id, or to ``scope_id`` (a bound parameter, for a statement built once per
     level of scope and run for any place or agency of that level)."""
+    if scope.level == "city":
+        return stmt
     ident = scope.obj.id if scope_id is None else scope_id  # type: ignore[attr-defined]
     if scope.level == "community":
         return stmt.where(community_col == ident)
