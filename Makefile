@@ -78,7 +78,7 @@ bench: install-test wrk
 
 ## A few seconds of everything, so the harness cannot rot (CI runs this)
 bench-smoke: install-test wrk
-	$(BIN)/python -m bench all --scale small --reseed --seconds 2 --burst 200
+	$(BIN)/python -m bench all --scale small --reseed --seconds 1 --burst 200
 	$(BIN)/python -m bench profile --scale small --requests 2
 
 clean:
