@@ -24,7 +24,7 @@ from portal.core.input import BadCursor, Key, as_id, decode_cursor, encode_curso
 from portal.core.limits import configured, user_key
 from portal.core.pagination import page_of
 from portal.core.security import safe_next
-from portal.core.templating import STAND_IN, user_content, written_html
+from portal.core.templating import stamp, user_content, written_html
 from portal.deliberation import bp
 from portal.deliberation import services as delib
 from portal.deliberation import targets as target_kinds
@@ -482,10 +482,9 @@ def _thread_comments(rows, replies: dict) -> list[ThreadComment]:
 
 
 def _stamped(html: Markup | None, ident: int) -> str:
-    return str.replace(html, _STAND_IN, str(ident)) if html else ""
-
-
-_STAND_IN = str(STAND_IN)
+    """A form rendered once with ``STAND_IN``, for the comment ``ident`` (``core.templating
+    .stamp``); nothing for a form this reader does not get."""
+    return stamp(html, ident) if html else ""
 
 
 def comment_items(
