@@ -133,18 +133,12 @@ def _notification_states(rows) -> dict[int, str]:
 
 def _add_community_sections(app: Flask) -> None:
     """The community page (``places``) shows what the features know of the community."""
-    from sqlalchemy import func
-
     from portal.deliberation.services import figures
-    from portal.extensions import db
     from portal.places.views import add_community_section
-    from portal.proposals.services import review_queue
+    from portal.proposals.services import review_queue_size
 
     def reviews_and_figures(community) -> dict:
-        waiting = db.session.scalar(
-            db.select(func.count()).select_from(review_queue(community).subquery())
-        )
-        return {"waiting": waiting, "figures": figures(community)}
+        return {"waiting": review_queue_size(community), "figures": figures(community)}
 
     add_community_section(app, reviews_and_figures)
     from portal.meetings.views import community_page_section

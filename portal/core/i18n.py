@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import flask_babel
@@ -13,7 +13,7 @@ from babel.support import NullTranslations
 from flask import current_app, g, request
 from flask_babel import LazyString, get_locale, get_translations
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, literal, select, union_all
 
 if TYPE_CHECKING:
     pass
@@ -211,17 +211,52 @@ class CodeName(NamedTuple):
     name: str
 
 
-def code_names(model, *order_by, where=None) -> list[CodeName]:
-    """(code, name in the reader's language) of every row of ``model`` (a place, a category,
-    an agency: ``code``, ``name_zh``, ``name_en``), or of those ``where`` holds, for a page's
-    select boxes: three columns read, not the objects."""
+class OptionLists(NamedTuple):
+    """The statement reading several tables' (id, code, name_zh, name_en) rows at once, each
+    list in its own order; built once by its page (``option_lists``), read by ``name_rows``."""
+
+    statement: Any
+    size: int
+
+
+def option_lists(*wanted: tuple) -> OptionLists:
+    """One ``UNION ALL`` statement for the rows of each ``(model, order_by, where)``: a
+    filter bar of three select boxes costs one round trip, not three. Build it once (it costs
+    more to build than to run) and read it with ``name_rows`` or ``code_name_lists``."""
+    parts = []
+    for which, (model, order_by, where) in enumerate(wanted):
+        part = select(
+            literal(which).label("which"),
+            model.id,
+            model.code,
+            model.name_zh,
+            model.name_en,
+            func.row_number().over(order_by=list(order_by)).label("n"),
+        )
+        parts.append(part if where is None else part.where(where))
+    both = union_all(*parts)
+    return OptionLists(
+        both.order_by(both.selected_columns.which, both.selected_columns.n), len(wanted)
+    )
+
+
+def name_rows(lists: OptionLists) -> list[list[tuple]]:
+    """(id, code, name_zh, name_en) of each of ``lists``' tables, in its order."""
     from portal.extensions import db
 
+    found: list[list[tuple]] = [[] for _ in range(lists.size)]
+    for which, *row, _n in db.session.execute(lists.statement):
+        found[which].append(tuple(row))
+    return found
+
+
+def code_name_lists(lists: OptionLists) -> list[list[CodeName]]:
+    """``code_names`` of each of ``lists``' tables, from its one statement."""
     locale = current_locale()
-    stmt = select(model.code, model.name_zh, model.name_en).order_by(*order_by)
-    if where is not None:
-        stmt = stmt.where(where)
-    return [CodeName(code, localized(zh, en, locale)) for code, zh, en in db.session.execute(stmt)]
+    return [
+        [CodeName(code, localized(zh, en, locale)) for _id, code, zh, en in rows]
+        for rows in name_rows(lists)
+    ]
 
 
 def datetime_formatter(fmt: str = "medium") -> Callable[[datetime], str]:

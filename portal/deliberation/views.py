@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from portal.accounts.forms import EmptyForm
@@ -210,11 +210,7 @@ def _render_workspace(community, *, form: ModerateForm | None = None, selected=(
         queue_list=queue_list,
         more_url=more_url,
         form=form or ModerateForm(),
-        review_count=db.session.scalar(
-            select(func.count()).select_from(
-                proposals.review_queue(community).order_by(None).subquery()
-            )
-        ),
+        review_count=proposals.review_queue_size(community),
     ), status
 
 

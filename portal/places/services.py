@@ -24,9 +24,8 @@ def install_city_timezone() -> None:
 
     from portal.core.i18n import clear_city_timezone, set_city_timezone_source
 
-    set_city_timezone_source(
-        lambda: db.session.scalar(db.select(City.timezone).order_by(City.id).limit(1))
-    )
+    first_city = db.select(City.timezone).order_by(City.id).limit(1)  # built once
+    set_city_timezone_source(lambda: db.session.scalar(first_city))
     for name in ("after_insert", "after_update", "after_delete"):
         if not event.contains(City, name, clear_city_timezone):
             event.listen(City, name, clear_city_timezone)

@@ -16,7 +16,7 @@ from portal.core import clock
 from portal.core.database import after_commit
 from portal.core.errors import DomainError, act_on_form, field_error, redirect_on_error
 from portal.core.guards import login_required, public
-from portal.core.i18n import code_names, current_locale
+from portal.core.i18n import OptionLists, code_name_lists, current_locale, option_lists
 from portal.core.i18n import gettext as _
 from portal.core.input import BadCursor, as_id
 from portal.core.limits import configured, user_key
@@ -84,6 +84,12 @@ def _filters_from_request(community=None, district_id=None) -> listing.Filters:
     )
 
 
+@cache
+def _category_options() -> OptionLists:
+    """The category filter's options: the active categories (statement built once)."""
+    return option_lists((Category, (Category.position, Category.id), Category.active))
+
+
 def _list_page(template: str, **context):
     f = context["filters"]
     try:
@@ -95,7 +101,7 @@ def _list_page(template: str, **context):
         template,
         items=cards.views(items, clock.now()),
         next_cursor=nxt,
-        categories=code_names(Category, Category.position, Category.id, where=Category.active),
+        categories=code_name_lists(_category_options())[0],
         mine=mine,
         cases=hooks.cases_of(items),
         sorts=listing.SORTS,
@@ -110,9 +116,7 @@ def community_list(code: str):
     community = community_by_code(code)
     if community is None:
         abort(404)
-    waiting = db.session.scalar(
-        select(db.func.count()).select_from(proposals.review_queue(community).subquery())
-    )
+    waiting = proposals.review_queue_size(community)
     return _list_page(
         "proposals/list.html",
         community=community,

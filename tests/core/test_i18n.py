@@ -164,17 +164,48 @@ def test_nothing_forces_a_locale_around_the_translations_memo():
     assert offenders == []
 
 
-def test_code_names_are_the_rows_names_in_the_readers_language(app, db):
-    """A filter's options read (code, name) as the objects' own ``name`` would say it."""
-    from sqlalchemy import select
+def test_option_lists_are_the_rows_names_in_the_readers_language_from_one_statement(app, db):
+    """A filter bar's options read (code, name) as the objects' own ``name`` would say it,
+    each list filtered and ordered as asked, every list from one statement."""
+    from sqlalchemy import event, select
 
-    from portal.core.i18n import code_names, force_locale
+    from portal.core.i18n import code_name_lists, force_locale, option_lists
+    from portal.places.models import District
+    from portal.proposals.models import Category
     from portal.roles.models import Agency
 
+    lists = option_lists(
+        (Category, (Category.position.desc(), Category.id), Category.active),
+        (Agency, (Agency.code,), None),
+        (District, (District.name_zh.desc(), District.id), District.code != "none"),
+    )
+    inactive = db.session.scalars(select(Category).order_by(Category.id)).first()
+    inactive.active = False  # the where of the first list leaves it out
+    db.session.flush()
+    categories = db.session.scalars(
+        select(Category).where(Category.active).order_by(Category.position.desc(), Category.id)
+    ).all()
     agencies = db.session.scalars(select(Agency).order_by(Agency.code)).all()
-    assert agencies
+    districts = db.session.scalars(
+        select(District).order_by(District.name_zh.desc(), District.id)
+    ).all()
+    assert categories and agencies and districts
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
     with app.test_request_context("/"):
         for lang in ("en", "zh_Hans"):
             with force_locale(lang):
-                expected = [(a.code, a.name(lang)) for a in agencies]
-                assert code_names(Agency, Agency.code) == expected
+                event.listen(db.engine, "before_cursor_execute", count)
+                try:
+                    found = code_name_lists(lists)
+                finally:
+                    event.remove(db.engine, "before_cursor_execute", count)
+                assert found == [
+                    [(o.code, o.name(lang)) for o in objs]
+                    for objs in (categories, agencies, districts)
+                ]
+                assert inactive.code not in [code for code, _name in found[0]]
+    assert len(statements) == 2  # one per language

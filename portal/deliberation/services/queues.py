@@ -166,13 +166,7 @@ def figures(community: Community) -> dict:
     ).all()
     hours = [(r - s).total_seconds() / 3600 for s, r in reviewed if r and s]
     return {
-        "waiting": waiting
-        + (
-            db.session.scalar(
-                select(func.count()).select_from(proposals.review_queue(community).subquery())
-            )
-            or 0
-        ),
+        "waiting": waiting + proposals.review_queue_size(community),
         "median_review_hours": round(statistics.median(hours), 1) if hours else None,
     }
 

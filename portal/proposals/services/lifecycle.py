@@ -7,9 +7,10 @@ import math
 import statistics
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from flask import url_for
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 
 from portal.accounts.models import User
 from portal.accounts.phones import check_may_take_part
@@ -394,12 +395,28 @@ def next_step(p: Proposal) -> NextStep:
     )
 
 
+def _awaiting_review(community_id):
+    return (Proposal.community_id == community_id) & (Proposal.status == S.submitted)
+
+
 def review_queue(community: Community):
     return (
         select(Proposal)
-        .where(Proposal.community_id == community.id, Proposal.status == S.submitted)
+        .where(_awaiting_review(community.id))
         .order_by(Proposal.submitted_at, Proposal.id)
     )
+
+
+@cache
+def _review_queue_size():
+    # Built once, the community bound (the community's page, lists and queues all show it).
+    community_id = bindparam("community_id", type_=Proposal.community_id.type)
+    return select(func.count()).select_from(Proposal).where(_awaiting_review(community_id))
+
+
+def review_queue_size(community: Community) -> int:
+    """How many proposals of ``community`` wait for the committee's review."""
+    return db.session.scalar(_review_queue_size(), {"community_id": community.id}) or 0
 
 
 def is_overdue(p: Proposal) -> bool:

@@ -3,6 +3,7 @@ figure, and the methods page."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -14,7 +15,7 @@ from wtforms import SelectChoice
 from portal.cases.models import Case
 from portal.core import clock
 from portal.core.guards import public
-from portal.core.i18n import current_locale, localized
+from portal.core.i18n import OptionLists, current_locale, localized, name_rows, option_lists
 from portal.core.i18n import gettext as _
 from portal.core.templating import written_html
 from portal.core.urls import query_args, query_url_maker
@@ -81,22 +82,21 @@ def _scope(form: DashboardForm) -> F.Scope | None:
     return F.Scope(level, found)
 
 
+@functools.cache
+def _choices() -> OptionLists:
+    """The districts' and agencies' rows, in one statement (built once)."""
+    return option_lists((District, (District.code,), None), (Agency, (Agency.code,), None))
+
+
 def _form() -> tuple[DashboardForm, list]:
     """The selector, its district and agency choices from plain rows; and the agencies'
     rows (id, code, names), which name the league table's agencies too."""
     form = DashboardForm(request.args)
     locale = current_locale()
-    districts = db.session.execute(
-        select(District.code, District.name_zh, District.name_en).order_by(District.code)
-    )
+    districts, agencies = name_rows(_choices())
     form.district.choices = [SelectChoice("", _("All districts"))] + [
-        SelectChoice(code, localized(zh, en, locale)) for code, zh, en in districts
+        SelectChoice(code, localized(zh, en, locale)) for _id, code, zh, en in districts
     ]
-    agencies = list(
-        db.session.execute(
-            select(Agency.id, Agency.code, Agency.name_zh, Agency.name_en).order_by(Agency.code)
-        )
-    )
     form.agency.choices = [SelectChoice("", _("All agencies"))] + [
         SelectChoice(code, localized(zh, en, locale)) for _id, code, zh, en in agencies
     ]
