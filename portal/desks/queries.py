@@ -28,7 +28,7 @@ from portal.proposals import services as proposals
 from portal.proposals.models import Proposal
 from portal.residency.models import ResidencyRequest, ResidencyStatus
 from portal.roles import permissions
-from portal.roles.models import Role, RoleGrant
+from portal.roles.models import Role
 from portal.votes import services as votes
 
 # The order in which a person with several roles lands: the first kind they hold.
@@ -200,21 +200,19 @@ def _plan(user) -> list[tuple[Desk, int | None]]:
     for gr in grants:
         kind = _kind(gr)
         if kind == "committee":
-            c = gr.community
-            desk = Desk("committee", url_for("desks.committee", code=c.code), c.name(loc))
-            plan.append((desk, c.id))
+            url = url_for("desks.committee", code=gr.scope_code)
+            plan.append((Desk("committee", url, gr.scope_name(loc)), gr.community_id))
         elif kind == "liaison":
-            a = gr.agency
-            plan.append((Desk("liaison", url_for("cases.liaison", code=a.code), a.name(loc)), a.id))
+            url = url_for("cases.liaison", code=gr.scope_code)
+            plan.append((Desk("liaison", url, gr.scope_name(loc)), gr.agency_id))
         elif kind == "grid":
             if seen_grid:  # one desk for all of a grid worker's grids
                 continue
             seen_grid = True
             plan.append((Desk("grid", url_for("cases.grid_worker"), ""), None))
         elif kind == "supervisor":
-            d = gr.district
-            desk = Desk("supervisor", url_for("cases.supervisor", code=d.code), d.name(loc))
-            plan.append((desk, d.id))
+            url = url_for("cases.supervisor", code=gr.scope_code)
+            plan.append((Desk("supervisor", url, gr.scope_name(loc)), gr.district_id))
         else:
             plan.append((Desk("admin", url_for("admin.index"), ""), None))
     return plan
@@ -264,7 +262,7 @@ def _build(user) -> list[Desk]:
     return desks
 
 
-def _kind(gr: RoleGrant) -> str:
+def _kind(gr: permissions.Grant) -> str:
     return {
         Role.committee: "committee",
         Role.liaison: "liaison",

@@ -3,26 +3,70 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any, NamedTuple
 
 from flask import g, has_request_context
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
+from portal.core.i18n import localized
 from portal.extensions import db
-from portal.roles.models import Role, RoleGrant
+from portal.places.models import Community, District, Grid
+from portal.roles.models import Agency, Role, RoleGrant
+
+
+class Grant(NamedTuple):
+    """A role a person holds, as every page's permission checks and desks read it: the grant's
+    own columns and its scope's code and names, read as one row (not four joined objects)."""
+
+    id: int
+    role: Role
+    community_id: int | None
+    grid_id: int | None
+    agency_id: int | None
+    district_id: int | None
+    scope_code: str | None
+    scope_name_zh: str | None
+    scope_name_en: str | None
+    grid_community_id: int | None  # the community of a grid grant's grid
+
+    def scope_name(self, locale: str) -> str:
+        return localized(self.scope_name_zh or "", self.scope_name_en, locale)
 
 
 @cache
 def _grants_statement():
     """Built once, the user bound at execution: building it cost as much as running it."""
-    return select(RoleGrant).where(RoleGrant.user_id == bindparam("user_id"))
+    scopes: tuple[Any, ...] = (Community, Grid, Agency, District)
+    columns = [
+        RoleGrant.id,
+        RoleGrant.role,
+        RoleGrant.community_id,
+        RoleGrant.grid_id,
+        RoleGrant.agency_id,
+        RoleGrant.district_id,
+        # A grant has one scope at most (the table's CHECK), or none (an administrator).
+        func.coalesce(*(m.code for m in scopes)),
+        func.coalesce(*(m.name_zh for m in scopes)),
+        func.coalesce(*(m.name_en for m in scopes)),
+        Grid.community_id,
+    ]
+    stmt = select(*columns).select_from(RoleGrant)
+    for model, column in zip(
+        scopes,
+        (RoleGrant.community_id, RoleGrant.grid_id, RoleGrant.agency_id, RoleGrant.district_id),
+        strict=True,
+    ):
+        stmt = stmt.outerjoin(model, model.id == column)
+    return stmt.where(RoleGrant.user_id == bindparam("user_id")).order_by(RoleGrant.id)
 
 
-def grants(user) -> list[RoleGrant]:
+def grants(user) -> list[Grant]:
     if user is None or not getattr(user, "is_authenticated", False):
         return []
     found = g.setdefault("_grants", {}) if has_request_context() else {}
     if user.id not in found:
-        found[user.id] = list(db.session.scalars(_grants_statement(), {"user_id": user.id}))
+        rows = db.session.execute(_grants_statement(), {"user_id": user.id})
+        found[user.id] = [Grant(*row) for row in rows]
     return found[user.id]
 
 
@@ -65,10 +109,7 @@ def is_grid_worker(user, *, grid=None, community=None) -> bool:
             continue
         if grid is not None and (gr.grid_id == grid.id or gr.community_id == grid.community_id):
             return True
-        if community is not None and (
-            gr.community_id == community.id
-            or (gr.grid is not None and gr.grid.community_id == community.id)
-        ):
+        if community is not None and community.id in (gr.community_id, gr.grid_community_id):
             return True
     return False
 

@@ -180,3 +180,44 @@ def test_the_district_desk_counts_extension_requests_as_well_as_returned_cases(
     login_as("supervisor")
     html = client.get("/workspace/supervisor/110101").get_data(as_text=True)
     assert header_counts(html) == {"supervisor": 2}  # one to re-route, one to decide
+
+
+def test_grants_are_read_as_rows_with_their_scopes_code_name_and_grid_community(app, db):
+    """``permissions.grants`` reads each grant with its scope's code and names (and a grid's
+    community) in one statement; the checks built on it answer from those rows."""
+    from sqlalchemy import select
+
+    from portal.places.models import Community, Grid
+    from portal.roles import permissions
+    from portal.roles.models import Agency, Role
+    from portal.roles.services import grant
+
+    user = user_by_email(DEMO["resident"])
+    grid = db.session.scalars(select(Grid).order_by(Grid.id)).first()
+    home = db.session.get(Community, grid.community_id)
+    other = db.session.scalar(select(Community).where(Community.id != home.id))
+    agency = db.session.scalar(select(Agency).where(Agency.code == "health-commission"))
+    with app.test_request_context("/"):
+        grant(None, user, Role.grid_worker, grid.code)
+        grant(None, user, Role.liaison, agency.code)
+        grant(None, user, Role.admin, None)
+    db.session.commit()
+    with app.test_request_context("/"):
+        rows = permissions.grants(user)
+        assert [(r.role, r.scope_code) for r in rows] == [
+            (Role.grid_worker, grid.code),
+            (Role.liaison, agency.code),
+            (Role.admin, None),
+        ]
+        by_role = {r.role: r for r in rows}
+        assert by_role[Role.grid_worker].grid_community_id == home.id
+        assert by_role[Role.liaison].agency_id == agency.id
+        assert by_role[Role.liaison].scope_name("en") == agency.name("en")
+        assert by_role[Role.liaison].scope_name("zh_Hans") == agency.name("zh_Hans")
+        assert by_role[Role.grid_worker].scope_name("zh_Hans") == grid.name("zh_Hans")
+        # A grid grant covers its grid's community, and no other.
+        assert permissions.is_grid_worker(user, community=home)
+        assert not permissions.is_grid_worker(user, community=other)
+        assert permissions.is_grid_worker(user, grid=grid)
+        assert permissions.is_liaison(user, agency)
+        assert permissions.is_admin(user)

@@ -13,7 +13,7 @@ from portal.cases.services._common import C
 from portal.cases.services.progress import DEADLINE_KINDS
 from portal.core import clock
 from portal.extensions import db
-from portal.places.models import District, Grid
+from portal.places.models import District
 from portal.places.services import district_community_ids
 from portal.proposals.models import Proposal
 from portal.proposals.models import Status as ProposalStatus
@@ -84,14 +84,11 @@ def supervisor_cases(district: District, tab: str):
 
 
 def verification_cases(grants: list) -> object:
-    """Cases waiting for an on-site check within a grid worker's grants."""
+    """Cases waiting for an on-site check within a grid worker's grants
+    (``roles.permissions.Grant``, which carry their grid's community)."""
     community_ids = {g.community_id for g in grants if g.community_id}
     grid_ids = {g.grid_id for g in grants if g.grid_id}
-    grid_communities = (
-        set(db.session.scalars(select(Grid.community_id).where(Grid.id.in_(grid_ids))))
-        if grid_ids
-        else set()
-    )
+    grid_communities = {g.grid_community_id for g in grants if g.grid_id}
     # A grant for any grid of a community covers that community's cases without a grid.
     scope = (
         Case.community_id.in_(community_ids)
