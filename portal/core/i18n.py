@@ -251,7 +251,8 @@ def name_rows(lists: OptionLists) -> list[list[tuple]]:
 
 
 def code_name_lists(lists: OptionLists) -> list[list[CodeName]]:
-    """``code_names`` of each of ``lists``' tables, from its one statement."""
+    """(code, name in the reader's language) of the rows of each of ``lists``' tables, for a
+    page's select boxes, from its one statement."""
     locale = current_locale()
     return [
         [CodeName(code, localized(zh, en, locale)) for _id, code, zh, en in rows]
