@@ -613,3 +613,29 @@ def test_the_access_log_page_is_paginated(client, db, login_as, make_user):
     assert past.status_code == 302
     assert past.headers["Location"].endswith("/account/access-log?page=2")
     assert client.get("/account/access-log?page=x").status_code == 200
+
+
+def test_staff_views_are_logged_one_row_per_resident_in_one_statement(app, db, count_queries):
+    """``log_views`` writes a row for each resident shown (once each, never the viewer's own,
+    none for an id that names nobody), with the office, purpose and time, in one statement."""
+    from portal.audit.access import Office, log_views
+
+    viewer = user_by_email("committee@example.org")
+    residents = db.session.scalars(
+        sa.select(User).where(User.id != viewer.id).order_by(User.id).limit(3)
+    ).all()
+    ids = [r.id for r in residents]
+    nobody = db.session.scalar(sa.select(sa.func.max(User.id))) + 1000
+    office = Office("committee", "community", "110101001001")
+    before = clock.now()
+    with app.test_request_context("/"), count_queries() as q:
+        given = log_views(viewer, [*ids, ids[0], viewer.id, None, nobody], office, "reports")
+    assert q.count == 1
+    assert given == len(ids) + 1  # the ids asked for, the viewer's own and None left out
+    rows = db.session.scalars(
+        sa.select(AccessEntry).where(AccessEntry.created_at >= before).order_by(AccessEntry.id)
+    ).all()
+    assert [
+        (r.resident_id, r.viewer_id, r.role, r.scope_type, r.scope_code, r.purpose) for r in rows
+    ] == [(i, viewer.id, "committee", "community", "110101001001", "reports") for i in ids]
+    assert all(r.created_at >= before for r in rows)
