@@ -51,7 +51,7 @@ PAGE_SIZE = 20
 def _filter_options() -> OptionLists:
     """The filter bar's categories, agencies and districts, in one statement (built once)."""
     return option_lists(
-        (Category, (Category.position,), None),
+        (Category, (Category.position, Category.id), None),
         (Agency, (Agency.code,), None),
         (District, (District.code,), None),
     )

@@ -174,22 +174,27 @@ def test_option_lists_are_the_rows_names_in_the_readers_language_from_one_statem
     from portal.proposals.models import Category
     from portal.roles.models import Agency
 
-    lists = option_lists(
-        (Category, (Category.position.desc(), Category.id), Category.active),
-        (Agency, (Agency.code,), None),
-        (District, (District.name_zh.desc(), District.id), District.code != "none"),
-    )
     inactive = db.session.scalars(select(Category).order_by(Category.id)).first()
     inactive.active = False  # the where of the first list leaves it out
+    city_id = db.session.scalar(select(District.city_id))
+    for code, zh, en in (("110198", "甲区", "District A"), ("110199", "乙区", "District B")):
+        db.session.add(District(city_id=city_id, code=code, name_zh=zh, name_en=en))
     db.session.flush()
     categories = db.session.scalars(
         select(Category).where(Category.active).order_by(Category.position.desc(), Category.id)
     ).all()
     agencies = db.session.scalars(select(Agency).order_by(Agency.code)).all()
-    districts = db.session.scalars(
+    every_district = db.session.scalars(
         select(District).order_by(District.name_zh.desc(), District.id)
     ).all()
-    assert categories and agencies and districts
+    assert categories and agencies and len(every_district) >= 3
+    left_out = every_district[0]  # the third list's where leaves it out
+    districts = every_district[1:]
+    lists = option_lists(
+        (Category, (Category.position.desc(), Category.id), Category.active),
+        (Agency, (Agency.code,), None),
+        (District, (District.name_zh.desc(), District.id), District.code != left_out.code),
+    )
     statements = []
 
     def count(*_args):
