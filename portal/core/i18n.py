@@ -250,14 +250,16 @@ def name_rows(lists: OptionLists) -> list[list[tuple]]:
     return found
 
 
-def code_name_lists(lists: OptionLists) -> list[list[CodeName]]:
-    """(code, name in the reader's language) of the rows of each of ``lists``' tables, for a
-    page's select boxes, from its one statement."""
+def code_names(rows: list[tuple]) -> list[CodeName]:
+    """(code, name in the reader's language) of ``name_rows``' rows of one table."""
     locale = current_locale()
-    return [
-        [CodeName(code, localized(zh, en, locale)) for _id, code, zh, en in rows]
-        for rows in name_rows(lists)
-    ]
+    return [CodeName(code, localized(zh, en, locale)) for _id, code, zh, en in rows]
+
+
+def code_name_lists(lists: OptionLists) -> list[list[CodeName]]:
+    """``code_names`` of each of ``lists``' tables, for a page's select boxes, from its one
+    statement."""
+    return [code_names(rows) for rows in name_rows(lists)]
 
 
 def datetime_formatter(fmt: str = "medium") -> Callable[[datetime], str]:

@@ -15,7 +15,14 @@ from wtforms import SelectChoice
 from portal.cases.models import Case
 from portal.core import clock
 from portal.core.guards import public
-from portal.core.i18n import OptionLists, current_locale, localized, name_rows, option_lists
+from portal.core.i18n import (
+    OptionLists,
+    code_names,
+    current_locale,
+    localized,
+    name_rows,
+    option_lists,
+)
 from portal.core.i18n import gettext as _
 from portal.core.templating import written_html
 from portal.core.urls import query_args, query_url_maker
@@ -92,13 +99,14 @@ def _form() -> tuple[DashboardForm, list]:
     """The selector, its district and agency choices from plain rows; and the agencies'
     rows (id, code, names), which name the league table's agencies too."""
     form = DashboardForm(request.args)
-    locale = current_locale()
     districts, agencies = name_rows(_choices())
-    form.district.choices = [SelectChoice("", _("All districts"))] + [
-        SelectChoice(code, localized(zh, en, locale)) for _id, code, zh, en in districts
+    form.district.choices = [
+        SelectChoice("", _("All districts")),
+        *(SelectChoice(code, name) for code, name in code_names(districts)),
     ]
-    form.agency.choices = [SelectChoice("", _("All agencies"))] + [
-        SelectChoice(code, localized(zh, en, locale)) for _id, code, zh, en in agencies
+    form.agency.choices = [
+        SelectChoice("", _("All agencies")),
+        *(SelectChoice(code, name) for code, name in code_names(agencies)),
     ]
     return form, agencies
 
