@@ -147,3 +147,29 @@ def test_a_static_url_follows_the_root_path_the_app_answers_under(app):
     assert plain.startswith("/static/css/main.css?v=")
     assert mounted == "/mounted" + plain
     assert again == plain
+
+
+def test_every_loaded_template_sees_the_environment_globals(app, client):
+    """Templates hold their globals as one dict taken when they load
+    (``LocalizedEnvironment.make_globals``): a global the app added later would be missing
+    from the templates loaded before it. Pages that import macros are loaded first, then
+    every cached template must hold every global of the environment, as the same object."""
+    for path in ("/", "/privacy", "/cases", "/login", "/register"):
+        assert client.get(path).status_code == 200
+    env = app.jinja_env
+    loaded = [t for cache in env._caches.values() for t in cache.values()]
+    assert len(loaded) > 5
+    for template in loaded:
+        assert type(template.globals) is dict
+        missing = [k for k, v in env.globals.items() if template.globals.get(k, env) is not v]
+        assert missing == [], template.name
+
+
+def test_a_template_loaded_with_globals_of_its_own_keeps_them_to_itself(app):
+    with app.test_request_context("/"):
+        env = app.jinja_env
+        own = env.from_string("{{ extra }} {{ STAND_IN }}", globals={"extra": "mine"})
+        other = env.from_string("{{ extra }}.")
+        assert own.render() == f"mine {env.globals['STAND_IN']}"
+        assert other.render() == "."
+        assert "extra" not in env.globals
