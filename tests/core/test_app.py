@@ -335,3 +335,29 @@ def test_a_changed_static_file_gets_a_new_version(app, tmp_path, monkeypatch):
         second = templating.static_url("a.css")
     assert first.startswith("/static/a.css?v=") and second.startswith("/static/a.css?v=")
     assert first != second
+
+
+def test_the_wsgi_entry_point_moves_the_loaded_app_out_of_the_collectors_way(tmp_path):
+    """``wsgi.py`` (gunicorn's ``wsgi:app``) freezes what loading the app made, so full
+    collections in a worker no longer walk it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "COMMONS_ENV": "development",
+        "COMMONS_INSTANCE_PATH": str(tmp_path),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", "import gc, wsgi; print(wsgi.app.name, gc.get_freeze_count())"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.split()
+    assert out[0] == "portal"
+    assert int(out[1]) > 50_000
