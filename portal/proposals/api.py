@@ -134,16 +134,7 @@ def categories():
 @public
 @accepts(query=S.ProposalsQuery)
 def proposals_list(params: S.ProposalsQuery):
-    community_id = district_id = category = None
-    if params.community:
-        community_id = community_id_by_code(params.community)
-        if community_id is None:
-            raise ApiError(
-                "invalid_parameter",
-                "Unknown community.",
-                status=400,
-                fields={"community": "No community has this code."},
-            )
+    district_id = category = None
     if params.district:
         district_id = db.session.scalar(select(District.id).where(District.code == params.district))
         if district_id is None:
@@ -162,8 +153,10 @@ def proposals_list(params: S.ProposalsQuery):
                 status=400,
                 fields={"category": "Use a code from /api/v1/categories."},
             )
+    # The community is found by its code in the page's own statement: only an empty page
+    # asks whether the code names one.
     f = listing.Filters(
-        community_id=community_id,
+        community_code=params.community or None,
         district_id=district_id,
         category=category,
         status=params.status,
@@ -179,6 +172,13 @@ def proposals_list(params: S.ProposalsQuery):
             status=400,
             fields={"cursor": "Use the next link of a previous page."},
         ) from None
+    if not items and params.community and community_id_by_code(params.community) is None:
+        raise ApiError(
+            "invalid_parameter",
+            "Unknown community.",
+            status=400,
+            fields={"community": "No community has this code."},
+        )
     mine = proposals.supported_ids(current_user, [p.id for p in items])
     next_url = None
     if nxt:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Select, bindparam, select, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, select, tuple_
 
 from portal.core import clock
 from portal.core.input import BadCursor as BadCursor  # what ``page`` raises
@@ -30,6 +30,9 @@ SORTS = ("new", "top", "closing", "active")
 @dataclass
 class Filters:
     community_id: int | None = None
+    # A community named by its code (the API's filter), found in the page's own statement: a
+    # code that names none gives an empty page, which the caller tells from an empty list.
+    community_code: str | None = None
     district_id: int | None = None
     category: Category | None = None
     status: str | None = None  # one of PUBLIC_STATUSES, or None for open + qualified
@@ -50,15 +53,25 @@ _INSTANT = Proposal.closes_at.type
 def _statement(
     status: str | None, place: str | None, category: bool, search: bool, sort: str, after: bool
 ):
-    """The statement of a page: ``place`` "community", "district" or None; its parameters:
-    now, community or district, category, the search's (``services.search_params``),
-    after_key and after_id (continuing a page), and limit."""
+    """The statement of a page: ``place`` "community", "community_code", "district" or None;
+    its parameters: now, community (an id), community_code or district, category, the
+    search's (``services.search_params``), after_key and after_id (continuing a page), and
+    limit."""
     stmt = select_cards().where(
         services.status_clause(status, bindparam("now", type_=_INSTANT)),
         Proposal.hidden.is_(False),
     )
+    community: ColumnElement[int] | None = None
     if place == "community":
-        stmt = stmt.where(Proposal.community_id == bindparam("community"))
+        community = bindparam("community", type_=Proposal.community_id.type)
+    elif place == "community_code":
+        community = (
+            select(Community.id)
+            .where(Community.code == bindparam("community_code", type_=Community.code.type))
+            .scalar_subquery()
+        )
+    if community is not None:
+        stmt = stmt.where(Proposal.community_id == community)
     elif place == "district":
         in_district = (
             select(Community.id)
@@ -70,7 +83,7 @@ def _statement(
     if category:
         stmt = stmt.where(Proposal.category_id == bindparam("category"))
     if search:
-        stmt = stmt.where(services.search_clause(place == "community"))
+        stmt = stmt.where(services.search_clause(community))
     stmt = stmt.limit(bindparam("limit"))
     after_id = bindparam("after_id", type_=Proposal.id.type)
     if sort == "top":
@@ -98,12 +111,17 @@ def _statement(
 
 def query(f: Filters, sort: str, after: list | None, limit: int) -> tuple[Select, dict] | None:
     """The statement of a page of proposals and its parameters (None: a search for nothing)."""
-    place = "community" if f.community_id is not None else None
-    if place is None and f.district_id is not None:
+    place = None
+    if f.community_id is not None:
+        place = "community"
+    elif f.community_code is not None:
+        place = "community_code"
+    elif f.district_id is not None:
         place = "district"
     params = {
         "now": clock.now(),
         "community": f.community_id,
+        "community_code": f.community_code,
         "district": f.district_id,
         "category": f.category.id if f.category is not None else None,
         "limit": limit,

@@ -113,10 +113,10 @@ def _list_page(template: str, **context):
 @bp.get("/communities/<code>/proposals")
 @public
 def community_list(code: str):
-    community = community_by_code(code)
-    if community is None:
+    found = proposals.community_with_review_queue_size(code)
+    if found is None:
         abort(404)
-    waiting = proposals.review_queue_size(community)
+    community, waiting = found
     return _list_page(
         "proposals/list.html",
         community=community,

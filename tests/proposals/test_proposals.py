@@ -506,3 +506,61 @@ def test_list_cards_written_in_python_escape_every_value(app):
     assert html.count("<progress") == 1  # the second has no threshold
     assert 'class="status">CASE</span>' in html and '<p class="case-line">L</p>' in html
     assert html.count('<li class="card proposal-card">') == 2
+
+
+def test_api_list_finds_the_community_by_its_code_in_the_page_statement(
+    app, make_proposal, make_user, community_b, count_queries
+):
+    """The API's ``community`` filter is resolved in the page's own statement: the page keeps
+    to that community (searching included), a code that names none is still a 400 at the
+    field, and a community with nothing to show an empty list, not an error."""
+    here = make_proposal("open", title="卫生站太远了", summary="看病不方便")
+    there = make_proposal(
+        "open",
+        author=make_user(community=community_b),
+        title="卫生站也远",
+        summary="看病不方便",
+        community_=community_b,
+    )
+    client = app.test_client()
+    a = client.get("/api/v1/proposals?community=110101001001").get_json()["items"]
+    b = client.get("/api/v1/proposals?community=110101001002").get_json()["items"]
+    assert here.id in [i["id"] for i in a] and there.id not in [i["id"] for i in a]
+    assert [i["id"] for i in b] == [there.id]
+    found = client.get("/api/v1/proposals?community=110101001002&q=卫生").get_json()["items"]
+    assert [i["id"] for i in found] == [there.id]
+    # One statement for the page: no lookup of the code before it.
+    client.get("/api/v1/proposals?community=110101001002")
+    with count_queries() as by_code:
+        client.get("/api/v1/proposals?community=110101001002")
+    with count_queries() as unfiltered:
+        client.get("/api/v1/proposals")
+    assert by_code.count == unfiltered.count
+    unknown = client.get("/api/v1/proposals?community=999999999999")
+    assert unknown.status_code == 400
+    assert unknown.get_json()["error"]["fields"] == {"community": "No community has this code."}
+    empty = client.get("/api/v1/proposals?community=110101001002&status=withdrawn")
+    assert empty.status_code == 200 and empty.get_json() == {"items": [], "next": None}
+
+
+def test_a_community_list_says_how_many_proposals_wait_for_review(
+    app, make_proposal, make_user, community, community_b
+):
+    """The community's list reads the community and its review queue's size in one
+    statement (``community_with_review_queue_size``), counting as ``review_queue_size`` does:
+    its own submissions waiting for review, not another community's, not those decided."""
+    from portal.proposals.services import community_with_review_queue_size, review_queue_size
+
+    for _ in range(10):
+        make_proposal("submitted")
+    make_proposal("open")
+    make_proposal("submitted", author=make_user(community=community_b), community_=community_b)
+    with app.test_request_context("/"):
+        found, waiting = community_with_review_queue_size("110101001001")
+        assert found.id == community.id and waiting == 10 == review_queue_size(community)
+        assert community_with_review_queue_size("110101001002")[1] == 1
+        assert community_with_review_queue_size("999999999999") is None
+    client = app.test_client()
+    html = client.get("/communities/110101001001/proposals").get_data(as_text=True)
+    assert "目前有 10 条提议等待居委会审核" in html
+    assert client.get("/communities/999999999999/proposals").status_code == 404

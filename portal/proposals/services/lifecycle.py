@@ -419,5 +419,26 @@ def review_queue_size(community: Community) -> int:
     return db.session.scalar(_review_queue_size(), {"community_id": community.id}) or 0
 
 
+@cache
+def _community_with_review_queue_size():
+    # Built once, the code bound: the community's proposal list shows both.
+    waiting = (
+        select(func.count())
+        .select_from(Proposal)
+        .where(_awaiting_review(Community.id))
+        .scalar_subquery()
+    )
+    return select(Community, waiting).where(
+        Community.code == bindparam("code", type_=Community.code.type)
+    )
+
+
+def community_with_review_queue_size(code: str) -> tuple[Community, int] | None:
+    """The community coded ``code`` and ``review_queue_size`` of it, in one statement; None
+    when no community has the code."""
+    row = db.session.execute(_community_with_review_queue_size(), {"code": code}).first()
+    return None if row is None else (row[0], row[1] or 0)
+
+
 def is_overdue(p: Proposal) -> bool:
     return p.status == S.submitted and p.review_due_at is not None and p.review_due_at < clock.now()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy import false as sa_false
 
 from portal.core import clock
@@ -55,20 +55,21 @@ def similar_to(p: Proposal) -> list[Proposal]:
     return similar(p.community, f"{p.title} {p.summary}", exclude_id=p.id)
 
 
-def _matching_ids(in_community: bool):
+def _matching_ids(community: ColumnElement[int] | None = None):
     ids = select(ProposalGram.proposal_id).where(
         ProposalGram.gram.in_(bindparam("grams", expanding=True))
     )
-    if in_community:
-        ids = ids.where(ProposalGram.community_id == bindparam("community"))
+    if community is not None:
+        ids = ids.where(ProposalGram.community_id == community)
     return ids.group_by(ProposalGram.proposal_id).having(func.count() == bindparam("gram_count"))
 
 
-def search_clause(in_community: bool):
+def search_clause(community: ColumnElement[int] | None = None):
     """Proposals whose title or summary holds every n-gram of a text, answered from the gram
-    index, with the values as parameters (``search_params``): ``grams``, ``gram_count`` and,
-    ``in_community``, ``community`` (an id)."""
-    return Proposal.id.in_(_matching_ids(in_community))
+    index, with the values as parameters (``search_params``): ``grams`` and ``gram_count``;
+    ``community``, an expression of the community's id (a bound parameter or a subquery),
+    keeps to that community's grams."""
+    return Proposal.id.in_(_matching_ids(community))
 
 
 def search_params(text: str) -> dict | None:
@@ -86,4 +87,7 @@ def search_filter(stmt, text: str, community_id: int | None = None):
         return stmt.where(sa_false())
     if community_id is not None:
         params["community"] = community_id
-    return stmt.where(Proposal.id.in_(_matching_ids(community_id is not None).params(**params)))
+    community: ColumnElement[int] | None = None
+    if community_id is not None:
+        community = bindparam("community", type_=ProposalGram.community_id.type)
+    return stmt.where(Proposal.id.in_(_matching_ids(community).params(**params)))
