@@ -88,32 +88,14 @@ def _connect_proposal_page(app: Flask) -> None:
 def _notification_states(rows) -> dict[int, str]:
     """A notification about a proposal that became a case, or about a case, tells the case's
     stage now (in the reader's language): one query for a page of notifications."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import joinedload, lazyload
-
-    from portal.cases.models import Case
-    from portal.cases.services import cases_for_proposals, stage_text
-    from portal.extensions import db
+    from portal.cases.services import case_stages, stage_text
 
     def ids(kind: str) -> set[int]:
         return {
             int(n.subject_id) for n in rows if n.subject_type == kind and n.subject_id.isdigit()
         }
 
-    by_proposal = cases_for_proposals(ids("proposals"))
-    case_ids = ids("cases")
-    by_id = (
-        {
-            c.id: c
-            for c in db.session.scalars(
-                select(Case)
-                .where(Case.id.in_(sorted(case_ids)))
-                .options(lazyload("*"), joinedload(Case.agency).lazyload("*"))
-            )
-        }
-        if case_ids
-        else {}
-    )
+    by_id, by_proposal = case_stages(ids("cases"), ids("proposals"))
     found = {}
     for n in rows:
         if not n.subject_id.isdigit():

@@ -766,3 +766,29 @@ def test_query_args_leave_out_what_is_asked_and_url_fors_options(app):
     with app.test_request_context("/?a=1&cursor=c&_external=1&_scheme=x&_anchor=y&_method=GET"):
         assert query_args("cursor") == {"a": "1"}
         assert query_args() == {"a": "1", "cursor": "c"}
+
+
+def test_notifications_read_the_stages_of_cases_and_of_proposals_cases_at_once(
+    app, make_case, db, count_queries
+):
+    """``case_stages``: a page of notifications names cases by their id or by their proposal;
+    both are read in one statement, with what ``stage_text`` says of the case object."""
+    a, b = make_case("dispatched"), make_case("dispatched")
+    b.state, b.close_reason, b.closed_at = CaseState.closed, "resolved", clock.now()
+    a.state, a.reopen_count = CaseState.in_progress, 1  # back for rework
+    db.session.commit()
+    a_id, b_proposal = a.id, b.proposal_id
+    with app.test_request_context("/"):
+        with count_queries() as q:
+            by_id, by_proposal = cases.case_stages([a_id, 999_999], [b_proposal, 888_888])
+        assert q.count == 1
+        assert set(by_id) == {a.id} and set(by_proposal) == {b.proposal_id}
+        assert cases.stage_text(by_id[a.id]) == cases.stage_text(a)
+        assert cases.stage_text(by_proposal[b.proposal_id]) == cases.stage_text(b)
+        assert cases.stage_text(by_proposal[b.proposal_id]).startswith("已结案")
+        assert cases.stage_text(by_id[a.id]) == cases.stage_text(a) != cases.state_label(a.state)
+        with count_queries() as none:
+            assert cases.case_stages([], []) == ({}, {})
+        assert none.count == 0
+        by_id, by_proposal = cases.case_stages([], [a.proposal_id])
+        assert by_id == {} and by_proposal[a.proposal_id].id == a.id

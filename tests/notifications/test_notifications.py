@@ -168,3 +168,29 @@ def test_outbox_send_without_a_server_says_so(app):
     app.config["MAIL_SERVER"] = None
     result = app.test_cli_runner().invoke(args=["outbox", "send"])
     assert result.exit_code != 0 and "MAIL_SERVER" in result.output
+
+
+def test_a_notification_title_escapes_what_people_wrote_and_translates_ours(app):
+    """``title_html``: a title from people's words is escaped and marked as their content, a
+    part of ours (a dict of both languages) comes in the reader's language, escaped; an
+    unknown type shows its name, a text that lacks its value shows the text as it is."""
+    from portal.notifications.services import title_html
+
+    def note(type, params):
+        return Notification(type=type, params=params, subject_type="proposals", subject_id="1")
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        html = title_html(note("proposal_approved", {"title": '<b>5 & "x"</b>'}))
+        assert html == (
+            'Your proposal “<span class="user-content">&lt;b&gt;5 &amp; &#34;x&#34;&lt;/b&gt;'
+            "</span>” is open for support."
+        )
+        ours = title_html(note("proposal_approved", {"title": {"zh_Hans": "甲", "en": "<A>"}}))
+        assert ours == "Your proposal “&lt;A&gt;” is open for support."
+        assert title_html(note("<odd>", {})) == "&lt;odd&gt;"
+        assert title_html(note("proposal_approved", {})) == (
+            "Your proposal “%(title)s” is open for support."
+        )
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        zh = title_html(note("proposal_approved", {"title": "<i>"}))
+        assert '<span class="user-content">&lt;i&gt;</span>' in zh and "<i>" not in zh

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 
 from portal.cases.calendar import exceptions_between, working_days_after
 from portal.cases.models import Case, CaseEvent, CaseState
@@ -103,12 +103,52 @@ def deadline(
 # --- the stage in words ----------------------------------------------------------------------
 
 
-def outcome(case: Case | CaseBrief) -> str | None:
+class CaseStage(NamedTuple):
+    """What ``stage_text`` reads of a case, with its id and its proposal's: a notification
+    tells a case's stage now."""
+
+    id: int
+    proposal_id: int
+    state: CaseState
+    close_reason: str | None
+    reopen_count: int
+
+
+@cache
+def _stages():
+    return select(
+        Case.id, Case.proposal_id, Case.state, Case.close_reason, Case.reopen_count
+    ).where(
+        or_(
+            Case.id.in_(bindparam("ids", expanding=True)),
+            Case.proposal_id.in_(bindparam("proposal_ids", expanding=True)),
+        )
+    )
+
+
+def case_stages(case_ids, proposal_ids) -> tuple[dict[int, CaseStage], dict[int, CaseStage]]:
+    """The stages of the cases of ``case_ids`` and of the cases ``proposal_ids`` became, in
+    one query: (by case id, by proposal id)."""
+    ids, pids = sorted(set(case_ids)), sorted(set(proposal_ids))
+    if not ids and not pids:
+        return {}, {}
+    rows = [
+        CaseStage._make(r)
+        for r in db.session.execute(_stages(), {"ids": ids, "proposal_ids": pids})
+    ]
+    wanted, wanted_proposals = set(ids), set(pids)
+    return (
+        {r.id: r for r in rows if r.id in wanted},
+        {r.proposal_id: r for r in rows if r.proposal_id in wanted_proposals},
+    )
+
+
+def outcome(case: Case | CaseBrief | CaseStage) -> str | None:
     """How a closed case ended ("Resolved and verified", "Duplicate case", …), else None."""
     return close_reason_label(case.close_reason) if case.state == C.closed else None
 
 
-def stage_text(case: Case | CaseBrief) -> str:
+def stage_text(case: Case | CaseBrief | CaseStage) -> str:
     """The case's stage in a few words, for every place a proposal's status shows."""
     if case.state == C.closed:
         return _("Closed: %(outcome)s", outcome=outcome(case) or "")
