@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, cast
 
 from flask import request, url_for
+from sqlalchemy import bindparam
 
 from portal.core.api import ApiError
 from portal.core.input import BadCursor, Key, decode_cursor
@@ -53,18 +55,41 @@ def cursor_arg(*shape) -> list | None:
         raise bad_cursor() from None
 
 
-def page_of(stmt, column, cursor: str | None, limit: int, *, descending: bool = False):
+@lru_cache(maxsize=128)
+def _paged(stmt, column, descending: bool, after: bool):
+    """``stmt`` ordered on ``column`` and limited to ``:page_limit`` rows, after
+    ``:page_after`` when ``after``: built once per statement and shape when the caller's
+    statement is itself built once (held here by the object, never by its ``id``)."""
+    if after:
+        key = bindparam("page_after", type_=column.type)
+        stmt = stmt.where(column < key if descending else column > key)
+    stmt = stmt.order_by(column.desc() if descending else column.asc())
+    return stmt.limit(bindparam("page_limit"))
+
+
+def page_of(
+    stmt,
+    column,
+    cursor: str | None,
+    limit: int,
+    *,
+    descending: bool = False,
+    params: dict | None = None,
+):
     """One page of ``stmt`` after the opaque ``cursor``, keyset on the unique integer
     ``column`` (which the rows must carry, as an entity's attribute or a selected column):
     (rows, the next page's cursor or None). BadCursor for a cursor that is not one of ours.
-    Rows are entities when the statement selects one, else tuples."""
+    Rows are entities when the statement selects one, else tuples. A statement built once
+    (its values as bound parameters, given in ``params``) is paged by a statement built once
+    too: building and keying a statement costs more than running it."""
     from portal.extensions import db
 
     after = decode_cursor(cursor, Key.id)
+    values = dict(params or (), page_limit=limit + 1)
     if after is not None:
-        stmt = stmt.where(column < after[0] if descending else column > after[0])
-    stmt = stmt.order_by(column.desc() if descending else column.asc()).limit(limit + 1)
-    result = db.session.execute(stmt).unique()
+        values["page_after"] = after[0]
+    result = db.session.execute(_paged(stmt, column, descending, after is not None), values)
+    result = result.unique()
     # One column (an entity, or a single value): its values; else the rows. The result's keys
     # say it as the statement's ``column_descriptions`` would, for a fraction of the cost.
     rows = list(result.scalars().all() if len(result.keys()) == 1 else result.all())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -457,12 +457,26 @@ def review_queue(code: str):
 MINE_PAGE = 20
 
 
-def _mine_page(stmt, column):
+def _mine_page(stmt, column, params: dict | None = None):
     """One page of a "my" list, newest first, after the request's cursor (400 for a bad one)."""
     try:
-        return page_of(stmt, column, request.args.get("cursor"), MINE_PAGE, descending=True)
+        return page_of(
+            stmt, column, request.args.get("cursor"), MINE_PAGE, descending=True, params=params
+        )
     except BadCursor:
         abort(400)
+
+
+@lru_cache(maxsize=16)
+def _my_proposals(status: str | None) -> Select:
+    """The author's proposals as card rows with their details (``cards.select_mine``), of one
+    state or all, built once per state: parameters ``author`` and ``now``."""
+    return proposals.my_proposals(
+        bindparam("author", type_=Proposal.author_id.type),
+        status,
+        cards.select_mine(),
+        now=bindparam("now", type_=Proposal.closes_at.type),
+    )
 
 
 @bp.get("/account/proposals")
@@ -471,10 +485,10 @@ def my_proposals():
     status = request.args.get("status") or None
     if status not in proposals.MINE_STATUSES:
         status = None
-    rows, next_cursor = _mine_page(
-        proposals.my_proposals(current_user, status, cards.select_mine()), Proposal.id
-    )
     now = clock.now()
+    rows, next_cursor = _mine_page(
+        _my_proposals(status), Proposal.id, {"author": current_user.id, "now": now}
+    )
     mine = cards.split_mine(rows)
     shown = cards.views([card for card, _detail in mine], now)
     return render_template(

@@ -4,7 +4,7 @@ newest first, on the (author_id, id) and (user_id, id) indexes."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import BindParameter, Select, select
 
 from portal.proposals.models import Proposal, Status, Support
 from portal.proposals.services.reading import status_clause
@@ -14,12 +14,15 @@ from portal.proposals.services.reading import status_clause
 MINE_STATUSES = tuple(s.value for s in Status)
 
 
-def my_proposals(user, status: str | None = None, stmt: Select | None = None):
+def my_proposals(user, status: str | None = None, stmt: Select | None = None, *, now=None):
     """The proposals ``user`` wrote, drafts and hidden ones included, of one state or all:
-    ``stmt`` (``select(Proposal)`` unless given, e.g. the columns of a page) narrowed to them."""
-    stmt = (select(Proposal) if stmt is None else stmt).where(Proposal.author_id == user.id)
+    ``stmt`` (``select(Proposal)`` unless given, e.g. the columns of a page) narrowed to them.
+    For a statement built once, ``user`` and ``now`` are bound parameters (of the author's id
+    and the time ``status`` is judged at, else the clock's)."""
+    author = user if isinstance(user, BindParameter) else user.id
+    stmt = (select(Proposal) if stmt is None else stmt).where(Proposal.author_id == author)
     if status is not None:
-        stmt = stmt.where(status_clause(status))
+        stmt = stmt.where(status_clause(status, now))
     return stmt
 
 
