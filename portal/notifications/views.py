@@ -2,33 +2,56 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, url_for
+from functools import cache
+
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import Select, bindparam, select
 
 from portal.accounts.forms import EmptyForm
 from portal.core.guards import login_required
+from portal.core.input import BadCursor
+from portal.core.pagination import page_of
 from portal.core.security import safe_next
 from portal.extensions import db
 from portal.notifications import bp
 from portal.notifications import services as notes
 from portal.notifications.models import Notification
 
+PAGE = 20
+
+
+@cache
+def _mine() -> Select:
+    # Built once, the reader bound; paged newest first on the (user_id, read_at, id) index.
+    return select(Notification).where(
+        Notification.user_id == bindparam("user_id", type_=Notification.user_id.type)
+    )
+
 
 @bp.get("/notifications")
 @login_required
 def index():
-    page = db.paginate(
-        db.select(Notification)
-        .where(Notification.user_id == current_user.id)
-        .order_by(Notification.id.desc()),
-        per_page=20,
-        error_out=False,
-    )
+    """The reader's notifications, newest first, a page at a time with a link to the older
+    ones (as the "my" pages: no count of every notification on each view)."""
+    try:
+        rows, next_cursor = page_of(
+            _mine(),
+            Notification.id,
+            request.args.get("cursor"),
+            PAGE,
+            descending=True,
+            params={"user_id": current_user.id},
+        )
+    except BadCursor:
+        abort(400)
     return render_template(
         "notifications/index.html",
-        page=page,
+        items=rows,
+        next_cursor=next_cursor,
+        first_page=not request.args.get("cursor"),
         title_of=notes.title_html,
-        now_states=notes.live_states(list(page.items)),
+        now_states=notes.live_states(rows),
     )
 
 

@@ -72,6 +72,41 @@ def test_empty_state(app, login_as, make_user):
     assert "Nothing yet" in client.get("/notifications").get_data(as_text=True)
 
 
+def test_the_page_shows_the_newest_twenty_then_the_older_ones(
+    app, login_as, make_user, db, count_queries
+):
+    """Newest first, twenty a page, a link to the older ones keeping the place by a cursor
+    (no count of all of them on every view); another person's never shown; a cursor that is
+    not one of ours is a 400; past the last one, a way back instead of "nothing yet"."""
+    import re
+
+    user, other = make_user(locale="en"), make_user()
+    ids = [n.id for n in _notes(user, 25)]
+    _notes(other, 2)
+    db.session.commit()
+    client = app.test_client()
+    login_as(user, client)
+
+    def shown(html):
+        return [int(i) for i in re.findall(r"/notifications/(\d+)/open", html)]
+
+    client.get("/notifications")
+    with count_queries() as q:
+        first = client.get("/notifications").get_data(as_text=True)
+    assert shown(first) == sorted(ids, reverse=True)[:20]
+    assert q.count <= 4  # sign-in, the page (one statement), the time zone, the cases' stages
+    older = re.search(r'<a rel="next" href="([^"]+)">Older notifications</a>', first)
+    assert older, first
+    second = client.get(older.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert shown(second) == sorted(ids, reverse=True)[20:]
+    assert 'rel="next"' not in second
+    assert client.get("/notifications?cursor=garbage").status_code == 400
+    from portal.core.input import encode_cursor
+
+    past = client.get("/notifications?cursor=" + encode_cursor([min(ids)])).get_data(as_text=True)
+    assert shown(past) == [] and "No older notifications." in past and "Nothing yet" not in past
+
+
 def test_api_list_filter_and_mark_read(client, api_token, make_user, db):
     user = make_user(locale="en")
     other = make_user()
