@@ -105,7 +105,11 @@ def test_the_dashboard_shows_the_figure_and_ranks_an_agency_that_only_answered_a
 
 
 def test_unknown_agency_or_district_codes_are_refused_at_their_field(app, client, login_as):
-    """Found by wapiti: an agency code that names none was a 500."""
+    """Found by wapiti: an agency code that names none was a 500. The field says so once, in
+    its own words (not also WTForms' "Not a valid choice")."""
+    import re
+
+    said = {"agency": "没有使用该代码的职能部门。", "district": "没有使用该代码的区。"}
     for query in ("agency=id", "agency=%22%3E%3Cscript%3E", "district=999999"):
         for signed_in in (False, True):
             c = app.test_client()
@@ -113,6 +117,10 @@ def test_unknown_agency_or_district_codes_are_refused_at_their_field(app, client
                 login_as("resident", c)
             r = c.get(f"/dashboard?{query}")
             assert r.status_code == 400, query
-            assert 'class="error"' in r.get_data(as_text=True)
+            html = r.get_data(as_text=True)
+            name = query.split("=")[0]
+            errors = re.findall(rf'<p class="error" id="{name}-error">(.*?)</p>', html, re.S)
+            assert len(errors) == 1, query
+            assert said[name] in errors[0] and "不是有效的选择" not in errors[0], errors
             r = c.get(f"/dashboard/cases?{query}")  # the cases of no such place or agency
             assert r.status_code == 404, query

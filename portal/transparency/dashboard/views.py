@@ -84,7 +84,10 @@ def _scope(form: DashboardForm) -> F.Scope | None:
             "agency": _("No agency has this code."),
             "district": _("No district has this code."),
         }
-        field.errors = [*field.errors, unknown[level]]
+        # One message at the field: a district's or agency's code outside the select's
+        # choices was refused by WTForms already, in general terms ("Not a valid choice"):
+        # say which instead.
+        field.errors = [unknown[level]]
         return None
     return F.Scope(level, found)
 
