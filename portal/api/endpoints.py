@@ -454,13 +454,13 @@ def _notification(n: Notification) -> dict:
 @login_required
 @accepts(query=S.NotificationsQuery)
 def notifications(params: S.NotificationsQuery):
-    stmt = db.select(Notification).where(Notification.user_id == current_user.id)
-    unread = params.unread
-    if unread == "true":
-        stmt = stmt.where(Notification.read_at.is_(None))
-    elif unread == "false":
-        stmt = stmt.where(Notification.read_at.is_not(None))
-    rows, next_url = keyset(stmt, Notification.id, descending=True)
+    unread = {"true": True, "false": False}.get(params.unread or "")
+    rows, next_url = keyset(
+        notes.received(unread),
+        Notification.id,
+        descending=True,
+        params={"user_id": current_user.id},
+    )
     return jsonify({"items": [_notification(n) for n in rows], "next": next_url})
 
 

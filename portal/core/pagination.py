@@ -101,12 +101,20 @@ def page_of(
     return rows, encode_cursor([value])
 
 
-def keyset(stmt, column, *, descending: bool = False, extra: dict | None = None):
-    """Apply cursor and limit on a unique integer column; returns (rows, next_url)."""
+def keyset(
+    stmt,
+    column,
+    *,
+    descending: bool = False,
+    extra: dict | None = None,
+    params: dict | None = None,
+):
+    """Apply cursor and limit on a unique integer column; returns (rows, next_url). ``params``
+    the values of a statement built once (``page_of``)."""
     limit = limit_arg()
     try:
         rows, cursor = page_of(
-            stmt, column, request.args.get("cursor"), limit, descending=descending
+            stmt, column, request.args.get("cursor"), limit, descending=descending, params=params
         )
     except BadCursor:
         raise bad_cursor() from None

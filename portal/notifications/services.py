@@ -8,10 +8,11 @@ is read, in the reader's language. Channels beyond in-app (email, digests) plug 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cache
 
 from flask import g, has_request_context
 from markupsafe import Markup
-from sqlalchemy import func, update
+from sqlalchemy import Select, bindparam, func, select, update
 
 from portal.core import clock
 from portal.core.database import rowcount
@@ -131,6 +132,22 @@ def title_html(n: Notification) -> Markup:
         return Markup(text % params)  # noqa: S704  # nosec B704
     except (KeyError, TypeError, ValueError):
         return Markup(text)  # noqa: S704  # nosec B704
+
+
+@cache
+def received(unread: bool | None = None) -> Select:
+    """The notifications of the person ``:user_id``: all of them, the unread (True) or the
+    read (False) only. Built once per kind, the person bound, for the page and the API to
+    page newest first on their id (``core.pagination.page_of``), on the (user_id, read_at,
+    id) index."""
+    stmt = select(Notification).where(
+        Notification.user_id == bindparam("user_id", type_=Notification.user_id.type)
+    )
+    if unread is True:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    elif unread is False:
+        stmt = stmt.where(Notification.read_at.is_not(None))
+    return stmt
 
 
 def unread_count(user) -> int:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, bindparam, select
 
 from portal.accounts.forms import EmptyForm
 from portal.core.guards import login_required
@@ -21,14 +18,6 @@ from portal.notifications.models import Notification
 PAGE = 20
 
 
-@cache
-def _mine() -> Select:
-    # Built once, the reader bound; paged newest first on the (user_id, read_at, id) index.
-    return select(Notification).where(
-        Notification.user_id == bindparam("user_id", type_=Notification.user_id.type)
-    )
-
-
 @bp.get("/notifications")
 @login_required
 def index():
@@ -36,7 +25,7 @@ def index():
     ones (as the "my" pages: no count of every notification on each view)."""
     try:
         rows, next_cursor = page_of(
-            _mine(),
+            notes.received(),
             Notification.id,
             request.args.get("cursor"),
             PAGE,
