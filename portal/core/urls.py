@@ -8,8 +8,10 @@ pointing at their server hands them the account. Requests for a host outside TRU
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,6 +58,11 @@ def external_url(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
+@lru_cache(maxsize=512)  # the app's hooks and views (bound methods compare by their parts)
+def _plain_function(func: Callable[..., Any]) -> bool:
+    return not inspect.iscoroutinefunction(func)
+
+
 class Portal(Flask):
     """Flask, answering a request for an unknown host with the site's own 400 page.
 
@@ -63,6 +70,12 @@ class Portal(Flask):
     request without one: the error page could not build a single link. Here the request is
     bound to PUBLIC_URL's host instead and marked, and ``refuse_untrusted_host`` (the first
     hook of every request) answers 400 before anything else runs."""
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask's ``ensure_sync`` (documented for overriding), with whether ``func`` is a
+        coroutine function remembered: Flask asks it of every hook and view on every request,
+        through ``inspect``, some 150 calls a request for an answer that never changes."""
+        return func if _plain_function(func) else super().ensure_sync(func)
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         host = request.environ.get("HTTP_HOST") if request is not None else None

@@ -361,3 +361,37 @@ def test_the_wsgi_entry_point_moves_the_loaded_app_out_of_the_collectors_way(tmp
     ).stdout.split()
     assert out[0] == "portal"
     assert int(out[1]) > 50_000
+
+
+def test_hooks_and_views_are_not_inspected_on_every_request(client, app, monkeypatch):
+    """Flask asks ``ensure_sync`` of every hook and view of every request; the app remembers
+    that a function is a plain one instead of asking ``inspect`` each time. A coroutine
+    function is still handed to Flask's own conversion."""
+    import flask.app
+
+    asked: list = []
+    real = flask.app.iscoroutinefunction
+
+    def counting(func):
+        asked.append(func)
+        return real(func)
+
+    client.get("/privacy")  # every hook and the view seen once
+    monkeypatch.setattr(flask.app, "iscoroutinefunction", counting)
+    assert client.get("/privacy").status_code == 200
+    assert asked == []
+
+    def plain():
+        return "plain"
+
+    async def coroutine():
+        return "coroutine"
+
+    assert app.ensure_sync(plain) is plain
+    try:
+        converted = app.ensure_sync(coroutine)
+    except RuntimeError as exc:  # Flask's async extra (asgiref) is not installed
+        assert "async" in str(exc)
+    else:
+        assert converted is not coroutine
+    assert asked == [coroutine]
