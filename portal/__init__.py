@@ -66,12 +66,13 @@ def _connect_proposal_page(app: Flask) -> None:
     """What the features built on proposals add to a proposal (its case, the deliberation on
     its page): proposals import neither."""
     from portal.cases.api import proposal_case
-    from portal.cases.services import case_for_proposal, cases_for_proposals
+    from portal.cases.services import brief, case_for_proposal, cases_for_proposals, with_briefs
     from portal.cases.views import proposal_page_section as case_section
     from portal.deliberation.views import proposal_page_section
     from portal.proposals import hooks
 
     hooks.set_case_lookup(case_for_proposal, cases_for_proposals, proposal_case)
+    hooks.set_case_columns(with_briefs, brief)
     hooks.add_page_section(app, case_section)
     hooks.add_page_section(app, proposal_page_section)
     from portal.cases.views import add_case_page_section

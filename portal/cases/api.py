@@ -10,7 +10,7 @@ from portal.cases import schemas as S
 from portal.cases import services as cases
 from portal.cases.models import Case, RoutingRule
 from portal.cases.services.progress import CaseBrief
-from portal.cases.views import case_query
+from portal.cases.views import case_query, filtered
 from portal.core.api import ApiError, bp, iso, require_user
 from portal.core.guards import login_required, public
 from portal.core.pagination import keyset
@@ -107,15 +107,17 @@ def _detail(c: Case) -> dict:
 @public
 @accepts(query=S.CasesQuery)
 def cases_list(params: S.CasesQuery):
-    stmt, bad = case_query(request.args)
-    if bad:
+    found = case_query(request.args)
+    if isinstance(found, str):
+        bad = found
         raise ApiError(
             "invalid_parameter",
             f"Unknown {bad}.",
             status=400,
             fields={bad: "Use a known code or value."},
         )
-    rows, next_url = keyset(stmt, Case.id, descending=True)
+    shape, values = found
+    rows, next_url = keyset(filtered(shape), Case.id, descending=True, params=values)
     return jsonify({"items": [_item(c) for c in rows], "next": next_url})
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, Table, bindparam, select
 
 from portal.cases.models import CalendarDay
+from portal.core.database import read
 from portal.extensions import db
 
 
@@ -26,7 +27,7 @@ def _exceptions() -> Select:
 
 def exceptions_between(start: date, end: date) -> dict[date, bool]:
     """The calendar's exceptions from ``start`` to ``end`` (local days), in one query."""
-    return dict(db.session.execute(_exceptions(), {"start": start, "end": end}).all())
+    return dict(read(_exceptions(), {"start": start, "end": end}).all())
 
 
 def is_workday(day: date, exceptions: dict[date, bool] | None = None) -> bool:

@@ -19,6 +19,7 @@ from sqlalchemy import Select
 
 from portal.cases import services as cases
 from portal.cases.models import Case, CaseState
+from portal.core.database import read
 from portal.core.i18n import current_locale, datetime_formatter, gettext, localized
 from portal.core.templating import written_html
 from portal.core.urls import url_maker
@@ -86,12 +87,8 @@ def _reading(stmt: Select, named, on, *columns) -> Select:
 def _run(row: Any, stmt: Select, params: dict | None = None) -> list:
     """The rows of ``stmt`` (a ``_reading``) as ``row``s, its last field the ``ProposalTitle``,
     run on the session's connection (flushed first, as a query would flush)."""
-    db.session.flush()
     n = len(row._fields) - 1
-    return [
-        row._make((*r[:n], ProposalTitle._make(r[n:])))
-        for r in db.session.connection().execute(stmt, params)
-    ]
+    return [row._make((*r[:n], ProposalTitle._make(r[n:]))) for r in read(stmt, params).all()]
 
 
 def select_rows(stmt: Select) -> Select:
@@ -186,9 +183,9 @@ def select_list_rows(stmt: Select) -> Select:
     return _with_agency(stmt, Case.id, Case.number, Case.state, Case.stage_due_at)
 
 
-def list_rows(stmt: Select) -> list[ListRow]:
-    """The rows of ``stmt`` (a ``select_list_rows``)."""
-    return _run(ListRow, stmt)
+def list_rows(stmt: Select, params: dict | None = None) -> list[ListRow]:
+    """The rows of ``stmt`` (a ``select_list_rows``), with ``params`` its values."""
+    return _run(ListRow, stmt, params)
 
 
 class ListCard(NamedTuple):

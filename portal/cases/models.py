@@ -16,7 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from portal.core import clock
 from portal.core.types import UTCDateTime
@@ -148,6 +148,13 @@ class Case(Model):
     category = relationship("Category", lazy="joined")
     agency = relationship("Agency", lazy="joined")
     grid = relationship("Grid", lazy="select")
+    # Whether it has site photos, when the statement that read it asked (``with_expression``,
+    # ``services.has_photos``: the case page), so that a page without any asks nothing more;
+    # None when not asked.
+    has_photos: Mapped[bool | None] = query_expression()
+    # Its steps in order, read only where a statement asks for them with the case
+    # (``services.case_and_timeline``, the proposal's page); ``services.timeline`` elsewhere.
+    events = relationship("CaseEvent", order_by="CaseEvent.id", viewonly=True, lazy="raise")
 
 
 class CaseCounter(Model):

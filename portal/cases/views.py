@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from functools import cache
-from typing import Any, cast
+from functools import cache, lru_cache
+from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import joinedload, lazyload, with_expression
 from wtforms import SelectChoice
 
 from portal.cases import bp
@@ -57,39 +57,101 @@ def _filter_options() -> OptionLists:
     )
 
 
-def case_query(args) -> tuple:
-    """Filters shared by the public list and the API: state, category, agency, community,
-    district, overdue. Returns (statement, error field or None)."""
+class CaseFilters(NamedTuple):
+    """Which of ``case_query``'s filters a request sets: the shape of its statement."""
+
+    state: bool
+    category: bool
+    agency: bool
+    community: bool
+    district: bool
+    overdue: str | None  # "true", "false" or None
+
+
+_WHEN = Case.stage_due_at.type
+
+
+@lru_cache(maxsize=128)
+def filtered(shape: CaseFilters) -> Select:
+    """``select(Case)`` narrowed by the filters ``shape`` sets, their values as bound
+    parameters (state, category, agency, community, district, now): built once per shape, as
+    building and keying a statement costs more than running it."""
     stmt = select(Case)
+    if shape.state:
+        stmt = stmt.where(Case.state == bindparam("state", type_=Case.state.type))
+    if shape.category:
+        stmt = stmt.where(Case.category_id == bindparam("category", type_=Case.category_id.type))
+    if shape.agency:
+        stmt = stmt.where(Case.agency_id == bindparam("agency", type_=Case.agency_id.type))
+    if shape.community:
+        stmt = stmt.where(Case.community_id == bindparam("community", type_=Case.community_id.type))
+    if shape.district:
+        stmt = stmt.where(cases.in_district(bindparam("district", type_=District.id.type)))
+    now = bindparam("now", type_=_WHEN)
+    if shape.overdue == "true":
+        stmt = stmt.where(cases.overdue_clause(now))
+    elif shape.overdue == "false":
+        stmt = stmt.where(
+            (Case.state == CaseState.closed)
+            | (Case.stage_due_at.is_(None))
+            | (Case.stage_due_at >= now)
+        )
+    return stmt
+
+
+_STATES = frozenset(s.value for s in CaseState)
+
+
+def case_query(args) -> tuple[CaseFilters, dict] | str:
+    """Filters shared by the public list and the API: state, category, agency, community,
+    district, overdue. Returns the shape of ``filtered``'s statement and its parameters, or
+    the field in error."""
+    params: dict[str, Any] = {}
     state = args.get("state")
     if state:
-        if state not in {s.value for s in CaseState}:
-            return None, "state"
-        stmt = stmt.where(Case.state == CaseState(state))
-    for key, model, column in (
-        ("category", Category, Case.category_id),
-        ("agency", Agency, Case.agency_id),
-        ("community", Community, Case.community_id),
-        ("district", District, None),
+        if state not in _STATES:
+            return "state"
+        params["state"] = CaseState(state)
+    for key, model in (
+        ("category", Category),
+        ("agency", Agency),
+        ("community", Community),
+        ("district", District),
     ):
         code = args.get(key)
         if code:
             obj_id = db.session.scalar(select(model.id).where(model.code == code))
             if obj_id is None:
-                return None, key
-            stmt = stmt.where(cases.in_district(obj_id) if column is None else column == obj_id)
-    overdue = args.get("overdue")
-    if overdue not in (None, "", "true", "false"):
-        return None, "overdue"
-    if overdue == "true":
-        stmt = stmt.where(cases.overdue_clause())
-    elif overdue == "false":
-        stmt = stmt.where(
-            (Case.state == CaseState.closed)
-            | (Case.stage_due_at.is_(None))
-            | (Case.stage_due_at >= clock.now())
-        )
-    return stmt, None
+                return key
+            params[key] = obj_id
+    overdue = args.get("overdue") or None
+    if overdue not in (None, "true", "false"):
+        return "overdue"
+    if overdue is not None:
+        params["now"] = clock.now()
+    shape = CaseFilters(
+        "state" in params,
+        "category" in params,
+        "agency" in params,
+        "community" in params,
+        "district" in params,
+        overdue,
+    )
+    return shape, params
+
+
+@lru_cache(maxsize=128)
+def _list_statement(shape: CaseFilters, communities: bool, before: bool) -> Select:
+    """The public list's page: ``filtered`` by ``shape``, in the communities the box names
+    (``communities``, expanding), before a case (``before``), reading what the list shows
+    (``cases.cards``), newest first, ``limit`` rows; built once per shape."""
+    stmt = filtered(shape)
+    if communities:
+        stmt = stmt.where(Case.community_id.in_(bindparam("communities", expanding=True)))
+    if before:
+        stmt = stmt.where(Case.id < bindparam("before", type_=Case.id.type))
+    stmt = workspace_cards.select_list_rows(stmt)
+    return stmt.order_by(Case.id.desc()).limit(bindparam("limit"))
 
 
 COMMUNITY_MATCHES = 20
@@ -107,18 +169,20 @@ def _community_filter(text: str) -> list[Community]:
 def index():
     # The page's community box takes a name or a code; the API's ``community`` stays a code.
     community_text = request.args.get("community", "").strip()[:50]
-    stmt, bad = case_query({k: v for k, v in request.args.items() if k != "community"})
-    if bad:
+    found = case_query({k: v for k, v in request.args.items() if k != "community"})
+    if isinstance(found, str):
         abort(400)
+    shape, params = found
     communities = _community_filter(community_text) if community_text else []
     if community_text:
-        stmt = stmt.where(Case.community_id.in_([c.id for c in communities]))
+        params["communities"] = [c.id for c in communities]
     before = id_arg("before")
     if before:
-        stmt = stmt.where(Case.id < before)
+        params["before"] = before
+    params["limit"] = PAGE_SIZE + 1
     # Read exactly what the list shows, in the one statement, as rows (``cases.cards``).
-    stmt = workspace_cards.select_list_rows(stmt)
-    rows = workspace_cards.list_rows(stmt.order_by(Case.id.desc()).limit(PAGE_SIZE + 1))
+    stmt = _list_statement(shape, bool(community_text), bool(before))
+    rows = workspace_cards.list_rows(stmt, params)
     more_url = None
     if len(rows) > PAGE_SIZE:
         args: dict[str, Any] = query_args("before")
@@ -165,8 +229,18 @@ def _by_number() -> Select:
                 lazyload(Proposal.author),
                 lazyload(Proposal.community),
                 lazyload(Proposal.category),
+                with_expression(Proposal.has_photos, proposals.has_photos()),
             )
         )
+    )
+
+
+@cache
+def _by_number_with_steps() -> Select:
+    # The case page's: the case with its steps and whether it has site photos, in one
+    # statement.
+    return _by_number().options(
+        joinedload(Case.events), with_expression(Case.has_photos, cases.has_photos())
     )
 
 
@@ -188,16 +262,19 @@ def _action_form(case: Case) -> ActionForm:
 def _render_case(
     case: Case,
     *,
+    events: list | None = None,
     failed: ActionForm | None = None,
     feedback: FeedbackForm | None = None,
     status: int = 200,
 ):
-    """The case page; ``failed`` is an action form sent with errors (shown at its fields, with
-    what was typed), ``feedback`` the supporters' answer sent with errors."""
+    """The case page; ``events`` its steps when read with it, ``failed`` an action form sent
+    with errors (shown at its fields, with what was typed), ``feedback`` the supporters'
+    answer sent with errors."""
     user = current_user
     is_supporter = proposals.has_supported(user, case.proposal)
     answered = cases.has_answered(user, case)
-    events = cases.timeline(case)
+    if events is None:
+        events = cases.timeline(case)
     p = case.proposal
     primary, others = cases.split_actions(cases.allowed_actions(user, case))
     signed = user.is_authenticated  # no forms, and so no session, for visitors
@@ -243,7 +320,11 @@ def _page_sections(case: Case) -> dict:
 @bp.get("/cases/<number>")
 @public
 def show(number: str):
-    return _render_case(_load(number))
+    found = cases.with_timeline(_by_number_with_steps(), {"number": number})
+    if found is None:
+        abort(404)
+    case, events = found
+    return _render_case(case, events=events)
 
 
 def _local_to_utc(value: datetime | None) -> datetime | None:
@@ -473,11 +554,12 @@ def grid_worker():
 def proposal_page_section(p: Proposal) -> dict:
     """The case part of a proposal's page (``proposals.views.show``): the case it became, the
     deadline that runs now and the case's steps told in the proposal's history."""
-    case = cases.case_for_proposal(p) if p.status.value == "qualified" else None
-    if case is None:
+    found = cases.case_and_timeline(p)
+    if found is None:
         return {"case": None, "case_deadline": None, "case_milestones": []}
+    case, events = found
     return {
         "case": case,
         "case_deadline": cases.deadline(case),
-        "case_milestones": cases.milestones(case, cases.timeline(case), current_locale()),
+        "case_milestones": cases.milestones(case, events, current_locale()),
     }

@@ -242,10 +242,10 @@ def option_lists(*wanted: tuple) -> OptionLists:
 
 def name_rows(lists: OptionLists) -> list[list[tuple]]:
     """(id, code, name_zh, name_en) of each of ``lists``' tables, in its order."""
-    from portal.extensions import db
+    from portal.core.database import read
 
     found: list[list[tuple]] = [[] for _ in range(lists.size)]
-    for which, *row, _n in db.session.execute(lists.statement):
+    for which, *row, _n in read(lists.statement).all():
         found[which].append(tuple(row))
     return found
 

@@ -19,8 +19,8 @@ from sqlalchemy import and_, bindparam, case, exists, func, select
 
 from portal.cases import cards as case_cards
 from portal.cases.models import Case, CaseState
+from portal.core.database import read
 from portal.core.i18n import city_timezone_name
-from portal.extensions import db
 from portal.proposals.cards import Card, cards, select_cards
 from portal.proposals.models import Proposal, Status, Support
 
@@ -142,7 +142,7 @@ def _figures():
 
 
 def figures(now: datetime) -> Figures:
-    row = db.session.execute(_figures(), {"start": month_start(now)}).one()
+    row = read(_figures(), {"start": month_start(now)}).one()
     return Figures(raised=int(row[0] or 0), closed=int(row[1] or 0), on_time=int(row[2] or 0))
 
 
@@ -197,8 +197,8 @@ def mine(user) -> list[Mine]:
     raised and supported shows once. The cases they became come from ``hooks.cases_of``."""
     raised_ids, supported_ids, found = _mine()
     params = {"user_id": user.id}
-    ids = [*db.session.scalars(raised_ids, params)]
-    supported = [i for i in db.session.scalars(supported_ids, params) if i not in ids]
+    ids = list(read(raised_ids, params).scalars().all())
+    supported = [i for i in read(supported_ids, params).scalars().all() if i not in ids]
     wanted = ids + supported
     if not wanted:
         return []

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import bindparam
 
+from portal.core.database import read
 from portal.extensions import db
 from portal.places.coords import CONVERTERS, convert_geometry
 from portal.places.models import City, Community, District, Grid, Street
@@ -25,7 +26,7 @@ def install_city_timezone() -> None:
     from portal.core.i18n import clear_city_timezone, set_city_timezone_source
 
     first_city = db.select(City.timezone).order_by(City.id).limit(1)  # built once
-    set_city_timezone_source(lambda: db.session.scalar(first_city))
+    set_city_timezone_source(lambda: read(first_city).scalar())
     for name in ("after_insert", "after_update", "after_delete"):
         if not event.contains(City, name, clear_city_timezone):
             event.listen(City, name, clear_city_timezone)

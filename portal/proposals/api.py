@@ -44,9 +44,8 @@ def _category(c: Category) -> dict:
 
 
 def _item(p: Proposal | Card, mine: set[int] | None = None, cases: dict | None = None) -> dict:
-    """A proposal in a list (a page's ``Card``, or a proposal); ``cases`` (from
-    ``hooks.cases_of``, one query for the page) adds the ``case`` object of those that became
-    a case."""
+    """A proposal in a list (a page's ``Card``, or a proposal); ``cases`` (the page's, read
+    with it or by ``hooks.cases_of``) adds the ``case`` object of those that became a case."""
     if isinstance(p, Card):
         category, community = p.category_code, p.community_code
     else:
@@ -164,7 +163,7 @@ def proposals_list(params: S.ProposalsQuery):
         sort=params.sort,
     )
     try:
-        items, nxt = listing.page(f, params.cursor, params.limit)
+        items, nxt, cases = listing.page(f, params.cursor, params.limit)
     except listing.BadCursor:
         raise ApiError(
             "invalid_cursor",
@@ -187,7 +186,6 @@ def proposals_list(params: S.ProposalsQuery):
         args: dict[str, Any] = query_args("cursor")
         next_url = url_for("api.proposals_list", **args, cursor=nxt)
     signed_in = current_user.is_authenticated
-    cases = hooks.cases_of(items)
     return jsonify(
         {
             "items": [_item(p, mine if signed_in else None, cases) for p in items],

@@ -19,11 +19,12 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import Select, select
 
+from portal.core.database import read
 from portal.core.i18n import current_locale, gettext, localized, translations
 from portal.core.templating import user_content, written_html
 from portal.core.urls import url_maker
-from portal.extensions import db
 from portal.places.models import Community
+from portal.proposals import hooks
 from portal.proposals.models import Category, Proposal, Status, window_paused
 from portal.proposals.services.labels import status_label
 from portal.proposals.services.reading import can_read, effective_status, support_progress
@@ -104,8 +105,14 @@ def cards(stmt: Select, params: dict | None = None) -> list[Card]:
     """The rows of ``stmt`` (a ``select_cards``) as cards, run on the session's connection:
     rows need none of the ORM's result handling (a seventh of a list's query). The session
     is flushed first, as it would flush itself before a query."""
-    db.session.flush()
-    return [Card._make(row) for row in db.session.connection().execute(stmt, params)]
+    return [Card._make(row) for row in read(stmt, params).all()]
+
+
+def cards_and_cases(stmt: Select, params: dict | None = None) -> tuple[list[Card], dict]:
+    """``cards`` of ``stmt``, a ``select_cards`` with each proposal's case
+    (``hooks.with_cases``), and {proposal id: case} of those that became one."""
+    heads, found = hooks.cases_in(read(stmt, params).all(), len(Card._fields))
+    return [Card._make(h) for h in heads], found
 
 
 # What "my proposals" shows of its own cards beyond a list's: when each was written, the
@@ -142,10 +149,14 @@ def select_mine() -> Select:
     return select_cards().add_columns(*MINE_COLUMNS)
 
 
+# The columns of a ``select_mine`` row.
+MINE_WIDTH = len(Card._fields) + len(MINE_COLUMNS)
+
+
 def split_mine(rows) -> list[tuple[Card, MineDetail]]:
     """Rows of ``select_mine`` as (card, detail)."""
     n = len(Card._fields)
-    return [(Card._make(row[:n]), MineDetail._make(row[n:])) for row in rows]
+    return [(Card._make(row[:n]), MineDetail._make(row[n:MINE_WIDTH])) for row in rows]
 
 
 class CardView(NamedTuple):

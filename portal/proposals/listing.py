@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, Select, bindparam, select, tuple_
 
@@ -18,9 +19,9 @@ from portal.core import clock
 from portal.core.input import BadCursor as BadCursor  # what ``page`` raises
 from portal.core.input import Key, decode_cursor, encode_cursor
 from portal.places.models import Community, Street
-from portal.proposals import services
+from portal.proposals import hooks, services
 from portal.proposals.cards import CARD_COLUMNS as CARD_COLUMNS  # what a card reads
-from portal.proposals.cards import Card, cards, select_cards
+from portal.proposals.cards import Card, cards_and_cases, select_cards
 from portal.proposals.models import Category, Proposal
 
 PUBLIC_STATUSES = ("open", "qualified", "expired", "rejected", "withdrawn")
@@ -57,7 +58,7 @@ def _statement(
     its parameters: now, community (an id), community_code or district, category, the
     search's (``services.search_params``), after_key and after_id (continuing a page), and
     limit."""
-    stmt = select_cards().where(
+    stmt = hooks.with_cases(select_cards()).where(
         services.status_clause(status, bindparam("now", type_=_INSTANT)),
         Proposal.hidden.is_(False),
     )
@@ -148,12 +149,19 @@ def _key(p: Card, sort: str) -> list:
     return [p.id, p.id]
 
 
-def page(f: Filters, cursor: str | None, limit: int) -> tuple[list[Card], str | None]:
-    """One page of proposals and the cursor of the next page (None at the end)."""
+class Page(NamedTuple):
+    items: list[Card]
+    next_cursor: str | None  # None at the end
+    cases: dict  # {proposal id: case} of those that became one (``hooks.with_cases``)
+
+
+def page(f: Filters, cursor: str | None, limit: int) -> Page:
+    """One page of proposals, the cursor of the next page, and their cases, in one
+    statement."""
     sort = f.sort if f.sort in SORTS else "new"
     found = query(f, sort, decode(cursor, sort), limit + 1)
     if found is None:
-        return [], None
-    rows = cards(*found)
+        return Page([], None, {})
+    rows, cases = cards_and_cases(*found)
     nxt = encode_cursor(_key(rows[limit - 1], sort)) if len(rows) > limit else None
-    return rows[:limit], nxt
+    return Page(rows[:limit], nxt, cases)

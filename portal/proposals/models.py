@@ -19,7 +19,7 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from portal.core import clock
 from portal.core.i18n import localized
@@ -162,6 +162,11 @@ class Proposal(Model):
     # when, and the error's code; cleared when the case is filed.
     filing_pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     filing_error: Mapped[str | None] = mapped_column(String(40))
+
+    # Whether it has photos, when the statement that loaded it asked (``with_expression``: the
+    # page's statement, ``services.has_photos``), so that a page without photos asks nothing
+    # more; None when not asked.
+    has_photos: Mapped[bool | None] = query_expression()
 
     community = relationship("Community", lazy="joined")
     category = relationship(Category, lazy="joined")

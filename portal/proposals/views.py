@@ -7,7 +7,7 @@ from functools import cache, lru_cache, partial
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, with_expression
 from wtforms import SelectChoice
 
 from portal.accounts.forms import EmptyForm
@@ -93,7 +93,7 @@ def _category_options() -> OptionLists:
 def _list_page(template: str, **context):
     f = context["filters"]
     try:
-        items, nxt = listing.page(f, request.args.get("cursor"), PAGE_SIZE)
+        items, nxt, cases = listing.page(f, request.args.get("cursor"), PAGE_SIZE)
     except listing.BadCursor:
         abort(400)
     mine = proposals.supported_ids(current_user, [p.id for p in items])
@@ -103,7 +103,7 @@ def _list_page(template: str, **context):
         next_cursor=nxt,
         categories=code_name_lists(_category_options())[0],
         mine=mine,
-        cases=hooks.cases_of(items),
+        cases=cases,
         sorts=listing.SORTS,
         statuses=listing.PUBLIC_STATUSES,
         **context,
@@ -234,14 +234,16 @@ def _load(proposal_id: int) -> Proposal:
 @cache
 def _page_statement() -> Select:
     # The page's proposal, built once with its id bound; of its author only the public name
-    # (joined whole, the account's thirty columns were read on every view).
+    # (joined whole, the account's thirty columns were read on every view); whether it has
+    # photos, so that a page without any does not ask for them.
     return (
         select(Proposal)
         .where(Proposal.id == bindparam("proposal_id", type_=Proposal.id.type))
         .options(
             joinedload(Proposal.author)
             .load_only(User.id, User.display_name, User.erased_at)
-            .lazyload("*")
+            .lazyload("*"),
+            with_expression(Proposal.has_photos, proposals.has_photos()),
         )
     )
 
@@ -469,14 +471,16 @@ def _mine_page(stmt, column, params: dict | None = None):
 
 @lru_cache(maxsize=16)
 def _my_proposals(status: str | None) -> Select:
-    """The author's proposals as card rows with their details (``cards.select_mine``), of one
-    state or all, built once per state: parameters ``author`` and ``now``."""
-    return proposals.my_proposals(
+    """The author's proposals as card rows with their details (``cards.select_mine``) and
+    their cases (``hooks.with_cases``), of one state or all, built once per state: parameters
+    ``author`` and ``now``."""
+    mine = proposals.my_proposals(
         bindparam("author", type_=Proposal.author_id.type),
         status,
         cards.select_mine(),
         now=bindparam("now", type_=Proposal.closes_at.type),
     )
+    return hooks.with_cases(mine)
 
 
 @bp.get("/account/proposals")
@@ -489,7 +493,8 @@ def my_proposals():
     rows, next_cursor = _mine_page(
         _my_proposals(status), Proposal.id, {"author": current_user.id, "now": now}
     )
-    mine = cards.split_mine(rows)
+    heads, cases = hooks.cases_in(rows, cards.MINE_WIDTH)
+    mine = cards.split_mine(heads)
     shown = cards.views([card for card, _detail in mine], now)
     return render_template(
         "proposals/my_proposals.html",
@@ -497,7 +502,7 @@ def my_proposals():
         next_cursor=next_cursor,
         status=status,
         statuses=proposals.MINE_STATUSES,
-        cases=hooks.cases_of([card for card, _detail in mine]),
+        cases=cases,
         now=now,
     )
 

@@ -792,3 +792,27 @@ def test_notifications_read_the_stages_of_cases_and_of_proposals_cases_at_once(
         assert none.count == 0
         by_id, by_proposal = cases.case_stages([], [a.proposal_id])
         assert by_id == {} and by_proposal[a.proposal_id].id == a.id
+
+
+def test_case_lists_build_their_statement_once_per_shape(app, client, make_case, monkeypatch):
+    """The public list and the API read a page with a statement built once per set of
+    filters, their values bound: two states, one statement object, each its own cases."""
+    from portal.cases import cards as case_cards
+
+    dispatched, accepted = make_case("dispatched"), make_case("accepted")
+    seen = []
+    real = case_cards.list_rows
+
+    def spy(stmt, params=None):
+        seen.append(stmt)
+        return real(stmt, params)
+
+    monkeypatch.setattr(case_cards, "list_rows", spy)
+    first = client.get("/cases?state=dispatched").get_data(as_text=True)
+    second = client.get("/cases?state=accepted").get_data(as_text=True)
+    assert dispatched.number in first and accepted.number not in first
+    assert accepted.number in second and dispatched.number not in second
+    assert len(seen) == 2 and seen[0] is seen[1]
+    for state, case in (("dispatched", dispatched), ("accepted", accepted)):
+        items = client.get(f"/api/v1/cases?state={state}&overdue=false").get_json()["items"]
+        assert [i["number"] for i in items] == [case.number]

@@ -5,6 +5,8 @@ statement's text."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import pytest
 import sqlalchemy as sa
 
@@ -46,6 +48,29 @@ def test_reads_leave_no_transaction_open(app, probe):
         _db.session.execute(sa.text("SELECT 1"))  # not known to read: a transaction, to be safe
         assert _status() == "INTRANS"
         _db.session.rollback()
+
+
+def test_read_sees_the_requests_writes_and_leaves_reads_lazy(app):
+    """``core.database.read`` runs column reads on the session's connection: after what the
+    request has written (flushed first, as the session would), and, in a GET on PostgreSQL,
+    on the lazy transaction like any other read."""
+    from portal.core.database import read
+    from portal.places.models import City
+
+    codes = sa.select(City.code).where(City.code == "990000")
+    with app.app_context():
+        lazy = _db.engine.dialect.name == "postgresql"
+    # On SQLite the test's own connection holds the one write lock: the test's session.
+    with app.test_request_context("/"), real_session() if lazy else nullcontext():
+        assert read(codes).scalars().all() == []
+        if lazy:
+            assert _status() == "IDLE"
+        _db.session.add(City(code="990000", name_zh="测试市", name_en="Test"))
+        assert read(codes).scalars().all() == ["990000"]  # the pending city, flushed
+        if lazy:
+            assert _status() == "INTRANS"
+        _db.session.rollback()
+        assert read(codes).scalars().all() == []
 
 
 def test_a_request_that_is_not_a_get_is_one_transaction(app, probe):

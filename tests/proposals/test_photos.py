@@ -131,3 +131,37 @@ def test_a_decompression_bomb_is_refused_at_the_field_keeping_the_text(app, logi
             assert str(ImageError(code).message) in html
         assert 'value="社区卫生站太远了"' in html and "老人看病要走两公里" in html
     assert db.session.scalar(sa.select(sa.func.count(Proposal.id))) == before
+
+
+def test_a_page_asks_for_photos_only_when_the_proposal_has_some(
+    app, login_as, db, tmp_path, make_proposal
+):
+    """The page's statement says whether the proposal has photos: one with photos shows
+    them, one without reads no photo rows."""
+    app.config["MEDIA_ROOT"] = str(tmp_path)
+    client = app.test_client()
+    login_as("resident", client)
+    assert _post(client, [_jpeg_with_gps((800, 600))]).status_code == 302
+    with_photo = db.session.scalar(sa.select(Proposal).order_by(Proposal.id.desc()))
+    without = make_proposal("open")
+
+    def statements(url: str) -> tuple[list[str], str]:
+        seen: list[str] = []
+
+        def before(_conn, _cursor, statement, *_args, **_kwargs):
+            seen.append(" ".join(statement.split()))
+
+        sa.event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            r = client.get(url)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", before)
+        assert r.status_code == 200
+        return seen, r.get_data(as_text=True)
+
+    seen, page = statements(f"/proposals/{with_photo.id}")
+    assert 'id="photos-h"' in page and f"/proposals/{with_photo.id}/photos/" in page
+    assert any(s.startswith("SELECT proposal_photos.") for s in seen)
+    seen, page = statements(f"/proposals/{without.id}")
+    assert 'id="photos-h"' not in page
+    assert not any(s.startswith("SELECT proposal_photos.") for s in seen), seen

@@ -23,6 +23,7 @@ from portal.cases.services.progress import (
     Deadline,
     Milestone,
     Step,
+    brief,
     case_stages,
     cases_for_proposals,
     deadline,
@@ -31,12 +32,15 @@ from portal.cases.services.progress import (
     outcome,
     stage_text,
     steps,
+    with_briefs,
     working_days_left,
 )
 from portal.cases.services.queries import (
     LIAISON_TABS,
     SUPERVISOR_TABS,
+    case_and_timeline,
     case_for_proposal,
+    has_photos,
     in_district,
     is_overdue,
     liaison_cases,
@@ -45,6 +49,7 @@ from portal.cases.services.queries import (
     supervisor_cases,
     timeline,
     verification_cases,
+    with_timeline,
 )
 from portal.cases.services.routing import delete_rule, route, set_rule
 from portal.cases.services.sweeping import sweep
@@ -83,7 +88,9 @@ __all__ = [
     "action_label",
     "agency_in_scope",
     "allowed_actions",
+    "brief",
     "button_label",
+    "case_and_timeline",
     "case_for_proposal",
     "case_stages",
     "cases_for_proposals",
@@ -95,6 +102,7 @@ __all__ = [
     "file_case",
     "give_feedback",
     "has_answered",
+    "has_photos",
     "in_district",
     "install",
     "is_overdue",
@@ -117,5 +125,7 @@ __all__ = [
     "sweep",
     "timeline",
     "verification_cases",
+    "with_briefs",
+    "with_timeline",
     "working_days_left",
 ]

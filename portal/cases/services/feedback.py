@@ -10,6 +10,7 @@ from sqlalchemy import Select, Table, bindparam, func, select
 from portal.accounts.models import User
 from portal.cases.models import Case, CaseFeedback
 from portal.cases.services._common import C, CaseError
+from portal.core.database import read
 from portal.core.i18n import gettext as _
 from portal.extensions import db
 from portal.proposals.models import Support
@@ -81,7 +82,7 @@ def _summary(by_round: bool) -> Select:
 
 def feedback_summary(case: Case, round_: int | None = None) -> dict:
     params = {"case_id": case.id, "round": round_}
-    yes, no, avg = db.session.execute(_summary(round_ is not None), params).one()
+    yes, no, avg = read(_summary(round_ is not None), params).one()
     return {
         "solved_yes": yes or 0,
         "solved_no": no or 0,

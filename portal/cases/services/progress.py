@@ -11,17 +11,18 @@ from datetime import datetime
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 
 from portal.cases.calendar import exceptions_between, working_days_after
 from portal.cases.models import Case, CaseEvent, CaseState
 from portal.cases.services._common import C
 from portal.cases.services.labels import close_reason_label, state_label
 from portal.core import clock
+from portal.core.database import read
 from portal.core.i18n import gettext as _
 from portal.core.i18n import lazy_gettext as _l
 from portal.core.i18n import local, localized, ngettext, table_label
-from portal.extensions import db
+from portal.proposals.models import Proposal
 from portal.roles.models import Agency
 
 # --- the deadline that runs now --------------------------------------------------------------
@@ -132,10 +133,7 @@ def case_stages(case_ids, proposal_ids) -> tuple[dict[int, CaseStage], dict[int,
     ids, pids = sorted(set(case_ids)), sorted(set(proposal_ids))
     if not ids and not pids:
         return {}, {}
-    rows = [
-        CaseStage._make(r)
-        for r in db.session.execute(_stages(), {"ids": ids, "proposal_ids": pids})
-    ]
+    rows = [CaseStage._make(r) for r in read(_stages(), {"ids": ids, "proposal_ids": pids}).all()]
     wanted, wanted_proposals = set(ids), set(pids)
     return (
         {r.id: r for r in rows if r.id in wanted},
@@ -268,21 +266,44 @@ class CaseBrief(NamedTuple):
     agency: AgencyName
 
 
+# What a ``CaseBrief`` reads, in its order.
+BRIEF_COLUMNS = (
+    Case.proposal_id,
+    Case.number,
+    Case.state,
+    Case.stage_due_at,
+    Case.closed_at,
+    Case.close_reason,
+    Case.reopen_count,
+    Agency.code,
+    Agency.name_zh,
+    Agency.name_en,
+)
+
+
+def brief(values) -> CaseBrief:
+    """The ``CaseBrief`` of a row's ``BRIEF_COLUMNS``."""
+    agency = AgencyName(values[7], values[8], values[9])
+    return CaseBrief(
+        values[0], values[1], values[2], values[3], values[4], values[5], values[6], agency
+    )
+
+
+def with_briefs(stmt: Select) -> Select:
+    """``stmt``, a SELECT of proposals, with ``BRIEF_COLUMNS`` after its own: each proposal's
+    case outer-joined (NULLs for a proposal that is no case, at most one case each), so that a
+    page of proposals reads its cases in its own statement."""
+    return (
+        stmt.outerjoin(Case, Case.proposal_id == Proposal.id)
+        .outerjoin(Agency, Agency.id == Case.agency_id)
+        .add_columns(*BRIEF_COLUMNS)
+    )
+
+
 @cache
 def _briefs():
     return (
-        select(
-            Case.proposal_id,
-            Case.number,
-            Case.state,
-            Case.stage_due_at,
-            Case.closed_at,
-            Case.close_reason,
-            Case.reopen_count,
-            Agency.code,
-            Agency.name_zh,
-            Agency.name_en,
-        )
+        select(*BRIEF_COLUMNS)
         .join(Agency, Agency.id == Case.agency_id)
         .where(Case.proposal_id.in_(bindparam("ids", expanding=True)))
     )
@@ -294,11 +315,7 @@ def cases_for_proposals(proposal_ids) -> dict[int, CaseBrief]:
     ids = sorted(set(proposal_ids))
     if not ids:
         return {}
-    rows = db.session.execute(_briefs(), {"ids": ids})
-    return {
-        r[0]: CaseBrief(r[0], r[1], r[2], r[3], r[4], r[5], r[6], AgencyName(r[7], r[8], r[9]))
-        for r in rows
-    }
+    return {r[0]: brief(r) for r in read(_briefs(), {"ids": ids}).all()}
 
 
 @dataclass(frozen=True)

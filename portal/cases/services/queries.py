@@ -5,8 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Exists,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    inspect,
+    select,
+)
+from sqlalchemy.orm import joinedload, lazyload
 
 from portal.cases.models import Case, CaseEvent, CasePhoto
 from portal.cases.services._common import C
@@ -27,7 +37,16 @@ def _photos() -> Select:
     return select(CasePhoto).where(CasePhoto.case_id == case_id).order_by(CasePhoto.id)
 
 
+def has_photos() -> Exists:
+    """Whether a case has site photos, for ``Case.has_photos`` (``with_expression``)."""
+    return exists().where(CasePhoto.case_id == Case.id)
+
+
 def photos(case: Case) -> list[CasePhoto]:
+    """The case's site photos in order; none asked for when its statement said it has none
+    (``has_photos``)."""
+    if case.has_photos is False:
+        return []
     return list(db.session.scalars(_photos(), {"case_id": case.id}))
 
 
@@ -130,6 +149,30 @@ def _case_of_proposal() -> Select:
         .where(Case.proposal_id == bindparam("proposal_id", type_=Case.proposal_id.type))
         .options(lazyload(Case.proposal), lazyload(Case.community), lazyload(Case.category))
     )
+
+
+@cache
+def _case_and_timeline_of_proposal() -> Select:
+    return _case_of_proposal().options(joinedload(Case.events))
+
+
+def with_timeline(stmt: Select, params: dict) -> tuple[Case, list[CaseEvent]] | None:
+    """The case ``stmt`` (a ``select(Case)`` with ``joinedload(Case.events)``) finds and its
+    steps in order, read together; None when it finds none. For pages that only show them:
+    the steps read with a case are not those recorded afterwards."""
+    case = db.session.execute(stmt, params).unique().scalar_one_or_none()
+    if case is None:
+        return None
+    if "events" in inspect(case).unloaded:  # read earlier in this request, without its steps
+        return case, timeline(case)
+    return case, list(case.events)
+
+
+def case_and_timeline(p: Proposal) -> tuple[Case, list[CaseEvent]] | None:
+    """``case_for_proposal`` and ``timeline`` of it, in one statement (the proposal's page)."""
+    if p.status != ProposalStatus.qualified:
+        return None
+    return with_timeline(_case_and_timeline_of_proposal(), {"proposal_id": p.id})
 
 
 def case_for_proposal(p: Proposal) -> Case | None:

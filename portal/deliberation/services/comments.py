@@ -24,6 +24,7 @@ from sqlalchemy import (
 from portal.accounts.models import User
 from portal.accounts.phones import check_may_take_part
 from portal.core import clock
+from portal.core.database import read
 from portal.core.i18n import gettext as _
 from portal.core.text import linkify
 from portal.deliberation.models import STANCES, Comment
@@ -240,7 +241,7 @@ def thread(
     params = {"proposal_id": p.id, "stance": shown_stance, "after": after}
     top: list[Row] = []
     answers: list[Row] = []
-    for r in db.session.execute(stmt, params):
+    for r in read(stmt, params).all():
         (top if r.parent_id is None else answers).append(r)
     top.sort(key=_ID, reverse=order != "oldest")
     nxt = top[limit - 1].id if len(top) > limit else None
@@ -270,7 +271,7 @@ def _stance_counts() -> Select:
 
 
 def stance_counts(p: Proposal) -> dict[str, int]:
-    rows = db.session.execute(_stance_counts(), {"proposal_id": p.id}).all()
+    rows = read(_stance_counts(), {"proposal_id": p.id}).all()
     counts = dict.fromkeys(STANCES, 0)
     # Every top-level comment has a stance (the table's CHECK).
     counts.update({stance: n for stance, n in rows if stance is not None})

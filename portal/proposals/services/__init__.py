@@ -44,6 +44,7 @@ from portal.proposals.services.mine import MINE_STATUSES, my_proposals, my_suppo
 from portal.proposals.services.proposal_photos import (
     add_photos,
     can_view_photos,
+    has_photos,
     photos,
     remove_photo,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "effective_status",
     "file_waiting",
     "filing_problem",
+    "has_photos",
     "has_supported",
     "history",
     "is_overdue",

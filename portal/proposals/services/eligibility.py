@@ -11,6 +11,7 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.core import clock
+from portal.core.database import read
 from portal.core.i18n import gettext as _
 from portal.extensions import db
 from portal.proposals.models import Proposal, Support
@@ -96,7 +97,7 @@ def support_standing(user, p: Proposal) -> SupportStanding:
         return SupportStanding(has_supported(user, p), False, None)
     codes, stmt = _standing_statement()
     params = {"proposal_id": p.id, "user_id": user.id, "community_id": community_id}
-    row = db.session.execute(stmt, {**params, "now": clock.now()}).one()
+    row = read(stmt, {**params, "now": clock.now()}).one()
     failed = next((code for code, ok in zip(codes, row[1:], strict=True) if not ok), None)
     refusal = None if failed is None else _refusal_error(failed).message
     return SupportStanding(bool(row[0]), failed is None, refusal)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Exists, Select, bindparam, exists, select
 
 from portal.accounts.models import User
 from portal.core.i18n import gettext as _
@@ -31,7 +31,16 @@ def _photos() -> Select:
     )
 
 
+def has_photos() -> Exists:
+    """Whether a proposal has photos, for ``Proposal.has_photos`` (``with_expression``)."""
+    return exists().where(ProposalPhoto.proposal_id == Proposal.id)
+
+
 def photos(p: Proposal) -> list[ProposalPhoto]:
+    """The proposal's photos in their order; none asked for when its statement said it has
+    none (``has_photos``)."""
+    if p.has_photos is False:
+        return []
     return list(db.session.scalars(_photos(), {"proposal_id": p.id}))
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from sqlalchemy import Select, and_, bindparam, or_, select
 
 from portal.core import clock
+from portal.core.database import read
 from portal.extensions import db
 from portal.places.models import Community
 from portal.proposals.models import Proposal, ProposalEvent, Status, Support
@@ -92,26 +93,23 @@ def threshold_for(community: Community) -> int:
 
 
 def has_supported(user, p: Proposal) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return (
-        db.session.scalar(
-            select(Support.id).where(Support.proposal_id == p.id, Support.user_id == user.id)
-        )
-        is not None
+    return bool(supported_ids(user, [p.id]))
+
+
+@cache
+def _supported() -> Select:
+    # Built once, the reader and the page's ids bound: every list a resident reads asks it.
+    return select(Support.proposal_id).where(
+        Support.user_id == bindparam("user_id", type_=Support.user_id.type),
+        Support.proposal_id.in_(bindparam("ids", expanding=True)),
     )
 
 
 def supported_ids(user, proposal_ids: list[int]) -> set[int]:
+    """Which of ``proposal_ids`` ``user`` supports (none for a visitor)."""
     if not getattr(user, "is_authenticated", False) or not proposal_ids:
         return set()
-    return set(
-        db.session.scalars(
-            select(Support.proposal_id).where(
-                Support.user_id == user.id, Support.proposal_id.in_(proposal_ids)
-            )
-        )
-    )
+    return set(read(_supported(), {"user_id": user.id, "ids": proposal_ids}).scalars())
 
 
 @cache

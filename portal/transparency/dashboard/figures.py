@@ -16,9 +16,9 @@ from sqlalchemy import Date, Integer, Select, and_, bindparam, case, func, or_, 
 
 from portal.cases.models import Case
 from portal.cases.services import overdue_clause
+from portal.core.database import read
 from portal.core.i18n import city_timezone_name
 from portal.core.types import UTCDateTime
-from portal.extensions import db
 from portal.meetings.models import AgendaItem, Invitation, Meeting, MeetingState
 from portal.places.services import district_community_ids
 from portal.proposals.models import Category
@@ -163,7 +163,7 @@ def _sums(scope: Scope, start: date, end: date, split: str = "") -> list:
         )
 
     stmt = _statement(f"sums:{split}", build)
-    return list(db.session.execute(stmt, _period_params(scope, start, end)).all())
+    return list(read(stmt, _period_params(scope, start, end)).all())
 
 
 def case_figures(counts: dict) -> dict:
@@ -222,7 +222,7 @@ def overdue_now(scope: Scope, now: datetime) -> int:
             scope_id=SCOPE_ID,
         ),
     )
-    return db.session.scalar(stmt, {"now": now, **_scope_params(scope)}) or 0
+    return read(stmt, {"now": now, **_scope_params(scope)}).scalar() or 0
 
 
 def summary(scope: Scope, start: date, end: date, now: datetime) -> dict:
@@ -242,7 +242,7 @@ def summary(scope: Scope, start: date, end: date, now: datetime) -> dict:
             .group_by(R.bucket)
         ),
     )
-    for bucket, n in db.session.execute(stmt, _period_params(scope, start, end)):
+    for bucket, n in read(stmt, _period_params(scope, start, end)).all():
         histogram[bucket] += n or 0
     figures["median_days"] = percentile(histogram, 0.5)
     figures["p90_days"] = percentile(histogram, 0.9)
@@ -277,7 +277,7 @@ def monthly(scope: Scope, start: date, end: date) -> list[dict]:
             .group_by(R.period, R.kind, R.outcome)
         ),
     )
-    for period, kind, outcome, n in db.session.execute(stmt, _period_params(scope, start, end)):
+    for period, kind, outcome, n in read(stmt, _period_params(scope, start, end)).all():
         months[period.strftime("%Y-%m")][(kind, outcome)] += n or 0
     rows = []
     for month, counts in months.items():
@@ -301,7 +301,7 @@ def by_category(scope: Scope, start: date, end: date) -> list[tuple[int, int, st
     )
     return [
         (cid, n or 0, zh, en)
-        for cid, n, zh, en in db.session.execute(stmt, _period_params(scope, start, end))
+        for cid, n, zh, en in read(stmt, _period_params(scope, start, end)).all()
     ]
 
 
@@ -372,7 +372,7 @@ def agenda_answers(scope: Scope, start: date, end: date, now: datetime) -> dict:
     stmt = _statement(f"agenda_answers:{scope.level}", lambda: _agenda_answers(scope))
     params = {"first": first, "after": after, "now": now, **_scope_params(scope)}
     counts: dict = defaultdict(lambda: defaultdict(int))
-    for agency_id, kind, n in db.session.execute(stmt, params):
+    for agency_id, kind, n in read(stmt, params).all():
         counts[agency_id][kind] += n
         counts[None][kind] += n
 
