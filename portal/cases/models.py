@@ -152,8 +152,9 @@ class Case(Model):
     # ``services.has_photos``: the case page), so that a page without any asks nothing more;
     # None when not asked.
     has_photos: Mapped[bool | None] = query_expression()
-    # Its steps in order, read only where a statement asks for them with the case
-    # (``services.case_and_timeline``, the proposal's page); ``services.timeline`` elsewhere.
+    # Its steps in order, read only where a page that shows them asks for them with the case
+    # (``services.with_timeline``: the proposal's page, the case page); ``services.timeline``
+    # elsewhere, and any other access raises rather than asking the database behind its back.
     events = relationship("CaseEvent", order_by="CaseEvent.id", viewonly=True, lazy="raise")
 
 
