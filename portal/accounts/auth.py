@@ -14,8 +14,10 @@ from sqlalchemy.sql.selectable import Select
 
 from portal.accounts.models import ApiToken, User, UserSession
 from portal.core import clock
+from portal.core.i18n import found_city_timezone
 from portal.core.i18n import lazy_gettext as _l
 from portal.extensions import db, login_manager
+from portal.places.services import first_city_timezone
 from portal.roles.permissions import known_to_hold_none
 
 TOUCH_EVERY = timedelta(minutes=1)
@@ -29,8 +31,8 @@ _statements: dict[str, Select[Any]] = {}
 
 
 def _session_query():
-    """Session row, user and unread count in one round trip: every signed-in page starts
-    here. Built once: building it cost more than running it."""
+    """Session row, user, unread count and the city's time zone in one round trip: every
+    signed-in page starts here. Built once: building it cost more than running it."""
     stmt = _statements.get("session")
     if stmt is None:
         from portal.notifications.models import Notification
@@ -48,8 +50,10 @@ def _session_query():
         columns = [t.c.user_id, t.c.session_version, t.c.last_seen_at, t.c.revoked_at, unread]
         columns.append(staff)  # row[5]: whether the user holds any role at all
         columns.append(t.c.second_factor_at)  # row[6]: passed the staff second step
+        # row[8], after the user: the city's time zone, which the page's dates need anyway.
+        city_timezone = first_city_timezone().scalar_subquery()
         stmt = _statements["session"] = (
-            select(*columns, User)
+            select(*columns, User, city_timezone)
             .join_from(t, User, User.id == t.c.user_id)
             .where(t.c.id == bindparam("sid"))
             # The header of every page names the resident's community: joined here, not
@@ -115,6 +119,7 @@ def read_sign_in() -> SignIn | None:
     if row is None:
         return None
     found = request.environ[_SIGN_IN] = SignIn(sid, _standing(row, session.get("_user_id")), row)
+    found_city_timezone(row[8])
     return found
 
 

@@ -120,7 +120,8 @@ def clear_city_timezone(*_args) -> None:
 
 def city_timezone_name() -> str:
     """The city's time zone; one deployment serves one city (the first one configured). Read
-    once per request (a page formats dozens of dates) from the app's cache or the database."""
+    once per request (a page formats dozens of dates) from the app's cache or the database,
+    unless a statement the request ran anyway brought it (``found_city_timezone``)."""
     from portal.extensions import cache
 
     store = _request_store()
@@ -134,6 +135,15 @@ def city_timezone_name() -> str:
         if store is not None:
             store["commons_city_timezone"] = tz
     return tz
+
+
+def found_city_timezone(tz: str | None) -> None:
+    """The city's time zone as a statement of this request read it from the database (the
+    sign-in's, ``places.services.first_city_timezone``): kept for the rest of the request, so
+    that its dates ask no more. None (no city yet) is the configured default, as above."""
+    store = _request_store()
+    if store is not None:
+        store["commons_city_timezone"] = tz or current_app.config["DEFAULT_TIMEZONE"]
 
 
 def set_city_timezone_source(source: Callable[[], str | None]) -> None:

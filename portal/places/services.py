@@ -10,12 +10,18 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam
+from sqlalchemy import Select, bindparam
 
 from portal.core.database import read
 from portal.extensions import db
 from portal.places.coords import CONVERTERS, convert_geometry
 from portal.places.models import City, Community, District, Grid, Street
+
+
+@cache
+def first_city_timezone() -> Select:
+    """The city's time zone: the first city's (one deployment serves one city). Built once."""
+    return db.select(City.timezone).order_by(City.id).limit(1)
 
 
 def install_city_timezone() -> None:
@@ -25,8 +31,7 @@ def install_city_timezone() -> None:
 
     from portal.core.i18n import clear_city_timezone, set_city_timezone_source
 
-    first_city = db.select(City.timezone).order_by(City.id).limit(1)  # built once
-    set_city_timezone_source(lambda: read(first_city).scalar())
+    set_city_timezone_source(lambda: read(first_city_timezone()).scalar())
     for name in ("after_insert", "after_update", "after_delete"):
         if not event.contains(City, name, clear_city_timezone):
             event.listen(City, name, clear_city_timezone)

@@ -224,3 +224,34 @@ def test_expired_is_the_effective_state(client, login_as, make_proposal, author,
         as_text=True
     )
     assert services.effective_status(p).value == "expired"
+
+
+def test_a_signed_in_page_has_the_city_time_zone_from_the_sign_in(
+    app, client, login_as, make_proposal, author, db
+):
+    """The sign-in's statement brings the city's time zone: a signed-in page's dates are in
+    it, and no statement of its own asks for it."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from portal.places.models import City
+
+    p = make_proposal("open", author=author)
+    p.created_at = datetime(2026, 1, 1, 3, 30, tzinfo=UTC)
+    city = db.session.scalar(sa.select(City).order_by(City.id))
+    city.timezone = "America/New_York"
+    _english(author, db)
+    login_as(author)
+    seen: list[str] = []
+
+    def before(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        html = client.get("/account/proposals").get_data(as_text=True)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before)
+    assert "written 31 December 2025, 22:30" in html  # 03:30 UTC: the evening before there
+    assert not [s for s in seen if s.startswith("SELECT cities.timezone")], seen
