@@ -17,7 +17,7 @@ from portal.core import clock
 from portal.core.i18n import found_city_timezone
 from portal.core.i18n import lazy_gettext as _l
 from portal.extensions import db, login_manager
-from portal.places.services import first_city_timezone
+from portal.places.services import city_timezone_column
 from portal.roles.permissions import known_to_hold_none
 
 TOUCH_EVERY = timedelta(minutes=1)
@@ -51,9 +51,8 @@ def _session_query():
         columns.append(staff)  # row[5]: whether the user holds any role at all
         columns.append(t.c.second_factor_at)  # row[6]: passed the staff second step
         # row[8], after the user: the city's time zone, which the page's dates need anyway.
-        city_timezone = first_city_timezone().scalar_subquery()
         stmt = _statements["session"] = (
-            select(*columns, User, city_timezone)
+            select(*columns, User, city_timezone_column())
             .join_from(t, User, User.id == t.c.user_id)
             .where(t.c.id == bindparam("sid"))
             # The header of every page names the resident's community: joined here, not

@@ -153,7 +153,7 @@ class Case(Model):
     # None when not asked.
     has_photos: Mapped[bool | None] = query_expression()
     # Its steps in order, read only where a page that shows them asks for them with the case
-    # (``services.with_timeline``: the proposal's page, the case page); ``services.timeline``
+    # (``services.steps_read_with``: the proposal's page, the case page); ``services.timeline``
     # elsewhere, and any other access raises rather than asking the database behind its back.
     events = relationship("CaseEvent", order_by="CaseEvent.id", viewonly=True, lazy="raise")
 

@@ -28,6 +28,7 @@ from portal.core.i18n import (
     city_timezone_name,
     code_name_lists,
     current_locale,
+    found_city_timezone,
     option_lists,
 )
 from portal.core.i18n import gettext as _
@@ -37,7 +38,7 @@ from portal.extensions import db
 from portal.media.images import MAX_BYTES
 from portal.media.storage import send_image, storage_for
 from portal.places.models import Community, District
-from portal.places.services import community_by_code, find_communities
+from portal.places.services import city_timezone_column, community_by_code, find_communities
 from portal.proposals import services as proposals
 from portal.proposals.models import Category, Proposal
 from portal.residency import services as residency
@@ -237,10 +238,12 @@ def _by_number() -> Select:
 
 @cache
 def _by_number_with_steps() -> Select:
-    # The case page's: the case with its steps and whether it has site photos, in one
-    # statement.
-    return _by_number().options(
-        joinedload(Case.events), with_expression(Case.has_photos, cases.has_photos())
+    # The case page's: the case with its steps, whether it has site photos, and the city's
+    # time zone for its dates, in one statement.
+    return (
+        _by_number()
+        .add_columns(city_timezone_column())
+        .options(joinedload(Case.events), with_expression(Case.has_photos, cases.has_photos()))
     )
 
 
@@ -320,11 +323,12 @@ def _page_sections(case: Case) -> dict:
 @bp.get("/cases/<number>")
 @public
 def show(number: str):
-    found = cases.with_timeline(_by_number_with_steps(), {"number": number})
-    if found is None:
+    row = db.session.execute(_by_number_with_steps(), {"number": number}).unique().first()
+    if row is None:
         abort(404)
-    case, events = found
-    return _render_case(case, events=events)
+    case, city_timezone = row
+    found_city_timezone(city_timezone)
+    return _render_case(case, events=cases.steps_read_with(case))
 
 
 def _local_to_utc(value: datetime | None) -> datetime | None:

@@ -24,6 +24,12 @@ def first_city_timezone() -> Select:
     return db.select(City.timezone).order_by(City.id).limit(1)
 
 
+def city_timezone_column():
+    """``first_city_timezone`` as a column, for a statement a page runs anyway to bring the
+    city's time zone along (``core.i18n.found_city_timezone``): no statement of its own."""
+    return first_city_timezone().scalar_subquery().label("city_timezone")
+
+
 def install_city_timezone() -> None:
     """Give ``core.i18n`` the city's time zone (the first city's), and empty its cache whenever
     a city changes."""

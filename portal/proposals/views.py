@@ -16,7 +16,13 @@ from portal.core import clock
 from portal.core.database import after_commit
 from portal.core.errors import DomainError, act_on_form, field_error, redirect_on_error
 from portal.core.guards import login_required, public
-from portal.core.i18n import OptionLists, code_name_lists, current_locale, option_lists
+from portal.core.i18n import (
+    OptionLists,
+    code_name_lists,
+    current_locale,
+    found_city_timezone,
+    option_lists,
+)
 from portal.core.i18n import gettext as _
 from portal.core.input import BadCursor, as_id
 from portal.core.limits import configured, user_key
@@ -25,7 +31,7 @@ from portal.extensions import db, limiter
 from portal.media.images import MAX_BYTES
 from portal.media.storage import send_image, storage_for
 from portal.places.models import District, Grid
-from portal.places.services import community_by_code
+from portal.places.services import city_timezone_column, community_by_code
 from portal.proposals import bp, cards, hooks, listing
 from portal.proposals import services as proposals
 from portal.proposals.forms import (
@@ -235,9 +241,10 @@ def _load(proposal_id: int) -> Proposal:
 def _page_statement() -> Select:
     # The page's proposal, built once with its id bound; of its author only the public name
     # (joined whole, the account's thirty columns were read on every view); whether it has
-    # photos, so that a page without any does not ask for them.
+    # photos, so that a page without any does not ask for them; the city's time zone, for the
+    # page's dates.
     return (
-        select(Proposal)
+        select(Proposal, city_timezone_column())
         .where(Proposal.id == bindparam("proposal_id", type_=Proposal.id.type))
         .options(
             joinedload(Proposal.author)
@@ -249,10 +256,11 @@ def _page_statement() -> Select:
 
 
 def _load_page(proposal_id: int) -> Proposal:
-    p = db.session.scalar(_page_statement(), {"proposal_id": proposal_id})
-    if p is None or not proposals.is_visible(current_user, p):
+    row = db.session.execute(_page_statement(), {"proposal_id": proposal_id}).first()
+    if row is None or not proposals.is_visible(current_user, row[0]):
         abort(404)
-    return p
+    found_city_timezone(row[1])
+    return row[0]
 
 
 def _review_forms(posted: ReviewForm | None = None) -> dict[str, ReviewForm]:

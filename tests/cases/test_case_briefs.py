@@ -1,7 +1,8 @@
 """Proposals read with their cases: a page of proposals reads the cases they became in its own
 statement (the cases outer-joined, ``hooks.with_cases``), so the list page, the API's list and
 "my proposals" tell each case without a statement of their own for it; a proposal's page reads
-its case with the case's steps."""
+its case with the case's steps; and each of these pages has the city's time zone for its
+dates from a statement it runs anyway."""
 
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ def _reads_cases_alone(statements: list[str]) -> list[str]:
     return [s for s in statements if s.startswith("SELECT cases.")]
 
 
+def _reads_the_time_zone_alone(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.startswith("SELECT cities.timezone")]
+
+
 def test_lists_read_their_cases_with_their_proposals(app, client, login_as, make_case):
     first, second = make_case("dispatched"), make_case("accepted")
     author = user_by_email("resident1@example.org")
@@ -47,6 +52,7 @@ def test_lists_read_their_cases_with_their_proposals(app, client, login_as, make
     assert first.number in html and second.number in html
     assert first.agency.name_zh in html
     assert not _reads_cases_alone(seen), seen
+    assert not _reads_the_time_zone_alone(seen), seen
 
     seen, r = _statements(client, f"/api/v1/proposals?community={A}&status=qualified")
     by_id = {i["id"]: i["case"] for i in r.get_json()["items"]}
@@ -73,7 +79,13 @@ def test_a_proposals_page_reads_its_case_with_the_steps(app, client, make_case):
     assert f"转为案件 {case.number}，派发至{case.agency.name_zh}" in html
     assert html.index(f"转为案件 {case.number}") < html.index(f"{case.agency.name_zh} 已受理案件")
     assert [s for s in seen if s.startswith("SELECT case_events.")] == [], seen
+    assert not _reads_the_time_zone_alone(seen), seen  # brought by the page's statement
     assert len([s for s in seen if "FROM cases" in s and "case_events" in s]) == 1
+    listed = f"/communities/{A}/proposals?status=qualified"
+    client.get(listed)
+    seen, r = _statements(client, listed)
+    assert case.number in r.get_data(as_text=True)
+    assert not _reads_the_time_zone_alone(seen), seen  # with the community, for a visitor
 
 
 def test_a_case_page_reads_the_case_its_steps_and_whether_it_has_photos_at_once(
@@ -89,4 +101,5 @@ def test_a_case_page_reads_the_case_its_steps_and_whether_it_has_photos_at_once(
     assert case.number in html and case.agency.name_zh in html
     for table in ("case_events", "case_photos", "proposal_photos"):
         assert not [s for s in seen if s.startswith(f"SELECT {table}.")], (table, seen)
+    assert not _reads_the_time_zone_alone(seen), seen
     assert len([s for s in seen if s.startswith("SELECT EXISTS") and "case_events" in s]) == 1

@@ -46,10 +46,10 @@ from portal.cases.services.queries import (
     liaison_cases,
     overdue_clause,
     photos,
+    steps_read_with,
     supervisor_cases,
     timeline,
     verification_cases,
-    with_timeline,
 )
 from portal.cases.services.routing import delete_rule, route, set_rule
 from portal.cases.services.sweeping import sweep
@@ -121,11 +121,11 @@ __all__ = [
     "state_label",
     "step_label",
     "steps",
+    "steps_read_with",
     "supervisor_cases",
     "sweep",
     "timeline",
     "verification_cases",
     "with_briefs",
-    "with_timeline",
     "working_days_left",
 ]

@@ -156,23 +156,22 @@ def _case_and_timeline_of_proposal() -> Select:
     return _case_of_proposal().options(joinedload(Case.events))
 
 
-def with_timeline(stmt: Select, params: dict) -> tuple[Case, list[CaseEvent]] | None:
-    """The case ``stmt`` (a ``select(Case)`` with ``joinedload(Case.events)``) finds and its
-    steps in order, read together; None when it finds none. For pages that only show them:
-    the steps read with a case are not those recorded afterwards."""
-    case = db.session.execute(stmt, params).unique().scalar_one_or_none()
-    if case is None:
-        return None
-    if "events" in inspect(case).unloaded:  # read earlier in this request, without its steps
-        return case, timeline(case)
-    return case, list(case.events)
+def steps_read_with(case: Case) -> list[CaseEvent]:
+    """The steps of a case read by a statement with ``joinedload(Case.events)``, in order
+    (``timeline`` when the case was read earlier in the request without them). For pages that
+    only show them: the steps read with a case are not those recorded afterwards."""
+    if "events" in inspect(case).unloaded:
+        return timeline(case)
+    return list(case.events)
 
 
 def case_and_timeline(p: Proposal) -> tuple[Case, list[CaseEvent]] | None:
     """``case_for_proposal`` and ``timeline`` of it, in one statement (the proposal's page)."""
     if p.status != ProposalStatus.qualified:
         return None
-    return with_timeline(_case_and_timeline_of_proposal(), {"proposal_id": p.id})
+    found = db.session.execute(_case_and_timeline_of_proposal(), {"proposal_id": p.id})
+    case = found.unique().scalar_one_or_none()
+    return None if case is None else (case, steps_read_with(case))
 
 
 def case_for_proposal(p: Proposal) -> Case | None:

@@ -16,11 +16,13 @@ from portal.accounts.models import User
 from portal.accounts.phones import check_may_take_part
 from portal.audit.services import record
 from portal.core import clock
+from portal.core.i18n import found_city_timezone
 from portal.core.i18n import gettext as _
 from portal.core.text import grams, render_markdown
 from portal.extensions import db
 from portal.notifications.services import notify
 from portal.places.models import Community, Grid
+from portal.places.services import city_timezone_column
 from portal.proposals.models import (
     Category,
     Proposal,
@@ -428,16 +430,20 @@ def _community_with_review_queue_size():
         .where(_awaiting_review(Community.id))
         .scalar_subquery()
     )
-    return select(Community, waiting).where(
+    return select(Community, waiting, city_timezone_column()).where(
         Community.code == bindparam("code", type_=Community.code.type)
     )
 
 
 def community_with_review_queue_size(code: str) -> tuple[Community, int] | None:
     """The community coded ``code`` and ``review_queue_size`` of it, in one statement; None
-    when no community has the code."""
+    when no community has the code. The statement brings the city's time zone for the
+    community's list page too (``core.i18n.found_city_timezone``)."""
     row = db.session.execute(_community_with_review_queue_size(), {"code": code}).first()
-    return None if row is None else (row[0], row[1] or 0)
+    if row is None:
+        return None
+    found_city_timezone(row[2])
+    return row[0], row[1] or 0
 
 
 def is_overdue(p: Proposal) -> bool:
