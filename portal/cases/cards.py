@@ -20,11 +20,18 @@ from sqlalchemy import Select
 from portal.cases import services as cases
 from portal.cases.models import Case, CaseState
 from portal.core.database import read
-from portal.core.i18n import current_locale, datetime_formatter, gettext, localized
+from portal.core.i18n import (
+    current_locale,
+    datetime_formatter,
+    found_city_timezone,
+    gettext,
+    localized,
+)
 from portal.core.templating import written_html
 from portal.core.urls import url_maker
 from portal.extensions import db
 from portal.places.models import Community
+from portal.places.services import city_timezone_column
 from portal.proposals.cards import proposal_title
 from portal.proposals.models import Proposal
 from portal.proposals.models import Status as ProposalStatus
@@ -168,6 +175,7 @@ class ListRow(NamedTuple):
     stage_due_at: datetime | None
     agency_zh: str
     agency_en: str
+    city_timezone: str | None  # the same on every row: the page's dates need it
     proposal: ProposalTitle
 
 
@@ -179,13 +187,24 @@ def _with_agency(stmt: Select, *columns) -> Select:
 
 
 def select_list_rows(stmt: Select) -> Select:
-    """``stmt`` reading the columns of ``ListRow``."""
-    return _with_agency(stmt, Case.id, Case.number, Case.state, Case.stage_due_at)
+    """``stmt`` reading the columns of ``ListRow``: the city's time zone comes along, so that
+    the list's dates ask for it in no statement of their own."""
+    return _reading(
+        stmt,
+        Agency,
+        Agency.id == Case.agency_id,
+        *(Case.id, Case.number, Case.state, Case.stage_due_at),
+        *(Agency.name_zh, Agency.name_en, city_timezone_column()),
+    )
 
 
 def list_rows(stmt: Select, params: dict | None = None) -> list[ListRow]:
-    """The rows of ``stmt`` (a ``select_list_rows``), with ``params`` its values."""
-    return _run(ListRow, stmt, params)
+    """The rows of ``stmt`` (a ``select_list_rows``), with ``params`` its values; the city's
+    time zone they bring is the request's (``core.i18n.found_city_timezone``)."""
+    rows = _run(ListRow, stmt, params)
+    if rows:
+        found_city_timezone(rows[0].city_timezone)
+    return rows
 
 
 class ListCard(NamedTuple):

@@ -86,6 +86,10 @@ def test_a_proposals_page_reads_its_case_with_the_steps(app, client, make_case):
     seen, r = _statements(client, listed)
     assert case.number in r.get_data(as_text=True)
     assert not _reads_the_time_zone_alone(seen), seen  # with the community, for a visitor
+    client.get("/cases")
+    seen, r = _statements(client, "/cases")
+    assert case.number in r.get_data(as_text=True)
+    assert not _reads_the_time_zone_alone(seen), seen  # with the cases listed
 
 
 def test_a_case_page_reads_the_case_its_steps_and_whether_it_has_photos_at_once(
