@@ -613,6 +613,9 @@ def test_minutes_once_started_with_a_decision_per_item_on_the_case_timeline(
     assert {"action": "meeting:agreed-action", "note": "本月内修复"}.items() <= timeline[-1].items()
     page = client.get(f"/cases/{case.number}", headers={"Accept-Language": "en"})
     assert "Meeting decision: agreed action" in page.get_data(as_text=True)
+    # The case page's "At community meetings": the meeting, its item, the decision and note.
+    section = page.get_data(as_text=True).split('id="subject-meetings-h"', 1)[1]
+    assert f"/meetings/{m.id}#item-{items[0]}" in section and "本月内修复" in section
     assert "agenda_decided" in _types("resident1@example.org")
     proposal_page = client.get(f"/proposals/{p.id}", headers={"Accept-Language": "en"})
     proposal_page = proposal_page.get_data(as_text=True)

@@ -7,11 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import Select, bindparam, exists, or_, select
-from sqlalchemy.orm import contains_eager, lazyload, load_only, selectinload
+from sqlalchemy.orm import selectinload
 
 from portal.core import clock
+from portal.core.database import read
 from portal.core.i18n import lazy_gettext as _l
 from portal.core.i18n import table_label
 from portal.extensions import db
@@ -118,35 +120,69 @@ def invitation_status(inv: Invitation, now: datetime | None = None) -> str:
     return "missed" if is_missed(inv, now) else "open"
 
 
+class SubjectMeeting(NamedTuple):
+    """A public meeting as a proposal's or a case's page names it."""
+
+    id: int
+    title: str
+    starts_at: datetime
+    state: str
+
+
+class SubjectItem(NamedTuple):
+    """The meeting's agenda item on the proposal or the case (its anchor on the meeting)."""
+
+    id: int
+
+
+class SubjectDecision(NamedTuple):
+    """The meeting's decision on the item."""
+
+    outcome: str
+    note: str
+    created_at: datetime
+
+
 @cache
 def _subject_statement(by_case: bool) -> Select:
     """``meetings_for_subject``'s query, built once, with the subject bound: only the columns
-    the pages show (the meeting's community and the rest come joined otherwise, on every
-    proposal's and case's page, most of which no meeting took up)."""
+    the pages show, the item's decision (one at most) joined, read as rows: most proposals
+    and cases no meeting took up, and this runs on every one of their pages."""
     subject = AgendaItem.case_id if by_case else AgendaItem.proposal_id
     return (
-        select(AgendaItem)
-        .join(AgendaItem.meeting)
-        .options(
-            load_only(AgendaItem.id, AgendaItem.meeting_id),
-            contains_eager(AgendaItem.meeting)
-            .load_only(Meeting.id, Meeting.title, Meeting.starts_at, Meeting.state)
-            .lazyload("*"),
-            lazyload("*"),
+        select(
+            Meeting.id,
+            Meeting.title,
+            Meeting.starts_at,
+            Meeting.state,
+            AgendaItem.id,
+            Decision.id,
+            Decision.outcome,
+            Decision.note,
+            Decision.created_at,
         )
+        .join_from(AgendaItem, Meeting, Meeting.id == AgendaItem.meeting_id)
+        .outerjoin(Decision, Decision.item_id == AgendaItem.id)
         .where(Meeting.state != M.draft.value, subject == bindparam("subject_id"))
-        .order_by(Meeting.starts_at.desc())
+        .order_by(Meeting.starts_at.desc(), AgendaItem.id)
     )
 
 
-def meetings_for_subject(*, proposal_id: int | None = None, case_id: int | None = None):
-    """Public meetings with an item on this proposal or case: (meeting, item, decision)."""
+def meetings_for_subject(
+    *, proposal_id: int | None = None, case_id: int | None = None
+) -> list[tuple[SubjectMeeting, SubjectItem, SubjectDecision | None]]:
+    """Public meetings with an item on this proposal or case: (meeting, item, decision), in
+    one statement."""
     by_case = proposal_id is None
-    items = db.session.scalars(
-        _subject_statement(by_case), {"subject_id": case_id if by_case else proposal_id}
-    ).all()
-    ds = decisions_of(list(items))
-    return [(item.meeting, item, ds.get(item.id)) for item in items]
+    params = {"subject_id": case_id if by_case else proposal_id}
+    return [
+        (
+            SubjectMeeting(r[0], r[1], r[2], r[3]),
+            SubjectItem(r[4]),
+            None if r[5] is None else SubjectDecision(r[6], r[7], r[8]),
+        )
+        for r in read(_subject_statement(by_case), params).all()
+    ]
 
 
 def to_prepare(community, now=None):
